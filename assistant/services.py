@@ -1,0 +1,126 @@
+"""The service container: one of each long-lived part per process, shared by API and CLI."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from assistant.config import Settings
+from assistant.db import Database, User
+from assistant.db.files import FileStore
+from assistant.registry import ModelRegistry, install_models, load_manifest
+from assistant.transcription import FasterWhisperBackend
+
+if TYPE_CHECKING:
+    from assistant.knowledge import KnowledgeBase
+
+DEMO_USERS = (
+    ("officer", "officer", "示例承办人"),
+    ("officer2", "officer", "示例承办人二"),
+    ("reviewer", "reviewer", "示例法制审核员"),
+    ("approver", "approver", "示例负责人"),
+    ("admin", "admin", "示例管理员"),
+)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    files: FileStore
+    models: ModelRegistry
+    _knowledge: KnowledgeBase | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def knowledge(self) -> KnowledgeBase:
+        """The retrieval index, loaded from disk; built only when missing or out of date."""
+        with self._lock:
+            if self._knowledge is None:
+                self._knowledge = load_or_build_index(self.settings, self.models.get("embedder"))
+            return self._knowledge
+
+    def reload_knowledge(self, knowledge: KnowledgeBase) -> None:
+        with self._lock:
+            self._knowledge = knowledge
+
+    def transcriber(self) -> FasterWhisperBackend:
+        spec = load_manifest()["asr"]
+        return FasterWhisperBackend(
+            self.models.get("asr"),
+            model_name=spec.name if self.settings.asr_model_path is None else "custom",
+            model_version=spec.version,
+            beam_size=self.settings.asr_beam_size,
+            compute_type=self.settings.asr_compute_type,
+            temperatures=self.settings.asr_temperatures,
+            no_repeat_ngram_size=self.settings.asr_no_repeat_ngram_size,
+        )
+
+
+def build_services(settings: Settings) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Services(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        files=FileStore(settings.blobs_dir),
+        models=ModelRegistry(settings),
+    )
+
+
+def load_or_build_index(settings: Settings, embedder: Any) -> KnowledgeBase:
+    from assistant.knowledge import KnowledgeBase
+
+    dirs = settings.corpus_dirs
+    if KnowledgeBase.is_current(dirs, settings.index_dir):
+        return KnowledgeBase.load(dirs, settings.index_dir, embedder)
+    return KnowledgeBase.build(dirs, settings.index_dir, embedder)
+
+
+def build_index(services: Services) -> KnowledgeBase:
+    from assistant.knowledge import KnowledgeBase
+
+    knowledge = KnowledgeBase.build(
+        services.settings.corpus_dirs, services.settings.index_dir, services.models.get("embedder")
+    )
+    services.reload_knowledge(knowledge)
+    return knowledge
+
+
+def seed_demo_users(services: Services) -> list[str]:
+    from assistant.auth import create_user
+
+    created = []
+    with services.db.session() as session:
+        for username, role, display_name in DEMO_USERS:
+            if session.scalar(select(User).where(User.username == username)) is None:
+                create_user(
+                    session,
+                    username=username,
+                    password=services.settings.demo_password,
+                    role=role,
+                    display_name=display_name,
+                )
+                created.append(username)
+    return created
+
+
+def setup(services: Services, *, with_index: bool = True) -> dict[str, Any]:
+    """Everything a fresh machine needs: schema, models, demo users, index. Idempotent."""
+    services.db.migrate()
+    services.files.clean_tmp()
+    installed = install_models(services.settings.models_dir)
+    users = seed_demo_users(services) if services.settings.seed_demo_users else []
+    report: dict[str, Any] = {
+        "database": services.settings.resolved_database_url,
+        "models": {role: str(path) if path else "in package" for role, path in installed.items()},
+        "demo_users_created": users,
+    }
+    if with_index:
+        knowledge = services.knowledge()
+        report["index"] = {
+            "statutes": len(knowledge.statutes.articles()),
+            "cases": len(knowledge.cases),
+        }
+    return report

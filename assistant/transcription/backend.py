@@ -1,0 +1,137 @@
+"""ASR backends behind one small interface; faster-whisper (CTranslate2, int8 on CPU) by default."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+# Whisper was trained on subtitles: on silence it emits these credits. Drop them when the
+# model itself thinks the segment is probably not speech.
+PHANTOM_PHRASES = ("谢谢观看", "请不吝点赞", "订阅", "字幕由", "明镜与点点")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Output is always Simplified Chinese, whatever script the model chose."""
+    return str(_t2s().convert(text))
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    segments: tuple[Segment, ...]
+    language: str
+    duration_seconds: float
+    processing_seconds: float
+    model: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(segment.text for segment in self.segments)
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.processing_seconds / self.duration_seconds if self.duration_seconds else 0.0
+
+
+class Transcriber(Protocol):
+    def transcribe(
+        self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
+    ) -> Transcript: ...
+
+
+class FasterWhisperBackend:
+    """faster-whisper with its Silero VAD; settings are recorded on every transcript."""
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        model_name: str,
+        model_version: str,
+        beam_size: int = 5,
+        compute_type: str = "int8",
+        vad_filter: bool = True,
+        temperatures: tuple[float, ...] = (0.0, 0.2, 0.4),
+        no_repeat_ngram_size: int = 6,
+    ) -> None:
+        self.model = model
+        self.model_name = model_name
+        self.model_version = model_version
+        self.beam_size = beam_size
+        self.compute_type = compute_type
+        self.vad_filter = vad_filter
+        self.temperatures = temperatures
+        self.no_repeat_ngram_size = no_repeat_ngram_size
+
+    def transcribe(
+        self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
+    ) -> Transcript:
+        started = time.perf_counter()
+        raw_segments, info = self.model.transcribe(
+            str(path),
+            language=language,
+            beam_size=self.beam_size,
+            vad_filter=self.vad_filter,
+            initial_prompt=initial_prompt,
+            condition_on_previous_text=False,
+            temperature=list(self.temperatures),
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
+        )
+        segments: list[Segment] = []
+        for raw in raw_segments:
+            text = to_simplified(raw.text.strip())
+            if not text or _is_phantom(text, raw.no_speech_prob):
+                continue
+            segments.append(
+                Segment(
+                    index=len(segments),
+                    start=round(float(raw.start), 3),
+                    end=round(float(raw.end), 3),
+                    text=text,
+                    avg_logprob=float(raw.avg_logprob),
+                    no_speech_prob=float(raw.no_speech_prob),
+                )
+            )
+        return Transcript(
+            segments=tuple(segments),
+            language=info.language,
+            duration_seconds=float(info.duration),
+            processing_seconds=round(time.perf_counter() - started, 3),
+            model={
+                "name": self.model_name,
+                "version": self.model_version,
+                "backend": "faster-whisper",
+                "compute_type": self.compute_type,
+                "beam_size": self.beam_size,
+                "vad_filter": self.vad_filter,
+                "temperatures": list(self.temperatures),
+                "no_repeat_ngram_size": self.no_repeat_ngram_size,
+                "condition_on_previous_text": False,
+                "language": language,
+                "initial_prompt": initial_prompt,
+            },
+        )
+
+
+def _is_phantom(text: str, no_speech_prob: float) -> bool:
+    return no_speech_prob > 0.5 and any(phrase in text for phrase in PHANTOM_PHRASES)

@@ -1,0 +1,225 @@
+"""Enforcement cases for similar-case retrieval, read from `<dir>/cases/*.jsonl`.
+
+Three line formats are accepted: the project's demo format (id, title, text, violation_type,
+outcome, date, statutes), SAT case bulletins (title, url, publish_date, content_text) and
+CAIL2018 judgments (fact, meta). Each case keeps its source and the statute ids it cites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import InvalidInput
+from assistant.knowledge.citations import parse_citations
+
+VIOLATION_CODES: frozenset[str] = frozenset(
+    {
+        "registration_failure",
+        "bookkeeping_failure",
+        "bank_account_unreported",
+        "late_filing",
+        "withholding_records_failure",
+        "tax_evasion",
+        "false_tax_basis",
+        "non_filing_evasion",
+        "arrears_evasion",
+        "export_refund_fraud",
+        "tax_resistance",
+        "withholding_failure",
+        "obstructing_inspection",
+        "invoice_misuse",
+        "invoice_false_issuing",
+    }
+)
+
+# Ordered: the first rule with a hit wins (虚开 first: the CAIL charge "虚开…用于骗取出口退税、抵扣
+# 税款发票" names 出口退税, and 虚开 bulletins mention 少缴).
+# 骗取留抵退税 is handled by the SAT as 偷税 (征管法第六十三条), hence tax_evasion.
+_KEYWORD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("invoice_false_issuing", ("虚开增值税专用发票", "虚开发票", "虚开", "非法代开")),
+    ("export_refund_fraud", ("骗取出口退税", "骗取国家出口退税", "假报出口")),
+    ("tax_resistance", ("抗税", "暴力、威胁方法拒不缴纳")),
+    ("arrears_evasion", ("逃避追缴欠税", "转移或者隐匿财产")),
+    (
+        "tax_evasion",
+        ("偷税", "逃税", "逃避缴纳税款", "偷逃税", "少缴", "隐匿收入", "虚假申报", "骗取留抵退税"),
+    ),
+    ("obstructing_inspection", ("阻挠税务机关检查", "拒绝税务检查", "逃避、拒绝", "阻挠检查")),
+    ("late_filing", ("逾期申报", "未按期申报", "未按照规定的期限办理纳税申报")),
+    ("bookkeeping_failure", ("未按照规定设置", "未按规定设置账簿", "保管账簿")),
+    ("withholding_failure", ("应扣未扣", "应收而不收")),
+    ("invoice_misuse", ("非法出售", "非法购买", "伪造发票", "转借发票", "拆本使用")),
+)
+
+#: Case passages are embedded from their start; bulletins start with boilerplate, so the text
+#: from the first "经查" (the facts) is preferred.
+_FACTS_MARKERS = ("经查", "经审理查明", "查明")
+
+
+def classify_violation(*texts: str) -> str | None:
+    """Keyword classifier: the first text (e.g. the title) with any hit decides."""
+    for text in texts:
+        if not text:
+            continue
+        for code, words in _KEYWORD_RULES:
+            if any(w in text for w in words):
+                return code
+    return None
+
+
+@dataclass(frozen=True)
+class CaseDoc:
+    """One published or demo case, with provenance."""
+
+    id: str
+    title: str
+    text: str
+    violation_type: str | None
+    outcome: str
+    source: str
+    date: date | None
+    statutes: tuple[str, ...]
+
+    def passage(self, *, max_chars: int = 256) -> str:
+        """The text to embed: title plus the facts, cut to `max_chars` (model cost is per token)."""
+        body = self.text
+        for marker in _FACTS_MARKERS:
+            at = body.find(marker)
+            if at > 0:
+                body = body[at:]
+                break
+        return f"{self.title}\n{body}"[:max_chars]
+
+
+def _dedupe(ids: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(ids))
+
+
+def _parse_date(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _outcome_from_text(text: str) -> str:
+    """The first sentence stating a decision (处罚/判处/追缴), shortened for display."""
+    for sentence in re.split(r"(?<=[。；\n])", text):
+        if any(w in sentence for w in ("处理处罚决定", "作出", "判处", "处罚款", "追缴")):
+            return sentence.strip()[:200]
+    return ""
+
+
+def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
+    violation = obj.get("violation_type")
+    if violation is not None and violation not in VIOLATION_CODES:
+        raise InvalidInput(
+            "invalid_case",
+            f"案例 {obj.get('id')} 的违法类型代码无效：{violation}",
+            details={"source": source, "violation_type": violation},
+        )
+    text = str(obj["text"])
+    cited = [str(x) for x in obj.get("statutes") or []]
+    return CaseDoc(
+        id=str(obj["id"]),
+        title=str(obj.get("title") or ""),
+        text=text,
+        violation_type=violation,
+        outcome=str(obj.get("outcome") or ""),
+        source=str(obj.get("source") or source),
+        date=_parse_date(obj.get("date")),
+        statutes=_dedupe(cited or [c.id for c in parse_citations(text)]),
+    )
+
+
+def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
+    url = str(obj.get("url") or "")
+    text = str(obj.get("content_text") or "")
+    title = str(obj.get("title") or "")
+    digest = hashlib.sha1(f"{url}#{index}".encode()).hexdigest()[:12]
+    return CaseDoc(
+        id=f"bulletin:{digest}",
+        title=title,
+        text=text,
+        violation_type=classify_violation(title, text),
+        outcome=_outcome_from_text(text),
+        source=url or source,
+        date=_parse_date(obj.get("publish_date")),
+        statutes=_dedupe([c.id for c in parse_citations(text)]),
+    )
+
+
+def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
+    meta = obj.get("meta") or {}
+    fact = str(obj.get("fact") or "")
+    accusation = "、".join(str(a).strip("[]") for a in meta.get("accusation") or [])
+    articles = [f"刑法:{int(a)}" for a in meta.get("relevant_articles") or []]
+    term = meta.get("term_of_imprisonment") or {}
+    parts: list[str] = []
+    if term.get("death_penalty"):
+        parts.append("判处死刑")
+    elif term.get("life_imprisonment"):
+        parts.append("判处无期徒刑")
+    elif term.get("imprisonment"):
+        parts.append(f"判处有期徒刑{int(term['imprisonment'])}个月")
+    if meta.get("punish_of_money"):
+        parts.append(f"并处罚金{int(meta['punish_of_money'])}元")
+    return CaseDoc(
+        id=f"cail:{line_no}",
+        title=f"{accusation}案" if accusation else f"刑事判决 {line_no}",
+        text=fact,
+        violation_type=classify_violation(accusation, fact),
+        outcome="，".join(parts),
+        source=f"{source}:{line_no}",
+        date=None,
+        statutes=_dedupe(articles + [c.id for c in parse_citations(fact)]),
+    )
+
+
+def parse_case_line(obj: dict[str, Any], *, line_no: int, source: str) -> CaseDoc:
+    """Map one JSON object of any supported format to a CaseDoc."""
+    if "fact" in obj and "meta" in obj:
+        return _from_cail(obj, line_no, source)
+    if "content_text" in obj:
+        return _from_bulletin(obj, line_no, source)
+    if "id" in obj and "text" in obj:
+        return _from_demo(obj, source)
+    raise InvalidInput(
+        "invalid_case",
+        f"无法识别的案例格式：{source} 第{line_no}行",
+        details={"source": source, "line": line_no, "keys": sorted(obj)[:20]},
+    )
+
+
+def load_cases(corpus_dirs: Sequence[Path]) -> list[CaseDoc]:
+    """All cases of `<dir>/cases/*.jsonl`; a later case with the same id replaces an earlier one."""
+    cases: dict[str, CaseDoc] = {}
+    for corpus in corpus_dirs:
+        folder = Path(corpus) / "cases"
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.jsonl")):
+            with path.open(encoding="utf-8") as fh:
+                for line_no, line in enumerate(fh, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        obj = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InvalidInput(
+                            "invalid_case",
+                            f"案例文件不是有效的 JSON 行：{path} 第{line_no}行",
+                            details={"source": str(path), "line": line_no},
+                        ) from exc
+                    case = parse_case_line(obj, line_no=line_no, source=str(path))
+                    cases[case.id] = case
+    return list(cases.values())

@@ -1,0 +1,1 @@
+"""The FastAPI app: translates HTTP into calls on assistant/ and back."""

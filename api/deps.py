@@ -1,0 +1,52 @@
+"""Annotated dependencies: settings, services, the workflow, and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.auth import resolve_token
+from assistant.cases import CaseWorkflow
+from assistant.config import Settings
+from assistant.db import User
+from assistant.errors import Unauthorized
+from assistant.services import Services
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings_dep(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_workflow(services: ServicesDep) -> CaseWorkflow:
+    return CaseWorkflow(services)
+
+
+WorkflowDep = Annotated[CaseWorkflow, Depends(get_workflow)]
+
+
+def get_current_user(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing_token", "缺少登录凭证，请先登录获取令牌。")
+    with services.db.session() as session:
+        return resolve_token(session, credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -1,0 +1,42 @@
+"""App factory. `uvicorn api.main:app` serves the embedded default configuration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routers import auth, cases, discretion, documents, health, recordings, search
+from assistant import __version__
+from assistant.config import Settings, get_settings
+from assistant.services import build_services
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(settings)
+        services.db.migrate()
+        services.files.clean_tmp()
+        app.state.services = services
+        yield
+        services.db.engine.dispose()
+
+    app = FastAPI(
+        title="TaxAssist 税务执法智能辅助系统",
+        version=__version__,
+        lifespan=lifespan,
+        description="Case workflow: recording → transcript → entities → statutes and similar "
+        "cases → discretion suggestion → decision documents, with a trace of every step.",
+    )
+    install_error_handlers(app)
+    for router in (health, auth, cases, recordings, documents, search, discretion):
+        app.include_router(router.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, status
+from fastapi.responses import FileResponse
+
+from api.deps import CurrentUser, ServicesDep, WorkflowDep
+from api.schemas import DocumentOut, DraftRequest
+from assistant.errors import NotFound
+
+router = APIRouter(tags=["documents"])
+
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@router.post(
+    "/cases/{case_id}/documents", response_model=DocumentOut, status_code=status.HTTP_201_CREATED
+)
+def draft_document(
+    case_id: int, body: DraftRequest, user: CurrentUser, workflow: WorkflowDep
+) -> DocumentOut:
+    return DocumentOut.model_validate(workflow.draft(user, case_id, body.doc_type))
+
+
+@router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])
+def list_documents(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[DocumentOut]:
+    return [DocumentOut.model_validate(d) for d in workflow.documents(case_id)]
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut)
+def get_document(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> DocumentOut:
+    return DocumentOut.model_validate(workflow.get_document(document_id))
+
+
+@router.get("/documents/{document_id}/file", response_class=FileResponse)
+def download_document(
+    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+) -> FileResponse:
+    document = workflow.get_document(document_id)
+    path = services.files.path_for(document.sha256)
+    if not path.is_file():
+        raise NotFound("file_missing", "文书文件缺失，请联系管理员核查存储。")
+    return FileResponse(
+        path,
+        media_type=DOCX_MEDIA_TYPE,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )

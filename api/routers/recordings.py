@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, File, Request, UploadFile, status
+
+from api.deps import CurrentUser, WorkflowDep
+from api.schemas import RecordingOut
+from assistant.db import Recording
+from assistant.errors import PayloadTooLarge
+
+router = APIRouter(tags=["recordings"])
+
+# Multipart framing around the file; the file itself is limited exactly while staging.
+_MULTIPART_SLACK = 64 * 1024
+
+
+def _out(recording: Recording) -> RecordingOut:
+    out = RecordingOut.model_validate(recording)
+    if recording.duration_seconds:
+        out.real_time_factor = round(recording.processing_seconds / recording.duration_seconds, 4)
+    return out
+
+
+@router.post(
+    "/cases/{case_id}/recordings", response_model=RecordingOut, status_code=status.HTTP_201_CREATED
+)
+def upload_recording(
+    case_id: int,
+    request: Request,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+    file: UploadFile = File(description="interview recording: wav, mp3, m4a, flac, ogg, mp4 …"),
+) -> RecordingOut:
+    """Store the original (SHA-256) and transcribe it with the bundled Whisper model."""
+    limit = workflow.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+        raise PayloadTooLarge(
+            "file_too_large",
+            f"文件超过大小上限（{limit // (1024 * 1024)} MB）。",
+            details={"max_bytes": limit},
+        )
+    recording = workflow.add_recording(
+        user,
+        case_id,
+        file.file,
+        filename=file.filename or "recording",
+        content_type=file.content_type,
+    )
+    return _out(recording)
+
+
+@router.get("/cases/{case_id}/recordings", response_model=list[RecordingOut])
+def list_recordings(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[RecordingOut]:
+    return [_out(r) for r in workflow.recordings(case_id)]
+
+
+@router.get("/recordings/{recording_id}", response_model=RecordingOut)
+def get_recording(recording_id: int, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
+    return _out(workflow.get_recording(recording_id))

@@ -1,0 +1,193 @@
+"""Pydantic request/response schemas; money travels as strings of yuan with 2 places."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=16, decimal_places=2),
+    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
+]
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    role: str
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=8, max_length=256)
+    role: Literal["officer", "reviewer", "approver", "admin"]
+    display_name: str | None = Field(default=None, max_length=64)
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+class TaxpayerIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    id_number: str = Field(
+        min_length=1, max_length=32, description="统一社会信用代码 or 身份证号码"
+    )
+    kind: Literal["organisation", "individual"]
+    address: str | None = Field(default=None, max_length=300)
+    legal_representative: str | None = Field(default=None, max_length=64)
+
+
+class TaxpayerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    id_number: str = Field(validation_alias="uscc")
+    kind: str
+    address: str | None
+    legal_representative: str | None
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    taxpayer: TaxpayerIn
+    violation: str = Field(min_length=1, max_length=64, description="violation code (taxonomy)")
+    facts: str = Field(min_length=1, max_length=20000)
+    violation_date: date
+    tax_unpaid: Money = Decimal("0")
+    invoice_amount: Money = Decimal("0")
+    illegal_gains: Money = Decimal("0")
+    days_overdue: int = Field(default=0, ge=0, le=36500)
+    occurrences: int = Field(default=1, ge=0, le=10000)
+    first_violation: bool = False
+    corrected_in_time: bool = False
+    harm: Literal["none", "minor", "serious"] = "minor"
+    factors: list[str] = Field(default_factory=list, max_length=20)
+    evidence: list[str] = Field(default_factory=list, max_length=100)
+
+
+class CaseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    number: str
+    status: str
+    taxpayer: TaxpayerOut
+    officer_id: int
+    violation: str = Field(validation_alias="violation_code")
+    facts: str
+    violation_date: date
+    tax_unpaid: Money
+    invoice_amount: Money
+    illegal_gains: Money
+    days_overdue: int
+    occurrences: int
+    first_violation: bool
+    corrected_in_time: bool
+    harm: str
+    factors: list[str]
+    evidence: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SegmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    index: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    speaker: str | None
+
+
+class RecordingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    sha256: str
+    original_filename: str
+    content_type: str | None
+    size_bytes: int
+    duration_seconds: float
+    processing_seconds: float
+    real_time_factor: float = 0.0
+    language: str | None
+    model: dict[str, Any]
+    created_at: datetime
+    segments: list[SegmentOut]
+
+
+class StepResultOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    step: str
+    payload: dict[str, Any]
+    created_by: int
+    created_at: datetime
+
+
+class DraftRequest(BaseModel):
+    doc_type: str = Field(
+        min_length=1, max_length=64, description="penalty_notice | penalty_decision"
+    )
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    doc_type: str
+    number: str
+    version: int
+    sha256: str
+    filename: str
+    text: str
+    provenance: dict[str, Any]
+    created_by: int
+    created_at: datetime
+
+
+class ReviewRequest(BaseModel):
+    result: Literal["同意", "存在问题"]
+    opinion: str = Field(default="", max_length=5000)
+
+
+class ApproveRequest(BaseModel):
+    opinion: str = Field(default="", max_length=5000)
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    actor_id: int
+    actor_role: str
+    action: str
+    state_before: str | None
+    state_after: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(max_length=1_000_000)
+    k: int = 10
+    on: date | None = Field(default=None, alias="date", description="version in force on")
+    violation_type: str | None = None

@@ -1,0 +1,108 @@
+"""Validated inputs of the case workflow, shared by the API schemas and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from assistant.dates import today_in_china
+from assistant.errors import InvalidInput
+from assistant.money import to_yuan
+from assistant.nlp import uscc_problem, validate_resident_id, validate_uscc
+
+TaxpayerKind = Literal["organisation", "individual"]
+Harm = Literal["none", "minor", "serious"]
+
+
+@dataclass(frozen=True)
+class TaxpayerInput:
+    name: str
+    id_number: str  # 统一社会信用代码 (organisations, 个体户) or 居民身份证号码 (individuals)
+    kind: TaxpayerKind
+    address: str | None = None
+    legal_representative: str | None = None
+
+    def validated(self) -> TaxpayerInput:
+        name = self.name.strip()
+        id_number = self.id_number.strip().upper()
+        if not name:
+            raise InvalidInput(
+                "missing_party_data", "纳税人名称不能为空。", details={"missing": ["name"]}
+            )
+        if self.kind == "organisation":
+            problem = uscc_problem(id_number)
+            if problem is not None:
+                raise InvalidInput(
+                    "invalid_uscc",
+                    f"统一社会信用代码“{id_number}”无效：{problem}",
+                    details={"field": "taxpayer.id_number", "value": id_number},
+                )
+        elif not (validate_resident_id(id_number) or validate_uscc(id_number)):
+            raise InvalidInput(
+                "invalid_id_number",
+                f"证件号码“{id_number}”既不是有效的居民身份证号码，也不是有效的统一社会信用代码。",
+                details={"field": "taxpayer.id_number", "value": id_number},
+            )
+        return TaxpayerInput(name, id_number, self.kind, self.address, self.legal_representative)
+
+
+@dataclass(frozen=True)
+class NewCase:
+    taxpayer: TaxpayerInput
+    violation: str
+    facts: str
+    violation_date: date
+    tax_unpaid: Decimal = Decimal("0.00")
+    invoice_amount: Decimal = Decimal("0.00")
+    illegal_gains: Decimal = Decimal("0.00")
+    days_overdue: int = 0
+    occurrences: int = 1
+    first_violation: bool = False
+    corrected_in_time: bool = False
+    harm: Harm = "minor"
+    factors: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+    def validated(self) -> NewCase:
+        from assistant.taxonomy import get_violation
+
+        get_violation(self.violation)
+        if not self.facts.strip():
+            raise InvalidInput("missing_facts", "请填写违法事实。", details={"missing": ["facts"]})
+        if self.violation_date > today_in_china():
+            raise InvalidInput(
+                "date_in_future",
+                "违法行为发生日期不能晚于今天。",
+                details={"field": "violation_date", "value": self.violation_date.isoformat()},
+            )
+        amounts: dict[str, Any] = {}
+        for name in ("tax_unpaid", "invoice_amount", "illegal_gains"):
+            value = to_yuan(getattr(self, name))
+            if value < 0:
+                raise InvalidInput(
+                    "negative_amount",
+                    "金额不能为负数。",
+                    details={"field": name, "value": str(value)},
+                )
+            amounts[name] = value
+        for name in ("days_overdue", "occurrences"):
+            if getattr(self, name) < 0:
+                raise InvalidInput(
+                    "negative_amount", "天数和次数不能为负数。", details={"field": name}
+                )
+        return NewCase(
+            taxpayer=self.taxpayer.validated(),
+            violation=self.violation,
+            facts=self.facts.strip(),
+            violation_date=self.violation_date,
+            days_overdue=self.days_overdue,
+            occurrences=self.occurrences,
+            first_violation=self.first_violation,
+            corrected_in_time=self.corrected_in_time,
+            harm=self.harm,
+            factors=tuple(self.factors),
+            evidence=tuple(e.strip() for e in self.evidence if e.strip()),
+            **amounts,
+        )

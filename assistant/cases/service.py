@@ -1,0 +1,557 @@
+"""The case workflow: each step is a plain call that persists its result and leaves a trace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+from typing import Any, BinaryIO, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.auth.security import Role
+from assistant.cases.inputs import NewCase
+from assistant.cases.numbering import format_doc_number, next_sequence
+from assistant.dates import today_in_china
+from assistant.db.models import (
+    Case,
+    CaseEvent,
+    CaseResult,
+    Document,
+    Recording,
+    Taxpayer,
+    TranscriptSegment,
+    User,
+)
+from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
+from assistant.nlp import validate_uscc
+from assistant.services import Services
+from assistant.transcription import probe_audio
+
+STEPS = ("entities", "retrieval", "discretion")
+# 文号 kind per document type: 罚告 = 处罚事项告知书, 罚 = 处罚决定书 (as in 示税稽罚〔2026〕1号).
+DOC_KINDS = {"penalty_notice": "罚告", "penalty_decision": "罚"}
+
+
+class CaseWorkflow:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+
+    # -- reading -----------------------------------------------------------------------------
+    def get_case(self, case_id: int) -> Case:
+        with self.services.db.session() as session:
+            return _load_case(session, case_id)
+
+    def list_cases(self, *, limit: int = 50, offset: int = 0) -> list[Case]:
+        with self.services.db.session() as session:
+            rows = session.scalars(
+                select(Case).order_by(Case.id.desc()).limit(limit).offset(offset)
+            )
+            return list(rows.unique())
+
+    def latest_result(self, case_id: int, step: str) -> CaseResult | None:
+        with self.services.db.session() as session:
+            _load_case(session, case_id)
+            return _latest_result(session, case_id, step)
+
+    def recordings(self, case_id: int) -> list[Recording]:
+        with self.services.db.session() as session:
+            _load_case(session, case_id)
+            rows = session.scalars(select(Recording).where(Recording.case_id == case_id))
+            return list(rows)
+
+    def get_recording(self, recording_id: int) -> Recording:
+        with self.services.db.session() as session:
+            recording = session.get(Recording, recording_id)
+            if recording is None:
+                raise NotFound("recording_not_found", f"录音 {recording_id} 不存在。")
+            return recording
+
+    def documents(self, case_id: int) -> list[Document]:
+        with self.services.db.session() as session:
+            _load_case(session, case_id)
+            return list(session.scalars(select(Document).where(Document.case_id == case_id)))
+
+    def get_document(self, document_id: int) -> Document:
+        with self.services.db.session() as session:
+            document = session.get(Document, document_id)
+            if document is None:
+                raise NotFound("document_not_found", f"文书 {document_id} 不存在。")
+            return document
+
+    def events(self, case_id: int) -> list[CaseEvent]:
+        with self.services.db.session() as session:
+            _load_case(session, case_id)
+            rows = session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
+            return list(rows)
+
+    # -- 立案 ----------------------------------------------------------------------------------
+    def create_case(self, actor: User, new_case: NewCase) -> Case:
+        _require_role(actor, Role.OFFICER, Role.ADMIN)
+        new_case = new_case.validated()
+        with self.services.db.session() as session:
+            taxpayer = _upsert_taxpayer(session, new_case)
+            case = Case(
+                number="pending",
+                taxpayer=taxpayer,
+                officer_id=actor.id,
+                violation_code=new_case.violation,
+                facts=new_case.facts,
+                violation_date=new_case.violation_date,
+                tax_unpaid=new_case.tax_unpaid,
+                invoice_amount=new_case.invoice_amount,
+                illegal_gains=new_case.illegal_gains,
+                days_overdue=new_case.days_overdue,
+                occurrences=new_case.occurrences,
+                first_violation=new_case.first_violation,
+                corrected_in_time=new_case.corrected_in_time,
+                harm=new_case.harm,
+                factors=list(new_case.factors),
+                evidence=list(new_case.evidence),
+                status="investigating",
+            )
+            session.add(case)
+            session.flush()
+            case.number = f"TA-{new_case.violation_date.year}-{case.id:06d}"
+            _record(
+                session, case, actor, "case_created", None, case.status, {"number": case.number}
+            )
+            session.flush()
+            return _load_case(session, case.id)
+
+    # -- 录音 → 转写 --------------------------------------------------------------------------
+    def add_recording(
+        self,
+        actor: User,
+        case_id: int,
+        source: BinaryIO,
+        *,
+        filename: str,
+        content_type: str | None,
+    ) -> Recording:
+        """Stage, probe, transcribe, then store file and rows together: all or nothing."""
+        with self.services.db.session() as session:
+            _require_handler(actor, _load_case(session, case_id))
+        files = self.services.files
+        staged = files.stage(source, max_bytes=self.settings.max_upload_bytes)
+        created_blob = False
+        try:
+            info = probe_audio(staged.path, max_seconds=self.settings.max_audio_seconds)
+            transcript = self.services.transcriber().transcribe(
+                staged.path, language=self.settings.asr_language
+            )
+            with self.services.db.session() as session:
+                case = _load_case(session, case_id)
+                recording = Recording(
+                    case_id=case.id,
+                    sha256=staged.sha256,
+                    original_filename=_safe_filename(filename),
+                    content_type=content_type,
+                    size_bytes=staged.size,
+                    duration_seconds=info.duration_seconds,
+                    language=transcript.language,
+                    model=transcript.model,
+                    processing_seconds=transcript.processing_seconds,
+                    uploaded_by=actor.id,
+                    segments=[
+                        TranscriptSegment(
+                            index=s.index,
+                            start=s.start,
+                            end=s.end,
+                            text=s.text,
+                            avg_logprob=s.avg_logprob,
+                            no_speech_prob=s.no_speech_prob,
+                            speaker=s.speaker,
+                        )
+                        for s in transcript.segments
+                    ],
+                )
+                session.add(recording)
+                session.flush()
+                _record(
+                    session,
+                    case,
+                    actor,
+                    "recording_transcribed",
+                    case.status,
+                    case.status,
+                    {
+                        "recording_id": recording.id,
+                        "sha256": staged.sha256,
+                        "duration_seconds": info.duration_seconds,
+                        "segments": len(transcript.segments),
+                    },
+                )
+                _, created_blob = files.commit(staged)
+                session.flush()
+                return recording
+        except BaseException:
+            staged.path.unlink(missing_ok=True)
+            if created_blob:
+                files.discard(staged.sha256)
+            raise
+
+    # -- analysis steps -------------------------------------------------------------------------
+    def extract_entities(self, actor: User, case_id: int) -> CaseResult:
+        from assistant.nlp import extract_entities
+
+        def run(session: Session, case: Case) -> dict[str, Any]:
+            sources = {"facts": case.facts}
+            for recording in session.scalars(select(Recording).where(Recording.case_id == case.id)):
+                sources[f"recording:{recording.id}"] = "\n".join(s.text for s in recording.segments)
+            return {
+                "sources": {
+                    name: extract_entities(text, reference_date=case.violation_date).to_dict()
+                    for name, text in sources.items()
+                }
+            }
+
+        return self._run_step(actor, case_id, "entities", run)
+
+    def retrieve(self, actor: User, case_id: int, *, k: int = 8) -> CaseResult:
+        knowledge = self.services.knowledge()
+
+        def run(session: Session, case: Case) -> dict[str, Any]:
+            query = case.facts
+            statutes = knowledge.search_statutes(
+                query, k=k, on=case.violation_date, violation_type=case.violation_code
+            )
+            cases = knowledge.search_cases(query, k=k, violation_type=None)
+            return {
+                "query": query,
+                "on": case.violation_date.isoformat(),
+                "statutes": [_jsonable(asdict(hit)) for hit in statutes],
+                "cases": [_jsonable(asdict(hit)) for hit in cases],
+            }
+
+        return self._run_step(actor, case_id, "retrieval", run)
+
+    def suggest(self, actor: User, case_id: int) -> CaseResult:
+        from assistant.discretion import suggest
+
+        def run(session: Session, case: Case) -> dict[str, Any]:
+            suggestion = suggest(discretion_input(case, decision_date=today_in_china()))
+            return suggestion.to_dict()
+
+        return self._run_step(actor, case_id, "discretion", run)
+
+    def _run_step(
+        self,
+        actor: User,
+        case_id: int,
+        step: str,
+        compute: Callable[[Session, Case], dict[str, Any]],
+    ) -> CaseResult:
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            _require_handler(actor, case)
+            payload = compute(session, case)
+            result = CaseResult(case_id=case.id, step=step, payload=payload, created_by=actor.id)
+            session.add(result)
+            session.flush()
+            _record(
+                session,
+                case,
+                actor,
+                f"{step}_completed",
+                case.status,
+                case.status,
+                {"result_id": result.id},
+            )
+            return result
+
+    # -- drafting ---------------------------------------------------------------------------------
+    def draft(self, actor: User, case_id: int, doc_type: str) -> Document:
+        from assistant.drafting import DocumentType, render
+
+        allowed = [t.value for t in DocumentType]
+        if doc_type not in allowed or doc_type not in DOC_KINDS:
+            raise InvalidInput(
+                "unknown_document_type",
+                f"不支持的文书类型：{doc_type}",
+                details={"allowed": sorted(set(allowed) & set(DOC_KINDS))},
+            )
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            _require_handler(actor, case)
+            discretion = _latest_result(session, case.id, "discretion")
+            if discretion is None:
+                raise Conflict(
+                    "discretion_required",
+                    "请先生成裁量建议，再起草处罚文书。",
+                    details={"missing_step": "discretion"},
+                )
+            year = today_in_china().year
+            prefix = self.settings.authority_doc_prefix
+            kind = DOC_KINDS[doc_type]
+            sequence = next_sequence(session, prefix=prefix, kind=kind, year=year)
+            number = format_doc_number(prefix, kind, year, sequence)
+            context = self._penalty_context(session, case, discretion.payload, number)
+            rendered = render(doc_type, context)
+            sha256, _, created = self.services.files.put_bytes(rendered.docx)
+            try:
+                version = 1 + (
+                    session.scalar(
+                        select(func.count(Document.id)).where(
+                            Document.case_id == case.id, Document.doc_type == doc_type
+                        )
+                    )
+                    or 0
+                )
+                document = Document(
+                    case_id=case.id,
+                    doc_type=doc_type,
+                    number=number,
+                    version=version,
+                    sha256=sha256,
+                    filename=f"{case.number}-{rendered.title}-v{version}.docx",
+                    text=rendered.text,
+                    provenance={k: list(v) for k, v in context.provenance.items()},
+                    created_by=actor.id,
+                )
+                session.add(document)
+                session.flush()
+                _record(
+                    session,
+                    case,
+                    actor,
+                    "document_drafted",
+                    case.status,
+                    case.status,
+                    {
+                        "document_id": document.id,
+                        "doc_type": doc_type,
+                        "number": number,
+                        "sha256": sha256,
+                    },
+                )
+                session.flush()
+            except BaseException:
+                if created:
+                    self.services.files.discard(sha256)
+                raise
+            return document
+
+    def _penalty_context(
+        self, session: Session, case: Case, suggestion: dict[str, Any], number: str
+    ) -> Any:
+        from assistant.discretion import load_procedure
+        from assistant.drafting import LegalBasis, PenaltyContext
+        from assistant.drafting import Party as DraftParty
+
+        procedure = load_procedure()
+        statutes = self.services.knowledge().statutes
+        taxpayer = case.taxpayer
+        kind: Literal["organisation", "individual"] = (
+            "organisation" if taxpayer.kind == "organisation" else "individual"
+        )
+        id_label = "统一社会信用代码" if validate_uscc(taxpayer.uscc) else "身份证件号码"
+        citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+        legal_basis = tuple(
+            LegalBasis(statute_id=c, law_title=statutes.full_title(c.split(":", 1)[0]))
+            for c in citations
+        )
+        evidence = list(case.evidence)
+        for recording in session.scalars(select(Recording).where(Recording.case_id == case.id)):
+            evidence.append(
+                f"询问录音《{recording.original_filename}》（时长{recording.duration_seconds:.0f}秒，"
+                f"SHA-256：{recording.sha256[:16]}…）及其文字记录"
+            )
+        amount = Decimal(str(suggestion.get("suggested_amount", "0")))
+        hearing = bool(suggestion.get("hearing_required"))
+        return PenaltyContext(
+            authority=self.settings.authority_name,
+            doc_number=number,
+            party=DraftParty(
+                name=taxpayer.name,
+                kind=kind,
+                id_label=id_label,
+                id_number=taxpayer.uscc,
+                address=taxpayer.address,
+                legal_representative=taxpayer.legal_representative,
+            ),
+            facts=case.facts,
+            evidence=tuple(evidence),
+            legal_basis=legal_basis,
+            benchmark_citation=suggestion.get("benchmark_citation"),
+            decision=suggestion.get("decision", "penalty"),
+            amount=amount,
+            decision_date=today_in_china(),
+            statement_days=procedure.statement_defence_days,
+            hearing_offered=hearing,
+            hearing_request_days=procedure.hearing_request_days,
+            payment_days=procedure.fine_payment_days,
+            late_fine_rate_percent=(procedure.additional_fine_daily_rate * 100).normalize(),
+            reconsideration_days=procedure.reconsideration_days,
+            lawsuit_months=procedure.lawsuit_months,
+            reconsideration_body=self.settings.reconsideration_body,
+            provenance={
+                "legal_basis": tuple(citations),
+                "amount": (f"discretion:{suggestion.get('benchmark_item')}",),
+                "periods": tuple(f"procedure:{k}" for k in sorted(procedure.sources)),
+            },
+        )
+
+    # -- legal review and approval (separation of duties) ------------------------------------------
+    def review(self, actor: User, case_id: int, *, passed: bool, opinion: str) -> Case:
+        _require_role(actor, Role.REVIEWER, Role.ADMIN)
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            _require_not_handler(actor, case)
+            if not session.scalar(
+                select(func.count(Document.id)).where(Document.case_id == case.id)
+            ):
+                raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
+            before = case.status
+            case.status = "review_passed" if passed else "review_failed"
+            _record(
+                session,
+                case,
+                actor,
+                "legal_review",
+                before,
+                case.status,
+                {"result": "同意" if passed else "存在问题", "opinion": opinion},
+            )
+            session.flush()
+            return _load_case(session, case.id)
+
+    def approve(self, actor: User, case_id: int, *, opinion: str = "") -> Case:
+        _require_role(actor, Role.APPROVER, Role.ADMIN)
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            _require_not_handler(actor, case)
+            if case.status != "review_passed":
+                raise Conflict(
+                    "review_not_passed",
+                    "法制审核未通过或尚未审核，不得作出决定。",
+                    details={"status": case.status},
+                )
+            before = case.status
+            case.status = "approved"
+            _record(session, case, actor, "approved", before, case.status, {"opinion": opinion})
+            session.flush()
+            return _load_case(session, case.id)
+
+
+def discretion_input(case: Case, *, decision_date: date) -> Any:
+    from assistant.discretion import DiscretionInput
+
+    return DiscretionInput(
+        violation=case.violation_code,
+        taxpayer_type="organisation" if case.taxpayer.kind == "organisation" else "individual",
+        violation_date=case.violation_date,
+        decision_date=decision_date,
+        days_overdue=case.days_overdue,
+        tax_unpaid=case.tax_unpaid,
+        invoice_amount=case.invoice_amount,
+        illegal_gains=case.illegal_gains,
+        occurrences=case.occurrences,
+        first_violation=case.first_violation,
+        corrected_in_time=case.corrected_in_time,
+        harm=case.harm,  # type: ignore[arg-type]
+        factors=tuple(case.factors or ()),
+    )
+
+
+def _load_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case_not_found", f"案件 {case_id} 不存在。", details={"case_id": case_id})
+    return case
+
+
+def _latest_result(session: Session, case_id: int, step: str) -> CaseResult | None:
+    return session.scalar(
+        select(CaseResult)
+        .where(CaseResult.case_id == case_id, CaseResult.step == step)
+        .order_by(CaseResult.id.desc())
+        .limit(1)
+    )
+
+
+def _upsert_taxpayer(session: Session, new_case: NewCase) -> Taxpayer:
+    data = new_case.taxpayer
+    taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.uscc == data.id_number))
+    if taxpayer is None:
+        taxpayer = Taxpayer(uscc=data.id_number, name=data.name, kind=data.kind)
+        session.add(taxpayer)
+    elif taxpayer.name != data.name:
+        raise Conflict(
+            "taxpayer_name_mismatch",
+            f"证件号码 {data.id_number} 已登记为“{taxpayer.name}”，与“{data.name}”不一致。",
+            details={"id_number": data.id_number, "registered_name": taxpayer.name},
+        )
+    taxpayer.address = data.address or taxpayer.address
+    taxpayer.legal_representative = data.legal_representative or taxpayer.legal_representative
+    return taxpayer
+
+
+def _require_role(actor: User, *roles: Role) -> None:
+    if actor.role not in {r.value for r in roles}:
+        raise Forbidden(
+            "role_not_allowed",
+            "当前用户角色无权执行此操作。",
+            details={"role": actor.role, "allowed": [r.value for r in roles]},
+        )
+
+
+def _require_handler(actor: User, case: Case) -> None:
+    """Only the handling officer (or an admin) works on a case's investigation steps."""
+    _require_role(actor, Role.OFFICER, Role.ADMIN)
+    if actor.role == Role.OFFICER and actor.id != case.officer_id:
+        raise Forbidden("not_case_officer", "只有本案承办人可以办理此案件。")
+
+
+def _require_not_handler(actor: User, case: Case) -> None:
+    if actor.id == case.officer_id:
+        raise Forbidden(
+            "handling_officer_cannot_review",
+            "案件承办人不得审核或批准本人承办的案件。",
+            details={"case_id": case.id},
+        )
+
+
+def _record(
+    session: Session,
+    case: Case,
+    actor: User,
+    action: str,
+    before: str | None,
+    after: str | None,
+    details: dict[str, Any],
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            action=action,
+            state_before=before,
+            state_after=after,
+            details=details,
+        )
+    )
+
+
+def _safe_filename(name: str) -> str:
+    cleaned = re.sub(r"[\\/\x00-\x1f]", "_", name).strip() or "recording"
+    return cleaned[-200:]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

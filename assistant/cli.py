@@ -1,0 +1,345 @@
+"""`taxassist` command line: the same calls as the API, for set-up, scripts and evaluation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.config import Settings, get_settings
+from assistant.errors import NotFound, TaxAssistError
+
+app = typer.Typer(help="TaxAssist 税务执法智能辅助系统", no_args_is_help=True)
+models_app = typer.Typer(help="Bundled models: install and list.", no_args_is_help=True)
+index_app = typer.Typer(help="The retrieval index over the corpora.", no_args_is_help=True)
+users_app = typer.Typer(help="Users and roles.", no_args_is_help=True)
+case_app = typer.Typer(help="Take one case through the workflow.", no_args_is_help=True)
+search_app = typer.Typer(help="Search statutes and similar cases.", no_args_is_help=True)
+discretion_app = typer.Typer(help="Discretion suggestions.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(index_app, name="index")
+app.add_typer(users_app, name="users")
+app.add_typer(case_app, name="case")
+app.add_typer(search_app, name="search")
+app.add_typer(discretion_app, name="discretion")
+
+CorpusOption = Annotated[
+    list[Path] | None,
+    typer.Option("--corpus", help="extra corpus dir (repeatable); default TAXASSIST_CORPORA"),
+]
+ActorOption = Annotated[str, typer.Option("--as", help="username acting (承办人 for case steps)")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _settings(corpus: list[Path] | None = None) -> Settings:
+    settings = get_settings()
+    if corpus:
+        settings = settings.model_copy(update={"corpora": ":".join(str(p) for p in corpus)})
+    return settings
+
+
+def _services(corpus: list[Path] | None = None) -> Any:
+    from assistant.services import build_services
+
+    services = build_services(_settings(corpus))
+    services.db.migrate()
+    return services
+
+
+def _print(data: Any) -> None:
+    typer.echo(json.dumps(_plain(data), ensure_ascii=False, indent=2))
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def _actor(services: Any, username: str) -> Any:
+    from sqlalchemy import select
+
+    from assistant.db import User
+
+    with services.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("user_not_found", f"用户“{username}”不存在。")
+        return user
+
+
+@app.command()
+def setup(
+    corpus: CorpusOption = None,
+    no_index: Annotated[bool, typer.Option("--no-index")] = False,
+) -> None:
+    """Migrate the database, materialize models, seed demo users, build the index."""
+    from assistant.services import setup as run_setup
+
+    _print(run_setup(_services(corpus), with_index=not no_index))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the API (embedded default: SQLite, bundled corpus and models)."""
+    import uvicorn
+
+    uvicorn.run("api.main:app", host=host, port=port)
+
+
+@models_app.command("install")
+def models_install() -> None:
+    """Join and hash-check the bundled model files under models/ (no network)."""
+    from assistant.registry import install_models
+
+    _print(
+        {
+            role: str(path) if path else "in package"
+            for role, path in install_models(get_settings().models_dir).items()
+        }
+    )
+
+
+@models_app.command("list")
+def models_list() -> None:
+    from assistant.registry import load_manifest
+
+    _print(
+        {
+            role: {k: v for k, v in asdict(spec).items() if k != "files"}
+            for role, spec in load_manifest().items()
+        }
+    )
+
+
+@index_app.command("build")
+def index_build(corpus: CorpusOption = None) -> None:
+    """(Re)build the statute and case indexes over the bundled and configured corpora."""
+    from assistant.services import build_index
+
+    knowledge = build_index(_services(corpus))
+    _print(
+        {
+            "statutes": len(knowledge.statutes.articles()),
+            "cases": len(knowledge.cases),
+            "corpora": [str(p) for p in _settings(corpus).corpus_dirs],
+        }
+    )
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="officer | reviewer | approver | admin")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    display_name: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    from assistant.auth import create_user
+
+    services = _services()
+    with services.db.session() as session:
+        user = create_user(
+            session, username=username, password=password, role=role, display_name=display_name
+        )
+        _print({"id": user.id, "username": user.username, "role": user.role})
+
+
+@case_app.command("create")
+def case_create(
+    file: Annotated[Path, typer.Option("--file", exists=True)], actor: ActorOption
+) -> None:
+    """Open a case from a JSON file shaped like the API's POST /cases body."""
+    from api.schemas import CaseCreate, CaseOut
+    from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+
+    body = CaseCreate.model_validate_json(file.read_text(encoding="utf-8"))
+    data = body.model_dump()
+    taxpayer = TaxpayerInput(**data.pop("taxpayer"))
+    data["factors"], data["evidence"] = tuple(data["factors"]), tuple(data["evidence"])
+    services = _services()
+    case = CaseWorkflow(services).create_case(
+        _actor(services, actor), NewCase(taxpayer=taxpayer, **data)
+    )
+    typer.echo(CaseOut.model_validate(case).model_dump_json(indent=2))
+
+
+@case_app.command("transcribe")
+def case_transcribe(
+    case_id: int, audio: Annotated[Path, typer.Argument(exists=True)], actor: ActorOption
+) -> None:
+    from api.schemas import RecordingOut
+    from assistant.cases import CaseWorkflow
+
+    services = _services()
+    with audio.open("rb") as handle:
+        recording = CaseWorkflow(services).add_recording(
+            _actor(services, actor), case_id, handle, filename=audio.name, content_type=None
+        )
+    typer.echo(RecordingOut.model_validate(recording).model_dump_json(indent=2))
+
+
+@case_app.command("step")
+def case_step(
+    case_id: int,
+    step: Annotated[str, typer.Argument(help="entities | retrieval | discretion")],
+    actor: ActorOption,
+) -> None:
+    from assistant.cases import CaseWorkflow
+
+    services = _services()
+    workflow = CaseWorkflow(services)
+    user = _actor(services, actor)
+    runners = {
+        "entities": workflow.extract_entities,
+        "retrieval": workflow.retrieve,
+        "discretion": workflow.suggest,
+    }
+    if step not in runners:
+        raise TaxAssistError(
+            "unknown_step", f"未知步骤：{step}", details={"allowed": list(runners)}
+        )
+    _print(runners[step](user, case_id).payload)
+
+
+@case_app.command("draft")
+def case_draft(
+    case_id: int,
+    doc_type: Annotated[str, typer.Option("--type", help="penalty_notice | penalty_decision")],
+    actor: ActorOption,
+    out: Annotated[Path | None, typer.Option(help="write the .docx here")] = None,
+) -> None:
+    from assistant.cases import CaseWorkflow
+
+    services = _services()
+    document = CaseWorkflow(services).draft(_actor(services, actor), case_id, doc_type)
+    if out is not None:
+        out.write_bytes(services.files.path_for(document.sha256).read_bytes())
+    _print(
+        {
+            "id": document.id,
+            "number": document.number,
+            "sha256": document.sha256,
+            "file": str(out) if out else None,
+        }
+    )
+
+
+@search_app.command("statutes")
+def search_statutes(
+    text: Annotated[str, typer.Option()],
+    k: Annotated[int, typer.Option()] = 10,
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: version in force")] = None,
+    violation_type: Annotated[str | None, typer.Option()] = None,
+    corpus: CorpusOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    from assistant.services import load_or_build_index
+
+    settings = _settings(corpus)
+    from assistant.knowledge import get_embedder
+
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    hits = knowledge.search_statutes(
+        text, k=k, on=date.fromisoformat(on) if on else None, violation_type=violation_type
+    )
+    rows = [
+        {
+            "id": h.id,
+            "law": h.law,
+            "article": h.article,
+            "title": h.title,
+            "text": h.text,
+            "score": round(h.score, 6),
+        }
+        for h in hits
+    ]
+    if as_json:
+        _print(rows)
+    else:
+        for row in rows:
+            typer.echo(f"{row['score']:.4f}  {row['id']}  {str(row['text'])[:60]}")
+
+
+@search_app.command("cases")
+def search_cases(
+    text: Annotated[str, typer.Option()],
+    k: Annotated[int, typer.Option()] = 10,
+    violation_type: Annotated[str | None, typer.Option()] = None,
+    corpus: CorpusOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    from assistant.knowledge import get_embedder
+    from assistant.services import load_or_build_index
+
+    settings = _settings(corpus)
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    hits = knowledge.search_cases(text, k=k, violation_type=violation_type)
+    rows = [
+        {
+            "id": h.id,
+            "title": h.title,
+            "violation_type": h.violation_type,
+            "outcome": h.outcome,
+            "score": round(h.score, 6),
+        }
+        for h in hits
+    ]
+    if as_json:
+        _print(rows)
+    else:
+        for row in rows:
+            typer.echo(f"{row['score']:.4f}  {row['id']}  {row['title']}")
+
+
+@discretion_app.command("suggest")
+def discretion_suggest(
+    case: Annotated[Path, typer.Option("--case", exists=True, help="structured case JSON")],
+    as_json: JsonFlag = False,
+) -> None:
+    from assistant.dates import today_in_china
+    from assistant.discretion import DiscretionInput, suggest
+
+    data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
+    suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()))
+    if as_json:
+        _print(suggestion.to_dict())
+    else:
+        typer.echo(suggestion.explanation)
+
+
+def main() -> None:
+    """Entry point: domain errors become the JSON envelope (with --json) and a non-zero exit."""
+    try:
+        app(standalone_mode=False)
+    except TaxAssistError as exc:
+        if "--json" in sys.argv:
+            typer.echo(json.dumps(exc.to_envelope(), ensure_ascii=False))
+        else:
+            typer.echo(f"错误 [{exc.code}]：{exc.message}", err=True)
+        raise SystemExit(1) from None
+    except typer.Abort:
+        raise SystemExit(1) from None
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code) from None
+        raise

@@ -1,0 +1,49 @@
+"""Start the real app on a data dir, the way `make run` does, for API tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from assistant.config import Settings
+from assistant.services import build_services, setup
+from tests.conftest import DEMO_PASSWORD
+
+
+def prepare_data_dir(settings: Settings, index_dir: Path) -> None:
+    """Schema, models and demo users as `taxassist setup` makes them; the prebuilt demo index."""
+    if not settings.index_dir.exists():
+        shutil.copytree(index_dir, settings.index_dir)
+    services = build_services(settings)
+    setup(services, with_index=False)
+    services.db.engine.dispose()
+
+
+@contextmanager
+def running_app(settings: Settings) -> Iterator[TestClient]:
+    from api.main import create_app
+
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def assert_error(response: object, status: int, code: str) -> dict[str, object]:
+    """Every error leaves in the one envelope, with a Chinese message."""
+    body = response.json()  # type: ignore[attr-defined]
+    assert response.status_code == status, body  # type: ignore[attr-defined]
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    message = body["error"]["message"]
+    assert message and any("\u4e00" <= ch <= "\u9fff" for ch in message), message
+    assert isinstance(body["error"]["details"], dict)
+    return body["error"]  # type: ignore[no-any-return]

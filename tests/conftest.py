@@ -1,0 +1,87 @@
+"""Shared fixtures: isolated data dirs, the real bundled models, the real demo corpus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_CORPORA = (PROJECT_ROOT.parent / "shared" / "corpora").resolve()
+# A valid 统一社会信用代码 (check character computed per GB 32100-2015) for a fictional company.
+DEMO_USCC = "91150100MA0N7Y2K37"
+DEMO_PASSWORD = "taxassist-test-pw"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED_CORPORA.is_dir(),
+    reason=f"real corpora not found at {SHARED_CORPORA} (CI has them; see README)",
+)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": None,
+        "models_dir": MODELS_DIR,
+        "corpora": "",
+        "demo_password": DEMO_PASSWORD,
+        "seed_demo_users": True,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def shared_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo index built once per test session; copied into each data dir that needs it."""
+    from assistant.knowledge import KnowledgeBase, get_embedder
+
+    settings = make_settings(tmp_path_factory.mktemp("index-build"))
+    KnowledgeBase.build(settings.corpus_dirs, settings.index_dir, get_embedder(settings.embedder))
+    return settings.index_dir
+
+
+@pytest.fixture
+def interview_wav() -> Path:
+    return FIXTURES / "interview_zh.wav"
+
+
+@pytest.fixture
+def case_payload() -> dict[str, object]:
+    return demo_case_payload()
+
+
+def demo_case_payload() -> dict[str, object]:
+    """A late-filing case of a fictional company, as an officer would enter it."""
+    return {
+        "taxpayer": {
+            "name": "示例商贸有限公司",
+            "id_number": DEMO_USCC,
+            "kind": "organisation",
+            "address": "内蒙古自治区呼和浩特市示例区示例路1号",
+            "legal_representative": "张示例",
+        },
+        "violation": "late_filing",
+        "facts": "该公司2025年3月增值税纳税申报逾期45日，经责令限期改正后于2025年5月30日补办申报，"
+        "补缴税款12,000元。",
+        "violation_date": "2025-04-15",
+        "days_overdue": 45,
+        "tax_unpaid": "12000.00",
+        "occurrences": 1,
+        "first_violation": False,
+        "corrected_in_time": True,
+        "harm": "minor",
+        "evidence": ["纳税申报记录", "责令限期改正通知书及送达回证"],
+    }
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    return (p for p in root.rglob("*") if p.is_file()) if root.exists() else iter(())

@@ -97,16 +97,21 @@ class FasterWhisperBackend:
             temperature=list(self.temperatures),
             no_repeat_ngram_size=self.no_repeat_ngram_size,
         )
+        duration = float(info.duration)
         segments: list[Segment] = []
         for raw in raw_segments:
             text = to_simplified(raw.text.strip())
             if not text or _is_phantom(text, raw.no_speech_prob):
                 continue
+            # Whisper can place the last timestamp past the end of the audio: clamp it, so the
+            # transcript never points at a moment the recording does not have.
+            end = min(float(raw.end), duration)
+            start = min(float(raw.start), end)
             segments.append(
                 Segment(
                     index=len(segments),
-                    start=round(float(raw.start), 3),
-                    end=round(float(raw.end), 3),
+                    start=round(start, 3),
+                    end=round(end, 3),
                     text=text,
                     avg_logprob=float(raw.avg_logprob),
                     no_speech_prob=float(raw.no_speech_prob),
@@ -115,7 +120,7 @@ class FasterWhisperBackend:
         return Transcript(
             segments=tuple(segments),
             language=info.language,
-            duration_seconds=float(info.duration),
+            duration_seconds=duration,
             processing_seconds=round(time.perf_counter() - started, 3),
             model={
                 "name": self.model_name,

@@ -86,6 +86,7 @@ def _actor(services: Any, username: str) -> Any:
 def setup(
     corpus: CorpusOption = None,
     no_index: Annotated[bool, typer.Option("--no-index")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Migrate the database, materialize models, seed demo users, build the index."""
     from assistant.services import setup as run_setup
@@ -105,7 +106,7 @@ def serve(
 
 
 @models_app.command("install")
-def models_install() -> None:
+def models_install(as_json: JsonFlag = False) -> None:
     """Join and hash-check the bundled model files under models/ (no network)."""
     from assistant.registry import install_models
 
@@ -118,7 +119,7 @@ def models_install() -> None:
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(as_json: JsonFlag = False) -> None:
     from assistant.registry import load_manifest
 
     _print(
@@ -130,7 +131,7 @@ def models_list() -> None:
 
 
 @index_app.command("build")
-def index_build(corpus: CorpusOption = None) -> None:
+def index_build(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
     """(Re)build the statute and case indexes over the bundled and configured corpora."""
     from assistant.services import build_index
 
@@ -150,6 +151,7 @@ def users_create(
     role: Annotated[str, typer.Option(help="officer | reviewer | approver | admin")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     display_name: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     from assistant.auth import create_user
 
@@ -182,7 +184,10 @@ def case_create(
 
 @case_app.command("transcribe")
 def case_transcribe(
-    case_id: int, audio: Annotated[Path, typer.Argument(exists=True)], actor: ActorOption
+    case_id: int,
+    audio: Annotated[Path, typer.Argument(exists=True)],
+    actor: ActorOption,
+    as_json: JsonFlag = False,
 ) -> None:
     from api.schemas import RecordingOut
     from assistant.cases import CaseWorkflow
@@ -200,6 +205,7 @@ def case_step(
     case_id: int,
     step: Annotated[str, typer.Argument(help="entities | retrieval | discretion")],
     actor: ActorOption,
+    as_json: JsonFlag = False,
 ) -> None:
     from assistant.cases import CaseWorkflow
 
@@ -224,6 +230,7 @@ def case_draft(
     doc_type: Annotated[str, typer.Option("--type", help="penalty_notice | penalty_decision")],
     actor: ActorOption,
     out: Annotated[Path | None, typer.Option(help="write the .docx here")] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     from assistant.cases import CaseWorkflow
 
@@ -336,10 +343,10 @@ def main() -> None:
         raise SystemExit(1) from None
     except typer.Abort:
         raise SystemExit(1) from None
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
+    except Exception as exc:
+        # Usage errors (typer vendors click): show them as click would, with its exit code.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            raise SystemExit(exit_code) from None
         raise

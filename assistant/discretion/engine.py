@@ -381,7 +381,9 @@ def _first_violation_items(path: Path = FIRST_VIOLATION_FILE) -> tuple[_FirstVio
 def _first_violation_match(case: DiscretionInput) -> _FirstViolationItem | None:
     if not (case.first_violation and case.corrected_in_time and case.harm in ("none", "minor")):
         return None
-    for item in _first_violation_items():
+    # An item naming the conduct (requires_factor present in the case) beats a general item.
+    items = sorted(_first_violation_items(), key=lambda it: it.requires_factor is None)
+    for item in items:
         if case.violation not in item.violations or case.decision_date < item.effective_from:
             continue
         if item.requires_factor and item.requires_factor not in case.factors:

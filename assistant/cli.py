@@ -331,6 +331,60 @@ def discretion_suggest(
         typer.echo(suggestion.explanation)
 
 
+@discretion_app.command("check")
+def discretion_check(
+    case: Annotated[Path, typer.Option("--case", exists=True, help="structured case JSON")],
+    amount: Annotated[str, typer.Option("--amount", help="proposed fine in yuan")],
+    facts: Annotated[str | None, typer.Option("--facts", help="facts text for the search")] = None,
+    k: Annotated[int, typer.Option("--k", help="similar cases compared")] = 20,
+    corpus: CorpusOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare a proposed fine with the benchmark tier and with similar cases' outcomes."""
+    from assistant.dates import today_in_china
+    from assistant.discretion.consistency import check_consistency, parse_check_request
+    from assistant.knowledge import get_embedder
+    from assistant.services import load_or_build_index
+
+    data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
+    request = {"case": data, "proposed_amount": amount, "k": k}
+    if facts is not None:
+        request["facts"] = facts
+    parsed, proposed, text, top_k = parse_check_request(request, today=today_in_china())
+    settings = _settings(corpus)
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k)
+    if as_json:
+        _print(report.to_dict())
+    else:
+        typer.echo(report.explanation)
+
+
+@discretion_app.command("validate")
+def discretion_validate(
+    file: Annotated[Path, typer.Argument(help="benchmark YAML (裁量基准) to check")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate a benchmark file against the schema; errors name file, line and reason."""
+    from assistant.discretion import load_benchmark, validate_benchmark_file
+
+    validate_benchmark_file(file)
+    bench = load_benchmark(file)
+    summary = {
+        "file": str(file),
+        "valid": True,
+        "name": bench.name,
+        "sample": bench.sample,
+        "version": bench.version,
+        "items": len(bench.items),
+        "tiers": sum(len(item.tiers) for item in bench.items),
+    }
+    if as_json:
+        _print(summary)
+    else:
+        typer.echo(f"有效：{bench.name}（{summary['items']}项，{summary['tiers']}个阶次）")
+
+
 def main() -> None:
     """Entry point: domain errors become the JSON envelope (with --json) and a non-zero exit."""
     try:

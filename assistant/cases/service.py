@@ -233,10 +233,13 @@ class CaseWorkflow:
         return self._run_step(actor, case_id, "retrieval", run)
 
     def suggest(self, actor: User, case_id: int) -> CaseResult:
-        from assistant.discretion import suggest
+        from assistant.discretion import load_benchmark, suggest
 
         def run(session: Session, case: Case) -> dict[str, Any]:
-            suggestion = suggest(discretion_input(case, decision_date=today_in_china()))
+            suggestion = suggest(
+                discretion_input(case, decision_date=today_in_china()),
+                benchmark=load_benchmark(self.settings.benchmark_file),
+            )
             return suggestion.to_dict()
 
         return self._run_step(actor, case_id, "discretion", run)

@@ -10,7 +10,7 @@ criminal referral.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -130,9 +130,16 @@ class DiscretionInput:
     tax_payable: Decimal | None = None
     invoice_tax_amount: Decimal = _ZERO
     discovery_date: date | None = None
+    also_violates: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         get_violation(self.violation)
+        for code in self.also_violates:
+            get_violation(code)
+        if self.violation in self.also_violates:
+            raise _bad(
+                "invalid_field", "also_violates 不应包含 violation 本身", field="also_violates"
+            )
         if self.taxpayer_type not in ("organisation", "individual"):
             raise _bad(
                 "invalid_field",
@@ -200,6 +207,9 @@ class DiscretionInput:
         raw_factors = data.get("factors") or ()
         if isinstance(raw_factors, str) or not all(isinstance(f, str) for f in raw_factors):
             raise _bad("invalid_field", "factors 应为情节代码列表", field="factors")
+        also = data.get("also_violates") or ()
+        if isinstance(also, str) or not all(isinstance(v, str) for v in also):
+            raise _bad("invalid_field", "also_violates 应为违法行为代码列表", field="also_violates")
         payable = data.get("tax_payable")
         return cls(
             violation=violation,
@@ -218,6 +228,7 @@ class DiscretionInput:
             tax_payable=None if payable is None else _money("tax_payable", payable),
             invoice_tax_amount=_money("invoice_tax_amount", data.get("invoice_tax_amount")),
             discovery_date=discovery_date,
+            also_violates=tuple(dict.fromkeys(also)),
         )
 
 
@@ -381,7 +392,9 @@ def _first_violation_items(path: Path = FIRST_VIOLATION_FILE) -> tuple[_FirstVio
 def _first_violation_match(case: DiscretionInput) -> _FirstViolationItem | None:
     if not (case.first_violation and case.corrected_in_time and case.harm in ("none", "minor")):
         return None
-    for item in _first_violation_items():
+    # An item naming the conduct (requires_factor present in the case) beats a general item.
+    items = sorted(_first_violation_items(), key=lambda it: it.requires_factor is None)
+    for item in items:
         if case.violation not in item.violations or case.decision_date < item.effective_from:
             continue
         if item.requires_factor and item.requires_factor not in case.factors:
@@ -531,7 +544,77 @@ def suggest(
     benchmark: Benchmark | None = None,
     procedure: ProcedureRules | None = None,
 ) -> Suggestion:
-    """Suggest decision, tier and amount for `case`; every step is stated with its source."""
+    """Suggest decision, tier and amount for `case`; every step is stated with its source.
+
+    With `also_violates` (one act breaking several provisions), 行政处罚法第二十九条 applies: one
+    fine, under the provision with the higher fine.
+    """
+    if case.also_violates:
+        return _one_act_one_fine(case, benchmark=benchmark, procedure=procedure)
+    return _suggest_one(case, benchmark=benchmark, procedure=procedure)
+
+
+def _one_act_one_fine(
+    case: DiscretionInput,
+    *,
+    benchmark: Benchmark | None,
+    procedure: ProcedureRules | None,
+) -> Suggestion:
+    """行政处罚法第二十九条: 同一违法行为违反多个法律规范应当罚款的，按照罚款数额高的规定处罚."""
+    bench = benchmark or load_benchmark()
+    basis = {item.id: item.basis for item in bench.items}
+    options: list[Suggestion] = []
+    skipped: list[str] = []
+    for code in (case.violation, *case.also_violates):
+        try:
+            options.append(
+                _suggest_one(
+                    replace(case, violation=code, also_violates=()),
+                    benchmark=bench,
+                    procedure=procedure,
+                )
+            )
+        except (NotFound, InvalidInput) as exc:
+            if exc.code not in ("no_benchmark_item", "missing_base"):
+                raise
+            skipped.append(f"{get_violation(code).name_zh}（{exc.message}）")
+    if not options:
+        raise InvalidInput(
+            "missing_base",
+            "所列违法行为均无法计算罚款幅度：" + "；".join(skipped),
+            details={"violations": [case.violation, *case.also_violates]},
+        )
+    chosen = max(options, key=lambda r: (r.statutory_max, r.statutory_min, r.suggested_amount))
+    compared = "；".join(
+        f"{'、'.join(cite(b) for b in basis[r.benchmark_item or ''])}法定幅度"
+        f"{format_yuan(r.statutory_min)}至{format_yuan(r.statutory_max)}"
+        for r in options
+    )
+    note = (
+        f"同一违法行为同时违反多个法律规范（{compared}），依据《中华人民共和国行政处罚法》"
+        f"第二十九条，按照罚款数额高的规定处罚，适用"
+        f"{'、'.join(cite(b) for b in basis[chosen.benchmark_item or ''])}，"
+        "不得给予两次以上罚款。"
+    )
+    if skipped:
+        note += "未比较：" + "；".join(skipped) + "。"
+    factor = Factor("one_act_one_fine", note, "适用罚款数额高的规定", "行政处罚法第二十九条")
+    tail = "本建议由系统生成，须经办案人员审核。"
+    body = chosen.explanation.removesuffix(tail)
+    return replace(
+        chosen,
+        factors=(*chosen.factors, factor),
+        citations=tuple(dict.fromkeys((*chosen.citations, "行政处罚法:29"))),
+        explanation=body + note + tail,
+    )
+
+
+def _suggest_one(
+    case: DiscretionInput,
+    *,
+    benchmark: Benchmark | None = None,
+    procedure: ProcedureRules | None = None,
+) -> Suggestion:
     bench = benchmark or load_benchmark()
     rules = procedure or load_procedure()
     vtype = get_violation(case.violation)
@@ -668,7 +751,8 @@ def suggest(
         )
         steps.append(f"限制在法定幅度{stat_min}–{stat_max}元内：{new_amount}元")
         lo, hi, amount = clamped_lo, clamped_hi, new_amount
-    return ctx.penalty(tier_name, lo, hi, amount, "；".join(steps), review_factors)
+    matched = None if tier_index is None else item.tiers[tier_index].name
+    return ctx.penalty(tier_name, lo, hi, amount, "；".join(steps), review_factors, matched=matched)
 
 
 def _lower_tier(case: DiscretionInput, item: BenchmarkItem, index: int) -> int | None:
@@ -711,6 +795,36 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+_HARM_ZH = {"none": "未造成危害后果", "minor": "危害后果轻微", "serious": "危害后果严重"}
+
+
+def facts_sentence(case: DiscretionInput, base_label: str = "") -> str:
+    """The facts the suggestion relies on, in the order an officer states them (据以认定的事实)."""
+    party = "个人" if case.taxpayer_type == "individual" else "单位"
+    parts = [f"当事人为{party}，违法行为发生于{case.violation_date.isoformat()}"]
+    if case.discovery_date is not None:
+        parts.append(f"于{case.discovery_date.isoformat()}被发现")
+    if case.days_overdue:
+        parts.append(f"逾期{case.days_overdue}日")
+    if case.tax_unpaid > 0:
+        parts.append(f"{base_label or '涉及税款'}{format_yuan(case.tax_unpaid)}")
+    if case.tax_payable is not None and case.tax_payable > 0:
+        parts.append(f"应纳税额{format_yuan(case.tax_payable)}")
+    if case.invoice_amount > 0:
+        parts.append(f"发票金额{format_yuan(case.invoice_amount)}")
+    if case.invoice_tax_amount > 0:
+        parts.append(f"发票税额{format_yuan(case.invoice_tax_amount)}")
+    if case.illegal_gains > 0:
+        parts.append(f"违法所得{format_yuan(case.illegal_gains)}")
+    parts.append(f"发生{case.occurrences}次" + ("，系首次违法" if case.first_violation else ""))
+    parts.append("已在责令限期内改正" if case.corrected_in_time else "未在责令限期内改正")
+    parts.append(_HARM_ZH[case.harm])
+    named = [FACTORS[c].description for c in case.factors if FACTORS[c].kind != "mitigation"]
+    if named:
+        parts.append("另有情节：" + "；".join(named))
+    return "认定事实：" + "，".join(parts) + "。"
+
+
 @dataclass
 class _Context:
     """Builds the Suggestion once the decision is known, so both outcomes say the same things."""
@@ -746,7 +860,8 @@ class _Context:
             citations.append(notice)
         review = any(t.code in self.case.factors for t in self.rules.legal_review_triggers)
         explanation = (
-            f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
+            facts_sentence(self.case, self.item.base_label)
+            + f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
             f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。{reason}"
             "对不予行政处罚的当事人，应当进行教育（《中华人民共和国行政处罚法》第三十三条第三款），"
             "并责令限期改正。" + self._referral_text() + "本建议由系统生成，须经办案人员审核。"
@@ -781,6 +896,8 @@ class _Context:
         amount: Decimal,
         formula: str,
         review_factors: list[Any],
+        *,
+        matched: str | None = None,
     ) -> Suggestion:
         case, rules = self.case, self.rules
         vtype = get_violation(case.violation)
@@ -804,13 +921,19 @@ class _Context:
         bench_cite = self._citation(tier)
         party = "个人" if case.taxpayer_type == "individual" else "单位"
         parts = [
+            facts_sentence(case, self.item.base_label),
             f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
-            f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。"
+            f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。",
         ]
         if bench_cite:
-            parts.append(
-                f"该行为符合{bench_cite}的适用条件，该阶次幅度为{format_yuan(lo)}至{format_yuan(hi)}。"
+            fits = matched or tier
+            standard = next((t.standard for t in self.item.tiers if t.name == fits), "")
+            text = f"该行为符合{self._citation(fits)}的适用条件" + (
+                f"（{standard.rstrip('。')}）" if standard else ""
             )
+            if fits != tier:
+                text += f"，依法从轻适用“{tier}”阶次"
+            parts.append(text + f"，该阶次幅度为{format_yuan(lo)}至{format_yuan(hi)}。")
         for f in self.factors:
             if f.code in MITIGATION:
                 parts.append(f"当事人{f.description}，依据{f.source}应当从轻处罚。")

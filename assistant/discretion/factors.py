@@ -114,6 +114,12 @@ _SPECS = (
         "context",
         "刑法第二百零五条",
     ),
+    FactorSpec(
+        "withholding_agent",
+        "当事人为扣缴义务人（未按期报送代扣代缴、代收代缴税款报告表和有关资料）",
+        "conduct",
+        "税收征收管理法第六十二条；国家税务总局公告2021年第6号第8项",
+    ),
     FactorSpec("cooperated", "能够配合税务机关检查", "context", "裁量基准适用条件"),
     FactorSpec("not_cooperated", "未配合税务机关检查", "context", "裁量基准适用条件"),
 )

@@ -36,6 +36,9 @@ BASE: dict[str, Any] = {
         ({"violation_date": "2023/03/01"}, "invalid_field"),
         ({"taxpayer_type": "robot"}, "invalid_field"),
         ({"corrected_in_time": "yes"}, "invalid_field"),
+        ({"also_violates": ["speeding"]}, "unknown_violation"),
+        ({"also_violates": ["late_filing"]}, "invalid_field"),
+        ({"also_violates": "tax_evasion"}, "invalid_field"),
     ],
 )
 def test_bad_input_codes(change: dict[str, Any], code: str) -> None:

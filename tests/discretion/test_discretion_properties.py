@@ -20,8 +20,11 @@ MONEY = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50000000"), pl
 def cases(draw: st.DrawFn) -> DiscretionInput:
     violation_date = draw(st.dates(min_value=date(2019, 3, 2), max_value=date(2024, 12, 31)))
     decision_date = violation_date + timedelta(days=draw(st.integers(0, 365 * 7)))
+    violation = draw(st.sampled_from(CODES))
+    also = draw(st.sets(st.sampled_from(CODES), max_size=2)) - {violation}
     return DiscretionInput(
-        violation=draw(st.sampled_from(CODES)),
+        violation=violation,
+        also_violates=tuple(sorted(also)),
         taxpayer_type=draw(st.sampled_from(["organisation", "individual"])),
         violation_date=violation_date,
         decision_date=decision_date,

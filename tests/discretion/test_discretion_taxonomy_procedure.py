@@ -20,6 +20,7 @@ CODES = {
     "withholding_records_failure", "tax_evasion", "false_tax_basis", "non_filing_evasion",
     "arrears_evasion", "export_refund_fraud", "tax_resistance", "withholding_failure",
     "obstructing_inspection", "invoice_misuse", "invoice_false_issuing",
+    "overdue_tax_unpaid",  # 征管法第六十八条: with it 第六十条 to 第七十条 are all covered
 }  # fmt: skip
 _CN = "零一二三四五六七八九"
 

@@ -1,0 +1,76 @@
+"""GET /documents/{id}/pdf and /html over HTTP: the stored .docx as PDF and as HTML."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from assistant.config import Settings
+from assistant.drafting.pdf import RenderingUnavailable, find_fonts
+from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
+from tests.conftest import demo_case_payload, make_settings
+
+
+@pytest.fixture(scope="module")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path
+) -> Iterator[TestClient]:
+    settings: Settings = make_settings(tmp_path_factory.mktemp("renditions") / "data")
+    prepare_data_dir(settings, shared_index_dir)
+    with running_app(settings) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def decision(client: TestClient) -> tuple[dict[str, str], dict[str, object]]:
+    officer = login(client, "officer")
+    case = client.post("/cases", json=demo_case_payload(), headers=officer)
+    assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
+    step = client.post(f"/cases/{case_id}/discretion", headers=officer)
+    assert step.status_code == 201, step.text
+    drafted = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
+    )
+    assert drafted.status_code == 201, drafted.text
+    return officer, drafted.json()
+
+
+def test_pdf_of_a_drafted_decision(
+    client: TestClient, decision: tuple[dict[str, str], dict[str, object]]
+) -> None:
+    try:
+        find_fonts()
+    except RenderingUnavailable:
+        pytest.skip("CJK fonts not installed; run `make system-deps`")
+    officer, document = decision
+    response = client.get(f"/documents/{document['id']}/pdf", headers=officer)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join("".join(p.extract_text().split()) for p in reader.pages)
+    assert "税务行政处罚决定书" in text and str(document["number"]) in text
+
+
+def test_html_preview_of_a_drafted_decision(
+    client: TestClient, decision: tuple[dict[str, str], dict[str, object]]
+) -> None:
+    officer, document = decision
+    response = client.get(f"/documents/{document['id']}/html", headers=officer)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "税务行政处罚决定书" in response.text and str(document["number"]) in response.text
+
+
+def test_renditions_need_a_token_and_a_real_document(
+    client: TestClient, decision: tuple[dict[str, str], dict[str, object]]
+) -> None:
+    officer, document = decision
+    assert client.get(f"/documents/{document['id']}/pdf").status_code == 401
+    assert_error(client.get("/documents/424242/pdf", headers=officer), 404, "document_not_found")
+    assert_error(client.get("/documents/424242/html", headers=officer), 404, "document_not_found")

@@ -294,6 +294,7 @@ class CaseWorkflow:
             number = format_doc_number(prefix, kind, year, sequence)
             context = self._penalty_context(session, case, discretion.payload, number)
             rendered = render(doc_type, context)
+            self._fact_check(case, discretion.payload, context, rendered.text)
             sha256, _, created = self.services.files.put_bytes(rendered.docx)
             try:
                 version = 1 + (
@@ -352,7 +353,7 @@ class CaseWorkflow:
             "organisation" if taxpayer.kind == "organisation" else "individual"
         )
         id_label = "统一社会信用代码" if validate_uscc(taxpayer.uscc) else "身份证件号码"
-        citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+        citations = penalty_basis(suggestion)
         legal_basis = tuple(
             LegalBasis(statute_id=c, law_title=statutes.full_title(c.split(":", 1)[0]))
             for c in citations
@@ -397,6 +398,18 @@ class CaseWorkflow:
                 "periods": tuple(f"procedure:{k}" for k in sorted(procedure.sources)),
             },
         )
+
+    def _fact_check(self, case: Case, suggestion: dict[str, Any], context: Any, text: str) -> None:
+        """The fact guard (issue 6): a draft stating anything the record lacks is not stored."""
+        from assistant.drafting.guard import FactRecord, check_draft, require_clean
+
+        record = FactRecord.from_context(
+            context,
+            hearing_required=bool(suggestion.get("hearing_required")),
+            act_date=case.violation_date,
+            amounts=[case.tax_unpaid],
+        )
+        require_clean(check_draft(text, record, self.services.knowledge().statutes))
 
     # -- legal review and approval (separation of duties) ------------------------------------------
     def review(self, actor: User, case_id: int, *, passed: bool, opinion: str) -> Case:
@@ -555,3 +568,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def penalty_basis(suggestion: dict[str, Any]) -> list[str]:
+    """The provisions a penalty rests on (issue 6): the legal ground, plus 行政处罚法第三十二条
+    when the suggestion mitigated. Hearing, legal-review and criminal-referral provisions are in
+    the suggestion's citations too, but a decision does not cite them as its basis.
+    """
+    citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+    ground = [c for c in suggestion.get("legal_ground", []) if isinstance(c, str)]
+    if not ground:
+        return citations
+    return ground + [c for c in citations if c == "行政处罚法:32" and c not in ground]

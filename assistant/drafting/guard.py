@@ -178,7 +178,7 @@ class FactRecord:
             hearing_required=ctx.hearing_offered if hearing_required is None else hearing_required,
             periods=periods,
             late_fine_rate_percent=ctx.late_fine_rate_percent,
-            legal_basis=tuple(b.statute_id for b in ctx.legal_basis),
+            legal_basis=tuple(b.statute_id.split("@", 1)[0] for b in ctx.legal_basis),
             address=ctx.party.address,
             legal_representative=ctx.party.legal_representative,
             act_date=act_date,

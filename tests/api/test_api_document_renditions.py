@@ -74,3 +74,34 @@ def test_renditions_need_a_token_and_a_real_document(
     assert client.get(f"/documents/{document['id']}/pdf").status_code == 401
     assert_error(client.get("/documents/424242/pdf", headers=officer), 404, "document_not_found")
     assert_error(client.get("/documents/424242/html", headers=officer), 404, "document_not_found")
+
+
+def test_a_draft_that_fails_the_fact_guard_is_not_stored(
+    client: TestClient,
+    decision: tuple[dict[str, str], dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The template is replaced by one that misstates the fine: 409 with the span, no document."""
+    import dataclasses
+
+    import assistant.drafting as drafting
+
+    real_render = drafting.render
+
+    def tampered(doc_type: str, ctx: object) -> drafting.RenderedDocument:
+        rendered = real_render(doc_type, ctx)  # type: ignore[arg-type]
+        text = rendered.text.replace("处以罚款", "处以罚款1", 1)
+        return dataclasses.replace(rendered, text=text)
+
+    officer, document = decision
+    case_id = document["case_id"]
+    before = client.get(f"/cases/{case_id}/documents", headers=officer).json()
+    monkeypatch.setattr(drafting, "render", tampered)
+    response = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
+    )
+    error = assert_error(response, 409, "fact_check_failed")
+    findings = error["details"]["findings"]  # type: ignore[index]
+    assert any(f["kind"] == "amount" for f in findings), findings
+    after = client.get(f"/cases/{case_id}/documents", headers=officer).json()
+    assert after == before

@@ -278,6 +278,8 @@ def _record_names(record: FactRecord) -> list[str]:
 # -- the checks -----------------------------------------------------------------------------------
 def _check_citations(text: str, record: FactRecord, book: StatuteBook, out: list[Finding]) -> None:
     allowed = set(record.legal_basis) | TEMPLATE_CITATIONS
+    for source in record.sources:  # the officer's own facts may quote a provision
+        allowed.update(c.id for c in parse_citations(source))
     laws = set(book.laws())
     on_dates = [record.decision_date] + ([record.act_date] if record.act_date else [])
     for cite in parse_citations(text):
@@ -456,7 +458,9 @@ def _check_names(text: str, record: FactRecord, out: list[Finding]) -> None:
             )
     for m in _LEGAL_REP.finditer(text):
         name = m.group("name")
-        if not record.legal_representative or not name.startswith(record.legal_representative):
+        if record.legal_representative and name.startswith(record.legal_representative):
+            continue
+        if not any(m.group(0) in source for source in record.sources):  # others' in the facts
             out.append(
                 Finding(
                     "name",

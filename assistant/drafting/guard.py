@@ -387,13 +387,15 @@ def _safe_date(y: int, mo: int, d: int) -> date | None:
         return None
 
 
-def _check_names(text: str, record: FactRecord, out: list[Finding]) -> None:
+def _check_names(
+    text: str, record: FactRecord, out: list[Finding], *, whole_document: bool = True
+) -> None:
     lines = text.split("\n")
     offsets = [0]
     for line in lines[:-1]:
         offsets.append(offsets[-1] + len(line) + 1)
     # header authority (first line) and the signature line before the seal
-    expected_lines = {0: record.authority}
+    expected_lines = {0: record.authority} if whole_document else {}
     for i, line in enumerate(lines):
         if line.strip() == "（印章）" and i > 0:
             expected_lines[i - 1] = record.authority
@@ -561,15 +563,22 @@ def _check_numbers(text: str, record: FactRecord, out: list[Finding]) -> None:
         out.append(Finding("number", m.start(), m.end(), m.group(0), "数字不在案件记录中"))
 
 
-def check_draft(text: str, record: FactRecord, book: StatuteBook) -> GuardReport:
-    """Every fact-shaped span of `text` that the record does not support, in text order."""
+def check_draft(
+    text: str, record: FactRecord, book: StatuteBook, *, whole_document: bool = True
+) -> GuardReport:
+    """Every fact-shaped span of `text` that the record does not support, in text order.
+
+    `whole_document=False` checks a passage (a generated narrative): no header, signature or
+    hearing-section expectations, every fact in it still from the record.
+    """
     findings: list[Finding] = []
     _check_citations(text, record, book, findings)
     _check_amounts(text, record, findings)
     _check_dates(text, record, findings)
-    _check_names(text, record, findings)
+    _check_names(text, record, findings, whole_document=whole_document)
     _check_ids(text, record, findings)
-    _check_periods(text, record, findings)
+    if whole_document:
+        _check_periods(text, record, findings)
     _check_numbers(text, record, findings)
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     return GuardReport(findings)

@@ -294,7 +294,7 @@ def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     draft.add(sections[1], "heading")
     basis = ctx.legal_basis or tuple(_law(s) for s in NO_PENALTY_BASIS)
     draft.add(
-        f"{you}的上述行为违反了{legal_basis_sentence(ctx.violated)}的规定。"
+        f"{you}的上述行为属于{legal_basis_sentence(ctx.violated)}规定的违法行为。"
         f"{to_document_text(ctx.reason).rstrip('。，,')}，根据{legal_basis_sentence(basis)}的规定，"
         f"决定不予税务行政处罚。"
     )

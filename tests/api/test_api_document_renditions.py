@@ -105,3 +105,49 @@ def test_a_draft_that_fails_the_fact_guard_is_not_stored(
     assert any(f["kind"] == "amount" for f in findings), findings
     after = client.get(f"/cases/{case_id}/documents", headers=officer).json()
     assert after == before
+
+
+def test_no_penalty_decision_for_a_first_minor_violation(client: TestClient) -> None:
+    """首违不罚: the workflow drafts a 不予税务行政处罚决定书, fact-checked, citing 第三十三条."""
+    from tests.conftest import DEMO_USCC
+
+    officer = login(client, "officer")
+    payload = demo_case_payload()
+    payload["first_violation"] = True
+    payload["days_overdue"] = 5
+    payload["facts"] = (
+        "该公司2025年3月增值税纳税申报逾期5日，经责令限期改正后于2025年4月20日补办申报。"
+    )
+    case = client.post("/cases", json=payload, headers=officer)
+    assert case.status_code == 201, case.text
+    case_id = case.json()["id"]
+    step = client.post(f"/cases/{case_id}/discretion", headers=officer)
+    assert step.json()["payload"]["decision"] == "no_penalty", step.json()
+    assert_error(
+        client.post(
+            f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
+        ),
+        422,
+        "not_a_penalty",
+    )
+    drafted = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "no_penalty_decision"}, headers=officer
+    )
+    assert drafted.status_code == 201, drafted.text
+    text = drafted.json()["text"]
+    assert text.split("\n")[1] == "不予税务行政处罚决定书"
+    assert "不罚" in drafted.json()["number"]
+    assert "《中华人民共和国行政处罚法》第三十三条第一款" in text and "决定不予税务行政处罚" in text
+    assert DEMO_USCC in text
+
+
+def test_no_penalty_decision_refused_for_a_penalty_case(
+    client: TestClient, decision: tuple[dict[str, str], dict[str, object]]
+) -> None:
+    officer, document = decision
+    response = client.post(
+        f"/cases/{document['case_id']}/documents",
+        json={"doc_type": "no_penalty_decision"},
+        headers=officer,
+    )
+    assert_error(response, 409, "not_a_no_penalty_case")

@@ -281,40 +281,38 @@ def _check_citations(text: str, record: FactRecord, book: StatuteBook, out: list
     for source in record.sources:  # the officer's own facts may quote a provision
         allowed.update(c.id for c in parse_citations(source))
     laws = set(book.laws())
-    on_dates = [record.decision_date] + ([record.act_date] if record.act_date else [])
+    # the law at the time of the act first (行政处罚法第三十七条), then the one at decision
+    on_dates = ([record.act_date] if record.act_date else []) + [record.decision_date]
     for cite in parse_citations(text):
         start, end = cite.span
         span_text = text[start:end]
         if cite.law in laws:
-            article = None
+            found = []
             for on in on_dates:
                 try:
-                    article = book.get(cite.id, on)
-                    break
+                    found.append(book.get(cite.id, on))
                 except NotFound:
                     continue
-            if article is None and cite.id in TEMPLATE_CITATIONS:
+            if not found and cite.id in TEMPLATE_CITATIONS:
                 continue  # fixed clause checked against the official text; summaries may omit it
-            if article is None:
+            if not found:
                 out.append(
                     Finding(
                         "citation",
                         start,
                         end,
                         span_text,
-                        f"《{cite.law}》现行有效版本中没有该条文：{cite.id}",
+                        f"《{cite.law}》适用的版本中没有该条文：{cite.id}",
                     )
                 )
                 continue
-            if cite.paragraph is not None and cite.paragraph > len(article.paragraphs):
+            # corpus paragraphs include 项 lines, so this bounds 款 from above: no false alarm
+            if cite.paragraph is not None and all(
+                cite.paragraph > len(a.paragraphs) for a in found
+            ):
+                most = max(len(a.paragraphs) for a in found)
                 out.append(
-                    Finding(
-                        "citation",
-                        start,
-                        end,
-                        span_text,
-                        f"{cite.id}：该条只有{len(article.paragraphs)}款",
-                    )
+                    Finding("citation", start, end, span_text, f"{cite.id}：该条只有{most}款")
                 )
                 continue
         if cite.id not in allowed:

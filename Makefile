@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install setup run lint test test-unit test-e2e fixtures bench clean
+.PHONY: install system-deps setup run lint test test-unit test-e2e fixtures bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +15,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-setup: $(STAMP)
+# Debian packages for PDF rendering (issue 6): CJK TrueType fonts embedded in PDFs and poppler's
+# pdftoppm/pdffonts for the PDF tests. About 12 s with apt-get update; skipped when present.
+SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils
+system-deps:
+	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null; then \
+	  echo "system-deps: present"; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PKGS); \
+	else \
+	  echo "system-deps: no apt-get; install $(SYSTEM_PKGS) by hand for PDF output (PDF tests skip)"; \
+	fi
+
+setup: $(STAMP) system-deps
 	$(BIN)/taxassist setup
 
 run: setup

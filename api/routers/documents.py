@@ -3,7 +3,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import CurrentUser, ServicesDep, WorkflowDep
 from api.schemas import DocumentOut, DraftRequest
@@ -45,4 +45,41 @@ def download_document(
         path,
         media_type=DOCX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
+    )
+
+
+# -- renditions (issue 6): PDF with embedded CJK fonts and an HTML preview, read from the .docx --
+def _docx_bytes(document_id: int, workflow: WorkflowDep, services: ServicesDep) -> bytes:
+    document = workflow.get_document(document_id)
+    path = services.files.path_for(document.sha256)
+    if not path.is_file():
+        raise NotFound("file_missing", "文书文件缺失，请联系管理员核查存储。")
+    return path.read_bytes()
+
+
+@router.get("/documents/{document_id}/pdf", response_class=Response)
+def document_pdf(
+    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+) -> Response:
+    from assistant.drafting.pdf import PDF_MEDIA_TYPE, docx_to_pdf
+
+    document = workflow.get_document(document_id)
+    data = docx_to_pdf(_docx_bytes(document_id, workflow, services), title=document.number)
+    name = document.filename.rsplit(".", 1)[0] + ".pdf"
+    return Response(
+        data,
+        media_type=PDF_MEDIA_TYPE,
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.get("/documents/{document_id}/html", response_class=HTMLResponse)
+def document_html(
+    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+) -> HTMLResponse:
+    from assistant.drafting.pdf import docx_to_html
+
+    document = workflow.get_document(document_id)
+    return HTMLResponse(
+        docx_to_html(_docx_bytes(document_id, workflow, services), title=document.number)
     )

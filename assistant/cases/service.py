@@ -33,7 +33,7 @@ from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
 # 文号 kind per document type: 罚告 = 处罚事项告知书, 罚 = 处罚决定书 (as in 示税稽罚〔2026〕1号).
-DOC_KINDS = {"penalty_notice": "罚告", "penalty_decision": "罚"}
+DOC_KINDS = {"penalty_notice": "罚告", "penalty_decision": "罚", "no_penalty_decision": "不罚"}
 
 
 class CaseWorkflow:
@@ -273,7 +273,7 @@ class CaseWorkflow:
     def draft(self, actor: User, case_id: int, doc_type: str) -> Document:
         from assistant.drafting import DocumentType, render
 
-        allowed = [t.value for t in DocumentType]
+        allowed = [t.value for t in DocumentType] + ["no_penalty_decision"]
         if doc_type not in allowed or doc_type not in DOC_KINDS:
             raise InvalidInput(
                 "unknown_document_type",
@@ -296,7 +296,11 @@ class CaseWorkflow:
             sequence = next_sequence(session, prefix=prefix, kind=kind, year=year)
             number = format_doc_number(prefix, kind, year, sequence)
             context = self._penalty_context(session, case, discretion.payload, number)
-            rendered = render(doc_type, context)
+            if doc_type == "no_penalty_decision":
+                rendered = self._draft_no_penalty(case, discretion.payload, context)
+            else:
+                rendered = render(doc_type, context)
+                self._fact_check(case, discretion.payload, context, rendered.text)
             sha256, _, created = self.services.files.put_bytes(rendered.docx)
             try:
                 version = 1 + (
@@ -355,7 +359,7 @@ class CaseWorkflow:
             "organisation" if taxpayer.kind == "organisation" else "individual"
         )
         id_label = "统一社会信用代码" if validate_uscc(taxpayer.uscc) else "身份证件号码"
-        citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+        citations = penalty_basis(suggestion)
         legal_basis = tuple(
             LegalBasis(statute_id=c, law_title=statutes.full_title(c.split(":", 1)[0]))
             for c in citations
@@ -400,6 +404,86 @@ class CaseWorkflow:
                 "periods": tuple(f"procedure:{k}" for k in sorted(procedure.sources)),
             },
         )
+
+    def _fact_check(self, case: Case, suggestion: dict[str, Any], context: Any, text: str) -> None:
+        """The fact guard (issue 6): a draft stating anything the record lacks is not stored."""
+        from assistant.drafting.guard import FactRecord, check_draft, require_clean
+
+        record = FactRecord.from_context(
+            context,
+            hearing_required=bool(suggestion.get("hearing_required")),
+            act_date=case.violation_date,
+            amounts=[case.tax_unpaid],
+        )
+        require_clean(check_draft(text, record, self.services.knowledge().statutes))
+
+    def _draft_no_penalty(self, case: Case, suggestion: dict[str, Any], context: Any) -> Any:
+        """不予税务行政处罚决定书 (issue 6) for a no-penalty suggestion, fact-checked too."""
+        from assistant.drafting import LegalBasis
+        from assistant.drafting.guard import FactRecord, check_draft, require_clean
+        from assistant.drafting.other_documents import NoPenaltyContext, Remedy, render_no_penalty
+
+        if suggestion.get("decision") != "no_penalty":
+            raise Conflict(
+                "not_a_no_penalty_case",
+                "裁量建议为给予处罚，不能制作不予税务行政处罚决定书。",
+                details={"decision": suggestion.get("decision")},
+            )
+        statutes = self.services.knowledge().statutes
+        citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+        ground = [c for c in suggestion.get("legal_ground", []) if isinstance(c, str)]
+        violated = [c for c in citations if c not in ground and ":" in c and "公告" not in c]
+
+        def basis(ids: list[str]) -> tuple[LegalBasis, ...]:
+            return tuple(
+                LegalBasis(c, statutes.full_title(c.split(":", 1)[0].split("@")[0])) for c in ids
+            )
+
+        notices = [c for c in citations if "公告" in c]
+        reason = "鉴于" + ("你单位" if context.party.kind == "organisation" else "你")
+        reason += "系初次违法且危害后果轻微，并已及时改正"
+        if notices:
+            reason += f"，属于税务行政处罚“首违不罚”事项清单（{'、'.join(notices)}）所列事项"
+        ctx = NoPenaltyContext(
+            authority=context.authority,
+            doc_number=context.doc_number,
+            party=context.party,
+            facts=context.facts,
+            evidence=context.evidence,
+            violated=basis(violated) or basis(ground),
+            reason=reason,
+            remedy=Remedy(
+                context.reconsideration_body,
+                context.reconsideration_days,
+                context.lawsuit_months,
+            ),
+            decision_date=context.decision_date,
+            legal_basis=basis(ground),
+        )
+        rendered = render_no_penalty(ctx)
+        record = FactRecord(
+            party_name=context.party.name,
+            party_id=context.party.id_number,
+            authority=context.authority,
+            reconsideration_body=context.reconsideration_body,
+            decision_date=context.decision_date,
+            fine=Decimal("0.00"),
+            hearing_required=False,
+            periods={
+                "reconsideration_days": context.reconsideration_days,
+                "lawsuit_months": context.lawsuit_months,
+            },
+            late_fine_rate_percent=context.late_fine_rate_percent,
+            legal_basis=tuple(c.split("@", 1)[0] for c in [*violated, *ground]),
+            address=context.party.address,
+            legal_representative=context.party.legal_representative,
+            act_date=case.violation_date,
+            doc_number=context.doc_number,
+            sources=(context.facts, *context.evidence, reason),
+            amounts=(case.tax_unpaid,),
+        )
+        require_clean(check_draft(rendered.text, record, statutes))
+        return rendered
 
     # -- legal review and approval (separation of duties) ------------------------------------------
     def review(self, actor: User, case_id: int, *, passed: bool, opinion: str) -> Case:
@@ -558,3 +642,15 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def penalty_basis(suggestion: dict[str, Any]) -> list[str]:
+    """The provisions a penalty rests on (issue 6): the legal ground, plus 行政处罚法第三十二条
+    when the suggestion mitigated. Hearing, legal-review and criminal-referral provisions are in
+    the suggestion's citations too, but a decision does not cite them as its basis.
+    """
+    citations = [c for c in suggestion.get("citations", []) if isinstance(c, str)]
+    ground = [c for c in suggestion.get("legal_ground", []) if isinstance(c, str)]
+    if not ground:
+        return citations
+    return ground + [c for c in citations if c == "行政处罚法:32" and c not in ground]

@@ -69,7 +69,7 @@ ENFORCEMENT_BASIS = ("税收征收管理法:88:3", "行政处罚法:72")
 class RenderedDocument:
     """The .docx and the same content as text, paragraph per line, for checks and preview."""
 
-    doc_type: DocumentType
+    doc_type: StrEnum  # DocumentType here; OtherDocumentType in other_documents.py
     title: str
     docx: bytes
     text: str

@@ -1,0 +1,77 @@
+"""Document revisions (issue 6): edit → new revision, list, diff, issue (then immutable)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from api.deps import CurrentUser, WorkflowDep
+from api.schemas import DocumentOut
+from assistant.cases.revisions import DocumentRevisions
+
+router = APIRouter(tags=["documents"])
+
+
+class EditRequest(BaseModel):
+    text: str = Field(min_length=1, description="the whole document, one paragraph per line")
+    note: str = Field(default="", max_length=500)
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    sha256: str
+    text: str
+    note: str
+    author_id: int
+    created_at: datetime
+
+
+class IssuedDocumentOut(DocumentOut):
+    issued_at: datetime | None = None
+    issued_by: int | None = None
+
+
+class DiffOut(BaseModel):
+    from_revision: int
+    to_revision: int
+    diff: list[str]
+
+
+@router.post(
+    "/documents/{document_id}/revisions",
+    response_model=IssuedDocumentOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def edit_document(
+    document_id: int, body: EditRequest, user: CurrentUser, workflow: WorkflowDep
+) -> IssuedDocumentOut:
+    document = DocumentRevisions(workflow).edit(user, document_id, body.text, body.note)
+    return IssuedDocumentOut.model_validate(document, from_attributes=True)
+
+
+@router.get("/documents/{document_id}/revisions", response_model=list[RevisionOut])
+def list_revisions(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[RevisionOut]:
+    return [
+        RevisionOut.model_validate(r, from_attributes=True)
+        for r in DocumentRevisions(workflow).history(document_id)
+    ]
+
+
+@router.get("/documents/{document_id}/diff", response_model=DiffOut)
+def diff_revisions(
+    document_id: int,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+    from_revision: int = Query(1, alias="from", ge=1),
+    to_revision: int = Query(..., alias="to", ge=1),
+) -> DiffOut:
+    lines = DocumentRevisions(workflow).diff(document_id, from_revision, to_revision)
+    return DiffOut(from_revision=from_revision, to_revision=to_revision, diff=lines)
+
+
+@router.post("/documents/{document_id}/issue", response_model=IssuedDocumentOut)
+def issue_document(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> IssuedDocumentOut:
+    document = DocumentRevisions(workflow).issue(user, document_id)
+    return IssuedDocumentOut.model_validate(document, from_attributes=True)

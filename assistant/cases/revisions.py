@@ -1,0 +1,256 @@
+"""Edits, versions, diffs and issuing of drafted documents (issue 6).
+
+Why a separate history: a document's 文号 is unique and stays the same through edits, so each
+edit is a `DocumentRevision` (content hash, text, author, time) and the `Document` row shows the
+latest one. Revision 1 is the generated draft; it is written to the history on the first edit.
+Every edit passes the fact guard against the case record before it is stored, and an issued
+document (issued by an approver after the case is approved) can no longer change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from docx import Document as DocxFactory
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.auth.security import Role
+from assistant.cases.service import (
+    CaseWorkflow,
+    _latest_result,
+    _load_case,
+    _record,
+    _require_handler,
+    _require_role,
+)
+from assistant.db.models import Document, DocumentRevision, User
+from assistant.db.types import utcnow
+from assistant.errors import Conflict, InvalidInput, NotFound
+
+MAX_TEXT_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    revision: int
+    sha256: str
+    text: str
+    note: str
+    author_id: int
+    created_at: datetime
+
+
+def _document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound(
+            "document_not_found",
+            f"文书 {document_id} 不存在。",
+            details={"document_id": document_id},
+        )
+    return document
+
+
+def _history(session: Session, document: Document) -> list[RevisionView]:
+    rows = list(
+        session.scalars(
+            select(DocumentRevision)
+            .where(DocumentRevision.document_id == document.id)
+            .order_by(DocumentRevision.revision)
+        )
+    )
+    if not rows:  # never edited: the draft itself is revision 1
+        return [
+            RevisionView(
+                1, document.sha256, document.text, "起草", document.created_by, document.created_at
+            )
+        ]
+    return [
+        RevisionView(r.revision, r.sha256, r.text, r.note, r.author_id, r.created_at) for r in rows
+    ]
+
+
+def _docx_from_text(previous: bytes, text: str) -> bytes:
+    """The edited lines as a .docx; a line equal to an earlier paragraph keeps its layout."""
+    from assistant.drafting.layout import Role as TypeRole
+    from assistant.drafting.layout import add_paragraph, setup_page
+    from assistant.drafting.pdf import _paragraphs
+
+    old = {p.text: p for p in _paragraphs(previous)}
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    align = {"C": WD_ALIGN_PARAGRAPH.CENTER, "R": WD_ALIGN_PARAGRAPH.RIGHT}
+    doc = DocxFactory()
+    setup_page(doc)
+    for line in text.split("\n"):
+        para = old.get(line)
+        if para is None:
+            add_paragraph(doc, line, role=TypeRole.BODY, indent=bool(line))
+            continue
+        add_paragraph(
+            doc,
+            line,
+            role=para.role,
+            align=align.get(para.align, WD_ALIGN_PARAGRAPH.JUSTIFY),
+            indent=para.first_indent_pt > 0,
+            right_indent_chars=round(para.right_indent_pt / para.size_pt) if para.size_pt else 0,
+        )
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+class DocumentRevisions:
+    """Edit, list, diff and issue a case's drafted documents."""
+
+    def __init__(self, workflow: CaseWorkflow) -> None:
+        self.workflow = workflow
+        self.services = workflow.services
+
+    def history(self, document_id: int) -> list[RevisionView]:
+        with self.services.db.session() as session:
+            return _history(session, _document(session, document_id))
+
+    def diff(self, document_id: int, old: int, new: int) -> list[str]:
+        """Unified diff of two revisions, paragraph per line."""
+        by_number = {r.revision: r for r in self.history(document_id)}
+        missing = [n for n in (old, new) if n not in by_number]
+        if missing:
+            raise NotFound(
+                "revision_not_found",
+                f"文书 {document_id} 没有第{missing[0]}版。",
+                details={"document_id": document_id, "revisions": sorted(by_number)},
+            )
+        return list(
+            difflib.unified_diff(
+                by_number[old].text.split("\n"),
+                by_number[new].text.split("\n"),
+                fromfile=f"v{old}",
+                tofile=f"v{new}",
+                lineterm="",
+            )
+        )
+
+    def _guard(self, session: Session, document: Document, text: str) -> None:
+        from assistant.drafting.guard import FactRecord, check_draft, require_clean
+
+        case = _load_case(session, document.case_id)
+        discretion = _latest_result(session, case.id, "discretion")
+        if discretion is None:
+            raise Conflict("discretion_required", "请先生成裁量建议。")
+        context: Any = self.workflow._penalty_context(
+            session, case, discretion.payload, document.number
+        )
+        record = FactRecord.from_context(
+            context,
+            hearing_required=bool(discretion.payload.get("hearing_required")),
+            act_date=case.violation_date,
+            amounts=[case.tax_unpaid],
+            dates=[document.created_at.date()],
+        )
+        require_clean(check_draft(text, record, self.services.knowledge().statutes))
+
+    def edit(self, actor: User, document_id: int, text: str, note: str = "") -> Document:
+        """A new revision by the handling officer; refused when issued or when facts are wrong."""
+        text = text.replace("\r\n", "\n").strip("\n")
+        if not text.strip() or len(text) > MAX_TEXT_CHARS:
+            raise InvalidInput(
+                "invalid_text", "文书内容不能为空，且不超过十万字。", details={"chars": len(text)}
+            )
+        with self.services.db.session() as session:
+            document = _document(session, document_id)
+            case = _load_case(session, document.case_id)
+            _require_handler(actor, case)
+            if document.issued_at is not None:
+                raise Conflict(
+                    "document_issued",
+                    "文书已签发，不能再修改；如需更正请重新起草。",
+                    details={"document_id": document.id},
+                )
+            if text == document.text:
+                raise Conflict("no_change", "文书内容没有变化。", details={})
+            self._guard(session, document, text)
+            history = _history(session, document)
+            if not session.scalar(
+                select(DocumentRevision.id).where(DocumentRevision.document_id == document.id)
+            ):
+                first = history[0]
+                session.add(
+                    DocumentRevision(
+                        document_id=document.id,
+                        revision=1,
+                        sha256=first.sha256,
+                        text=first.text,
+                        note=first.note,
+                        author_id=first.author_id,
+                        created_at=first.created_at,
+                    )
+                )
+            previous = self.services.files.path_for(document.sha256).read_bytes()
+            data = _docx_from_text(previous, text)
+            sha256, _, created = self.services.files.put_bytes(data)
+            try:
+                number = history[-1].revision + 1
+                session.add(
+                    DocumentRevision(
+                        document_id=document.id,
+                        revision=number,
+                        sha256=sha256,
+                        text=text,
+                        note=note[:500],
+                        author_id=actor.id,
+                    )
+                )
+                document.sha256 = sha256
+                document.text = text
+                _record(
+                    session,
+                    case,
+                    actor,
+                    "document_edited",
+                    case.status,
+                    case.status,
+                    {"document_id": document.id, "revision": number, "sha256": sha256},
+                )
+                session.flush()
+            except BaseException:
+                if created:
+                    self.services.files.discard(sha256)
+                raise
+            return document
+
+    def issue(self, actor: User, document_id: int) -> Document:
+        """签发: by an approver or admin, only for an approved case and a clean draft; final."""
+        _require_role(actor, Role.APPROVER, Role.ADMIN)
+        with self.services.db.session() as session:
+            document = _document(session, document_id)
+            case = _load_case(session, document.case_id)
+            if document.issued_at is not None:
+                raise Conflict(
+                    "document_issued", "文书已签发。", details={"document_id": document.id}
+                )
+            if case.status != "approved":
+                raise Conflict(
+                    "case_not_approved",
+                    "案件尚未经负责人批准，不能签发文书。",
+                    details={"status": case.status},
+                )
+            self._guard(session, document, document.text)
+            document.issued_at = utcnow()
+            document.issued_by = actor.id
+            _record(
+                session,
+                case,
+                actor,
+                "document_issued",
+                case.status,
+                case.status,
+                {"document_id": document.id, "sha256": document.sha256},
+            )
+            session.flush()
+            return document

@@ -15,7 +15,7 @@ def test_concurrent_allocation_is_gapless_and_unique(tmp_path: Path) -> None:
         with db.session() as session:
             return next_sequence(session, prefix="示税稽", kind="罚", year=2026)
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
+    with ThreadPoolExecutor(max_workers=50) as pool:
         numbers = list(pool.map(allocate, range(50)))
     assert sorted(numbers) == list(range(1, 51))
     with db.session() as session:

@@ -331,6 +331,12 @@ def discretion_suggest(
         typer.echo(suggestion.explanation)
 
 
+# issue 7: `taxassist record verify|keys …` (defined in assistant.record.cli)
+from assistant.record.cli import record_app  # noqa: E402
+
+app.add_typer(record_app, name="record")
+
+
 def main() -> None:
     """Entry point: domain errors become the JSON envelope (with --json) and a non-zero exit."""
     try:

@@ -16,6 +16,7 @@ from assistant.transcription import FasterWhisperBackend
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
+    from assistant.record import KeyStore
 
 DEMO_USERS = (
     ("officer", "officer", "示例承办人"),
@@ -34,6 +35,16 @@ class Services:
     models: ModelRegistry
     _knowledge: KnowledgeBase | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _keystore: KeyStore | None = None
+
+    def keystore(self) -> KeyStore:
+        """The authority's signing keys for the case record (issue 7)."""
+        from assistant.record import KeyStore
+
+        with self._lock:
+            if self._keystore is None:
+                self._keystore = KeyStore(self.settings.keys_dir)
+            return self._keystore
 
     def knowledge(self) -> KnowledgeBase:
         """The retrieval index, loaded from disk; built only when missing or out of date."""
@@ -112,8 +123,11 @@ def setup(services: Services, *, with_index: bool = True) -> dict[str, Any]:
     services.files.clean_tmp()
     installed = install_models(services.settings.models_dir)
     users = seed_demo_users(services) if services.settings.seed_demo_users else []
+    with services.db.session() as session:
+        signing_key = services.keystore().ensure(session).key_id
     report: dict[str, Any] = {
         "database": services.settings.resolved_database_url,
+        "signing_key": signing_key,
         "models": {role: str(path) if path else "in package" for role, path in installed.items()},
         "demo_users_created": users,
     }

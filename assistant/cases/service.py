@@ -28,6 +28,7 @@ from assistant.db.models import (
 )
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
+from assistant.record import Signer, append_event
 from assistant.services import Services
 from assistant.transcription import probe_audio
 
@@ -40,6 +41,28 @@ class CaseWorkflow:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = services.settings
+
+    def _record(
+        self,
+        session: Session,
+        case: Case,
+        actor: User,
+        action: str,
+        before: str | None,
+        after: str | None,
+        details: dict[str, Any],
+    ) -> None:
+        """Every action goes through here: a signed event with the active authority key."""
+        _record(
+            session,
+            self.services.keystore().signer(session),
+            case,
+            actor,
+            action,
+            before,
+            after,
+            details,
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def get_case(self, case_id: int) -> Case:
@@ -119,7 +142,7 @@ class CaseWorkflow:
             session.add(case)
             session.flush()
             case.number = f"TA-{new_case.violation_date.year}-{case.id:06d}"
-            _record(
+            self._record(
                 session, case, actor, "case_created", None, case.status, {"number": case.number}
             )
             session.flush()
@@ -174,7 +197,7 @@ class CaseWorkflow:
                 )
                 session.add(recording)
                 session.flush()
-                _record(
+                self._record(
                     session,
                     case,
                     actor,
@@ -255,7 +278,7 @@ class CaseWorkflow:
             result = CaseResult(case_id=case.id, step=step, payload=payload, created_by=actor.id)
             session.add(result)
             session.flush()
-            _record(
+            self._record(
                 session,
                 case,
                 actor,
@@ -317,7 +340,7 @@ class CaseWorkflow:
                 )
                 session.add(document)
                 session.flush()
-                _record(
+                self._record(
                     session,
                     case,
                     actor,
@@ -410,7 +433,7 @@ class CaseWorkflow:
                 raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
             before = case.status
             case.status = "review_passed" if passed else "review_failed"
-            _record(
+            self._record(
                 session,
                 case,
                 actor,
@@ -435,7 +458,9 @@ class CaseWorkflow:
                 )
             before = case.status
             case.status = "approved"
-            _record(session, case, actor, "approved", before, case.status, {"opinion": opinion})
+            self._record(
+                session, case, actor, "approved", before, case.status, {"opinion": opinion}
+            )
             session.flush()
             return _load_case(session, case.id)
 
@@ -520,6 +545,7 @@ def _require_not_handler(actor: User, case: Case) -> None:
 
 def _record(
     session: Session,
+    signer: Signer,
     case: Case,
     actor: User,
     action: str,
@@ -527,16 +553,17 @@ def _record(
     after: str | None,
     details: dict[str, Any],
 ) -> None:
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            action=action,
-            state_before=before,
-            state_after=after,
-            details=details,
-        )
+    """Append the action to the case's signed hash chain (assistant.record)."""
+    append_event(
+        session,
+        signer,
+        case,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action=action,
+        before=before,
+        after=after,
+        details=details,
     )
 
 

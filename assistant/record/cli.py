@@ -1,0 +1,80 @@
+"""`taxassist record …`: verify a case's record, manage the authority's signing keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+record_app = typer.Typer(help="The signed full-process record: verify, keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="The authority's Ed25519 signing keys.", no_args_is_help=True)
+record_app.add_typer(keys_app, name="keys")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+@record_app.command("verify")
+def verify(
+    case_id: int,
+    keyring: Annotated[
+        Path | None,
+        typer.Option("--keyring", exists=True, help="trust only keys in this exported keyring"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a case's chain, signatures and files; exit 2 and name each problem when it fails."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import verify_record
+
+    report = verify_record(_services(), case_id, keyring_file=keyring)
+    if as_json:
+        _print(report.to_dict())
+    elif report.ok:
+        typer.echo(
+            f"案件 {case_id} 的记录完整：{report.events} 个事件、{report.files} 个文件均验证通过。"
+        )
+    else:
+        for problem in report.problems:
+            typer.echo(f"[{problem.kind}] {problem.message}")
+    if not report.ok:
+        raise SystemExit(2)
+
+
+@keys_app.command("generate")
+def keys_generate(as_json: JsonFlag = False) -> None:
+    """Create the first signing key (refused when one is active: rotate instead)."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import generate_key
+
+    _print(generate_key(_services(), rotate=False))
+
+
+@keys_app.command("rotate")
+def keys_rotate(as_json: JsonFlag = False) -> None:
+    """End the active key's validity now and sign from now on with a new key."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import generate_key
+
+    _print(generate_key(_services(), rotate=True))
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """Every public key with its validity period."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import list_keys
+
+    _print(list_keys(_services()))
+
+
+@keys_app.command("export")
+def keys_export(
+    out: Annotated[Path, typer.Option("--out", help="write the public keyring JSON here")],
+) -> None:
+    """Publish the public keys outside the database: the anchor for `record verify --keyring`."""
+    from assistant.cli import _services
+    from assistant.record.service import export_keyring
+
+    out.write_text(export_keyring(_services()), encoding="utf-8")
+    typer.echo(str(out))

@@ -427,7 +427,10 @@ class CaseWorkflow:
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
             _require_not_handler(actor, case)
-            if not session.scalar(
+            from assistant.cases.lifecycle import check_transition, needs_penalty_documents
+
+            check_transition(case, "review")  # issue 7: only from 调查取证 or after a hearing
+            if needs_penalty_documents(session, case) and not session.scalar(
                 select(func.count(Document.id)).where(Document.case_id == case.id)
             ):
                 raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")

@@ -258,6 +258,14 @@ def verify_case(
                 f"实际为{last_seq}个、{prev[:16]}…（末尾事件被删除或链头被改动）。",
             )
         )
+    if events and events[-1].state_after is not None and case.status != events[-1].state_after:
+        add(
+            Problem(
+                "status_not_in_record",
+                f"案件状态“{case.status}”与签名记录的最后状态“{events[-1].state_after}”不符"
+                "（状态被直接改动）。",
+            )
+        )
     _check_case_files(session, case_id, seen_files, add)
     return report
 

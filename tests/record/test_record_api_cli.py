@@ -47,7 +47,10 @@ def test_verify_and_timeline_over_http_name_the_altered_event(
     _tamper(settings, f"UPDATE case_events SET state_after='approved' WHERE case_id={case_id}")
     report = client.get(f"/cases/{case_id}/record/verify", headers=officer).json()
     assert report["ok"] is False
-    assert [(p["kind"], p["seq"]) for p in report["problems"]] == [("event_altered", 1)]
+    assert [(p["kind"], p["seq"]) for p in report["problems"]] == [
+        ("event_altered", 1),
+        ("status_not_in_record", None),
+    ]
     timeline = client.get(f"/cases/{case_id}/timeline", headers=officer).json()
     assert timeline["verified"] is False
     assert timeline["events"][0]["problems"] == ["event_altered"]

@@ -284,6 +284,11 @@ TAMPERS = [
     Tamper("shorten the key's validity", _shorten_key_validity, "key_not_valid", 2),
     Tamper("append a forged event", _forge_appended_event, "bad_signature", EVENTS + 1),
     Tamper(
+        "set the case status directly",
+        lambda r: sql(r, "UPDATE cases SET status='approved'"),
+        "status_not_in_record",
+    ),
+    Tamper(
         "roll back the case head",
         lambda r: sql(r, "UPDATE cases SET record_length=:n", n=EVENTS - 1),
         "record_truncated",

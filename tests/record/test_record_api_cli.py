@@ -70,11 +70,12 @@ def test_cli_verify_rotate_and_export(tmp_path: Path, shared_index_dir: Path) ->
     data_dir = settings.data_dir
     rotated = run_cli("record", "keys", "rotate", "--json", data_dir=data_dir)
     assert rotated.returncode == 0, rotated.stderr
-    keys = json.loads(run_cli("record", "keys", "list", "--json", data_dir=data_dir).stdout)
-    assert len(keys) == 2 and keys[1]["key_id"] == json.loads(rotated.stdout)["key_id"]
     keyring = tmp_path / "keyring.json"
     exported = run_cli("record", "keys", "export", "--out", str(keyring), data_dir=data_dir)
     assert exported.returncode == 0, exported.stderr
+    keys = json.loads(keyring.read_text(encoding="utf-8"))["keys"]
+    assert len(keys) == 2 and keys[1]["key_id"] == json.loads(rotated.stdout)["key_id"]
+    assert keys[0]["valid_until"] == keys[1]["valid_from"]
     ok = run_cli("record", "verify", str(case_id), "--keyring", str(keyring), data_dir=data_dir)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "验证通过" in ok.stdout

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health, auth, cases, recordings, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(record_router.router)  # issue 7: signed record, timeline
+    app.include_router(record_router.credentials_router)  # issue 7: 执法证件
     app.include_router(lifecycle_router.router)  # issue 7: lifecycle state machine
     return app
 

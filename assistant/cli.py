@@ -332,9 +332,10 @@ def discretion_suggest(
 
 
 # issue 7: `taxassist record verify|keys …` (defined in assistant.record.cli)
-from assistant.record.cli import record_app  # noqa: E402
+from assistant.record.cli import credentials_app, record_app  # noqa: E402
 
 app.add_typer(record_app, name="record")
+app.add_typer(credentials_app, name="credentials")
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -114,7 +115,33 @@ def seed_demo_users(services: Services) -> list[str]:
                     display_name=display_name,
                 )
                 created.append(username)
+        _seed_demo_credentials(session)
     return created
+
+
+# Demo enforcement credentials (执法证件) for the demo enforcement users: fictional numbers.
+DEMO_CREDENTIAL_PERIOD = (date(2024, 1, 1), date(2030, 12, 31))
+
+
+def _seed_demo_credentials(session: Any) -> None:
+    from assistant.cases.credentials import add_credential
+    from assistant.db.models import OfficerCredential
+
+    session.flush()
+    for n, (username, role, _) in enumerate(DEMO_USERS, start=1):
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or role == "admin":
+            continue
+        if session.scalar(select(OfficerCredential).where(OfficerCredential.user_id == user.id)):
+            continue
+        issued_on, valid_until = DEMO_CREDENTIAL_PERIOD
+        add_credential(
+            session,
+            username,
+            number=f"DEMO-1501{n:04d}",
+            issued_on=issued_on,
+            valid_until=valid_until,
+        )
 
 
 def setup(services: Services, *, with_index: bool = True) -> dict[str, Any]:

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+from assistant.cases.credentials import add_credential
 from assistant.config import Settings
 from assistant.db.models import Case
 from assistant.record import append_event, verify_case
@@ -39,6 +40,13 @@ def main() -> None:
         with services.db.session() as session:
             officer = create_user(session, username="bench", password="bench-1234", role="officer")
             session.flush()
+            add_credential(
+                session,
+                "bench",
+                number="B-1",
+                issued_on=date(2024, 1, 1),
+                valid_until=date(2099, 1, 1),
+            )
             session.expunge(officer)
         case = CaseWorkflow(services).create_case(
             officer,

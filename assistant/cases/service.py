@@ -52,7 +52,13 @@ class CaseWorkflow:
         after: str | None,
         details: dict[str, Any],
     ) -> None:
-        """Every action goes through here: a signed event with the active authority key."""
+        """Every action goes through here: the actor's credential is checked (issue 7) and the
+        action becomes a signed event with the active authority key."""
+        from assistant.cases.credentials import require_credential
+
+        number = require_credential(session, actor)
+        if number is not None:
+            details = {**details, "credential": number}
         _record(
             session,
             self.services.keystore().signer(session),

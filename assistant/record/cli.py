@@ -78,3 +78,52 @@ def keys_export(
 
     out.write_text(export_keyring(_services()), encoding="utf-8")
     typer.echo(str(out))
+
+
+credentials_app = typer.Typer(help="Enforcement credentials (执法证件).", no_args_is_help=True)
+
+
+@credentials_app.command("add")
+def credentials_add(
+    username: Annotated[str, typer.Option()],
+    number: Annotated[str, typer.Option()],
+    issued_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Register an officer's enforcement credential with its validity."""
+    from datetime import date
+
+    from assistant.cases.credentials import add_credential, credentials_of
+    from assistant.cli import _print, _services
+
+    services = _services()
+    with services.db.session() as session:
+        add_credential(
+            session,
+            username,
+            number=number,
+            issued_on=date.fromisoformat(issued_on),
+            valid_until=date.fromisoformat(valid_until),
+        )
+        _print(credentials_of(session, username))
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(number: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
+    """Revoke a credential: its holder can no longer act from now on."""
+    from assistant.cases.credentials import revoke_credential
+    from assistant.cli import _print, _services
+
+    with _services().db.session() as session:
+        revoke_credential(session, number)
+    _print({"number": number, "revoked": True})
+
+
+@credentials_app.command("list")
+def credentials_list(username: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
+    from assistant.cases.credentials import credentials_of
+    from assistant.cli import _print, _services
+
+    with _services().db.session() as session:
+        _print(credentials_of(session, username))

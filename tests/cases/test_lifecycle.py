@@ -259,3 +259,61 @@ def test_lifecycle_over_http_refuses_with_409_and_the_rule(
         assert error["details"]["source"]
         response = client.post(f"/cases/{case_id}/lifecycle/explode", json={}, headers=officer)
         assert response.status_code == 422
+
+
+def test_an_officer_without_a_valid_credential_cannot_act(world: World) -> None:
+    from assistant.auth import create_user
+    from assistant.cases.credentials import add_credential, revoke_credential
+
+    with world.services.db.session() as session:
+        newcomer = create_user(session, username="newcomer", password="pw-12345678", role="officer")
+        session.flush()
+        session.expunge(newcomer)
+    new_case = NewCase(
+        taxpayer=TaxpayerInput(name="示例商贸有限公司", id_number=DEMO_USCC, kind="organisation"),
+        violation="late_filing",
+        facts="逾期申报。",
+        violation_date=TODAY - timedelta(days=30),
+    )
+
+    def refused_for_credential() -> None:
+        with pytest.raises(Forbidden) as caught:
+            world.workflow.create_case(newcomer, new_case)
+        assert caught.value.code == "no_valid_credential"
+        assert "第四十二条" in caught.value.details["source"]
+
+    refused_for_credential()  # none at all
+    with world.services.db.session() as session:
+        add_credential(
+            session,
+            "newcomer",
+            number="T-EXPIRED",
+            issued_on=TODAY - timedelta(days=800),
+            valid_until=TODAY - timedelta(days=1),
+        )
+    refused_for_credential()  # expired yesterday
+    with world.services.db.session() as session:
+        add_credential(
+            session,
+            "newcomer",
+            number="T-VALID",
+            issued_on=TODAY - timedelta(days=10),
+            valid_until=TODAY + timedelta(days=365),
+        )
+    case = world.workflow.create_case(newcomer, new_case)
+    assert world.workflow.events(case.id)[0].details["credential"] == "T-VALID"
+    with world.services.db.session() as session:
+        revoke_credential(session, "T-VALID")
+    refused_for_credential()  # revoked
+    with world.services.db.session() as session:  # the reviewer's own credential is checked too
+        session.execute(
+            text("UPDATE officer_credentials SET revoked=1 WHERE number='DEMO-15010003'")
+        )
+    case_id = open_case(world)
+    with pytest.raises(Forbidden):
+        review(world, case_id)
+    with world.services.db.session() as session:
+        session.execute(
+            text("UPDATE officer_credentials SET revoked=0 WHERE number='DEMO-15010003'")
+        )
+    assert review(world, case_id) == "review_passed"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+from assistant.cases.credentials import add_credential
 from assistant.config import Settings
 from assistant.db.models import Case, Document, User
 from assistant.record import append_event
@@ -49,6 +50,13 @@ def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Rec
     with services.db.session() as session:
         officer = create_user(session, username="officer", password="pw-12345678", role="officer")
         session.flush()
+        add_credential(
+            session,
+            "officer",
+            number="TEST-0001",
+            issued_on=date(2024, 1, 1),
+            valid_until=date(2099, 12, 31),
+        )
         session.expunge(officer)
     case = CaseWorkflow(services).create_case(officer, _new_case())
     files: dict[int, str] = {}

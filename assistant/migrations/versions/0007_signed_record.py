@@ -1,4 +1,4 @@
-"""Signed, hash-chained case record: event chain columns, case head, signing keys (issue 7).
+"""Issue 7: signed hash-chained record (event chain, case head, signing keys), credentials.
 
 Revision ID: 0007
 Revises: 0001
@@ -27,6 +27,19 @@ def upgrade() -> None:
         sa.Column("created_at", assistant.db.types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key_id"),
     )
+    op.create_table(
+        "officer_credentials",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("valid_until", sa.Date(), nullable=False),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.Column("created_at", assistant.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("number"),
+    )
     with op.batch_alter_table("case_events") as batch:
         batch.add_column(sa.Column("seq", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
@@ -50,4 +63,5 @@ def downgrade() -> None:
         batch.drop_index("ix_case_events_case_seq")
         for column in ("files", "key_id", "signature", "hash", "prev_hash", "seq"):
             batch.drop_column(column)
+    op.drop_table("officer_credentials")
     op.drop_table("signing_keys")

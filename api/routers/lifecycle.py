@@ -65,3 +65,28 @@ def act(
     else:
         case = getattr(lifecycle, action)(user, case_id, on=body.on)
     return CaseOut.model_validate(case)
+
+
+class LegalReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    result: Literal["同意", "存在问题"]
+    opinion: str = ""
+    # point code -> {"ok": bool, "opinion": str}: the reviewer's findings on the checklist
+    findings: dict[str, dict[str, Any]] = {}
+
+
+@router.get("/{case_id}/legal-review/checklist")
+def review_checklist(
+    case_id: int, user: CurrentUser, workflow: WorkflowDep
+) -> list[dict[str, Any]]:
+    return CaseLifecycle(workflow).checklist(case_id)
+
+
+@router.post("/{case_id}/legal-review", response_model=CaseOut)
+def legal_review(
+    case_id: int, body: LegalReviewRequest, user: CurrentUser, workflow: WorkflowDep
+) -> CaseOut:
+    case = CaseLifecycle(workflow).legal_review(
+        user, case_id, result=body.result, opinion=body.opinion, findings=body.findings
+    )
+    return CaseOut.model_validate(case)

@@ -92,6 +92,7 @@ RULES = {
     "penalty_notice_document": "行政处罚法第四十四条（告知须以告知书载明拟处罚内容）",
     "separation_of_duties": "行政处罚法第五十八条（法制审核人员与承办人分离）",
     "act_date": "执法行为日期不得早于前一程序、不得晚于今天",
+    "review_checklist": "行政处罚法第五十八条（法制审核要点；未通过的不得作出决定）",
 }
 
 
@@ -330,6 +331,64 @@ class CaseLifecycle:
             return {"resubmission": failed, "note": note}
 
         return self._act(actor, case_id, "resubmit", "resubmitted", None, guard, handler=True)
+
+    # -- 法制审核 as a checklist ----------------------------------------------------------------
+    def checklist(self, case_id: int) -> list[dict[str, Any]]:
+        """The automatic findings on every point, before the reviewer records theirs."""
+        from dataclasses import asdict
+
+        from assistant.cases.review_checklist import evaluate
+
+        statutes = self.services.knowledge().statutes
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            points = evaluate(
+                session, self.services.files, statutes, case, self.services.settings.authority_name
+            )
+            return [asdict(p) for p in points]
+
+    def legal_review(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        result: str,
+        opinion: str,
+        findings: dict[str, dict[str, Any]],
+    ) -> Case:
+        """Checklist review: 同意 only when every point passes; 存在问题 needs an opinion."""
+        from assistant.cases.review_checklist import POINTS, conclude, evaluate
+
+        if result not in {"同意", "存在问题"}:
+            raise InvalidInput("invalid_review_result", "审核结论只能是“同意”或“存在问题”。")
+        unknown = sorted(set(findings) - set(POINTS))
+        if unknown:
+            raise InvalidInput(
+                "unknown_checklist_point", "审核要点不存在。", details={"unknown": unknown}
+            )
+        if result == "存在问题" and not opinion.strip():
+            raise InvalidInput("missing_review_opinion", "审核存在问题时必须填写书面意见。")
+        statutes = self.services.knowledge().statutes
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            automatic = evaluate(
+                session, self.services.files, statutes, case, self.services.settings.authority_name
+            )
+            facts = record_facts(session, case.id)
+        all_pass, merged = conclude(automatic, findings)
+        if result == "同意" and not all_pass:
+            raise refuse(
+                "review_checklist",
+                "审核要点未全部通过（自动检查未通过或人工要点未确认），不能作出“同意”结论。",
+                points=[p for p in merged if p["status"] != "pass"],
+            )
+        return self.workflow.review(
+            actor,
+            case_id,
+            passed=result == "同意",
+            opinion=opinion,
+            checklist={"round": len(facts.reviews) + 1, "points": merged},
+        )
 
     # -- the one path every action takes ----------------------------------------------------------
     def _act(

@@ -428,7 +428,15 @@ class CaseWorkflow:
         )
 
     # -- legal review and approval (separation of duties) ------------------------------------------
-    def review(self, actor: User, case_id: int, *, passed: bool, opinion: str) -> Case:
+    def review(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        passed: bool,
+        opinion: str,
+        checklist: dict[str, Any] | None = None,
+    ) -> Case:
         _require_role(actor, Role.REVIEWER, Role.ADMIN)
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
@@ -449,7 +457,11 @@ class CaseWorkflow:
                 "legal_review",
                 before,
                 case.status,
-                {"result": "同意" if passed else "存在问题", "opinion": opinion},
+                {
+                    "result": "同意" if passed else "存在问题",
+                    "opinion": opinion,
+                    **({"checklist": checklist} if checklist is not None else {}),
+                },
             )
             session.flush()
             return _load_case(session, case.id)

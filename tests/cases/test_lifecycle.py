@@ -20,7 +20,7 @@ from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.lifecycle import RULES, CaseLifecycle
 from assistant.dates import today_in_china
 from assistant.db.models import User
-from assistant.errors import Conflict, Forbidden
+from assistant.errors import Conflict, Forbidden, InvalidInput
 from assistant.record.service import verify_record
 from assistant.services import Services, build_services
 from tests.api.apphelpers import prepare_data_dir
@@ -57,6 +57,7 @@ def open_case(world: World, **facts: Any) -> int:
         "days_overdue": 45,
         "tax_unpaid": Decimal("12000.00"),
         "corrected_in_time": True,
+        "evidence": ("纳税申报记录", "责令限期改正通知书"),
         **facts,
     }
     case = world.workflow.create_case(
@@ -317,3 +318,61 @@ def test_an_officer_without_a_valid_credential_cannot_act(world: World) -> None:
             text("UPDATE officer_credentials SET revoked=0 WHERE number='DEMO-15010003'")
         )
     assert review(world, case_id) == "review_passed"
+
+
+MANUAL_OK = {
+    code: {"ok": True, "opinion": "经审查无误"}
+    for code in ("facts_clear", "evidence", "competence")
+}
+
+
+def test_legal_review_checklist(world: World) -> None:
+    case_id = open_case(world)
+    lc, reviewer = world.lifecycle, world.users["reviewer"]
+    points = {p["code"]: p for p in lc.checklist(case_id)}
+    assert len(points) == 10
+    assert {c for c, p in points.items() if p["status"] == "manual"} == {
+        "facts_clear",
+        "evidence",
+        "competence",
+    }
+    assert all(p["status"] == "pass" for c, p in points.items() if p["automatic"]), points
+    assert "税收征收管理法:62" in points["legal_basis"]["basis"]
+    # 同意 while manual points are unconfirmed: refused, naming the open points.
+    with pytest.raises(Conflict) as caught:
+        lc.legal_review(reviewer, case_id, result="同意", opinion="", findings={})
+    assert caught.value.details["rule"] == "review_checklist"
+    assert {p["code"] for p in caught.value.details["points"]} == set(MANUAL_OK)
+    with pytest.raises(InvalidInput):
+        lc.legal_review(reviewer, case_id, result="存在问题", opinion=" ", findings={})
+    failed = lc.legal_review(
+        reviewer,
+        case_id,
+        result="存在问题",
+        opinion="证据不足，补充询问笔录",
+        findings={**MANUAL_OK, "evidence": {"ok": False, "opinion": "缺询问笔录"}},
+    )
+    assert failed.status == "review_failed"
+    lc.resubmit(world.users["officer"], case_id, note="已补充询问笔录")
+    passed = lc.legal_review(reviewer, case_id, result="同意", opinion="同意", findings=MANUAL_OK)
+    assert passed.status == "review_passed"
+    event = world.workflow.events(case_id)[-1]
+    assert event.details["checklist"]["round"] == 2
+    assert all(p["status"] == "pass" for p in event.details["checklist"]["points"])
+    assert verify_record(world.services, case_id).ok
+
+
+def test_checklist_fails_procedure_on_an_altered_record(world: World) -> None:
+    case_id = open_case(world)
+    with world.services.db.session() as session:
+        session.execute(
+            text("UPDATE case_events SET actor_role='admin' WHERE case_id=:i AND seq=1"),
+            {"i": case_id},
+        )
+    points = {p["code"]: p for p in world.lifecycle.checklist(case_id)}
+    assert points["lawful_procedure"]["status"] == "fail"
+    assert "第1号事件" in points["lawful_procedure"]["basis"]
+    with pytest.raises(Conflict):
+        world.lifecycle.legal_review(
+            world.users["reviewer"], case_id, result="同意", opinion="", findings=MANUAL_OK
+        )

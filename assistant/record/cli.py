@@ -127,3 +127,41 @@ def credentials_list(username: Annotated[str, typer.Option()], as_json: JsonFlag
 
     with _services().db.session() as session:
         _print(credentials_of(session, username))
+
+
+archive_app = typer.Typer(help="一户式 archive of one taxpayer.", no_args_is_help=True)
+record_app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("export")
+def archive_export(
+    uscc: Annotated[str, typer.Option(help="统一社会信用代码 / ID number")],
+    out: Annotated[Path, typer.Option(help="the .zip to write")],
+) -> None:
+    """Everything about one taxpayer in one signed zip with a manifest and checksums."""
+    from assistant.cli import _services
+    from assistant.record.archive import write_archive
+
+    typer.echo(str(write_archive(_services(), uscc, out)))
+
+
+@archive_app.command("verify")
+def archive_verify(path: Path, as_json: JsonFlag = False) -> None:
+    """Check the archive's signature and every file's checksum."""
+    from assistant.cli import _print
+    from assistant.record.archive import verify_archive
+
+    manifest = verify_archive(path.read_bytes())
+    _print({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
+
+
+@archive_app.command("import")
+def archive_import(path: Path, as_json: JsonFlag = False) -> None:
+    """Load an archive into this data directory and re-verify every case's signed record."""
+    from assistant.cli import _print, _services
+    from assistant.record.archive import import_archive
+
+    report = import_archive(_services(), path.read_bytes())
+    _print(report)
+    if not report["ok"]:
+        raise SystemExit(2)

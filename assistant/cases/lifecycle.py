@@ -382,13 +382,77 @@ class CaseLifecycle:
                 "审核要点未全部通过（自动检查未通过或人工要点未确认），不能作出“同意”结论。",
                 points=[p for p in merged if p["status"] != "pass"],
             )
-        return self.workflow.review(
+        round_ = len(facts.reviews) + 1
+        reviewed = self.workflow.review(
             actor,
             case_id,
             passed=result == "同意",
             opinion=opinion,
-            checklist={"round": len(facts.reviews) + 1, "points": merged},
+            checklist={"round": round_, "points": merged},
         )
+        self._draft_review_opinion(actor, case_id, round_, result, opinion, merged)
+        return reviewed
+
+    def _draft_review_opinion(
+        self,
+        actor: User,
+        case_id: int,
+        round_: int,
+        result: str,
+        opinion: str,
+        points: list[dict[str, Any]],
+    ) -> None:
+        """The 法制审核意见书 for this round, stored by hash and linked from the record."""
+        from assistant.drafting.review_opinion import ReviewOpinion, render_review_opinion
+
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            data, text = render_review_opinion(
+                ReviewOpinion(
+                    authority=self.services.settings.authority_name,
+                    case_number=case.number,
+                    party_name=case.taxpayer.name,
+                    round=round_,
+                    result=result,
+                    opinion=opinion,
+                    points=points,
+                    reviewer=actor.display_name,
+                    reviewed_on=today_in_china(),
+                )
+            )
+            sha256, _, created = self.services.files.put_bytes(data)
+            try:
+                document = Document(
+                    case_id=case.id,
+                    doc_type="review_opinion",
+                    number=f"{case.number}-法审-{round_}",
+                    version=round_,
+                    sha256=sha256,
+                    filename=f"{case.number}-法制审核意见书-{round_}.docx",
+                    text=text,
+                    provenance={},
+                    created_by=actor.id,
+                )
+                session.add(document)
+                session.flush()
+                self.workflow._record(
+                    session,
+                    case,
+                    actor,
+                    "document_drafted",
+                    case.status,
+                    case.status,
+                    {
+                        "document_id": document.id,
+                        "doc_type": "review_opinion",
+                        "number": document.number,
+                        "sha256": sha256,
+                    },
+                )
+            except BaseException:
+                if created:
+                    self.services.files.discard(sha256)
+                raise
 
     # -- the one path every action takes ----------------------------------------------------------
     def _act(

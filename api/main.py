@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.routers import auth, cases, discretion, documents, health, recordings, search
+from api.routers import lifecycle as lifecycle_router
+from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
 from assistant import __version__
 from assistant.config import Settings, get_settings
@@ -38,6 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health, auth, cases, recordings, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
+    app.include_router(record_router.router)  # issue 7: signed record, timeline
+    app.include_router(record_router.credentials_router)  # issue 7: 执法证件
+    app.include_router(lifecycle_router.router)  # issue 7: lifecycle state machine
     return app
 
 

@@ -394,6 +394,13 @@ def discretion_validate(
         typer.echo(f"有效：{bench.name}（{summary['items']}项，{summary['tiers']}个阶次）")
 
 
+# issue 7: `taxassist record verify|keys …` (defined in assistant.record.cli)
+from assistant.record.cli import credentials_app, record_app  # noqa: E402
+
+app.add_typer(record_app, name="record")
+app.add_typer(credentials_app, name="credentials")
+
+
 def main() -> None:
     """Entry point: domain errors become the JSON envelope (with --json) and a non-zero exit."""
     try:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         return self.data_dir / "blobs"
 
     @property
+    def keys_dir(self) -> Path:
+        """The authority's private signing keys (issue 7), mode 0700/0600."""
+        return self.data_dir / "keys"
+
+    @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from assistant.transcription import FasterWhisperBackend
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
+    from assistant.record import KeyStore
 
 DEMO_USERS = (
     ("officer", "officer", "示例承办人"),
@@ -34,6 +36,16 @@ class Services:
     models: ModelRegistry
     _knowledge: KnowledgeBase | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _keystore: KeyStore | None = None
+
+    def keystore(self) -> KeyStore:
+        """The authority's signing keys for the case record (issue 7)."""
+        from assistant.record import KeyStore
+
+        with self._lock:
+            if self._keystore is None:
+                self._keystore = KeyStore(self.settings.keys_dir)
+            return self._keystore
 
     def knowledge(self) -> KnowledgeBase:
         """The retrieval index, loaded from disk; built only when missing or out of date."""
@@ -103,7 +115,33 @@ def seed_demo_users(services: Services) -> list[str]:
                     display_name=display_name,
                 )
                 created.append(username)
+        _seed_demo_credentials(session)
     return created
+
+
+# Demo enforcement credentials (执法证件) for the demo enforcement users: fictional numbers.
+DEMO_CREDENTIAL_PERIOD = (date(2024, 1, 1), date(2030, 12, 31))
+
+
+def _seed_demo_credentials(session: Any) -> None:
+    from assistant.cases.credentials import add_credential
+    from assistant.db.models import OfficerCredential
+
+    session.flush()
+    for n, (username, role, _) in enumerate(DEMO_USERS, start=1):
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or role == "admin":
+            continue
+        if session.scalar(select(OfficerCredential).where(OfficerCredential.user_id == user.id)):
+            continue
+        issued_on, valid_until = DEMO_CREDENTIAL_PERIOD
+        add_credential(
+            session,
+            username,
+            number=f"DEMO-1501{n:04d}",
+            issued_on=issued_on,
+            valid_until=valid_until,
+        )
 
 
 def setup(services: Services, *, with_index: bool = True) -> dict[str, Any]:
@@ -112,8 +150,11 @@ def setup(services: Services, *, with_index: bool = True) -> dict[str, Any]:
     services.files.clean_tmp()
     installed = install_models(services.settings.models_dir)
     users = seed_demo_users(services) if services.settings.seed_demo_users else []
+    with services.db.session() as session:
+        signing_key = services.keystore().ensure(session).key_id
     report: dict[str, Any] = {
         "database": services.settings.resolved_database_url,
+        "signing_key": signing_key,
         "models": {role: str(path) if path else "in package" for role, path in installed.items()},
         "demo_users_created": users,
     }

@@ -24,7 +24,6 @@ from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
     _load_case,
-    _record,
     _require_handler,
     _require_role,
 )
@@ -33,6 +32,10 @@ from assistant.db.types import utcnow
 from assistant.errors import Conflict, InvalidInput, NotFound
 
 MAX_TEXT_CHARS = 100_000
+# Documents are issued once the leader has approved the case, at any later stage of it.
+ISSUABLE_STAGES = frozenset(
+    {"approved", "notified", "hearing_requested", "heard", "decided", "served"}
+)
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ class DocumentRevisions:
                 )
                 document.sha256 = sha256
                 document.text = text
-                _record(
+                self.workflow._record(
                     session,
                     case,
                     actor,
@@ -234,7 +237,7 @@ class DocumentRevisions:
                 raise Conflict(
                     "document_issued", "文书已签发。", details={"document_id": document.id}
                 )
-            if case.status != "approved":
+            if case.status not in ISSUABLE_STAGES:
                 raise Conflict(
                     "case_not_approved",
                     "案件尚未经负责人批准，不能签发文书。",
@@ -243,7 +246,7 @@ class DocumentRevisions:
             self._guard(session, document, document.text)
             document.issued_at = utcnow()
             document.issued_by = actor.id
-            _record(
+            self.workflow._record(
                 session,
                 case,
                 actor,

@@ -28,6 +28,7 @@ from assistant.db.models import (
 )
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
+from assistant.record import Signer, append_event
 from assistant.services import Services
 from assistant.transcription import probe_audio
 
@@ -40,6 +41,34 @@ class CaseWorkflow:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = services.settings
+
+    def _record(
+        self,
+        session: Session,
+        case: Case,
+        actor: User,
+        action: str,
+        before: str | None,
+        after: str | None,
+        details: dict[str, Any],
+    ) -> None:
+        """Every action goes through here: the actor's credential is checked (issue 7) and the
+        action becomes a signed event with the active authority key."""
+        from assistant.cases.credentials import require_credential
+
+        number = require_credential(session, actor)
+        if number is not None:
+            details = {**details, "credential": number}
+        _record(
+            session,
+            self.services.keystore().signer(session),
+            case,
+            actor,
+            action,
+            before,
+            after,
+            details,
+        )
 
     # -- reading -----------------------------------------------------------------------------
     def get_case(self, case_id: int) -> Case:
@@ -119,7 +148,7 @@ class CaseWorkflow:
             session.add(case)
             session.flush()
             case.number = f"TA-{new_case.violation_date.year}-{case.id:06d}"
-            _record(
+            self._record(
                 session, case, actor, "case_created", None, case.status, {"number": case.number}
             )
             session.flush()
@@ -174,7 +203,7 @@ class CaseWorkflow:
                 )
                 session.add(recording)
                 session.flush()
-                _record(
+                self._record(
                     session,
                     case,
                     actor,
@@ -258,7 +287,7 @@ class CaseWorkflow:
             result = CaseResult(case_id=case.id, step=step, payload=payload, created_by=actor.id)
             session.add(result)
             session.flush()
-            _record(
+            self._record(
                 session,
                 case,
                 actor,
@@ -324,7 +353,7 @@ class CaseWorkflow:
                 )
                 session.add(document)
                 session.flush()
-                _record(
+                self._record(
                     session,
                     case,
                     actor,
@@ -486,25 +515,40 @@ class CaseWorkflow:
         return rendered
 
     # -- legal review and approval (separation of duties) ------------------------------------------
-    def review(self, actor: User, case_id: int, *, passed: bool, opinion: str) -> Case:
+    def review(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        passed: bool,
+        opinion: str,
+        checklist: dict[str, Any] | None = None,
+    ) -> Case:
         _require_role(actor, Role.REVIEWER, Role.ADMIN)
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
             _require_not_handler(actor, case)
-            if not session.scalar(
+            from assistant.cases.lifecycle import check_transition, needs_penalty_documents
+
+            check_transition(case, "review")  # issue 7: only from 调查取证 or after a hearing
+            if needs_penalty_documents(session, case) and not session.scalar(
                 select(func.count(Document.id)).where(Document.case_id == case.id)
             ):
                 raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
             before = case.status
             case.status = "review_passed" if passed else "review_failed"
-            _record(
+            self._record(
                 session,
                 case,
                 actor,
                 "legal_review",
                 before,
                 case.status,
-                {"result": "同意" if passed else "存在问题", "opinion": opinion},
+                {
+                    "result": "同意" if passed else "存在问题",
+                    "opinion": opinion,
+                    **({"checklist": checklist} if checklist is not None else {}),
+                },
             )
             session.flush()
             return _load_case(session, case.id)
@@ -522,7 +566,9 @@ class CaseWorkflow:
                 )
             before = case.status
             case.status = "approved"
-            _record(session, case, actor, "approved", before, case.status, {"opinion": opinion})
+            self._record(
+                session, case, actor, "approved", before, case.status, {"opinion": opinion}
+            )
             session.flush()
             return _load_case(session, case.id)
 
@@ -607,6 +653,7 @@ def _require_not_handler(actor: User, case: Case) -> None:
 
 def _record(
     session: Session,
+    signer: Signer,
     case: Case,
     actor: User,
     action: str,
@@ -614,16 +661,17 @@ def _record(
     after: str | None,
     details: dict[str, Any],
 ) -> None:
-    session.add(
-        CaseEvent(
-            case_id=case.id,
-            actor_id=actor.id,
-            actor_role=actor.role,
-            action=action,
-            state_before=before,
-            state_after=after,
-            details=details,
-        )
+    """Append the action to the case's signed hash chain (assistant.record)."""
+    append_event(
+        session,
+        signer,
+        case,
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action=action,
+        before=before,
+        after=after,
+        details=details,
     )
 
 

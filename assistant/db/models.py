@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -86,6 +87,9 @@ class Case(Base):
     factors: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(32), default="investigating")
+    # Head of the case's signed event chain (issue 7): count and hash of the last event.
+    record_length: Mapped[int] = mapped_column(Integer, default=0)
+    record_head: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -197,6 +201,7 @@ class CaseEvent(Base):
     """Append-only trace of every action on a case (who, role, when, what, state before/after)."""
 
     __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_seq", "case_id", "seq", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -206,4 +211,38 @@ class CaseEvent(Base):
     state_before: Mapped[str | None] = mapped_column(String(32))
     state_after: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Tamper evidence (issue 7): position in the case's chain, the previous event's hash, the
+    # SHA-256 of this event's canonical JSON, its Ed25519 signature and the signing key.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(128))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class SigningKey(Base):
+    """An authority public key with its validity period; kept so old records still verify."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # raw Ed25519 public key, hex
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfficerCredential(Base):
+    """An enforcement credential (执法证件): number and validity; actions need a valid one."""
+
+    __tablename__ = "officer_credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -220,3 +220,20 @@ def test_separation_of_duties(
         )
         assert response.status_code == 409
         assert response.json()["error"]["code"] == "review_not_passed"
+
+
+def test_the_whole_flow_leaves_a_signed_record_that_verifies(
+    flow: dict[str, object], flow_settings: Settings
+) -> None:
+    """Issue 7: every step of the flow is a signed, chained event linking its files."""
+    case_id = flow["case"]["id"]  # type: ignore[index]
+    with running_app(flow_settings) as client:
+        officer = login(client, "officer")
+        report = client.get(f"/cases/{case_id}/record/verify", headers=officer).json()
+        assert report["ok"] is True, report["problems"]
+        assert report["events"] == 9
+        assert report["files"] == 3  # the recording and the two drafts
+        timeline = client.get(f"/cases/{case_id}/timeline", headers=officer).json()
+    assert [e["seq"] for e in timeline["events"]] == list(range(1, 10))
+    assert all(e["verified"] for e in timeline["events"])
+    assert timeline["events"][1]["files"] == [{"sha256": flow["wav_sha256"], "kind": "recording"}]

@@ -1,0 +1,65 @@
+"""The signed record of a case: verification and the timeline (issue 7)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import CurrentUser, ServicesDep
+from assistant.auth.security import Role
+from assistant.cases.credentials import add_credential, credentials_of
+from assistant.errors import Forbidden
+from assistant.record.service import timeline, verify_record
+
+router = APIRouter(prefix="/cases", tags=["record"])
+
+
+@router.get("/{case_id}/record/verify")
+def verify(case_id: int, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """200 with ok=false and the problems (which event, which file) when the record was altered."""
+    return verify_record(services, case_id).to_dict()
+
+
+@router.get("/{case_id}/timeline")
+def case_timeline(case_id: int, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    return timeline(services, case_id)
+
+
+class CredentialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    number: str
+    issued_on: date
+    valid_until: date
+
+
+credentials_router = APIRouter(prefix="/credentials", tags=["credentials"])
+
+
+@credentials_router.post("", status_code=201)
+def register_credential(
+    body: CredentialIn, user: CurrentUser, services: ServicesDep
+) -> list[dict[str, Any]]:
+    """Admins register enforcement credentials (执法证件) with their validity."""
+    if user.role != Role.ADMIN:
+        raise Forbidden("role_not_allowed", "只有管理员可以登记执法证件。")
+    with services.db.session() as session:
+        add_credential(
+            session,
+            body.username,
+            number=body.number,
+            issued_on=body.issued_on,
+            valid_until=body.valid_until,
+        )
+        return credentials_of(session, body.username)
+
+
+@credentials_router.get("/{username}")
+def list_credentials(
+    username: str, user: CurrentUser, services: ServicesDep
+) -> list[dict[str, Any]]:
+    with services.db.session() as session:
+        return credentials_of(session, username)

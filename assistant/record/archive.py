@@ -1,0 +1,234 @@
+"""一户式 archive: everything about one taxpayer in one signed zip, importable elsewhere.
+
+The archive holds `manifest.json` (the taxpayer, its cases with their events, recordings with
+transcripts, documents and step results, the public keyring, and the SHA-256 of every file),
+`manifest.sig` (Ed25519 over the manifest bytes by the exporting authority's active key) and
+`files/<sha256>`. Import checks every checksum and the signature, loads the rows with their
+original ids into an empty data directory and re-verifies each case's signed record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import inspect, select
+
+from assistant.db.models import (
+    Base,
+    Case,
+    CaseEvent,
+    CaseResult,
+    Document,
+    Recording,
+    SigningKey,
+    Taxpayer,
+    TranscriptSegment,
+    User,
+)
+from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.record.chain import verify_case
+from assistant.services import Services
+
+FORMAT = "taxassist-archive/1"
+TABLES: list[type[Base]] = [
+    Taxpayer,
+    Case,
+    CaseEvent,
+    Recording,
+    TranscriptSegment,
+    Document,
+    CaseResult,
+]
+
+
+def export_archive(services: Services, uscc: str) -> bytes:
+    """The taxpayer's whole file as a signed zip (bytes)."""
+    with services.db.session() as session:
+        taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.uscc == uscc.strip().upper()))
+        if taxpayer is None:
+            raise NotFound("taxpayer_not_found", f"纳税人 {uscc} 不存在。")
+        cases = list(session.scalars(select(Case).where(Case.taxpayer_id == taxpayer.id)))
+        case_ids = [c.id for c in cases]
+        recordings = list(session.scalars(select(Recording).where(Recording.case_id.in_(case_ids))))
+        rows: dict[str, list[dict[str, Any]]] = {
+            "taxpayers": [_row(taxpayer)],
+            "cases": [_row(c) for c in cases],
+            "case_events": [
+                _row(e)
+                for e in session.scalars(
+                    select(CaseEvent).where(CaseEvent.case_id.in_(case_ids)).order_by(CaseEvent.id)
+                )
+            ],
+            "recordings": [_row(r) for r in recordings],
+            "transcript_segments": [
+                _row(s)
+                for s in session.scalars(
+                    select(TranscriptSegment).where(
+                        TranscriptSegment.recording_id.in_([r.id for r in recordings])
+                    )
+                )
+            ],
+            "documents": [
+                _row(d)
+                for d in session.scalars(select(Document).where(Document.case_id.in_(case_ids)))
+            ],
+            "case_results": [
+                _row(r)
+                for r in session.scalars(select(CaseResult).where(CaseResult.case_id.in_(case_ids)))
+            ],
+        }
+        actor_ids = {e["actor_id"] for e in rows["case_events"]} | {
+            c["officer_id"] for c in rows["cases"]
+        }
+        actor_ids |= {r["uploaded_by"] for r in rows["recordings"]}
+        actor_ids |= {d["created_by"] for d in rows["documents"]}
+        actor_ids |= {r["created_by"] for r in rows["case_results"]}
+        users = [
+            {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role}
+            for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
+        ]
+        keys = [_row(k) for k in session.scalars(select(SigningKey))]
+        signer = services.keystore().signer(session)
+        linked = {f["sha256"] for e in rows["case_events"] for f in (e["files"] or [])}
+        shas = sorted(
+            linked
+            | {r["sha256"] for r in rows["recordings"]}
+            | {d["sha256"] for d in rows["documents"]}
+        )
+    files = {sha: services.files.path_for(sha).read_bytes() for sha in shas}
+    manifest = {
+        "format": FORMAT,
+        "uscc": taxpayer.uscc,
+        "exported_at": datetime.now().astimezone().isoformat(),
+        "signing_key": signer.key_id,
+        "users": users,
+        "signing_keys": keys,
+        "rows": rows,
+        "files": {
+            sha: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for sha, data in files.items()
+        },
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", manifest_bytes)
+        archive.writestr("manifest.sig", signer.sign(manifest_bytes).hex())
+        for sha, data in files.items():
+            archive.writestr(f"files/{sha}", data)
+    return buffer.getvalue()
+
+
+def verify_archive(data: bytes) -> dict[str, Any]:
+    """Checksums of every file and the manifest signature; raises on the first problem."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        manifest_bytes = archive.read("manifest.json")
+        signature = bytes.fromhex(archive.read("manifest.sig").decode())
+        manifest = json.loads(manifest_bytes)
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise InvalidInput("archive_invalid", f"归档文件无法读取：{exc}") from exc
+    if manifest.get("format") != FORMAT:
+        raise InvalidInput("archive_invalid", "不是 TaxAssist 一户式归档文件。")
+    key = next(
+        (k for k in manifest["signing_keys"] if k["key_id"] == manifest["signing_key"]), None
+    )
+    if key is None:
+        raise InvalidInput("archive_signature_invalid", "归档签名密钥不在归档的公钥清单中。")
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"])).verify(
+            signature, manifest_bytes
+        )
+    except Exception as exc:
+        raise InvalidInput(
+            "archive_signature_invalid", "归档清单的签名无效（清单被修改）。"
+        ) from exc
+    names = set(archive.namelist())
+    for sha, meta in manifest["files"].items():
+        name = f"files/{sha}"
+        if name not in names:
+            raise InvalidInput(
+                "archive_file_missing", f"归档缺少文件 {sha[:16]}…。", details={"sha256": sha}
+            )
+        if hashlib.sha256(archive.read(name)).hexdigest() != meta["sha256"]:
+            raise InvalidInput(
+                "archive_file_altered",
+                f"归档中的文件 {sha[:16]}… 被修改。",
+                details={"sha256": sha},
+            )
+    return manifest
+
+
+def import_archive(services: Services, data: bytes) -> dict[str, Any]:
+    """Load a verified archive into this data directory, then re-verify every case's record."""
+    manifest = verify_archive(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    with services.db.session() as session:
+        if session.scalar(select(Taxpayer).where(Taxpayer.uscc == manifest["uscc"])) is not None:
+            raise Conflict("taxpayer_exists", f"纳税人 {manifest['uscc']} 的档案已存在。")
+        for user in manifest["users"]:
+            existing = session.get(User, user["id"])
+            if existing is None:
+                session.add(User(**user, password_hash="!imported", active=False))
+            elif existing.username != user["username"]:
+                raise Conflict("archive_user_conflict", f"用户编号 {user['id']} 已被占用。")
+        known = {k.key_id for k in session.scalars(select(SigningKey))}
+        for key in manifest["signing_keys"]:
+            if key["key_id"] not in known:
+                session.add(SigningKey(**_values(SigningKey, key)))
+        session.flush()
+        for table in TABLES:
+            for row in manifest["rows"][table.__tablename__]:
+                session.add(table(**_values(table, row)))
+            session.flush()
+    for sha in manifest["files"]:
+        services.files.put_bytes(archive.read(f"files/{sha}"))
+    reports = []
+    with services.db.session() as session:
+        for case in manifest["rows"]["cases"]:
+            reports.append(verify_case(session, services.files, case["id"]).to_dict())
+    return {"uscc": manifest["uscc"], "cases": reports, "ok": all(r["ok"] for r in reports)}
+
+
+def _row(obj: Base) -> dict[str, Any]:
+    mapper = inspect(type(obj))
+    out = {}
+    for column in mapper.columns:
+        value = getattr(obj, column.key)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        elif value is not None and column.type.__class__.__name__ == "Money":
+            value = str(value)
+        out[column.key] = value
+    return out
+
+
+def _values(table: type[Base], row: dict[str, Any]) -> dict[str, Any]:
+    from decimal import Decimal
+
+    mapper = inspect(table)
+    values = {}
+    for column in mapper.columns:
+        value = row.get(column.key)
+        kind = column.type.__class__.__name__
+        if value is not None and kind == "UTCDateTime":
+            value = datetime.fromisoformat(value)
+        elif value is not None and kind == "Date":
+            value = date.fromisoformat(value)
+        elif value is not None and kind == "Money":
+            value = Decimal(value)
+        values[column.key] = value
+    return values
+
+
+def write_archive(services: Services, uscc: str, out: Path) -> Path:
+    out.write_bytes(export_archive(services, uscc))
+    return out

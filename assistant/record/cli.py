@@ -1,0 +1,167 @@
+"""`taxassist record …`: verify a case's record, manage the authority's signing keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+record_app = typer.Typer(help="The signed full-process record: verify, keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="The authority's Ed25519 signing keys.", no_args_is_help=True)
+record_app.add_typer(keys_app, name="keys")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+@record_app.command("verify")
+def verify(
+    case_id: int,
+    keyring: Annotated[
+        Path | None,
+        typer.Option("--keyring", exists=True, help="trust only keys in this exported keyring"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a case's chain, signatures and files; exit 2 and name each problem when it fails."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import verify_record
+
+    report = verify_record(_services(), case_id, keyring_file=keyring)
+    if as_json:
+        _print(report.to_dict())
+    elif report.ok:
+        typer.echo(
+            f"案件 {case_id} 的记录完整：{report.events} 个事件、{report.files} 个文件均验证通过。"
+        )
+    else:
+        for problem in report.problems:
+            typer.echo(f"[{problem.kind}] {problem.message}")
+    if not report.ok:
+        raise SystemExit(2)
+
+
+@keys_app.command("generate")
+def keys_generate(as_json: JsonFlag = False) -> None:
+    """Create the first signing key (refused when one is active: rotate instead)."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import generate_key
+
+    _print(generate_key(_services(), rotate=False))
+
+
+@keys_app.command("rotate")
+def keys_rotate(as_json: JsonFlag = False) -> None:
+    """End the active key's validity now and sign from now on with a new key."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import generate_key
+
+    _print(generate_key(_services(), rotate=True))
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """Every public key with its validity period."""
+    from assistant.cli import _print, _services
+    from assistant.record.service import list_keys
+
+    _print(list_keys(_services()))
+
+
+@keys_app.command("export")
+def keys_export(
+    out: Annotated[Path, typer.Option("--out", help="write the public keyring JSON here")],
+) -> None:
+    """Publish the public keys outside the database: the anchor for `record verify --keyring`."""
+    from assistant.cli import _services
+    from assistant.record.service import export_keyring
+
+    out.write_text(export_keyring(_services()), encoding="utf-8")
+    typer.echo(str(out))
+
+
+credentials_app = typer.Typer(help="Enforcement credentials (执法证件).", no_args_is_help=True)
+
+
+@credentials_app.command("add")
+def credentials_add(
+    username: Annotated[str, typer.Option()],
+    number: Annotated[str, typer.Option()],
+    issued_on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Register an officer's enforcement credential with its validity."""
+    from datetime import date
+
+    from assistant.cases.credentials import add_credential, credentials_of
+    from assistant.cli import _print, _services
+
+    services = _services()
+    with services.db.session() as session:
+        add_credential(
+            session,
+            username,
+            number=number,
+            issued_on=date.fromisoformat(issued_on),
+            valid_until=date.fromisoformat(valid_until),
+        )
+        _print(credentials_of(session, username))
+
+
+@credentials_app.command("revoke")
+def credentials_revoke(number: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
+    """Revoke a credential: its holder can no longer act from now on."""
+    from assistant.cases.credentials import revoke_credential
+    from assistant.cli import _print, _services
+
+    with _services().db.session() as session:
+        revoke_credential(session, number)
+    _print({"number": number, "revoked": True})
+
+
+@credentials_app.command("list")
+def credentials_list(username: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
+    from assistant.cases.credentials import credentials_of
+    from assistant.cli import _print, _services
+
+    with _services().db.session() as session:
+        _print(credentials_of(session, username))
+
+
+archive_app = typer.Typer(help="一户式 archive of one taxpayer.", no_args_is_help=True)
+record_app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("export")
+def archive_export(
+    uscc: Annotated[str, typer.Option(help="统一社会信用代码 / ID number")],
+    out: Annotated[Path, typer.Option(help="the .zip to write")],
+) -> None:
+    """Everything about one taxpayer in one signed zip with a manifest and checksums."""
+    from assistant.cli import _services
+    from assistant.record.archive import write_archive
+
+    typer.echo(str(write_archive(_services(), uscc, out)))
+
+
+@archive_app.command("verify")
+def archive_verify(path: Path, as_json: JsonFlag = False) -> None:
+    """Check the archive's signature and every file's checksum."""
+    from assistant.cli import _print
+    from assistant.record.archive import verify_archive
+
+    manifest = verify_archive(path.read_bytes())
+    _print({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
+
+
+@archive_app.command("import")
+def archive_import(path: Path, as_json: JsonFlag = False) -> None:
+    """Load an archive into this data directory and re-verify every case's signed record."""
+    from assistant.cli import _print, _services
+    from assistant.record.archive import import_archive
+
+    report = import_archive(_services(), path.read_bytes())
+    _print(report)
+    if not report["ok"]:
+        raise SystemExit(2)

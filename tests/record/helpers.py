@@ -1,0 +1,113 @@
+"""A real case record on a real migrated SQLite database and file store, for tamper tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from assistant.auth import create_user
+from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+from assistant.cases.credentials import add_credential
+from assistant.config import Settings
+from assistant.db.models import Case, Document, User
+from assistant.record import append_event
+from assistant.services import Services, build_services
+from tests.conftest import DEMO_USCC, make_settings
+
+EVENTS = 10
+FILE_EVENTS = {3: "recording_transcribed", 6: "document_drafted"}
+
+
+@dataclass
+class Record:
+    services: Services
+    settings: Settings
+    case_id: int
+    files: dict[int, str]  # seq -> sha256 of the file linked there
+    document_id: int
+
+
+def migrated_template(root: Path) -> Path:
+    """One migrated database per test session; each record copies it (migrations take ~1 s)."""
+    template = root / "template"
+    if not (template / "taxassist.db").exists():
+        services = build_services(make_settings(template, seed_demo_users=False))
+        services.db.migrate()
+        services.db.engine.dispose()
+    return template / "taxassist.db"
+
+
+def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Record:
+    """A late-filing case with `events` signed events; events 3 and 6 link a file each."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, data_dir / "taxassist.db")
+    settings = make_settings(data_dir, seed_demo_users=False)
+    services = build_services(settings)
+    with services.db.session() as session:
+        officer = create_user(session, username="officer", password="pw-12345678", role="officer")
+        session.flush()
+        add_credential(
+            session,
+            "officer",
+            number="TEST-0001",
+            issued_on=date(2024, 1, 1),
+            valid_until=date(2099, 12, 31),
+        )
+        session.expunge(officer)
+    case = CaseWorkflow(services).create_case(officer, _new_case())
+    files: dict[int, str] = {}
+    document_id = 0
+    with services.db.session() as session:
+        signer = services.keystore().signer(session)
+        case_row = session.get(Case, case.id)
+        assert case_row is not None
+        actor = session.get(User, officer.id)
+        assert actor is not None
+        for seq in range(2, events + 1):
+            details: dict[str, object] = {"step": seq, "note": f"第{seq}步", "amount": "12.50"}
+            action = FILE_EVENTS.get(seq, f"step_{seq}")
+            if seq in FILE_EVENTS:
+                sha, _, _ = services.files.put_bytes(os.urandom(4096) + f"{seq}".encode())
+                details["sha256"] = sha
+                files[seq] = sha
+                if action == "document_drafted":
+                    document = Document(
+                        case_id=case.id,
+                        doc_type="penalty_decision",
+                        number=f"示税稽罚〔2026〕{seq}号",
+                        sha256=sha,
+                        filename="decision.docx",
+                        text="决定书",
+                        created_by=actor.id,
+                    )
+                    session.add(document)
+                    session.flush()
+                    document_id = document.id
+            append_event(
+                session,
+                signer,
+                case_row,
+                actor_id=actor.id,
+                actor_role=actor.role,
+                action=action,
+                before="investigating",
+                after="investigating",
+                details=details,
+            )
+    return Record(services, settings, case.id, files, document_id)
+
+
+def _new_case() -> NewCase:
+    return NewCase(
+        taxpayer=TaxpayerInput(name="示例商贸有限公司", id_number=DEMO_USCC, kind="organisation"),
+        violation="late_filing",
+        facts="该公司增值税纳税申报逾期45日。",
+        violation_date=date(2025, 4, 15),
+        days_overdue=45,
+        tax_unpaid=Decimal("12000.00"),
+        corrected_in_time=True,
+    )

@@ -182,6 +182,8 @@ def test_every_type_drafted_through_the_api(client: TestClient) -> None:
         if fonts:
             pdf = client.get(f"/documents/{document['id']}/pdf", headers=officer)
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF"), doc_type
+    narrative = drafted["penalty_decision"]["provenance"]["narrative"]  # type: ignore[index]
+    assert narrative[0] == "template"  # default settings: no model
     assert "审核结论：同意" in str(drafted["legal_review_opinion"]["text"])
     assert "滞纳金" in str(drafted["tax_handling_decision"]["text"])
 

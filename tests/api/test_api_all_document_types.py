@@ -90,12 +90,15 @@ KIND = {
 
 
 @pytest.fixture(scope="module")
-def client(
-    tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path
-) -> Iterator[TestClient]:
+def app_settings(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> Settings:
     settings: Settings = make_settings(tmp_path_factory.mktemp("alltypes") / "data")
     prepare_data_dir(settings, shared_index_dir)
-    with running_app(settings) as client:
+    return settings
+
+
+@pytest.fixture(scope="module")
+def client(app_settings: Settings) -> Iterator[TestClient]:
+    with running_app(app_settings) as client:
         yield client
 
 
@@ -224,3 +227,73 @@ def test_missing_inputs_are_named(client: TestClient) -> None:
         headers=officer,
     )
     assert_error(response, 422, "unexpected_document_inputs")
+
+
+def _add_recording(settings: Settings, case_id: int, texts: list[str]) -> int:
+    """A transcribed recording as the upload step stores it (no audio: only its rows)."""
+    from sqlalchemy import select
+
+    from assistant.db.models import Recording, TranscriptSegment, User
+    from assistant.services import build_services
+
+    services = build_services(settings)
+    try:
+        with services.db.session() as session:
+            user = session.scalars(select(User).where(User.username == "officer")).one()
+            recording = Recording(
+                case_id=case_id,
+                sha256="0" * 64,
+                original_filename="询问录音.wav",
+                content_type="audio/wav",
+                size_bytes=1,
+                duration_seconds=1800.0,
+                uploaded_by=user.id,
+                segments=[
+                    TranscriptSegment(
+                        index=i,
+                        start=5.0 * i,
+                        end=5.0 * i + 5,
+                        text=text,
+                        avg_logprob=-0.2,
+                        no_speech_prob=0.01,
+                    )
+                    for i, text in enumerate(texts)
+                ],
+            )
+            session.add(recording)
+            session.flush()
+            return recording.id
+    finally:
+        services.db.engine.dispose()
+
+
+def test_interview_record_from_a_labelled_recording(
+    client: TestClient, app_settings: Settings
+) -> None:
+    """问/答 from the transcript, the end time from the recording's length; unlabelled: 422."""
+    officer = login(client, "officer")
+    case_id = _case(client, officer)
+    inputs = {k: v for k, v in INPUTS["interview_record"].items() if k not in ("utterances", "end")}  # type: ignore[union-attr]
+    question, answer = "问：你单位3月的增值税为什么没有按期申报？", "答：会计离职，交接时遗漏了。"
+    recording_id = _add_recording(app_settings, case_id, [question, answer])
+    response = client.post(
+        f"/cases/{case_id}/documents",
+        json={"doc_type": "interview_record", "inputs": inputs},
+        headers=officer,
+    )
+    assert response.status_code == 201, response.text
+    document = response.json()
+    assert question in document["text"] and answer in document["text"]
+    assert "9时00分至2025年6月3日9时30分" in document["text"]  # 1,800 s of recording
+    assert document["provenance"]["utterances"] == [
+        f"recording:{recording_id}:0",
+        f"recording:{recording_id}:1",
+    ]
+    _add_recording(app_settings, case_id, ["你单位3月的增值税为什么没有按期申报？"])
+    response = client.post(
+        f"/cases/{case_id}/documents",
+        json={"doc_type": "interview_record", "inputs": inputs},
+        headers=officer,
+    )
+    error = assert_error(response, 422, "missing_document_data")
+    assert error["details"]["fields"] == ["utterances"]  # type: ignore[index]

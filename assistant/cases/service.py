@@ -322,7 +322,10 @@ class CaseWorkflow:
             else:
                 narrated, provenance["narrative"] = self._narrative(session, case, context)
                 rendered = render(doc_type, narrated)
-                self._fact_check(case, suggestion, context, rendered.text, narrated.facts)
+                transcript = (
+                    self._transcript(session, case) if narrated.facts != context.facts else ""
+                )
+                self._fact_check(case, suggestion, context, rendered.text, transcript)
             sha256, _, created = self.services.files.put_bytes(rendered.docx)
             try:
                 version = 1 + (
@@ -433,16 +436,16 @@ class CaseWorkflow:
         suggestion: dict[str, Any],
         context: Any,
         text: str,
-        narrative: str | None = None,
+        transcript: str = "",
     ) -> None:
         """The fact guard (issue 6): a draft stating anything the record lacks is not stored.
 
-        `context` is the record's (the officer's facts); an accepted LLM `narrative` passed the
-        guard against the record plus the transcript, which are the sources here too.
+        `context` is the record's (the officer's facts); an accepted LLM narrative passed the
+        guard against the record plus the `transcript`, which is then a source here too.
         """
         from assistant.drafting.guard import FactRecord, check_draft, require_clean
 
-        sources = [self._transcript(case)] if narrative and narrative != context.facts else []
+        sources = [transcript] if transcript else []
         record = FactRecord.from_context(
             context,
             hearing_required=bool(suggestion.get("hearing_required")),
@@ -452,16 +455,15 @@ class CaseWorkflow:
         )
         require_clean(check_draft(text, record, self.services.knowledge().statutes))
 
-    def _transcript(self, case: Case) -> str:
+    def _transcript(self, session: Session, case: Case) -> str:
         """All transcript text of the case's recordings, in order (a source of the narrative)."""
-        with self.services.db.session() as session:
-            rows = session.scalars(
-                select(TranscriptSegment)
-                .join(Recording, TranscriptSegment.recording_id == Recording.id)
-                .where(Recording.case_id == case.id)
-                .order_by(Recording.id, TranscriptSegment.index)
-            )
-            return "".join(s.text for s in rows)
+        rows = session.scalars(
+            select(TranscriptSegment)
+            .join(Recording, TranscriptSegment.recording_id == Recording.id)
+            .where(Recording.case_id == case.id)
+            .order_by(Recording.id, TranscriptSegment.index)
+        )
+        return "".join(s.text for s in rows)
 
     def _narrative(self, session: Session, case: Case, context: Any) -> tuple[Any, list[str]]:
         """The 违法事实 text by settings (issue 6): template by default, an LLM's if it passes the
@@ -478,7 +480,7 @@ class CaseWorkflow:
         request = NarrativeRequest(
             facts=context.facts,
             evidence=tuple(context.evidence),
-            transcript=self._transcript(case),
+            transcript=self._transcript(session, case),
             party_name=context.party.name,
         )
         record = FactRecord.from_context(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,12 @@ class TransformersGenerator:
         return text
 
 
+@lru_cache(maxsize=2)
+def _local_generator(model_dir: Path) -> TransformersGenerator:
+    """Load a local model once per process, not at every draft (loading takes seconds)."""
+    return TransformersGenerator(model_dir)
+
+
 def generator_from_settings(settings: Settings) -> tuple[NarrativeGenerator | None, str]:
     """The configured backend and why; a backend that cannot start means the template, logged."""
     backend = settings.narrative_backend
@@ -138,7 +145,7 @@ def generator_from_settings(settings: Settings) -> tuple[NarrativeGenerator | No
         if not settings.narrative_model_dir:
             return None, "未配置本地模型目录，使用模板叙述"
         return (
-            TransformersGenerator(settings.narrative_model_dir),
+            _local_generator(settings.narrative_model_dir),
             f"本地模型 {settings.narrative_model_dir}",
         )
     except GeneratorUnavailable as exc:

@@ -144,7 +144,15 @@ class StepResultOut(BaseModel):
 
 class DraftRequest(BaseModel):
     doc_type: str = Field(
-        min_length=1, max_length=64, description="penalty_notice | penalty_decision"
+        min_length=1,
+        max_length=64,
+        description="penalty_notice | penalty_decision | no_penalty_decision | "
+        "simple_penalty_decision | tax_handling_decision | correction_notice | "
+        "interview_record | legal_review_opinion",
+    )
+    # issue 6: what a type needs that the case record does not hold (validated per type)
+    inputs: dict[str, Any] | None = Field(
+        default=None, description="per-type inputs, e.g. tax_due_date for tax_handling_decision"
     )
 
 

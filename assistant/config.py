@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -54,6 +55,17 @@ class Settings(BaseSettings):
     authority_name: str = "国家税务总局示例市税务局稽查局"
     authority_doc_prefix: str = "示税稽"
     reconsideration_body: str = "国家税务总局示例市税务局"
+    # issue 6: the 违法事实 narrative of a penalty decision. Default: the template (no model).
+    narrative_backend: Literal["template", "openai", "transformers"] = Field(
+        default="template", description="template | openai (vLLM/Ollama URL) | transformers"
+    )
+    narrative_url: str | None = Field(default=None, description="…/v1 of an OpenAI-style server")
+    narrative_model: str | None = Field(default=None, description="model name on that server")
+    narrative_api_key: str | None = None
+    narrative_timeout_s: float = Field(default=60.0, gt=0)
+    narrative_model_dir: Path | None = Field(
+        default=None, description="local causal-LM directory (needs the [llm] extra)"
+    )
 
     @field_validator("data_dir", "demo_corpus_dir", "models_dir", mode="after")
     @classmethod

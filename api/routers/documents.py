@@ -20,7 +20,7 @@ DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
 def draft_document(
     case_id: int, body: DraftRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> DocumentOut:
-    return DocumentOut.model_validate(workflow.draft(user, case_id, body.doc_type))
+    return DocumentOut.model_validate(workflow.draft(user, case_id, body.doc_type, body.inputs))
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])

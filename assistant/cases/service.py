@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
+from assistant.cases.document_drafts import DOC_KINDS as _DOC_KINDS
 from assistant.cases.inputs import NewCase
 from assistant.cases.numbering import format_doc_number, next_sequence
 from assistant.dates import today_in_china
@@ -33,8 +34,8 @@ from assistant.services import Services
 from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
-# 文号 kind per document type: 罚告 = 处罚事项告知书, 罚 = 处罚决定书 (as in 示税稽罚〔2026〕1号).
-DOC_KINDS = {"penalty_notice": "罚告", "penalty_decision": "罚", "no_penalty_decision": "不罚"}
+# 文号 kind per document type (罚告 = 处罚事项告知书, 罚 = 处罚决定书 …): see document_drafts.
+DOC_KINDS = _DOC_KINDS
 
 
 class CaseWorkflow:
@@ -299,21 +300,28 @@ class CaseWorkflow:
             return result
 
     # -- drafting ---------------------------------------------------------------------------------
-    def draft(self, actor: User, case_id: int, doc_type: str) -> Document:
-        from assistant.drafting import DocumentType, render
+    def draft(
+        self, actor: User, case_id: int, doc_type: str, inputs: dict[str, Any] | None = None
+    ) -> Document:
+        from assistant.cases import document_drafts as other
+        from assistant.drafting import render
 
-        allowed = [t.value for t in DocumentType] + ["no_penalty_decision"]
-        if doc_type not in allowed or doc_type not in DOC_KINDS:
+        if doc_type not in DOC_KINDS:
             raise InvalidInput(
                 "unknown_document_type",
                 f"不支持的文书类型：{doc_type}",
-                details={"allowed": sorted(set(allowed) & set(DOC_KINDS))},
+                details={"allowed": sorted(DOC_KINDS)},
             )
+        parsed = other.parse_inputs(doc_type, inputs)
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
-            _require_handler(actor, case)
+            if doc_type in other.REVIEWER_TYPES:
+                _require_role(actor, Role.REVIEWER, Role.ADMIN)
+                _require_not_handler(actor, case)
+            else:
+                _require_handler(actor, case)
             discretion = _latest_result(session, case.id, "discretion")
-            if discretion is None:
+            if discretion is None and doc_type not in other.NO_DISCRETION_NEEDED:
                 raise Conflict(
                     "discretion_required",
                     "请先生成裁量建议，再起草处罚文书。",
@@ -324,12 +332,29 @@ class CaseWorkflow:
             kind = DOC_KINDS[doc_type]
             sequence = next_sequence(session, prefix=prefix, kind=kind, year=year)
             number = format_doc_number(prefix, kind, year, sequence)
-            context = self._penalty_context(session, case, discretion.payload, number)
+            suggestion = discretion.payload if discretion is not None else {}
+            context = self._penalty_context(session, case, suggestion, number)
+            provenance = {k: list(v) for k, v in context.provenance.items()}
             if doc_type == "no_penalty_decision":
-                rendered = self._draft_no_penalty(case, discretion.payload, context)
+                rendered = self._draft_no_penalty(case, suggestion, context)
+            elif doc_type in other.OTHER_TYPES:
+                rendered, provenance = other.draft_other(
+                    doc_type,
+                    session=session,
+                    case=case,
+                    actor=actor,
+                    suggestion=suggestion,
+                    ctx=context,
+                    inputs=parsed,
+                    book=self.services.knowledge().statutes,
+                )
             else:
-                rendered = render(doc_type, context)
-                self._fact_check(case, discretion.payload, context, rendered.text)
+                narrated, provenance["narrative"] = self._narrative(session, case, context)
+                rendered = render(doc_type, narrated)
+                transcript = (
+                    self._transcript(session, case) if narrated.facts != context.facts else ""
+                )
+                self._fact_check(case, suggestion, context, rendered.text, transcript)
             sha256, _, created = self.services.files.put_bytes(rendered.docx)
             try:
                 version = 1 + (
@@ -348,7 +373,7 @@ class CaseWorkflow:
                     sha256=sha256,
                     filename=f"{case.number}-{rendered.title}-v{version}.docx",
                     text=rendered.text,
-                    provenance={k: list(v) for k, v in context.provenance.items()},
+                    provenance=provenance,
                     created_by=actor.id,
                 )
                 session.add(document)
@@ -434,17 +459,71 @@ class CaseWorkflow:
             },
         )
 
-    def _fact_check(self, case: Case, suggestion: dict[str, Any], context: Any, text: str) -> None:
-        """The fact guard (issue 6): a draft stating anything the record lacks is not stored."""
+    def _fact_check(
+        self,
+        case: Case,
+        suggestion: dict[str, Any],
+        context: Any,
+        text: str,
+        transcript: str = "",
+    ) -> None:
+        """The fact guard (issue 6): a draft stating anything the record lacks is not stored.
+
+        `context` is the record's (the officer's facts); an accepted LLM narrative passed the
+        guard against the record plus the `transcript`, which is then a source here too.
+        """
         from assistant.drafting.guard import FactRecord, check_draft, require_clean
 
+        sources = [transcript] if transcript else []
         record = FactRecord.from_context(
             context,
             hearing_required=bool(suggestion.get("hearing_required")),
             act_date=case.violation_date,
             amounts=[case.tax_unpaid],
+            sources=sources,
         )
         require_clean(check_draft(text, record, self.services.knowledge().statutes))
+
+    def _transcript(self, session: Session, case: Case) -> str:
+        """All transcript text of the case's recordings, in order (a source of the narrative)."""
+        rows = session.scalars(
+            select(TranscriptSegment)
+            .join(Recording, TranscriptSegment.recording_id == Recording.id)
+            .where(Recording.case_id == case.id)
+            .order_by(Recording.id, TranscriptSegment.index)
+        )
+        return "".join(s.text for s in rows)
+
+    def _narrative(self, session: Session, case: Case, context: Any) -> tuple[Any, list[str]]:
+        """The 违法事实 text by settings (issue 6): template by default, an LLM's if it passes the
+        guard. Returns the context to render and the provenance: which narrative and why."""
+        import dataclasses
+
+        from assistant.drafting.generators import generator_from_settings
+        from assistant.drafting.guard import FactRecord
+        from assistant.drafting.narrative import NarrativeRequest, narrate
+
+        generator, why = generator_from_settings(self.settings)
+        if generator is None:
+            return context, ["template", "template", why]
+        request = NarrativeRequest(
+            facts=context.facts,
+            evidence=tuple(context.evidence),
+            transcript=self._transcript(session, case),
+            party_name=context.party.name,
+        )
+        record = FactRecord.from_context(
+            context, act_date=case.violation_date, amounts=[case.tax_unpaid]
+        )
+        result = narrate(request, record, self.services.knowledge().statutes, generator)
+        if result.source == "llm":
+            return dataclasses.replace(context, facts=result.text), ["llm", result.generator, why]
+        if result.error:
+            reason = f"模型调用失败（{result.error}），使用模板叙述"
+        else:
+            spans = "、".join(f.text for f in result.rejected[:5])
+            reason = f"模型叙述含记录中没有的内容（{spans}），未采用，使用模板叙述"
+        return context, ["template", result.generator, reason]
 
     def _draft_no_penalty(self, case: Case, suggestion: dict[str, Any], context: Any) -> Any:
         """不予税务行政处罚决定书 (issue 6) for a no-penalty suggestion, fact-checked too."""

@@ -73,9 +73,10 @@ _ORG = re.compile(
     r"[\u4e00-\u9fa5（）()]{2,40}?"
     r"(?:股份有限公司|有限责任公司|有限公司|分公司|合作社|个体工商户|经营部|门市部|商行|工厂|厂)"
 )
-_PARTY_LINE = re.compile(r"^(?P<name>[^\n（]+)（(?P<label>[^：\n]+)：(?P<id>[^）\n]+)）：$", re.M)
+# the party line: 名称（证件类型：号码）： — not a signature line like 询问人（签名）：
+_PARTY_LINE = re.compile(r"^(?P<name>[^\n（]+)（(?P<label>[^：）\n]+)：(?P<id>[^）\s]+)）：$", re.M)
 _ADDRESS = re.compile(r"（地址：(?P<address>[^）\n]+)）")
-_LEGAL_REP = re.compile(r"法定代表人[：:]?\s*(?P<name>[\u4e00-\u9fa5·]{2,8})")
+_LEGAL_REP = re.compile(r"法定代表人[：:]?[ \t]*(?P<name>[\u4e00-\u9fa5·]{2,8})")
 _RECONSIDERATION = re.compile(rf"{_NUM}日内依法向(?P<body>[^\n，。]+?)申请行政复议")
 
 # period name -> pattern whose group "n" is the number the draft states

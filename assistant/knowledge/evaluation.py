@@ -17,9 +17,10 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,9 @@ def decision_queries(corpus: Path, book: StatuteBook) -> list[StatuteQuery]:
     return out
 
 
-def cail_queries(corpus: Path, book: StatuteBook, *, limit: int | None = None) -> list[StatuteQuery]:
+def cail_queries(
+    corpus: Path, book: StatuteBook, *, limit: int | None = None
+) -> list[StatuteQuery]:
     """CAIL2018 facts -> relevant_articles (刑法), a deterministic sample of `limit`."""
     path = Path(corpus) / "cases" / "cail2018_tax_train.jsonl"
     if not path.is_file():
@@ -178,7 +181,9 @@ def cail_queries(corpus: Path, book: StatuteBook, *, limit: int | None = None) -
         if not line.strip():
             continue
         obj = json.loads(line)
-        gold = frozenset(f"刑法:{int(a)}" for a in (obj.get("meta") or {}).get("relevant_articles") or [])
+        gold = frozenset(
+            f"刑法:{int(a)}" for a in (obj.get("meta") or {}).get("relevant_articles") or []
+        )
         text = strip_citations(str(obj.get("fact") or "")).strip()
         if not gold or not text:
             continue
@@ -245,7 +250,7 @@ class StatuteSignals:
 
     book: StatuteBook
     cases: list[CaseDoc]
-    embedders: dict[str, Embedder]
+    embedders: Mapping[str, Embedder]
     articles: list[Article] = field(default_factory=list)
     bm25: BM25 | None = None
     article_vectors: dict[str, np.ndarray] = field(default_factory=dict)
@@ -280,7 +285,7 @@ class StatuteSignals:
         rankings: list[list[str]] = []
         if method == "bm25" or method.startswith("hybrid:"):
             assert self.bm25 is not None
-            s = self.bm25.scores(tokenize(q.text[:QUERY_CHARS * 4]))
+            s = self.bm25.scores(tokenize(q.text[: QUERY_CHARS * 4]))
             s = np.where(mask, s, -np.inf)
             order = np.argsort(-s, kind="stable")
             rankings.append([self.articles[i].id for i in order if np.isfinite(s[i]) and s[i] > 0])
@@ -375,14 +380,21 @@ def evaluate_statutes(
     weights = weights or DEFAULT_WEIGHTS
     base = ["bm25"] + [f"{kind}:{n}" for n in signals.embedders for kind in ("dense", "hybrid")]
     methods: dict[str, Callable[[StatuteQuery], list[str]]] = {}
+
+    def case_votes(q: StatuteQuery, m: str) -> list[str]:
+        return _ranked(signals.similar_case_votes(q, m))
+
+    def decisions(q: StatuteQuery) -> list[str]:
+        return _ranked(signals.decision_votes(q))
+
     for m in base:
-        methods[m] = lambda q, m=m: signals.article_scores(q, m)
+        methods[m] = partial(signals.article_scores, method=m)
     methods["taxonomy"] = signals.taxonomy_articles
-    methods["similar-decisions"] = lambda q: _ranked(signals.decision_votes(q))
+    methods["similar-decisions"] = decisions
     for m in ["bm25"] + [f"dense:{n}" for n in signals.embedders]:
-        methods[f"similar-cases:{m}"] = lambda q, m=m: _ranked(signals.similar_case_votes(q, m))
+        methods[f"similar-cases:{m}"] = partial(case_votes, m=m)
     for m in ["bm25"] + [f"hybrid:{n}" for n in signals.embedders]:
-        methods[f"combined:{m}"] = lambda q, m=m: signals.combined(q, m, weights)
+        methods[f"combined:{m}"] = partial(signals.combined, method=m, weights=weights)
     out: list[dict[str, Any]] = []
     for source in ("decision", "cail"):
         subset = [q for q in queries if q.source == source]
@@ -405,7 +417,7 @@ def evaluate_statutes(
 
 
 def evaluate_similar_cases(
-    cases: Sequence[CaseDoc], embedders: dict[str, Embedder]
+    cases: Sequence[CaseDoc], embedders: Mapping[str, Embedder]
 ) -> list[dict[str, Any]]:
     """Leave-one-out over `cases`: relevant = same violation type. nDCG@10 and P@5."""
     passages = [c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]
@@ -425,13 +437,17 @@ def evaluate_similar_cases(
         return [int(j) for j in np.argsort(-row, kind="stable") if j != i]
 
     methods: dict[str, Callable[[int], list[int]]] = {
-        name: (lambda i, mat=mat: ranks(mat, i)) for name, mat in score_mats.items()
+        name: partial(ranks, mat) for name, mat in score_mats.items()
     }
     for name in embedders:
 
         def hybrid(i: int, name: str = name) -> list[int]:
-            fused = _rrf([[str(j) for j in ranks(score_mats["bm25"], i)[:100]],
-                          [str(j) for j in ranks(score_mats[f"dense:{name}"], i)[:100]]])
+            fused = _rrf(
+                [
+                    [str(j) for j in ranks(score_mats["bm25"], i)[:100]],
+                    [str(j) for j in ranks(score_mats[f"dense:{name}"], i)[:100]],
+                ]
+            )
             return [int(j) for j in _ranked(fused)]
 
         methods[f"hybrid:{name}"] = hybrid
@@ -444,15 +460,21 @@ def evaluate_similar_cases(
             nd += ndcg_at(rel, counts[labels[i]] - 1, 10)
             p5 += sum(rel[:5]) / 5
         out.append(
-            {"task": "cases", "set": f"sample-{n}", "method": name, "queries": n,
-             "ndcg@10": nd / n, "p@5": p5 / n}
+            {
+                "task": "cases",
+                "set": f"sample-{n}",
+                "method": name,
+                "queries": n,
+                "ndcg@10": nd / n,
+                "p@5": p5 / n,
+            }
         )
     return out
 
 
 def run_evaluation(
     corpus_dirs: Sequence[Path],
-    embedders: dict[str, Embedder],
+    embedders: Mapping[str, Embedder],
     *,
     shared: Path,
     case_sample_size: int | None = 300,

@@ -49,3 +49,9 @@ def test_case_batch_shape(data_dir: Path, tmp_path: Path) -> None:
     assert obj["id"] == 7
     assert obj["results"]
     assert set(obj["results"][0]) == {"id", "title", "violation_type", "outcome", "score"}
+
+
+def test_eval_without_real_corpora_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("eval", "retrieval", "--json", data_dir=tmp_path)
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["error"]["code"] == "evaluation_data_missing"

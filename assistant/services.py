@@ -87,14 +87,19 @@ def load_or_build_index(settings: Settings, embedder: Any) -> KnowledgeBase:
     dirs = settings.corpus_dirs
     if KnowledgeBase.is_current(dirs, settings.index_dir):
         return KnowledgeBase.load(dirs, settings.index_dir, embedder)
-    return KnowledgeBase.build(dirs, settings.index_dir, embedder)
+    return KnowledgeBase.build(
+        dirs, settings.index_dir, embedder, cache_dir=settings.data_dir / "embcache"
+    )
 
 
 def build_index(services: Services) -> KnowledgeBase:
     from assistant.knowledge import KnowledgeBase
 
     knowledge = KnowledgeBase.build(
-        services.settings.corpus_dirs, services.settings.index_dir, services.models.get("embedder")
+        services.settings.corpus_dirs,
+        services.settings.index_dir,
+        services.models.get("embedder"),
+        cache_dir=services.settings.data_dir / "embcache",
     )
     services.reload_knowledge(knowledge)
     return knowledge

@@ -159,10 +159,24 @@ class KnowledgeBase:
     # -- build / load ---------------------------------------------------------------------
     @classmethod
     def build(
-        cls, corpus_dirs: Sequence[Path], index_dir: Path, embedder: Embedder
+        cls,
+        corpus_dirs: Sequence[Path],
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        cache_dir: Path | None = None,
     ) -> KnowledgeBase:
-        """Parse statutes and cases, embed them, save both indexes and manifest.json."""
+        """Parse statutes and cases, embed them, save both indexes and manifest.json.
+
+        With `cache_dir`, passage vectors come from the content-hash cache (only new or changed
+        texts are embedded), so a rebuild after a corpus change costs only the change.
+        """
         started = time.perf_counter()
+        passages: Embedder = embedder
+        if cache_dir is not None:
+            from assistant.knowledge.embcache import CachedEmbedder
+
+            passages = CachedEmbedder(embedder, cache_dir)
         dirs = [Path(d) for d in corpus_dirs]
         fingerprint = corpus_fingerprint(dirs)
         book = StatuteBook.load(dirs)
@@ -172,13 +186,13 @@ class KnowledgeBase:
         if articles:
             statute_index.add(
                 [a.versioned_id for a in articles],
-                embedder.embed_passages([statute_passage(a) for a in articles]),
+                passages.embed_passages([statute_passage(a) for a in articles]),
             )
         case_index = VectorIndex(embedder.dim)
         if cases:
             case_index.add(
                 [c.id for c in cases],
-                embedder.embed_passages([c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]),
+                passages.embed_passages([c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]),
             )
         index_dir = Path(index_dir)
         statute_index.save(index_dir, STATUTE_INDEX)

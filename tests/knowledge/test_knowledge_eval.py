@@ -1,0 +1,109 @@
+"""Evaluation metrics, query construction from real decisions, and the embedding cache."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import BUNDLED_CORPUS
+from assistant.knowledge import KnowledgeBase
+from assistant.knowledge.citations import parse_citations
+from assistant.knowledge.embcache import CachedEmbedder
+from assistant.knowledge.embeddings import HashingEmbedder
+from assistant.knowledge.evaluation import (
+    article_level,
+    case_sample,
+    decision_queries,
+    facts_section,
+    ndcg_at,
+    recall_at,
+    reciprocal_rank,
+    strip_citations,
+)
+from assistant.knowledge.statutes import StatuteBook
+from tests.conftest import SHARED_CORPORA, requires_shared
+
+
+class CountingHashing(HashingEmbedder):
+    """The real hashing embedder, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return super().embed_passages(texts)
+
+
+def test_metrics() -> None:
+    gold = frozenset({"a", "b"})
+    assert recall_at(["x", "a", "y", "b"], gold, 2) == 0.5
+    assert recall_at(["x", "a", "y", "b"], gold, 4) == 1.0
+    assert reciprocal_rank(["x", "y", "b"], gold) == pytest.approx(1 / 3)
+    assert reciprocal_rank(["x"], gold) == 0.0
+    assert ndcg_at([True, True], 2) == pytest.approx(1.0)
+    expected = (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    assert ndcg_at([False, True], 2) == pytest.approx(expected)
+    assert ndcg_at([False], 0) == 0.0
+
+
+def test_strip_citations_and_facts() -> None:
+    text = (
+        "一、违法事实\n你公司虚开发票，违反了《中华人民共和国发票\n管理办法》第二十二条第二款的规定。"
+        "二、处罚决定\n根据《中华人民共和国税收征收管理法》第六十三条，处以罚款。"
+    )
+    facts = facts_section(text)
+    assert facts.startswith("违法事实") and "罚款" not in facts
+    stripped = strip_citations(facts)
+    assert parse_citations(stripped) == []
+    assert "第二十二条" not in stripped and "虚开发票" in stripped
+    assert article_level("税收征收管理法:63:1@2015-04-24") == "税收征收管理法:63"
+
+
+def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
+    inner = CountingHashing()
+    emb = CachedEmbedder(inner, tmp_path)
+    first = emb.embed_passages(["甲", "乙", "甲"])
+    assert inner.calls == 2  # duplicates embedded once
+    again = CachedEmbedder(inner, tmp_path).embed_passages(["乙", "甲", "丙"])  # a "restart"
+    assert inner.calls == 3  # only 丙 is new
+    np.testing.assert_allclose(again[0], first[1])
+    np.testing.assert_allclose(again[1], first[0])
+
+
+def test_rebuild_with_cache_does_not_reembed(tmp_path: Path) -> None:
+    inner = CountingHashing()
+    kb1 = KnowledgeBase.build([BUNDLED_CORPUS], tmp_path / "i1", inner, cache_dir=tmp_path / "c")
+    first = inner.calls
+    assert first > 0
+    kb = KnowledgeBase.build([BUNDLED_CORPUS], tmp_path / "i2", inner, cache_dir=tmp_path / "c")
+    assert inner.calls == first
+    query = "纳税人逾期未办理纳税申报"
+    assert kb.search_statutes(query, k=5) == kb1.search_statutes(query, k=5)
+
+
+@requires_shared
+def test_decision_queries_from_real_decisions() -> None:
+    book = StatuteBook.load([BUNDLED_CORPUS, SHARED_CORPORA])
+    queries = decision_queries(SHARED_CORPORA, book)
+    assert len(queries) >= 15
+    for q in queries:
+        assert q.gold and parse_citations(q.text) == []
+        for sid in q.gold:
+            book.get(sid)  # every gold article exists in the book
+    # invoice decisions on 2019-version facts cite the 2019 article numbers
+    assert any("发票管理办法:22" in q.gold for q in queries)
+
+
+def test_case_sample_is_deterministic() -> None:
+    from assistant.knowledge.cases_corpus import load_cases
+
+    cases = load_cases([BUNDLED_CORPUS])
+    a, b = case_sample(cases, 5), case_sample(list(reversed(cases)), 5)
+    assert [c.id for c in a] == [c.id for c in b]
+    assert all(c.violation_type for c in a)

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     authority_name: str = "国家税务总局示例市税务局稽查局"
     authority_doc_prefix: str = "示税稽"
     reconsideration_body: str = "国家税务总局示例市税务局"
+    # issue 7: who may decide a disagreement with a legal review at the last level (主要负责人);
+    # comma-separated usernames, bureau-specific. Empty: escalation stops at the unit's leader.
+    principal_usernames: str = Field(
+        default="", description="usernames of the authority's 主要负责人, comma-separated"
+    )
 
     @field_validator("data_dir", "demo_corpus_dir", "models_dir", mode="after")
     @classmethod

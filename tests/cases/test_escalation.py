@@ -6,6 +6,7 @@ ends with a record that verifies, and every refusal names who or what forbids th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from assistant.services import build_services
 from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
 from tests.cases.test_lifecycle import World, open_case, refused
 from tests.conftest import make_settings
+from tests.core.test_cli import run_cli
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +161,24 @@ def test_escalation_over_http(world: World) -> None:
         decision = {"outcome": "uphold", "opinion": "维持审核意见"}
         response = client.post(f"{url}/decision", json=decision, headers=approver)
         assert response.status_code == 200 and response.json()["status"] == "review_failed"
+    data_dir = world.services.settings.data_dir
+    shown = run_cli("escalation", "show", str(case_id), "--json", data_dir=data_dir)
+    assert shown.returncode == 0, shown.stderr
+    assert [s["action"] for s in json.loads(shown.stdout)["history"]] == [
+        "review_escalated",
+        "escalation_decided",
+    ]
+    again = run_cli(
+        "escalation",
+        "escalate",
+        str(case_id),
+        "--actor",
+        "approver",
+        "--reason",
+        "x",
+        data_dir=data_dir,
+    )
+    assert again.returncode == 1 and "role_not_allowed" in again.stderr
 
 
 def test_review_and_its_opinion_document_are_one_transaction(

@@ -14,6 +14,7 @@ from assistant.record.service import export_keyring
 from assistant.services import build_services
 from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
 from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
+from tests.core.test_cli import run_cli
 
 
 def _resign(data: bytes, edit: bool) -> bytes:
@@ -70,6 +71,14 @@ def test_archive_export_verify_import_over_http(tmp_path: Path, shared_index_dir
     keyring = export_keyring(build_services(source))
     forged = _resign(data, edit=True)
     resigned = _resign(data, edit=False)
+    # The same check on the command line: --keyring refuses the re-signed archive.
+    (tmp_path / "keyring.json").write_text(keyring, encoding="utf-8")
+    for name, blob in {"good.zip": data, "resigned.zip": resigned}.items():
+        (tmp_path / name).write_bytes(blob)
+    args = ("record", "archive", "verify", "--keyring", str(tmp_path / "keyring.json"))
+    assert run_cli(*args, str(tmp_path / "good.zip"), data_dir=source.data_dir).returncode == 0
+    refused = run_cli(*args, str(tmp_path / "resigned.zip"), data_dir=source.data_dir)
+    assert refused.returncode == 1 and "archive_key_untrusted" in refused.stderr
 
     target = make_settings(tmp_path / "target")
     prepare_data_dir(target, shared_index_dir)

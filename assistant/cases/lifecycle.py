@@ -117,6 +117,7 @@ class RecordFacts:
     reviews: list[tuple[int, bool]]  # (event seq, passed)
     hearing_seq: int | None
     last_act: date | None
+    escalation_overrules: int = 0  # reviews resolved by the principal (escalation.py)
 
 
 def refuse(rule: str, message: str, **details: Any) -> Conflict:
@@ -153,6 +154,7 @@ def needs_penalty_documents(session: Session, case: Case) -> bool:
 def record_facts(session: Session, case_id: int) -> RecordFacts:
     notice = requested = held = last = None
     hearing_seq = None
+    overrules = 0
     reviews: list[tuple[int, bool]] = []
     events = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
@@ -172,7 +174,8 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
         elif event.action == "escalation_decided" and event.details.get("outcome") == "overrule":
             # The principal adopted the unit's view: the disputed review counts as resolved.
             reviews.append((event.seq or 0, True))
-    return RecordFacts(notice, requested, held, reviews, hearing_seq, last)
+            overrules += 1
+    return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules)
 
 
 def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -> list[str]:
@@ -396,7 +399,8 @@ class CaseLifecycle:
                 "审核要点未全部通过（自动检查未通过或人工要点未确认），不能作出“同意”结论。",
                 points=[p for p in merged if p["status"] != "pass"],
             )
-        round_ = len(facts.reviews) + 1
+        # Rounds count the reviewer's reviews, not a principal's decision on a disagreement.
+        round_ = len(facts.reviews) - facts.escalation_overrules + 1
         # One transaction: the review event and its 法制审核意见书 are recorded together or not
         # at all (a rendering failure leaves no review without its written opinion).
         with self.services.db.session() as session:

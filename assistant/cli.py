@@ -472,6 +472,11 @@ from assistant.record.cli import credentials_app, record_app  # noqa: E402
 app.add_typer(record_app, name="record")
 app.add_typer(credentials_app, name="credentials")
 
+# issue 7: `taxassist escalation show|escalate|decide` (assistant.cases.escalation_cli)
+from assistant.cases.escalation_cli import escalation_app  # noqa: E402
+
+app.add_typer(escalation_app, name="escalation")
+
 
 @eval_app.command("retrieval")
 def eval_retrieval(

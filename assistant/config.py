@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     narrative_model_dir: Path | None = Field(
         default=None, description="local causal-LM directory (needs the [llm] extra)"
     )
+    # issue 7: who may decide a disagreement with a legal review at the last level (主要负责人);
+    # comma-separated usernames, bureau-specific. Empty: escalation stops at the unit's leader.
+    principal_usernames: str = Field(
+        default="", description="usernames of the authority's 主要负责人, comma-separated"
+    )
 
     @field_validator("data_dir", "demo_corpus_dir", "models_dir", mode="after")
     @classmethod

@@ -38,6 +38,7 @@ STAGES = {
     "investigating": "调查取证",
     "review_passed": "法制审核通过",
     "review_failed": "法制审核存在问题（退回补正）",
+    "escalated": "审核意见分歧（已提请负责人协调/决定）",
     "approved": "负责人已批准",
     "notified": "已告知（陈述申辩期）",
     "hearing_requested": "已申请听证",
@@ -54,6 +55,9 @@ STAGES = {
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "review": (frozenset({"investigating", "heard"}), "review_passed|review_failed"),
     "resubmit": (frozenset({"review_failed"}), "investigating"),
+    # issue 7: disagreement with 存在问题 (assistant/cases/escalation.py)
+    "escalate": (frozenset({"review_failed"}), "escalated"),
+    "decide_escalation": (frozenset({"escalated"}), "review_failed|review_passed|escalated"),
     "approve": (frozenset({"review_passed"}), "approved"),
     "notify": (frozenset({"approved"}), "notified"),
     "request_hearing": (frozenset({"notified"}), "hearing_requested"),
@@ -68,6 +72,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 ACTION_NAMES = {
     "review": "法制审核",
     "resubmit": "补正后重新提交审核",
+    "escalate": "对审核意见提请协调",
+    "decide_escalation": "协调/决定审核意见分歧",
     "approve": "负责人批准",
     "notify": "告知",
     "request_hearing": "申请听证",
@@ -93,6 +99,11 @@ RULES = {
     "separation_of_duties": "行政处罚法第五十八条（法制审核人员与承办人分离）",
     "act_date": "执法行为日期不得早于前一程序、不得晚于今天",
     "review_checklist": "行政处罚法第五十八条（法制审核要点；未通过的不得作出决定）",
+    # The escalation path is the bureau's procedure as the plan describes it (承办机构 → 承办机构
+    # 负责人 → 主要负责人); no statute in the corpus sets it, so the source says so.
+    "escalation_order": "本局法制审核意见分歧处理程序（承办机构→其负责人→主要负责人；计划书）",
+    "escalation_separation": "行政处罚法第五十八条（审核与承办分离）；本局意见分歧处理程序",
+    "escalation_level": "本局意见分歧处理程序（各级由相应负责人协调或决定）",
 }
 
 
@@ -106,6 +117,7 @@ class RecordFacts:
     reviews: list[tuple[int, bool]]  # (event seq, passed)
     hearing_seq: int | None
     last_act: date | None
+    escalation_overrules: int = 0  # reviews resolved by the principal (escalation.py)
 
 
 def refuse(rule: str, message: str, **details: Any) -> Conflict:
@@ -142,6 +154,7 @@ def needs_penalty_documents(session: Session, case: Case) -> bool:
 def record_facts(session: Session, case_id: int) -> RecordFacts:
     notice = requested = held = last = None
     hearing_seq = None
+    overrules = 0
     reviews: list[tuple[int, bool]] = []
     events = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
@@ -158,7 +171,11 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
             held, hearing_seq = last, event.seq
         elif event.action == "legal_review":
             reviews.append((event.seq or 0, event.details.get("result") == "同意"))
-    return RecordFacts(notice, requested, held, reviews, hearing_seq, last)
+        elif event.action == "escalation_decided" and event.details.get("outcome") == "overrule":
+            # The principal adopted the unit's view: the disputed review counts as resolved.
+            reviews.append((event.seq or 0, True))
+            overrules += 1
+    return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules)
 
 
 def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -> list[str]:
@@ -382,21 +399,28 @@ class CaseLifecycle:
                 "审核要点未全部通过（自动检查未通过或人工要点未确认），不能作出“同意”结论。",
                 points=[p for p in merged if p["status"] != "pass"],
             )
-        round_ = len(facts.reviews) + 1
-        reviewed = self.workflow.review(
-            actor,
-            case_id,
-            passed=result == "同意",
-            opinion=opinion,
-            checklist={"round": round_, "points": merged},
-        )
-        self._draft_review_opinion(actor, case_id, round_, result, opinion, merged)
-        return reviewed
+        # Rounds count the reviewer's reviews, not a principal's decision on a disagreement.
+        round_ = len(facts.reviews) - facts.escalation_overrules + 1
+        # One transaction: the review event and its 法制审核意见书 are recorded together or not
+        # at all (a rendering failure leaves no review without its written opinion).
+        with self.services.db.session() as session:
+            case = self.workflow.review_in(
+                session,
+                actor,
+                case_id,
+                passed=result == "同意",
+                opinion=opinion,
+                checklist={"round": round_, "points": merged},
+            )
+            self._draft_review_opinion(session, actor, case, round_, result, opinion, merged)
+            session.flush()
+            return _load_case(session, case.id)
 
     def _draft_review_opinion(
         self,
+        session: Session,
         actor: User,
-        case_id: int,
+        case: Case,
         round_: int,
         result: str,
         opinion: str,
@@ -405,54 +429,52 @@ class CaseLifecycle:
         """The 法制审核意见书 for this round, stored by hash and linked from the record."""
         from assistant.drafting.review_opinion import ReviewOpinion, render_review_opinion
 
-        with self.services.db.session() as session:
-            case = _load_case(session, case_id)
-            data, text = render_review_opinion(
-                ReviewOpinion(
-                    authority=self.services.settings.authority_name,
-                    case_number=case.number,
-                    party_name=case.taxpayer.name,
-                    round=round_,
-                    result=result,
-                    opinion=opinion,
-                    points=points,
-                    reviewer=actor.display_name,
-                    reviewed_on=today_in_china(),
-                )
+        data, text = render_review_opinion(
+            ReviewOpinion(
+                authority=self.services.settings.authority_name,
+                case_number=case.number,
+                party_name=case.taxpayer.name,
+                round=round_,
+                result=result,
+                opinion=opinion,
+                points=points,
+                reviewer=actor.display_name,
+                reviewed_on=today_in_china(),
             )
-            sha256, _, created = self.services.files.put_bytes(data)
-            try:
-                document = Document(
-                    case_id=case.id,
-                    doc_type="review_opinion",
-                    number=f"{case.number}-法审-{round_}",
-                    version=round_,
-                    sha256=sha256,
-                    filename=f"{case.number}-法制审核意见书-{round_}.docx",
-                    text=text,
-                    provenance={},
-                    created_by=actor.id,
-                )
-                session.add(document)
-                session.flush()
-                self.workflow._record(
-                    session,
-                    case,
-                    actor,
-                    "document_drafted",
-                    case.status,
-                    case.status,
-                    {
-                        "document_id": document.id,
-                        "doc_type": "review_opinion",
-                        "number": document.number,
-                        "sha256": sha256,
-                    },
-                )
-            except BaseException:
-                if created:
-                    self.services.files.discard(sha256)
-                raise
+        )
+        sha256, _, created = self.services.files.put_bytes(data)
+        try:
+            document = Document(
+                case_id=case.id,
+                doc_type="review_opinion",
+                number=f"{case.number}-法审-{round_}",
+                version=round_,
+                sha256=sha256,
+                filename=f"{case.number}-法制审核意见书-{round_}.docx",
+                text=text,
+                provenance={},
+                created_by=actor.id,
+            )
+            session.add(document)
+            session.flush()
+            self.workflow._record(
+                session,
+                case,
+                actor,
+                "document_drafted",
+                case.status,
+                case.status,
+                {
+                    "document_id": document.id,
+                    "doc_type": "review_opinion",
+                    "number": document.number,
+                    "sha256": sha256,
+                },
+            )
+        except BaseException:
+            if created:
+                self.services.files.discard(sha256)
+            raise
 
     # -- the one path every action takes ----------------------------------------------------------
     def _act(

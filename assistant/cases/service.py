@@ -603,34 +603,50 @@ class CaseWorkflow:
         opinion: str,
         checklist: dict[str, Any] | None = None,
     ) -> Case:
-        _require_role(actor, Role.REVIEWER, Role.ADMIN)
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
-            _require_not_handler(actor, case)
-            from assistant.cases.lifecycle import check_transition, needs_penalty_documents
-
-            check_transition(case, "review")  # issue 7: only from 调查取证 or after a hearing
-            if needs_penalty_documents(session, case) and not session.scalar(
-                select(func.count(Document.id)).where(Document.case_id == case.id)
-            ):
-                raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
-            before = case.status
-            case.status = "review_passed" if passed else "review_failed"
-            self._record(
-                session,
-                case,
-                actor,
-                "legal_review",
-                before,
-                case.status,
-                {
-                    "result": "同意" if passed else "存在问题",
-                    "opinion": opinion,
-                    **({"checklist": checklist} if checklist is not None else {}),
-                },
+            case = self.review_in(
+                session, actor, case_id, passed=passed, opinion=opinion, checklist=checklist
             )
-            session.flush()
             return _load_case(session, case.id)
+
+    def review_in(
+        self,
+        session: Session,
+        actor: User,
+        case_id: int,
+        *,
+        passed: bool,
+        opinion: str,
+        checklist: dict[str, Any] | None = None,
+    ) -> Case:
+        """The review inside the caller's transaction (issue 7: the 意见书 joins it)."""
+        _require_role(actor, Role.REVIEWER, Role.ADMIN)
+        case = _load_case(session, case_id)
+        _require_not_handler(actor, case)
+        from assistant.cases.lifecycle import check_transition, needs_penalty_documents
+
+        check_transition(case, "review")  # issue 7: only from 调查取证 or after a hearing
+        if needs_penalty_documents(session, case) and not session.scalar(
+            select(func.count(Document.id)).where(Document.case_id == case.id)
+        ):
+            raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
+        before = case.status
+        case.status = "review_passed" if passed else "review_failed"
+        self._record(
+            session,
+            case,
+            actor,
+            "legal_review",
+            before,
+            case.status,
+            {
+                "result": "同意" if passed else "存在问题",
+                "opinion": opinion,
+                **({"checklist": checklist} if checklist is not None else {}),
+            },
+        )
+        session.flush()
+        return case
 
     def approve(self, actor: User, case_id: int, *, opinion: str = "") -> Case:
         _require_role(actor, Role.APPROVER, Role.ADMIN)

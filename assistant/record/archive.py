@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from assistant.db.models import (
     Base,
@@ -33,6 +35,7 @@ from assistant.db.models import (
 )
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.record.chain import verify_case
+from assistant.record.keys import PublicKeyInfo
 from assistant.services import Services
 
 FORMAT = "taxassist-archive/1"
@@ -125,8 +128,13 @@ def export_archive(services: Services, uscc: str) -> bytes:
     return buffer.getvalue()
 
 
-def verify_archive(data: bytes) -> dict[str, Any]:
-    """Checksums of every file and the manifest signature; raises on the first problem."""
+def verify_archive(data: bytes, keyring: list[PublicKeyInfo] | None = None) -> dict[str, Any]:
+    """Checksums of every file and the manifest signature; raises on the first problem.
+
+    Without `keyring` the archive's own keyring is trusted, which only proves the archive is
+    self-consistent: whoever re-signs it with a key of their own passes. With the exporting
+    authority's published keyring (`taxassist record keys export`) the manifest's signing key
+    and every key the archive carries must be in it, with the same public key."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
@@ -134,23 +142,32 @@ def verify_archive(data: bytes) -> dict[str, Any]:
         manifest_bytes = archive.read("manifest.json")
         signature = bytes.fromhex(archive.read("manifest.sig").decode())
         manifest = json.loads(manifest_bytes)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("archive_invalid", f"归档文件无法读取：{exc}") from exc
-    if manifest.get("format") != FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise InvalidInput("archive_invalid", "不是 TaxAssist 一户式归档文件。")
-    key = next(
-        (k for k in manifest["signing_keys"] if k["key_id"] == manifest["signing_key"]), None
-    )
-    if key is None:
-        raise InvalidInput("archive_signature_invalid", "归档签名密钥不在归档的公钥清单中。")
     try:
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"])).verify(
-            signature, manifest_bytes
+        key = next(
+            (k for k in manifest["signing_keys"] if k["key_id"] == manifest["signing_key"]), None
         )
+        if key is None:
+            raise InvalidInput("archive_signature_invalid", "归档签名密钥不在归档的公钥清单中。")
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"]))
+        if keyring is not None:
+            _check_against_keyring(manifest["signing_keys"], manifest["signing_key"], keyring)
+        files = dict(manifest["files"])
+        for table in ("taxpayers", "cases", *(t.__tablename__ for t in TABLES)):
+            if not isinstance(manifest["rows"][table], list):
+                raise TypeError(table)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput("archive_invalid", f"归档清单不完整：{exc}") from exc
+    try:
+        public.verify(signature, manifest_bytes)
     except Exception as exc:
         raise InvalidInput(
             "archive_signature_invalid", "归档清单的签名无效（清单被修改）。"
         ) from exc
+    manifest["files"] = files
     names = set(archive.namelist())
     for sha, meta in manifest["files"].items():
         name = f"files/{sha}"
@@ -167,13 +184,47 @@ def verify_archive(data: bytes) -> dict[str, Any]:
     return manifest
 
 
-def import_archive(services: Services, data: bytes) -> dict[str, Any]:
-    """Load a verified archive into this data directory, then re-verify every case's record."""
-    manifest = verify_archive(data)
+def import_archive(
+    services: Services, data: bytes, keyring: list[PublicKeyInfo] | None = None
+) -> dict[str, Any]:
+    """Load a verified archive into this data directory, all or nothing.
+
+    Files are stored first (content-addressed; those this import created are removed again on
+    failure), then every row is added and each case's signed record is re-verified inside the
+    same transaction (against `keyring` when given): a record that does not verify rolls the
+    whole import back, so nothing is half-imported."""
+    manifest = verify_archive(data, keyring)
     archive = zipfile.ZipFile(io.BytesIO(data))
-    with services.db.session() as session:
-        if session.scalar(select(Taxpayer).where(Taxpayer.uscc == manifest["uscc"])) is not None:
-            raise Conflict("taxpayer_exists", f"纳税人 {manifest['uscc']} 的档案已存在。")
+    created: list[str] = []
+    try:
+        for sha in manifest["files"]:
+            stored, _, new = services.files.put_bytes(archive.read(f"files/{sha}"))
+            if new:
+                created.append(stored)
+        with services.db.session() as session:
+            _load_rows(session, manifest)
+            reports = [
+                verify_case(session, services.files, case["id"], keyring=keyring).to_dict()
+                for case in manifest["rows"]["cases"]
+            ]
+            bad = [r for r in reports if not r["ok"]]
+            if bad:
+                raise Conflict(
+                    "archive_record_invalid",
+                    "归档中的执法记录未通过验证，未导入任何内容。",
+                    details={"cases": bad},
+                )
+    except BaseException:
+        for sha in created:
+            services.files.discard(sha)
+        raise
+    return {"uscc": manifest["uscc"], "cases": reports, "ok": True}
+
+
+def _load_rows(session: Session, manifest: dict[str, Any]) -> None:
+    if session.scalar(select(Taxpayer).where(Taxpayer.uscc == manifest["uscc"])) is not None:
+        raise Conflict("taxpayer_exists", f"纳税人 {manifest['uscc']} 的档案已存在。")
+    try:
         for user in manifest["users"]:
             existing = session.get(User, user["id"])
             if existing is None:
@@ -189,13 +240,30 @@ def import_archive(services: Services, data: bytes) -> dict[str, Any]:
             for row in manifest["rows"][table.__tablename__]:
                 session.add(table(**_values(table, row)))
             session.flush()
-    for sha in manifest["files"]:
-        services.files.put_bytes(archive.read(f"files/{sha}"))
-    reports = []
-    with services.db.session() as session:
-        for case in manifest["rows"]["cases"]:
-            reports.append(verify_case(session, services.files, case["id"]).to_dict())
-    return {"uscc": manifest["uscc"], "cases": reports, "ok": all(r["ok"] for r in reports)}
+    except IntegrityError as exc:
+        raise Conflict(
+            "archive_row_conflict", "归档中的记录与本系统已有记录编号冲突，未导入任何内容。"
+        ) from exc
+
+
+def _check_against_keyring(
+    archive_keys: list[dict[str, Any]], signing_key: str, keyring: list[PublicKeyInfo]
+) -> None:
+    """Every key the archive carries must be a published key with the same public bytes."""
+    published = {k.key_id: k.to_dict()["public_key"] for k in keyring}
+    if signing_key not in published:
+        raise InvalidInput(
+            "archive_key_untrusted",
+            "归档的签名密钥不在公布的公钥清单中（归档可能被他人重新签名）。",
+            details={"key_id": signing_key},
+        )
+    for key in archive_keys:
+        if published.get(key["key_id"]) != key["public_key"]:
+            raise InvalidInput(
+                "archive_key_untrusted",
+                "归档携带的公钥与公布的公钥清单不一致。",
+                details={"key_id": key["key_id"]},
+            )
 
 
 def _row(obj: Base) -> dict[str, Any]:

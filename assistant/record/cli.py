@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -133,6 +133,20 @@ archive_app = typer.Typer(help="一户式 archive of one taxpayer.", no_args_is_
 record_app.add_typer(archive_app, name="archive")
 
 
+KeyringFlag = Annotated[
+    Path | None,
+    typer.Option(
+        "--keyring", exists=True, help="trust only keys in this published keyring (keys export)"
+    ),
+]
+
+
+def _load_keyring(path: Path | None) -> list[Any] | None:
+    from assistant.record.keys import keyring_from_json
+
+    return None if path is None else keyring_from_json(path.read_text(encoding="utf-8"))
+
+
 @archive_app.command("export")
 def archive_export(
     uscc: Annotated[str, typer.Option(help="统一社会信用代码 / ID number")],
@@ -146,22 +160,22 @@ def archive_export(
 
 
 @archive_app.command("verify")
-def archive_verify(path: Path, as_json: JsonFlag = False) -> None:
-    """Check the archive's signature and every file's checksum."""
+def archive_verify(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = False) -> None:
+    """Check the archive's signature and every file's checksum (against --keyring if given)."""
     from assistant.cli import _print
     from assistant.record.archive import verify_archive
 
-    manifest = verify_archive(path.read_bytes())
+    manifest = verify_archive(path.read_bytes(), _load_keyring(keyring))
     _print({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
 
 
 @archive_app.command("import")
-def archive_import(path: Path, as_json: JsonFlag = False) -> None:
+def archive_import(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = False) -> None:
     """Load an archive into this data directory and re-verify every case's signed record."""
     from assistant.cli import _print, _services
     from assistant.record.archive import import_archive
 
-    report = import_archive(_services(), path.read_bytes())
+    report = import_archive(_services(), path.read_bytes(), _load_keyring(keyring))
     _print(report)
     if not report["ok"]:
         raise SystemExit(2)

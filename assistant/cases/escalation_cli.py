@@ -1,0 +1,63 @@
+"""`taxassist escalation …`: disagreement with a legal review, level by level (issue 7)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+escalation_app = typer.Typer(
+    help="审核意见分歧: handling unit → its leader → the principal.", no_args_is_help=True
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
+Actor = Annotated[str, typer.Option("--actor", help="username of the person acting")]
+
+
+def _escalation() -> tuple[Any, Any]:
+    from assistant.cases import CaseWorkflow
+    from assistant.cases.escalation import Escalation
+    from assistant.cases.lifecycle import CaseLifecycle
+    from assistant.cli import _services
+
+    services = _services()
+    return services, Escalation(CaseLifecycle(CaseWorkflow(services)))
+
+
+@escalation_app.command("show")
+def show(case_id: int, as_json: JsonFlag = False) -> None:
+    """Where the disagreement over the latest failed review stands."""
+    from assistant.cli import _print
+
+    _print(_escalation()[1].state(case_id))
+
+
+@escalation_app.command("escalate")
+def escalate(
+    case_id: int,
+    actor: Actor,
+    reason: Annotated[str, typer.Option(help="the unit's written reasons")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The handling officer refers 存在问题 to the next level."""
+    from assistant.cli import _actor, _print
+
+    services, escalation = _escalation()
+    case = escalation.escalate(_actor(services, actor), case_id, reason=reason)
+    _print({"case_id": case.id, "status": case.status, **escalation.state(case_id)})
+
+
+@escalation_app.command("decide")
+def decide(
+    case_id: int,
+    actor: Actor,
+    outcome: Annotated[str, typer.Option(help="uphold | support (leader) | overrule (principal)")],
+    opinion: Annotated[str, typer.Option(help="written opinion")],
+    as_json: JsonFlag = False,
+) -> None:
+    """The pending level's leader coordinates, or the principal decides."""
+    from assistant.cli import _actor, _print
+
+    services, escalation = _escalation()
+    case = escalation.decide(_actor(services, actor), case_id, outcome=outcome, opinion=opinion)
+    _print({"case_id": case.id, "status": case.status, **escalation.state(case_id)})

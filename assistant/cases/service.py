@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from assistant.auth.security import Role
 from assistant.cases.inputs import NewCase
 from assistant.cases.numbering import format_doc_number, next_sequence
+from assistant.config import Settings
 from assistant.dates import today_in_china
 from assistant.db.models import (
     Case,
@@ -137,14 +138,16 @@ class CaseWorkflow:
     ) -> Recording:
         """Stage, probe, transcribe, then store file and rows together: all or nothing."""
         with self.services.db.session() as session:
-            _require_handler(actor, _load_case(session, case_id))
+            case = _load_case(session, case_id)
+            _require_handler(actor, case)
+            prompt = _case_prompt(self.settings, case)
         files = self.services.files
         staged = files.stage(source, max_bytes=self.settings.max_upload_bytes)
         created_blob = False
         try:
             info = probe_audio(staged.path, max_seconds=self.settings.max_audio_seconds)
             transcript = self.services.transcriber().transcribe(
-                staged.path, language=self.settings.asr_language
+                staged.path, language=self.settings.asr_language, initial_prompt=prompt
             )
             with self.services.db.session() as session:
                 case = _load_case(session, case_id)
@@ -474,6 +477,16 @@ def _latest_result(session: Session, case_id: int, step: str) -> CaseResult | No
         .order_by(CaseResult.id.desc())
         .limit(1)
     )
+
+
+def _case_prompt(settings: Settings, case: Case) -> str | None:
+    """Issue 3: the tax glossary prompt with this case's taxpayer and representative names."""
+    if not settings.asr_domain_prompt:
+        return None
+    from assistant.transcription.vocabulary import build_prompt
+
+    taxpayer = case.taxpayer
+    return build_prompt([taxpayer.name, taxpayer.legal_representative or ""]) or None
 
 
 def _upsert_taxpayer(session: Session, new_case: NewCase) -> Taxpayer:

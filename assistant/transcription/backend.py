@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -106,6 +107,8 @@ class FasterWhisperBackend:
             text = to_simplified(raw.text.strip())
             if not text or _is_phantom(text, raw.no_speech_prob):
                 continue
+            if _is_parroted_prompt(text, initial_prompt, raw.no_speech_prob):
+                continue
             # Whisper can place the last timestamp past the end of the audio: clamp it, so the
             # transcript never points at a moment the recording does not have.
             end = min(float(raw.end), duration)
@@ -144,3 +147,20 @@ class FasterWhisperBackend:
 
 def _is_phantom(text: str, no_speech_prob: float) -> bool:
     return no_speech_prob > 0.5 and any(phrase in text for phrase in PHANTOM_PHRASES)
+
+
+def _is_parroted_prompt(text: str, prompt: str | None, no_speech_prob: float) -> bool:
+    """On noise Whisper may read its own prompt back (measured without VAD: "责令限期改正、偷税额、
+    进项税额、"); drop a probably-not-speech segment that is mostly a list of prompt terms."""
+    if not prompt or no_speech_prob <= 0.3:
+        return False
+    rest = "".join(ch for ch in text if ch.isalnum())
+    if not rest:
+        return False
+    terms = sorted({t for t in re.split(r"[、，,。\s]+", prompt) if t}, key=len, reverse=True)
+    matched = 0
+    for term in terms:
+        if term in rest:
+            matched += 1
+            rest = rest.replace(term, "")
+    return matched >= 2 and len(rest) <= 0.25 * len("".join(ch for ch in text if ch.isalnum()))

@@ -87,3 +87,13 @@ def test_asr_eval_cli_reports_a_bad_dataset(tmp_path: Path) -> None:
     result = run_cli("asr", "eval", "--dataset", str(tmp_path), "--json", data_dir=tmp_path)
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"]["code"] == "dataset_layout"
+
+
+def test_parroted_prompt_on_noise_is_dropped() -> None:
+    from assistant.transcription.backend import _is_parroted_prompt
+
+    prompt = build_prompt()
+    # What whisper-base produced on 20 s of faint noise with the prompt and VAD off.
+    assert _is_parroted_prompt("责令限期改正、偷税额、进项税额、", prompt, 0.6)
+    assert not _is_parroted_prompt("我们公司没有偷税，进项税额都是真实的。", prompt, 0.6)
+    assert not _is_parroted_prompt("滞纳金和罚款", prompt, 0.1)  # the model thinks it is speech

@@ -87,11 +87,12 @@ class FasterWhisperBackend:
         self.vad_parameters = dict(vad_parameters or {})
 
     def transcribe(
-        self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
+        self, path: Path | Any, *, language: str = "zh", initial_prompt: str | None = None
     ) -> Transcript:
+        """`path` is a file, or 16 kHz mono float32 samples (one channel of a stereo file)."""
         started = time.perf_counter()
         raw_segments, info = self.model.transcribe(
-            str(path),
+            str(path) if isinstance(path, Path) else path,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
 
 from api.deps import CurrentUser, WorkflowDep
 from api.schemas import RecordingOut
+from assistant.cases.transcripts import EXTENSIONS, MEDIA_TYPES, ExportFormat, export_transcript
 from assistant.db import Recording
 from assistant.errors import PayloadTooLarge
 
@@ -57,3 +58,24 @@ def list_recordings(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> l
 @router.get("/recordings/{recording_id}", response_model=RecordingOut)
 def get_recording(recording_id: int, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
     return _out(workflow.get_recording(recording_id))
+
+
+# --- issue 3: transcript outputs -------------------------------------------------------------
+
+
+@router.get("/recordings/{recording_id}/transcript")
+def export_recording_transcript(
+    recording_id: int,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+    format: ExportFormat = "json",
+) -> Response:
+    """The transcript as JSON, SRT, WebVTT, text, or a 询问笔录 draft (record_txt, record_docx)."""
+    workflow.get_recording(recording_id)
+    body = export_transcript(workflow.services, recording_id, format)
+    name = f"recording-{recording_id}.{EXTENSIONS[format]}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

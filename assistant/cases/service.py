@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select
@@ -30,7 +31,7 @@ from assistant.db.models import (
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
 from assistant.services import Services
-from assistant.transcription import probe_audio
+from assistant.transcription import AudioInfo, Transcript, probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
 # 文号 kind per document type: 罚告 = 处罚事项告知书, 罚 = 处罚决定书 (as in 示税稽罚〔2026〕1号).
@@ -146,9 +147,7 @@ class CaseWorkflow:
         created_blob = False
         try:
             info = probe_audio(staged.path, max_seconds=self.settings.max_audio_seconds)
-            transcript = self.services.transcriber().transcribe(
-                staged.path, language=self.settings.asr_language, initial_prompt=prompt
-            )
+            transcript = _transcribe(self.services, staged.path, info, prompt)
             with self.services.db.session() as session:
                 case = _load_case(session, case_id)
                 recording = Recording(
@@ -477,6 +476,17 @@ def _latest_result(session: Session, case_id: int, step: str) -> CaseResult | No
         .order_by(CaseResult.id.desc())
         .limit(1)
     )
+
+
+def _transcribe(services: Services, path: Path, info: AudioInfo, prompt: str | None) -> Transcript:
+    """Issue 3: stereo, one speaker per channel, is transcribed per channel (问 left, 答 right)."""
+    backend = services.transcriber()
+    language = services.settings.asr_language
+    if info.channels >= 2:
+        from assistant.transcription.channels import transcribe_channels
+
+        return transcribe_channels(backend, path, language=language, initial_prompt=prompt)
+    return backend.transcribe(path, language=language, initial_prompt=prompt)
 
 
 def _case_prompt(settings: Settings, case: Case) -> str | None:

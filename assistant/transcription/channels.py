@@ -39,6 +39,18 @@ def decode_channels(path: Path) -> list[np.ndarray]:
     return [np.ascontiguousarray(row) for row in audio]
 
 
+def channels_differ(left: np.ndarray, right: np.ndarray, *, threshold: float = 0.8) -> bool:
+    """One speaker per channel, or one room recorded twice? Compare the 20 ms loudness curves."""
+    frames = min(len(left), len(right)) // 320
+    if frames < 2:
+        return False
+    a = np.sqrt((left[: frames * 320].reshape(frames, 320) ** 2).mean(axis=1))
+    b = np.sqrt((right[: frames * 320].reshape(frames, 320) ** 2).mean(axis=1))
+    if a.std() == 0 or b.std() == 0:
+        return bool(a.std() != b.std())
+    return float(np.corrcoef(a, b)[0, 1]) < threshold
+
+
 def transcribe_channels(
     backend: FasterWhisperBackend,
     path: Path,
@@ -49,9 +61,9 @@ def transcribe_channels(
 ) -> Transcript:
     """One transcript per channel, segments labelled by channel and merged by start time."""
     channels = decode_channels(path)
-    if len(channels) < 2:
-        transcript = backend.transcribe(path, language=language, initial_prompt=initial_prompt)
-        return transcript
+    if len(channels) < 2 or not channels_differ(channels[0], channels[1]):
+        # Ordinary stereo (the same room on both channels) would be transcribed twice.
+        return backend.transcribe(path, language=language, initial_prompt=initial_prompt)
     parts = [
         backend.transcribe(samples, language=language, initial_prompt=initial_prompt)
         for samples in channels[: len(speakers)]

@@ -13,7 +13,12 @@ import pytest
 
 from assistant.registry import ModelRegistry
 from assistant.transcription import FasterWhisperBackend, probe_audio, to_simplified
-from assistant.transcription.channels import decode_channels, speaker_turns, transcribe_channels
+from assistant.transcription.channels import (
+    channels_differ,
+    decode_channels,
+    speaker_turns,
+    transcribe_channels,
+)
 from tests.conftest import FIXTURES, make_settings
 from tests.fixtures.make_formats import FORMATS
 from tests.fixtures.make_formats import main as make_formats
@@ -95,3 +100,13 @@ def test_stereo_channels_become_two_speakers(
     assert all(s.end > 7.0 for s in transcript.segments if s.speaker == "答")
     turns = speaker_turns(transcript.segments)
     assert [t[0] for t in turns][:2] == ["问", "答"]
+
+
+def test_ordinary_stereo_is_not_split() -> None:
+    (mono,) = decode_channels(FIXTURES / "interview_zh.wav")
+    assert not channels_differ(mono, mono * 0.7)  # one room on both channels
+    silent = np.zeros_like(mono)
+    half = len(mono) // 2
+    assert channels_differ(
+        np.concatenate([mono[:half], silent[half:]]), np.concatenate([silent[:half], mono[half:]])
+    )

@@ -110,3 +110,43 @@ def test_ordinary_stereo_is_not_split() -> None:
     assert channels_differ(
         np.concatenate([mono[:half], silent[half:]]), np.concatenate([silent[:half], mono[half:]])
     )
+
+
+def test_video_without_audio_track_is_refused(tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    import av
+
+    from assistant.errors import UnsupportedMedia
+
+    path = tmp_path / "camera_no_sound.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(
+                np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24"
+            )
+            frame.pts, frame.time_base = i, Fraction(1, 5)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    with pytest.raises(UnsupportedMedia) as error:
+        probe_audio(path)
+    assert error.value.code == "not_audio"
+
+
+def test_truncated_compressed_file_is_refused(formats_dir: Path, tmp_path: Path) -> None:
+    from assistant.errors import InvalidInput, TaxAssistError
+
+    data = (formats_dir / "interview_zh.m4a").read_bytes()
+    truncated = tmp_path / "cut.m4a"
+    truncated.write_bytes(data[: len(data) // 3])  # the moov atom sits at the end: unreadable
+    with pytest.raises(TaxAssistError) as error:
+        probe_audio(truncated)
+    assert error.value.code in {"not_audio", "corrupt_audio"}
+    empty = tmp_path / "empty.mp3"
+    empty.write_bytes(b"")
+    with pytest.raises((InvalidInput, TaxAssistError)):
+        probe_audio(empty)

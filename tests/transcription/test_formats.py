@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 
 from assistant.registry import ModelRegistry
-from assistant.transcription import FasterWhisperBackend, probe_audio, to_simplified
+from assistant.transcription import (
+    FasterWhisperBackend,
+    Segment,
+    Transcript,
+    probe_audio,
+    to_simplified,
+)
 from assistant.transcription.channels import (
     channels_differ,
     decode_channels,
@@ -73,33 +79,48 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a[:n], b[:n])[0, 1])
 
 
-@pytest.mark.parametrize("ext", ["amr", "mp4"])
+@pytest.mark.parametrize("ext", ["amr"])
 def test_lossy_formats_are_transcribed(
     formats_dir: Path, backend: FasterWhisperBackend, ext: str
 ) -> None:
-    # amr: 8 kHz narrow-band phone codec; mp4: a body-camera style container.
+    # amr: 8 kHz narrow-band phone codec, the hardest input here (the other containers are
+    # decoded above; the model itself runs on a stereo upload in tests/api/).
     transcript = backend.transcribe(formats_dir / f"interview_zh.{ext}")
     assert transcript.segments
     assert to_simplified(transcript.text) == transcript.text
 
 
-def test_stereo_channels_become_two_speakers(
-    formats_dir: Path, backend: FasterWhisperBackend
-) -> None:
+class SpeechSpanRecogniser:
+    """A stand-in for the model that tests only the channel split and the merge: it reports
+    each loud stretch of the samples it is given as one segment. The real model runs on the
+    same stereo file in tests/api/test_api_transcripts.py."""
+
+    def transcribe(
+        self, path: object, *, language: str = "zh", initial_prompt: str | None = None
+    ) -> Transcript:
+        assert isinstance(path, np.ndarray)
+        loud = np.flatnonzero(np.abs(path) > 0.02)
+        segments = (
+            (Segment(0, loud[0] / 16000, loud[-1] / 16000, "话", -0.1, 0.0),) if len(loud) else ()
+        )
+        return Transcript(segments, "zh", len(path) / 16000, 0.01, {"name": "span"})
+
+
+def test_stereo_channels_become_two_speakers(formats_dir: Path) -> None:
     left, right = decode_channels(formats_dir / "interview_stereo.wav")
     cut = int(7.2 * 16000)
     assert np.abs(left[cut + 1600 :]).max() < 1e-3 and np.abs(right[: cut - 1600]).max() < 1e-3
-    transcript = transcribe_channels(backend, formats_dir / "interview_stereo.wav")
-    speakers = [s.speaker for s in transcript.segments]
-    assert set(speakers) == {"问", "答"}
-    assert speakers[0] == "问"  # the question comes first, on the left channel
-    starts = [s.start for s in transcript.segments]
-    assert starts == sorted(starts)
-    assert [s.index for s in transcript.segments] == list(range(len(starts)))
-    assert all(s.start < 7.4 for s in transcript.segments if s.speaker == "问")
-    assert all(s.end > 7.0 for s in transcript.segments if s.speaker == "答")
-    turns = speaker_turns(transcript.segments)
-    assert [t[0] for t in turns][:2] == ["问", "答"]
+    recogniser = SpeechSpanRecogniser()
+    transcript = transcribe_channels(
+        recogniser,  # type: ignore[arg-type]
+        formats_dir / "interview_stereo.wav",
+    )
+    assert [s.speaker for s in transcript.segments] == ["问", "答"]
+    assert [s.index for s in transcript.segments] == [0, 1]
+    question, answer = transcript.segments
+    assert question.end <= 7.3 and answer.start >= 7.1
+    assert transcript.model["channels"] == 2
+    assert speaker_turns(transcript.segments) == [("问", "话"), ("答", "话")]
 
 
 def test_ordinary_stereo_is_not_split() -> None:

@@ -59,6 +59,43 @@ def test_stereo_upload_exports_as_subtitles_and_interview_record(
         assert turns[:2] == ["问：", "答："]
         assert any(line.startswith("被询问人（签名）") for line in lines)
 
+        # officer corrections: new versions, the machine transcript stays
+        machine_text = recording["segments"][0]["text"]
+        fixed = client.patch(
+            f"/recordings/{rid}/segments/0",
+            json={"text": "请问贵公司为什么没有按期申报？"},
+            headers=officer,
+        )
+        assert fixed.status_code == 200, fixed.text
+        assert fixed.json()[0]["text"] == "请问贵公司为什么没有按期申报？"
+        assert fixed.json()[0]["version"] == 1
+        relabel = client.post(
+            f"/recordings/{rid}/speakers", json={"old": "答", "new": "被询问人"}, headers=officer
+        )
+        assert relabel.status_code == 200, relabel.text
+        assert "答" not in {s["speaker"] for s in relabel.json()}
+        versions = client.get(f"/recordings/{rid}/segments/0/versions", headers=officer).json()
+        assert [v["version"] for v in versions] == [0, 1]
+        assert versions[0]["text"] == machine_text
+        current = client.get(f"/recordings/{rid}/transcript?format=txt", headers=officer).text
+        assert current.startswith("问：请问贵公司为什么没有按期申报？")
+        assert "被询问人：" in current
+        original = client.get(
+            f"/recordings/{rid}/transcript?format=txt&version=machine", headers=officer
+        ).text
+        assert original.startswith(f"问：{machine_text}") and "被询问人" not in original
+        other = login(client, "officer2")
+        assert_error(
+            client.patch(f"/recordings/{rid}/segments/0", json={"text": "x"}, headers=other),
+            403,
+            "not_case_officer",
+        )
+        assert_error(
+            client.patch(f"/recordings/{rid}/segments/99", json={"text": "x"}, headers=officer),
+            404,
+            "segment_not_found",
+        )
+
         bad = client.get(f"/recordings/{rid}/transcript?format=pdf", headers=officer)
         assert bad.status_code == 422
         assert_error(

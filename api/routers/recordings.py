@@ -1,9 +1,23 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Request, UploadFile, status
+from dataclasses import asdict
+from typing import Any, Literal
+
+from fastapi import APIRouter, File, Request, Response, UploadFile, status
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, WorkflowDep
 from api.schemas import RecordingOut
+from assistant.cases.transcripts import (
+    EXTENSIONS,
+    MEDIA_TYPES,
+    CurrentSegment,
+    ExportFormat,
+    correct_segments,
+    export_transcript,
+    relabel_speaker,
+    segment_versions,
+)
 from assistant.db import Recording
 from assistant.errors import PayloadTooLarge
 
@@ -57,3 +71,68 @@ def list_recordings(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> l
 @router.get("/recordings/{recording_id}", response_model=RecordingOut)
 def get_recording(recording_id: int, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
     return _out(workflow.get_recording(recording_id))
+
+
+# --- issue 3: transcript outputs -------------------------------------------------------------
+
+
+@router.get("/recordings/{recording_id}/transcript")
+def export_recording_transcript(
+    recording_id: int,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+    format: ExportFormat = "json",
+    version: Literal["current", "machine"] = "current",
+) -> Response:
+    """The transcript as JSON, SRT, WebVTT, text, or a 询问笔录 draft (record_txt, record_docx)."""
+    workflow.get_recording(recording_id)
+    body = export_transcript(workflow.services, recording_id, format, machine=version == "machine")
+    name = f"recording-{recording_id}.{EXTENSIONS[format]}"
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+class SegmentCorrection(BaseModel):
+    text: str | None = Field(default=None, max_length=2000)
+    speaker: str | None = Field(default=None, max_length=32)
+
+
+class SpeakerRelabel(BaseModel):
+    old: str | None = Field(default=None, max_length=32, description="null: unlabelled segments")
+    new: str = Field(min_length=1, max_length=32)
+
+
+def _current(segments: list[CurrentSegment]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in segments]
+
+
+@router.patch("/recordings/{recording_id}/segments/{index}")
+def correct_recording_segment(
+    recording_id: int,
+    index: int,
+    body: SegmentCorrection,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+) -> list[dict[str, Any]]:
+    """The handling officer corrects a segment's text or speaker: a new version; the machine
+    transcript is kept."""
+    return _current(
+        correct_segments(workflow.services, user, recording_id, {index: (body.text, body.speaker)})
+    )
+
+
+@router.post("/recordings/{recording_id}/speakers")
+def relabel_recording_speaker(
+    recording_id: int, body: SpeakerRelabel, user: CurrentUser, workflow: WorkflowDep
+) -> list[dict[str, Any]]:
+    return _current(relabel_speaker(workflow.services, user, recording_id, body.old, body.new))
+
+
+@router.get("/recordings/{recording_id}/segments/{index}/versions")
+def recording_segment_versions(
+    recording_id: int, index: int, user: CurrentUser, workflow: WorkflowDep
+) -> list[dict[str, object]]:
+    return segment_versions(workflow.services, recording_id, index)

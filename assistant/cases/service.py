@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from assistant.auth.security import Role
 from assistant.cases.document_drafts import DOC_KINDS as _DOC_KINDS
 from assistant.cases.inputs import NewCase
 from assistant.cases.numbering import format_doc_number, next_sequence
+from assistant.config import Settings
 from assistant.dates import today_in_china
 from assistant.db.models import (
     Case,
@@ -31,7 +33,7 @@ from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
 from assistant.record import Signer, append_event
 from assistant.services import Services
-from assistant.transcription import probe_audio
+from assistant.transcription import AudioInfo, Transcript, probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
 # 文号 kind per document type (罚告 = 处罚事项告知书, 罚 = 处罚决定书 …): see document_drafts.
@@ -167,15 +169,15 @@ class CaseWorkflow:
     ) -> Recording:
         """Stage, probe, transcribe, then store file and rows together: all or nothing."""
         with self.services.db.session() as session:
-            _require_handler(actor, _load_case(session, case_id))
+            case = _load_case(session, case_id)
+            _require_handler(actor, case)
+            prompt = _case_prompt(self.settings, case)
         files = self.services.files
         staged = files.stage(source, max_bytes=self.settings.max_upload_bytes)
         created_blob = False
         try:
             info = probe_audio(staged.path, max_seconds=self.settings.max_audio_seconds)
-            transcript = self.services.transcriber().transcribe(
-                staged.path, language=self.settings.asr_language
-            )
+            transcript = _transcribe(self.services, staged.path, info, prompt)
             with self.services.db.session() as session:
                 case = _load_case(session, case_id)
                 recording = Recording(
@@ -702,6 +704,27 @@ def _latest_result(session: Session, case_id: int, step: str) -> CaseResult | No
         .order_by(CaseResult.id.desc())
         .limit(1)
     )
+
+
+def _transcribe(services: Services, path: Path, info: AudioInfo, prompt: str | None) -> Transcript:
+    """Issue 3: stereo, one speaker per channel, is transcribed per channel (问 left, 答 right)."""
+    backend = services.transcriber()
+    language = services.settings.asr_language
+    if info.channels >= 2:
+        from assistant.transcription.channels import transcribe_channels
+
+        return transcribe_channels(backend, path, language=language, initial_prompt=prompt)
+    return backend.transcribe(path, language=language, initial_prompt=prompt)
+
+
+def _case_prompt(settings: Settings, case: Case) -> str | None:
+    """Issue 3: the tax glossary prompt with this case's taxpayer and representative names."""
+    if not settings.asr_domain_prompt:
+        return None
+    from assistant.transcription.vocabulary import build_prompt
+
+    taxpayer = case.taxpayer
+    return build_prompt([taxpayer.name, taxpayer.legal_representative or ""]) or None
 
 
 def _upsert_taxpayer(session: Session, new_case: NewCase) -> Taxpayer:

@@ -135,6 +135,22 @@ class TranscriptSegment(Base):
     speaker: Mapped[str | None] = mapped_column(String(32))
 
 
+class SegmentRevision(Base):
+    """Issue 3: an officer's correction of one segment (text, speaker); the machine row stays."""
+
+    __tablename__ = "segment_revisions"
+    __table_args__ = (UniqueConstraint("recording_id", "segment_index", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+    segment_index: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # 1 = first correction; 0 is the machine's
+    text: Mapped[str] = mapped_column(Text)
+    speaker: Mapped[str | None] = mapped_column(String(32))
+    edited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CaseResult(Base):
     """The persisted output of one workflow step (entities, retrieval, discretion), kept per run."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -73,6 +74,7 @@ class FasterWhisperBackend:
         vad_filter: bool = True,
         temperatures: tuple[float, ...] = (0.0, 0.2, 0.4),
         no_repeat_ngram_size: int = 6,
+        vad_parameters: dict[str, Any] | None = None,
     ) -> None:
         self.model = model
         self.model_name = model_name
@@ -82,16 +84,19 @@ class FasterWhisperBackend:
         self.vad_filter = vad_filter
         self.temperatures = temperatures
         self.no_repeat_ngram_size = no_repeat_ngram_size
+        self.vad_parameters = dict(vad_parameters or {})
 
     def transcribe(
-        self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
+        self, path: Path | Any, *, language: str = "zh", initial_prompt: str | None = None
     ) -> Transcript:
+        """`path` is a file, or 16 kHz mono float32 samples (one channel of a stereo file)."""
         started = time.perf_counter()
         raw_segments, info = self.model.transcribe(
-            str(path),
+            str(path) if isinstance(path, Path) else path,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
+            vad_parameters=self.vad_parameters or None,
             initial_prompt=initial_prompt,
             condition_on_previous_text=False,
             temperature=list(self.temperatures),
@@ -102,6 +107,8 @@ class FasterWhisperBackend:
         for raw in raw_segments:
             text = to_simplified(raw.text.strip())
             if not text or _is_phantom(text, raw.no_speech_prob):
+                continue
+            if _is_parroted_prompt(text, initial_prompt, raw.no_speech_prob):
                 continue
             # Whisper can place the last timestamp past the end of the audio: clamp it, so the
             # transcript never points at a moment the recording does not have.
@@ -129,6 +136,7 @@ class FasterWhisperBackend:
                 "compute_type": self.compute_type,
                 "beam_size": self.beam_size,
                 "vad_filter": self.vad_filter,
+                "vad_parameters": self.vad_parameters,
                 "temperatures": list(self.temperatures),
                 "no_repeat_ngram_size": self.no_repeat_ngram_size,
                 "condition_on_previous_text": False,
@@ -140,3 +148,20 @@ class FasterWhisperBackend:
 
 def _is_phantom(text: str, no_speech_prob: float) -> bool:
     return no_speech_prob > 0.5 and any(phrase in text for phrase in PHANTOM_PHRASES)
+
+
+def _is_parroted_prompt(text: str, prompt: str | None, no_speech_prob: float) -> bool:
+    """On noise Whisper may read its own prompt back (measured without VAD: "责令限期改正、偷税额、
+    进项税额、"); drop a probably-not-speech segment that is mostly a list of prompt terms."""
+    if not prompt or no_speech_prob <= 0.3:
+        return False
+    rest = "".join(ch for ch in text if ch.isalnum())
+    if not rest:
+        return False
+    terms = sorted({t for t in re.split(r"[、，,。\s]+", prompt) if t}, key=len, reverse=True)
+    matched = 0
+    for term in terms:
+        if term in rest:
+            matched += 1
+            rest = rest.replace(term, "")
+    return matched >= 2 and len(rest) <= 0.25 * len("".join(ch for ch in text if ch.isalnum()))

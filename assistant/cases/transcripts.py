@@ -1,0 +1,210 @@
+"""Issue 3: a stored transcript in the format the officer asks for (SRT, WebVTT, text, 询问笔录)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.db.models import Case, Recording, SegmentRevision, TranscriptSegment, User
+from assistant.errors import InvalidInput, NotFound
+from assistant.services import Services
+from assistant.transcription.exports import (
+    InterviewHeader,
+    interview_record_docx,
+    interview_record_lines,
+    to_json,
+    to_srt,
+    to_text,
+    to_vtt,
+)
+
+ExportFormat = Literal["json", "srt", "vtt", "txt", "record_txt", "record_docx"]
+MEDIA_TYPES: dict[str, str] = {
+    "json": "application/json",
+    "srt": "application/x-subrip; charset=utf-8",
+    "vtt": "text/vtt; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "record_txt": "text/plain; charset=utf-8",
+    "record_docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+EXTENSIONS = {
+    "json": "json",
+    "srt": "srt",
+    "vtt": "vtt",
+    "txt": "txt",
+    "record_txt": "txt",
+    "record_docx": "docx",
+}
+
+
+@dataclass(frozen=True)
+class CurrentSegment:
+    """A segment as the officer last left it; version 0 is the machine transcript."""
+
+    index: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    speaker: str | None
+    version: int
+    machine_text: str
+    machine_speaker: str | None
+
+
+def _recording(session: Session, recording_id: int) -> Recording:
+    recording = session.get(Recording, recording_id)
+    if recording is None:
+        raise NotFound("recording_not_found", f"录音 {recording_id} 不存在。")
+    return recording
+
+
+def current_segments(session: Session, recording: Recording) -> list[CurrentSegment]:
+    latest: dict[int, SegmentRevision] = {}
+    for revision in session.scalars(
+        select(SegmentRevision)
+        .where(SegmentRevision.recording_id == recording.id)
+        .order_by(SegmentRevision.version)
+    ):
+        latest[revision.segment_index] = revision
+    out = []
+    for s in recording.segments:
+        rev = latest.get(s.index)
+        out.append(
+            CurrentSegment(
+                index=s.index,
+                start=s.start,
+                end=s.end,
+                text=rev.text if rev else s.text,
+                # an officer's correction is certain: it is never marked for checking
+                avg_logprob=0.0 if rev else s.avg_logprob,
+                speaker=rev.speaker if rev else s.speaker,
+                version=rev.version if rev else 0,
+                machine_text=s.text,
+                machine_speaker=s.speaker,
+            )
+        )
+    return out
+
+
+def correct_segments(
+    services: Services,
+    actor: User,
+    recording_id: int,
+    changes: dict[int, tuple[str | None, str | None]],
+) -> list[CurrentSegment]:
+    """New versions for the given segments: index → (new text or None, new speaker or None)."""
+    from assistant.cases.service import _require_handler
+
+    with services.db.session() as session:
+        recording = _recording(session, recording_id)
+        case = session.get(Case, recording.case_id)
+        assert case is not None
+        _require_handler(actor, case)
+        current = {s.index: s for s in current_segments(session, recording)}
+        for index, (text, speaker) in changes.items():
+            if index not in current:
+                raise NotFound("segment_not_found", f"录音 {recording_id} 没有第 {index} 段。")
+            if text is not None and not text.strip():
+                raise InvalidInput("empty_segment_text", "更正后的文字不能为空。")
+            version = (
+                session.scalar(
+                    select(func.max(SegmentRevision.version)).where(
+                        SegmentRevision.recording_id == recording_id,
+                        SegmentRevision.segment_index == index,
+                    )
+                )
+                or 0
+            ) + 1
+            session.add(
+                SegmentRevision(
+                    recording_id=recording_id,
+                    segment_index=index,
+                    version=version,
+                    text=text.strip() if text is not None else current[index].text,
+                    speaker=speaker if speaker is not None else current[index].speaker,
+                    edited_by=actor.id,
+                )
+            )
+        session.flush()
+        return current_segments(session, recording)
+
+
+def relabel_speaker(
+    services: Services, actor: User, recording_id: int, old: str | None, new: str
+) -> list[CurrentSegment]:
+    """Every segment now labelled `old` (None: unlabelled) gets `new`, as a new version each."""
+    with services.db.session() as session:
+        segments = current_segments(session, _recording(session, recording_id))
+    changes: dict[int, tuple[str | None, str | None]] = {
+        s.index: (None, new) for s in segments if s.speaker == old
+    }
+    if not changes:
+        raise InvalidInput("speaker_not_found", f"没有标为“{old}”的段落。")
+    return correct_segments(services, actor, recording_id, changes)
+
+
+def segment_versions(services: Services, recording_id: int, index: int) -> list[dict[str, object]]:
+    """The machine text (version 0) and every correction, oldest first."""
+    with services.db.session() as session:
+        recording = _recording(session, recording_id)
+        machine = next((s for s in recording.segments if s.index == index), None)
+        if machine is None:
+            raise NotFound("segment_not_found", f"录音 {recording_id} 没有第 {index} 段。")
+        versions: list[dict[str, object]] = [
+            {"version": 0, "text": machine.text, "speaker": machine.speaker, "edited_by": None}
+        ]
+        for rev in session.scalars(
+            select(SegmentRevision)
+            .where(
+                SegmentRevision.recording_id == recording_id,
+                SegmentRevision.segment_index == index,
+            )
+            .order_by(SegmentRevision.version)
+        ):
+            versions.append(
+                {
+                    "version": rev.version,
+                    "text": rev.text,
+                    "speaker": rev.speaker,
+                    "edited_by": rev.edited_by,
+                    "created_at": rev.created_at.isoformat(),
+                }
+            )
+        return versions
+
+
+def export_transcript(
+    services: Services, recording_id: int, fmt: ExportFormat, *, machine: bool = False
+) -> bytes:
+    """The officer's current version by default; `machine=True` gives the untouched machine one."""
+    with services.db.session() as session:
+        recording = _recording(session, recording_id)
+        segments: list[CurrentSegment] | list[TranscriptSegment] = (
+            list(recording.segments) if machine else current_segments(session, recording)
+        )
+        if fmt == "json":
+            return to_json(segments, model=recording.model).encode("utf-8")
+        if fmt == "srt":
+            return to_srt(segments).encode("utf-8")
+        if fmt == "vtt":
+            return to_vtt(segments).encode("utf-8")
+        if fmt == "txt":
+            return to_text(segments).encode("utf-8")
+        case = session.get(Case, recording.case_id)
+        header = _header(case)
+        if fmt == "record_txt":
+            return ("\n".join(interview_record_lines(segments, header)) + "\n").encode("utf-8")
+        return interview_record_docx(segments, header)
+
+
+def _header(case: Case | None) -> InterviewHeader:
+    """What the case knows; time, place and people present are left for the officer to fill."""
+    if case is None:
+        return InterviewHeader()
+    taxpayer = case.taxpayer
+    extra = {"被询问单位": f"{taxpayer.name}（{taxpayer.uscc}）"}
+    return InterviewHeader(interviewee=taxpayer.legal_representative or "", extra=extra)

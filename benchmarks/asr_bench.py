@@ -1,0 +1,198 @@
+"""ASR speed and memory: reference settings vs the project default on synthetic Mandarin.
+
+    python benchmarks/asr_bench.py [--minutes 10] [--json]
+
+Builds a long recording from espeak-ng Mandarin (cmn-latn-pinyin voice, tone-numbered pinyin;
+Debian package espeak-ng) with pauses between sentences, then runs each configuration in its own
+subprocess so that its peak RSS (ru_maxrss) is its own. Synthetic speech measures speed and
+memory only; it is NOT an accuracy benchmark (see `taxassist asr eval` on real speech).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Interview-style sentences in tone-numbered pinyin (Debian's espeak-ng reads no Hanzi).
+SENTENCES = (
+    "qing3 wen4 ni3 gong1 si1 er4 ling2 er4 wu3 nian2 san1 yue4 de zeng1 zhi2 shui4 "
+    "wei4 shen2 me mei2 you3 an4 qi1 shen1 bao4",
+    "yin1 wei4 kuai4 ji4 li2 zhi2 le, wo3 men hou4 lai2 bu3 bao4 le",
+    "ni3 men kai1 ju4 de zeng1 zhi2 shui4 zhuan1 yong4 fa1 piao4 you3 duo1 shao3 zhang1",
+    "yi1 gong4 shi2 er4 zhang1, jin1 e2 shi4 yi1 wan4 er4 qian1 yuan2",
+    "shui4 wu4 ji1 guan1 yi3 jing1 ze2 ling4 ni3 men xian4 qi1 gai3 zheng4",
+    "wo3 men yi3 jing1 bu3 jiao3 le shui4 kuan3 he2 zhi4 na4 jin1",
+    "zhe4 xie1 zhang4 bu4 shi4 shei2 bao3 guan3 de",
+    "qing3 ni3 kan4 yi2 xia4 zhe4 fen4 bi3 lu4, ru2 guo3 mei2 you3 cuo4 wu4 qing3 qian1 zi4",
+)
+
+CONFIGS: dict[str, dict[str, object]] = {
+    # The reference: float32, beam 5, no VAD, one 30-s window after the other, temperature 0
+    # only and no previous-text conditioning. (faster-whisper's own defaults add a temperature
+    # fallback ladder that robotic speech keeps triggering: RTF 3.35 on a 1-minute trial, which
+    # measures fallbacks, not the runtime.)
+    "reference": {"compute_type": "float32", "beam_size": 5, "vad": False},
+    # The project default (assistant.config): int8, VAD, batched VAD chunks.
+    "default": {"from_settings": True},
+}
+
+
+def synth(minutes: float, out: Path) -> float:
+    """Concatenate espeak-ng sentences with 0.4–1.6 s pauses up to `minutes`; 16 kHz mono."""
+    rng = np.random.default_rng(7)
+    clips = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(SENTENCES):
+            path = Path(tmp) / f"{i}.wav"
+            subprocess.run(
+                ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "150", "-w", str(path), text],
+                check=True,
+            )
+            clips.append(_read_16k(path))
+    target = int(minutes * 60 * 16000)
+    pieces, total, i = [], 0, 0
+    while total < target:
+        clip = clips[i % len(clips)]
+        pause = np.zeros(int(rng.uniform(0.4, 1.6) * 16000), dtype=np.int16)
+        pieces += [clip, pause]
+        total += len(clip) + len(pause)
+        i += 1
+    audio = np.concatenate(pieces)[:target]
+    with wave.open(str(out), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(audio.tobytes())
+    return len(audio) / 16000
+
+
+def _prefix(source: Path, out: Path, minutes: float) -> None:
+    with wave.open(str(source), "rb") as handle:
+        frames = handle.readframes(int(minutes * 60 * handle.getframerate()))
+        params = handle.getparams()
+    with wave.open(str(out), "wb") as handle:
+        handle.setparams(params)
+        handle.writeframes(frames)
+
+
+def _read_16k(path: Path) -> np.ndarray:
+    from faster_whisper.audio import decode_audio
+
+    return (decode_audio(str(path), sampling_rate=16000) * 32767).astype(np.int16)
+
+
+def worker(name: str, audio: Path) -> dict[str, object]:
+    """One configuration in this process; prints its timing and peak RSS as JSON."""
+    from assistant.config import get_settings
+    from assistant.registry import ModelRegistry
+    from assistant.services import build_services
+    from assistant.transcription.vocabulary import build_prompt
+
+    config = CONFIGS[name]
+    settings = get_settings()
+    if config.get("from_settings"):
+        backend = build_services(settings).transcriber()
+        started = time.perf_counter()
+        prompt = build_prompt() if settings.asr_domain_prompt else None
+        transcript = backend.transcribe(audio, language="zh", initial_prompt=prompt)
+        elapsed = time.perf_counter() - started
+        described = transcript.model
+        segments = len(transcript.segments)
+        duration = transcript.duration_seconds
+    else:
+        settings = settings.model_copy(update={"asr_compute_type": config["compute_type"]})
+        model = ModelRegistry(settings).get("asr")
+        started = time.perf_counter()
+        raw, info = model.transcribe(
+            str(audio),
+            language="zh",
+            beam_size=int(str(config["beam_size"])),
+            vad_filter=bool(config["vad"]),
+            temperature=0.0,
+            condition_on_previous_text=False,
+        )
+        segments = len(list(raw))
+        elapsed = time.perf_counter() - started
+        described = dict(config)
+        duration = info.duration
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "config": name,
+        "settings": described,
+        "audio_seconds": round(duration, 1),
+        "processing_seconds": round(elapsed, 1),
+        "rtf": round(elapsed / duration, 4),
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "segments": segments,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument(
+        "--reference-minutes",
+        type=float,
+        default=None,
+        help="run the (slow) reference on the first N minutes only; RTF is a ratio",
+    )
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--audio", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.audio), ensure_ascii=False))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = Path(tmp) / "synthetic_zh.wav"
+        seconds = synth(args.minutes, audio)
+        inputs = {name: audio for name in CONFIGS}
+        if args.reference_minutes and args.reference_minutes < args.minutes:
+            inputs["reference"] = Path(tmp) / "synthetic_zh_prefix.wav"
+            _prefix(audio, inputs["reference"], args.reference_minutes)
+        results = []
+        # the default first: if the slow reference is cut short, its number still exists
+        for name in sorted(CONFIGS, key=lambda n: n != "default"):
+            done = subprocess.run(
+                [sys.executable, __file__, "--worker", name, "--audio", str(inputs[name])],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr)
+    by_name = {row["config"]: row for row in results}
+    reference, default = by_name["reference"], by_name["default"]
+    summary = {
+        "audio_seconds": round(seconds, 1),
+        "results": results,
+        "speedup": round(float(reference["rtf"]) / float(default["rtf"]), 2),  # type: ignore[arg-type]
+    }
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    print(f"synthetic Mandarin, {seconds / 60:.1f} min (speed/memory only, not accuracy)")
+    for row in results:
+        print(
+            f"{row['config']:>10}: RTF {row['rtf']:.3f}  peak RSS {row['peak_rss_mb']:.0f} MB"
+            f"  ({row['processing_seconds']} s for {row['audio_seconds']} s of audio,"
+            f" {row['segments']} segments)"
+        )
+    print(f"default is {summary['speedup']}x faster than the reference")
+
+
+if __name__ == "__main__":
+    main()

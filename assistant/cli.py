@@ -61,6 +61,14 @@ def _services(corpus: list[Path] | None = None) -> Any:
     return services
 
 
+def _knowledge(settings: Settings) -> Any:
+    """The retrieval index of these settings, loaded (or built once when missing/stale)."""
+    from assistant.knowledge import get_embedder
+    from assistant.services import load_or_build_index
+
+    return load_or_build_index(settings, get_embedder(settings.embedder))
+
+
 def _print(data: Any) -> None:
     typer.echo(json.dumps(_plain(data), ensure_ascii=False, indent=2))
 
@@ -338,12 +346,7 @@ def search_statutes(
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    from assistant.services import load_or_build_index
-
-    settings = _settings(corpus)
-    from assistant.knowledge import get_embedder
-
-    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    knowledge = _knowledge(_settings(corpus))
     if queries is not None:
         _run_batch(
             queries,
@@ -372,11 +375,7 @@ def search_cases(
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    from assistant.knowledge import get_embedder
-    from assistant.services import load_or_build_index
-
-    settings = _settings(corpus)
-    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    knowledge = _knowledge(_settings(corpus))
     if queries is not None:
         _run_batch(
             queries,
@@ -426,8 +425,6 @@ def discretion_check(
     from assistant.dates import today_in_china
     from assistant.discretion import load_benchmark
     from assistant.discretion.consistency import check_consistency, parse_check_request
-    from assistant.knowledge import get_embedder
-    from assistant.services import load_or_build_index
 
     data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
     request = {"case": data, "proposed_amount": amount, "k": k}
@@ -435,7 +432,7 @@ def discretion_check(
         request["facts"] = facts
     parsed, proposed, text, top_k = parse_check_request(request, today=today_in_china())
     settings = _settings(corpus)
-    knowledge = load_or_build_index(settings, get_embedder(settings.embedder))
+    knowledge = _knowledge(settings)
     bench = load_benchmark(benchmark or settings.benchmark_file)
     report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k, benchmark=bench)
     if as_json:

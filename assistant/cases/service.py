@@ -200,6 +200,7 @@ class CaseWorkflow:
                             avg_logprob=s.avg_logprob,
                             no_speech_prob=s.no_speech_prob,
                             speaker=s.speaker,
+                            words=[asdict(w) for w in s.words] or None,
                         )
                         for s in transcript.segments
                     ],

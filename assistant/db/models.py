@@ -133,6 +133,8 @@ class TranscriptSegment(Base):
     avg_logprob: Mapped[float] = mapped_column(Float)
     no_speech_prob: Mapped[float] = mapped_column(Float)
     speaker: Mapped[str | None] = mapped_column(String(32))
+    # Word timestamps and probabilities: [{"start", "end", "word", "probability"}, ...].
+    words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
 class SegmentRevision(Base):

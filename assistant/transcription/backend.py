@@ -27,6 +27,16 @@ def to_simplified(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Word:
+    """One word (for Mandarin: one or a few characters) with its time and the model's confidence."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
 class Segment:
     index: int
     start: float
@@ -35,6 +45,7 @@ class Segment:
     avg_logprob: float
     no_speech_prob: float
     speaker: str | None = None
+    words: tuple[Word, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from assistant.config import Settings
 from assistant.db import Database, User
 from assistant.db.files import FileStore
 from assistant.registry import ModelRegistry, install_models, load_manifest
-from assistant.transcription import FasterWhisperBackend
+from assistant.transcription import FasterWhisperBackend, Transcriber
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
@@ -58,7 +58,7 @@ class Services:
         with self._lock:
             self._knowledge = knowledge
 
-    def transcriber(self) -> FasterWhisperBackend:
+    def transcriber(self) -> Transcriber:
         spec = load_manifest()["asr"]
         return FasterWhisperBackend(
             self.models.get("asr"),

@@ -4,8 +4,10 @@ from assistant.transcription.audio import AudioInfo, probe_audio
 from assistant.transcription.backend import (
     FasterWhisperBackend,
     Segment,
+    SegmentStream,
     Transcriber,
     Transcript,
+    Word,
     to_simplified,
 )
 
@@ -13,8 +15,10 @@ __all__ = [
     "AudioInfo",
     "FasterWhisperBackend",
     "Segment",
+    "SegmentStream",
     "Transcriber",
     "Transcript",
+    "Word",
     "probe_audio",
     "to_simplified",
 ]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 # Whisper was trained on subtitles: on silence it emits these credits. Drop them when the
 # model itself thinks the segment is probably not speech.
@@ -65,10 +68,53 @@ class Transcript:
         return self.processing_seconds / self.duration_seconds if self.duration_seconds else 0.0
 
 
+@dataclass
+class SegmentStream:
+    """Segments as the model produces them, so a job can store each one as it arrives.
+
+    Times are relative to the audio given; `index` counts from 0 within this stream.
+    """
+
+    language: str
+    duration_seconds: float
+    segments: Iterator[Segment]
+
+
 class Transcriber(Protocol):
+    """What every ASR backend offers: a stream of segments, and the settings that made them."""
+
+    @property
+    def settings_record(self) -> dict[str, Any]: ...
+
+    def stream(
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
+    ) -> SegmentStream: ...
+
     def transcribe(
-        self, path: Path, *, language: str = "zh", initial_prompt: str | None = None
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
     ) -> Transcript: ...
+
+
+def collect(
+    backend: Transcriber, stream: SegmentStream, started: float, **record: Any
+) -> Transcript:
+    """Drain a stream into a Transcript; `started` is the perf_counter time decoding began."""
+    segments = tuple(stream.segments)
+    return Transcript(
+        segments=segments,
+        language=stream.language,
+        duration_seconds=stream.duration_seconds,
+        processing_seconds=round(time.perf_counter() - started, 3),
+        model={**backend.settings_record, **record},
+    )
 
 
 class FasterWhisperBackend:
@@ -97,13 +143,31 @@ class FasterWhisperBackend:
         self.no_repeat_ngram_size = no_repeat_ngram_size
         self.vad_parameters = dict(vad_parameters or {})
 
-    def transcribe(
-        self, path: Path | Any, *, language: str = "zh", initial_prompt: str | None = None
-    ) -> Transcript:
-        """`path` is a file, or 16 kHz mono float32 samples (one channel of a stereo file)."""
-        started = time.perf_counter()
+    @property
+    def settings_record(self) -> dict[str, Any]:
+        return {
+            "name": self.model_name,
+            "version": self.model_version,
+            "backend": "faster-whisper",
+            "compute_type": self.compute_type,
+            "beam_size": self.beam_size,
+            "vad_filter": self.vad_filter,
+            "vad_parameters": self.vad_parameters,
+            "temperatures": list(self.temperatures),
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+            "condition_on_previous_text": False,
+        }
+
+    def stream(
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
+    ) -> SegmentStream:
+        """`audio` is a file, or 16 kHz mono float32 samples (a channel, or a window of a file)."""
         raw_segments, info = self.model.transcribe(
-            str(path) if isinstance(path, Path) else path,
+            str(audio) if isinstance(audio, Path) else audio,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
@@ -114,47 +178,46 @@ class FasterWhisperBackend:
             no_repeat_ngram_size=self.no_repeat_ngram_size,
         )
         duration = float(info.duration)
-        segments: list[Segment] = []
-        for raw in raw_segments:
-            text = to_simplified(raw.text.strip())
-            if not text or _is_phantom(text, raw.no_speech_prob):
-                continue
-            if _is_parroted_prompt(text, initial_prompt, raw.no_speech_prob):
-                continue
-            # Whisper can place the last timestamp past the end of the audio: clamp it, so the
-            # transcript never points at a moment the recording does not have.
-            end = min(float(raw.end), duration)
-            start = min(float(raw.start), end)
-            segments.append(
-                Segment(
-                    index=len(segments),
-                    start=round(start, 3),
-                    end=round(end, 3),
-                    text=text,
-                    avg_logprob=float(raw.avg_logprob),
-                    no_speech_prob=float(raw.no_speech_prob),
-                )
-            )
-        return Transcript(
-            segments=tuple(segments),
+        return SegmentStream(
             language=info.language,
             duration_seconds=duration,
-            processing_seconds=round(time.perf_counter() - started, 3),
-            model={
-                "name": self.model_name,
-                "version": self.model_version,
-                "backend": "faster-whisper",
-                "compute_type": self.compute_type,
-                "beam_size": self.beam_size,
-                "vad_filter": self.vad_filter,
-                "vad_parameters": self.vad_parameters,
-                "temperatures": list(self.temperatures),
-                "no_repeat_ngram_size": self.no_repeat_ngram_size,
-                "condition_on_previous_text": False,
-                "language": language,
-                "initial_prompt": initial_prompt,
-            },
+            segments=_clean(raw_segments, duration, initial_prompt),
         )
+
+    def transcribe(
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
+    ) -> Transcript:
+        started = time.perf_counter()
+        stream = self.stream(audio, language=language, initial_prompt=initial_prompt)
+        return collect(self, stream, started, language=language, initial_prompt=initial_prompt)
+
+
+def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> Iterator[Segment]:
+    """Simplified Chinese, no phantom credits or parroted prompt, timestamps inside the audio."""
+    index = 0
+    for raw in raw_segments:
+        text = to_simplified(raw.text.strip())
+        if not text or _is_phantom(text, raw.no_speech_prob):
+            continue
+        if _is_parroted_prompt(text, prompt, raw.no_speech_prob):
+            continue
+        # Whisper can place the last timestamp past the end of the audio: clamp it, so the
+        # transcript never points at a moment the recording does not have.
+        end = min(float(raw.end), duration)
+        start = min(float(raw.start), end)
+        yield Segment(
+            index=index,
+            start=round(start, 3),
+            end=round(end, 3),
+            text=text,
+            avg_logprob=float(raw.avg_logprob),
+            no_speech_prob=float(raw.no_speech_prob),
+        )
+        index += 1
 
 
 def _is_phantom(text: str, no_speech_prob: float) -> bool:

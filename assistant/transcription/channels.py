@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from assistant.errors import InvalidInput
-from assistant.transcription.backend import FasterWhisperBackend, Segment, Transcript
+from assistant.transcription.backend import Segment, Transcriber, Transcript
 
 SAMPLE_RATE = 16000
 
@@ -52,7 +52,7 @@ def channels_differ(left: np.ndarray, right: np.ndarray, *, threshold: float = 0
 
 
 def transcribe_channels(
-    backend: FasterWhisperBackend,
+    backend: Transcriber,
     path: Path,
     *,
     speakers: tuple[str, ...] = ("问", "答"),

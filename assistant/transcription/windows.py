@@ -37,15 +37,24 @@ class Window:
 
 
 def quiet_cut(mono: np.ndarray, lo: int, hi: int) -> int:
-    """The sample index of the quietest 20 ms frame in [lo, hi): where to end a window."""
+    """The sample index where to end a window: the middle of the quietest stretch in [lo, hi).
+
+    Energy per 20 ms frame, smoothed over 100 ms (a pause, not a quiet frame inside a word);
+    when several frames are equally quiet (digital silence), the middle of that run.
+    """
     lo = max(0, lo - lo % _FRAME)
     frames = (hi - lo) // _FRAME
     if frames < 1:
         return hi
     energy = (mono[lo : lo + frames * _FRAME].reshape(frames, _FRAME) ** 2).mean(axis=1)
-    if frames >= 5:  # smooth over 100 ms: a pause, not a single quiet frame inside a word
+    if frames >= 5:
         energy = np.convolve(energy, np.ones(5) / 5, mode="same")
-    return lo + int(np.argmin(energy)) * _FRAME + _FRAME // 2
+    quietest = int(np.argmin(energy))
+    floor = float(energy[quietest]) * 1.01 + 1e-10
+    end = quietest
+    while end + 1 < frames and energy[end + 1] <= floor:
+        end += 1
+    return lo + (quietest + end) // 2 * _FRAME + _FRAME // 2
 
 
 def iter_windows(

@@ -83,7 +83,11 @@ def job_worker(audio: Path, window_seconds: float) -> dict[str, Any]:
     threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
         services = build_services(
-            make_settings(Path(tmp) / "data", asr_window_seconds=window_seconds)
+            # 3 h of 16 kHz 16-bit WAV is 330 MB: over the default 200 MB upload limit
+            # (an MP3 of it is ~80 MB), so the limit is raised here.
+            make_settings(
+                Path(tmp) / "data", asr_window_seconds=window_seconds, max_upload_bytes=2**30
+            )
         )
         setup(services, with_index=False)
         workflow = CaseWorkflow(services)
@@ -144,8 +148,10 @@ def whole_decode_worker(audio: Path) -> dict[str, Any]:
 
 def _subprocess(*args: str) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT
     )
+    if out.returncode != 0:
+        raise SystemExit(f"worker failed ({out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

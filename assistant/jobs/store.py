@@ -63,7 +63,7 @@ def finish(
     job.error_message = message
     if details:
         job.details = {**(job.details or {}), "error_details": details}
-    _sync_recording(session, job)
+    sync_recording(session, job)
 
 
 def request_cancel(session: Session, job: Job) -> Job:
@@ -93,7 +93,7 @@ def reset_for_retry(session: Session, job: Job) -> Job:
     job.error_code = None
     job.error_message = None
     job.finished_at = None
-    _sync_recording(session, job)
+    sync_recording(session, job)
     return job
 
 
@@ -110,7 +110,8 @@ def interrupted(session: Session) -> list[Job]:
     return [j for j in jobs if j.status == QUEUED]
 
 
-def _sync_recording(session: Session, job: Job) -> None:
+def sync_recording(session: Session, job: Job) -> None:
+    """The recording's status follows its job's (transcribing, transcribed, failed, …)."""
     if job.recording_id is None:
         return
     recording = session.get(Recording, job.recording_id)

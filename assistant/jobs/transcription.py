@@ -16,9 +16,8 @@ from dataclasses import asdict, replace
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from assistant.db.models import Case, Job, Recording, TranscriptSegment, User
+from assistant.db.models import Case, Recording, TranscriptSegment, User
 from assistant.db.types import utcnow
 from assistant.errors import TaxAssistError
 from assistant.jobs import store
@@ -110,7 +109,7 @@ def _claim(services: Services, job_id: int) -> tuple[int, int, float, int] | Non
         job.resumed_from_seconds = offset
         job.processed_seconds = max(job.processed_seconds, offset)
         job.progress = _share(job.processed_seconds, job.duration_seconds)
-        store._sync_recording(session, job)
+        store.sync_recording(session, job)
         return job.id, job.recording_id, offset, (last.index + 1 if last is not None else 0)
 
 
@@ -333,7 +332,3 @@ def _case_prompt(services: Services, case: Case) -> str | None:
     from assistant.cases.service import _case_prompt
 
     return _case_prompt(services.settings, case)
-
-
-def job_ids_for(session: Session, status: str) -> list[int]:
-    return list(session.scalars(select(Job.id).where(Job.status == status).order_by(Job.id)))

@@ -12,6 +12,7 @@ from assistant.cases import CaseWorkflow
 from assistant.config import Settings
 from assistant.db import User
 from assistant.errors import Unauthorized
+from assistant.jobs import JobQueue
 from assistant.services import Services
 
 _bearer = HTTPBearer(auto_error=False)
@@ -37,6 +38,15 @@ def get_workflow(services: ServicesDep) -> CaseWorkflow:
 
 
 WorkflowDep = Annotated[CaseWorkflow, Depends(get_workflow)]
+
+
+def get_job_queue(request: Request) -> JobQueue:
+    """The queue started in the app's lifespan (issue 3: in-process workers by default)."""
+    jobs: JobQueue = request.app.state.jobs
+    return jobs
+
+
+JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 
 
 def get_current_user(

@@ -9,13 +9,14 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.routers import archive as archive_router
-from api.routers import auth, cases, discretion, documents, health, recordings, search
+from api.routers import auth, cases, discretion, documents, health, jobs, recordings, search
 from api.routers import escalation as escalation_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
 from assistant import __version__
 from assistant.config import Settings, get_settings
+from assistant.jobs import InProcessJobQueue
 from assistant.services import build_services
 
 
@@ -28,8 +29,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.db.migrate()
         services.files.clean_tmp()
         app.state.services = services
-        yield
-        services.db.engine.dispose()
+        # issue 3: transcription jobs; start() re-queues what a crash left queued or running
+        job_queue = InProcessJobQueue(services, workers=settings.job_workers)
+        app.state.jobs = job_queue
+        job_queue.start()
+        try:
+            yield
+        finally:
+            job_queue.stop()
+            services.db.engine.dispose()
 
     app = FastAPI(
         title="TaxAssist 税务执法智能辅助系统",
@@ -39,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "cases → discretion suggestion → decision documents, with a trace of every step.",
     )
     install_error_handlers(app)
-    for router in (health, auth, cases, recordings, documents, search, discretion):
+    for router in (health, auth, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
     app.include_router(record_router.router)  # issue 7: signed record, timeline

@@ -129,7 +129,39 @@ class RecordingOut(BaseModel):
     language: str | None
     model: dict[str, Any]
     created_at: datetime
+    status: str = "transcribed"  # transcribing | transcribed | failed | cancelled
     segments: list[SegmentOut]
+
+
+class JobOut(BaseModel):
+    """Issue 3: an asynchronous job; `progress` is the share of the audio processed."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    case_id: int
+    recording_id: int | None
+    status: str  # queued | running | succeeded | failed | cancelled
+    progress: float
+    processed_seconds: float
+    duration_seconds: float
+    resumed_from_seconds: float | None
+    attempts: int
+    cancel_requested: bool
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class UploadAccepted(BaseModel):
+    """202 for an upload: the stored recording and the job transcribing it, with their URLs."""
+
+    recording: RecordingOut
+    job: JobOut
 
 
 class StepResultOut(BaseModel):

@@ -206,15 +206,64 @@ def case_transcribe(
     actor: ActorOption,
     as_json: JsonFlag = False,
 ) -> None:
+    """Upload a recording and run its transcription job here, waiting for the result."""
     from api.schemas import RecordingOut
     from assistant.cases import CaseWorkflow
+    from assistant.jobs import run_job
 
     services = _services()
+    workflow = CaseWorkflow(services)
+    user = _actor(services, actor)
     with audio.open("rb") as handle:
-        recording = CaseWorkflow(services).add_recording(
-            _actor(services, actor), case_id, handle, filename=audio.name, content_type=None
+        upload = workflow.add_recording(
+            user, case_id, handle, filename=audio.name, content_type=None
         )
+    _finish_job(services, upload.job.id, run_job(services, upload.job.id))
+    recording = workflow.recording_for(user, upload.recording.id)
     typer.echo(RecordingOut.model_validate(recording).model_dump_json(indent=2))
+
+
+def _finish_job(services: Any, job_id: int, status: str) -> None:
+    """A job that did not succeed is an error with its own code and message."""
+    from assistant.jobs import load_job
+
+    if status == "succeeded":
+        return
+    with services.db.session() as session:
+        job = load_job(session, job_id)
+        raise TaxAssistError(
+            job.error_code or f"job_{status}",
+            job.error_message or f"任务未完成（{status}）。",
+            details={"job_id": job_id, "status": status},
+        )
+
+
+jobs_app = typer.Typer(
+    help="Transcription jobs (normally run by the server).", no_args_is_help=True
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("run")
+def jobs_run(job_id: int) -> None:
+    """Run (or resume) one queued job in this process: a worker outside the server."""
+    from assistant.jobs import run_job
+
+    services = _services()
+    status = run_job(services, job_id)
+    typer.echo(json.dumps({"job_id": job_id, "status": status}))
+    _finish_job(services, job_id, status)
+
+
+@jobs_app.command("recover")
+def jobs_recover() -> None:
+    """Queue again the jobs a crash left running (the server does this at start-up)."""
+    from assistant.jobs.store import interrupted
+
+    services = _services()
+    with services.db.session() as session:
+        ids = [job.id for job in interrupted(session)]
+    typer.echo(json.dumps({"requeued": ids}))
 
 
 @case_app.command("step")

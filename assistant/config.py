@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"
     )
+    # issue 3: transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
+    job_workers: int = Field(default=1, ge=1, description="in-process transcription workers")
+    asr_window_seconds: float = Field(
+        default=300.0, ge=5.0, description="audio decoded and recognised per window"
+    )
     max_upload_bytes: int = 200 * 1024 * 1024
     max_audio_seconds: float = 3 * 3600
     token_ttl_hours: int = 12

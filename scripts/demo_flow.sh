@@ -27,8 +27,14 @@ CASE=$(post "$B/cases" -H "$OFFICER" -H 'content-type: application/json' -d '{
   "evidence": ["纳税申报记录", "责令限期改正通知书及送达回证"]}' | json '["id"]')
 echo "case $CASE opened"
 
-post "$B/cases/$CASE/recordings" -H "$OFFICER" -F "file=@$HERE/tests/fixtures/interview_zh.wav" \
-  | json '["segments"]' | head -c 300; echo
+# The upload answers 202 with a transcription job; follow it as a client would (SSE, then GET).
+JOB=$(post "$B/cases/$CASE/recordings" -H "$OFFICER" -F "file=@$HERE/tests/fixtures/interview_zh.wav" \
+  | json '["job"]["id"]')
+curl -sS -N --fail-with-body --max-time 600 "$B/jobs/$JOB/events" -H "$OFFICER" | grep '^event:' | sort | uniq -c
+STATUS=$(post "$B/jobs/$JOB" -H "$OFFICER" | json '["status"]')
+[ "$STATUS" = succeeded ] || { echo "transcription job $JOB: $STATUS" >&2; exit 1; }
+REC=$(post "$B/jobs/$JOB" -H "$OFFICER" | json '["recording_id"]')
+post "$B/recordings/$REC" -H "$OFFICER" | json '["segments"]' | head -c 300; echo
 for step in entities retrieval discretion; do
   post -X POST "$B/cases/$CASE/$step" -H "$OFFICER" | json '["step"]'
 done

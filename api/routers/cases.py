@@ -39,7 +39,7 @@ def list_cases(
 
 @router.get("/{case_id}", response_model=CaseOut)
 def get_case(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> CaseOut:
-    return CaseOut.model_validate(workflow.get_case(case_id))
+    return CaseOut.model_validate(workflow.get_case(case_id, user))
 
 
 @router.post("/{case_id}/entities", response_model=StepResultOut, status_code=201)

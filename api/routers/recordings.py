@@ -6,8 +6,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, File, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentUser, WorkflowDep
-from api.schemas import RecordingOut
+from api.deps import CurrentUser, JobQueueDep, WorkflowDep
+from api.routers.jobs import job_out
+from api.schemas import RecordingOut, UploadAccepted
 from assistant.cases.transcripts import (
     EXTENSIONS,
     MEDIA_TYPES,
@@ -35,16 +36,25 @@ def _out(recording: Recording) -> RecordingOut:
 
 
 @router.post(
-    "/cases/{case_id}/recordings", response_model=RecordingOut, status_code=status.HTTP_201_CREATED
+    "/cases/{case_id}/recordings",
+    response_model=UploadAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
 )
 def upload_recording(
     case_id: int,
     request: Request,
+    response: Response,
     user: CurrentUser,
     workflow: WorkflowDep,
+    jobs: JobQueueDep,
     file: UploadFile = File(description="interview recording: wav, mp3, m4a, flac, ogg, mp4 …"),
-) -> RecordingOut:
-    """Store the original (SHA-256) and transcribe it with the bundled Whisper model."""
+) -> UploadAccepted:
+    """Store the original (SHA-256) and start its transcription job: 202 with the job's URLs.
+
+    What can be checked at once (size, not audio, empty, corrupt header, length limit,
+    unsupported codec) is a 4xx here and stores nothing; damage found while decoding fails the
+    job with a reason. Follow `GET /jobs/{id}` or the SSE stream `GET /jobs/{id}/events`.
+    """
     limit = workflow.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
@@ -53,24 +63,26 @@ def upload_recording(
             f"文件超过大小上限（{limit // (1024 * 1024)} MB）。",
             details={"max_bytes": limit},
         )
-    recording = workflow.add_recording(
+    upload = workflow.add_recording(
         user,
         case_id,
         file.file,
         filename=file.filename or "recording",
         content_type=file.content_type,
     )
-    return _out(recording)
+    jobs.submit(upload.job.id)
+    response.headers["Location"] = f"/jobs/{upload.job.id}"
+    return UploadAccepted(recording=_out(upload.recording), job=job_out(upload.job))
 
 
 @router.get("/cases/{case_id}/recordings", response_model=list[RecordingOut])
 def list_recordings(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[RecordingOut]:
-    return [_out(r) for r in workflow.recordings(case_id)]
+    return [_out(r) for r in workflow.recordings(case_id, user)]
 
 
 @router.get("/recordings/{recording_id}", response_model=RecordingOut)
 def get_recording(recording_id: int, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
-    return _out(workflow.get_recording(recording_id))
+    return _out(workflow.recording_for(user, recording_id))
 
 
 # --- issue 3: transcript outputs -------------------------------------------------------------
@@ -85,7 +97,7 @@ def export_recording_transcript(
     version: Literal["current", "machine"] = "current",
 ) -> Response:
     """The transcript as JSON, SRT, WebVTT, text, or a 询问笔录 draft (record_txt, record_docx)."""
-    workflow.get_recording(recording_id)
+    workflow.recording_for(user, recording_id)
     body = export_transcript(workflow.services, recording_id, format, machine=version == "machine")
     name = f"recording-{recording_id}.{EXTENSIONS[format]}"
     return Response(
@@ -119,6 +131,7 @@ def correct_recording_segment(
 ) -> list[dict[str, Any]]:
     """The handling officer corrects a segment's text or speaker: a new version; the machine
     transcript is kept."""
+    workflow.recording_for(user, recording_id, write=True)
     return _current(
         correct_segments(workflow.services, user, recording_id, {index: (body.text, body.speaker)})
     )
@@ -128,6 +141,7 @@ def correct_recording_segment(
 def relabel_recording_speaker(
     recording_id: int, body: SpeakerRelabel, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, Any]]:
+    workflow.recording_for(user, recording_id, write=True)
     return _current(relabel_speaker(workflow.services, user, recording_id, body.old, body.new))
 
 
@@ -135,4 +149,5 @@ def relabel_recording_speaker(
 def recording_segment_versions(
     recording_id: int, index: int, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, object]]:
+    workflow.recording_for(user, recording_id)
     return segment_versions(workflow.services, recording_id, index)

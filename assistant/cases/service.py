@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from assistant.db.models import (
     CaseEvent,
     CaseResult,
     Document,
+    Job,
     Recording,
     Taxpayer,
     TranscriptSegment,
@@ -33,11 +33,19 @@ from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
 from assistant.record import Signer, append_event
 from assistant.services import Services
-from assistant.transcription import AudioInfo, Transcript, probe_audio
+from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
 # 文号 kind per document type (罚告 = 处罚事项告知书, 罚 = 处罚决定书 …): see document_drafts.
 DOC_KINDS = _DOC_KINDS
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An accepted upload: the stored recording and the job that transcribes it."""
+
+    recording: Recording
+    job: Job
 
 
 class CaseWorkflow:
@@ -74,8 +82,10 @@ class CaseWorkflow:
         )
 
     # -- reading -----------------------------------------------------------------------------
-    def get_case(self, case_id: int) -> Case:
+    def get_case(self, case_id: int, actor: User | None = None) -> Case:
         with self.services.db.session() as session:
+            if actor is not None:
+                return self.readable_case(session, actor, case_id)
             return _load_case(session, case_id)
 
     def list_cases(self, *, limit: int = 50, offset: int = 0) -> list[Case]:
@@ -90,9 +100,12 @@ class CaseWorkflow:
             _load_case(session, case_id)
             return _latest_result(session, case_id, step)
 
-    def recordings(self, case_id: int) -> list[Recording]:
+    def recordings(self, case_id: int, actor: User | None = None) -> list[Recording]:
         with self.services.db.session() as session:
-            _load_case(session, case_id)
+            if actor is not None:
+                self.readable_case(session, actor, case_id)
+            else:
+                _load_case(session, case_id)
             rows = session.scalars(select(Recording).where(Recording.case_id == case_id))
             return list(rows)
 
@@ -166,18 +179,18 @@ class CaseWorkflow:
         *,
         filename: str,
         content_type: str | None,
-    ) -> Recording:
-        """Stage, probe, transcribe, then store file and rows together: all or nothing."""
+    ) -> Upload:
+        """Stage and probe the upload (bad input: 4xx, nothing kept), then store the original,
+        its Recording row, a queued transcription job and the signed `recording_uploaded`
+        event in one transaction. The caller hands the job to a queue (or runs it)."""
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
             _require_handler(actor, case)
-            prompt = _case_prompt(self.settings, case)
         files = self.services.files
         staged = files.stage(source, max_bytes=self.settings.max_upload_bytes)
         created_blob = False
         try:
             info = probe_audio(staged.path, max_seconds=self.settings.max_audio_seconds)
-            transcript = _transcribe(self.services, staged.path, info, prompt)
             with self.services.db.session() as session:
                 case = _load_case(session, case_id)
                 recording = Recording(
@@ -187,48 +200,77 @@ class CaseWorkflow:
                     content_type=content_type,
                     size_bytes=staged.size,
                     duration_seconds=info.duration_seconds,
-                    language=transcript.language,
-                    model=transcript.model,
-                    processing_seconds=transcript.processing_seconds,
+                    language=None,
+                    model={},
+                    processing_seconds=0.0,
                     uploaded_by=actor.id,
-                    segments=[
-                        TranscriptSegment(
-                            index=s.index,
-                            start=s.start,
-                            end=s.end,
-                            text=s.text,
-                            avg_logprob=s.avg_logprob,
-                            no_speech_prob=s.no_speech_prob,
-                            speaker=s.speaker,
-                            words=[asdict(w) for w in s.words] or None,
-                        )
-                        for s in transcript.segments
-                    ],
+                    status="transcribing",
+                    segments=[],
                 )
                 session.add(recording)
+                session.flush()
+                job = Job(
+                    kind="transcription",
+                    case_id=case.id,
+                    recording_id=recording.id,
+                    status="queued",
+                    duration_seconds=info.duration_seconds,
+                    created_by=actor.id,
+                    details={"codec": info.codec, "channels": info.channels},
+                )
+                session.add(job)
                 session.flush()
                 self._record(
                     session,
                     case,
                     actor,
-                    "recording_transcribed",
+                    "recording_uploaded",
                     case.status,
                     case.status,
                     {
                         "recording_id": recording.id,
+                        "job_id": job.id,
                         "sha256": staged.sha256,
                         "duration_seconds": info.duration_seconds,
-                        "segments": len(transcript.segments),
+                        "filename": recording.original_filename,
                     },
                 )
                 _, created_blob = files.commit(staged)
                 session.flush()
-                return recording
+                return Upload(recording=recording, job=job)
         except BaseException:
             staged.path.unlink(missing_ok=True)
             if created_blob:
                 files.discard(staged.sha256)
             raise
+
+    def readable_case(self, session: Session, actor: User, case_id: int) -> Case:
+        """The case, if `actor` may read it: the one rule for case, recording and job reads."""
+        case = _load_case(session, case_id)
+        _require_reader(actor, case)
+        return case
+
+    def recording_for(self, actor: User, recording_id: int, *, write: bool = False) -> Recording:
+        """A recording through its case's access rule (reading; `write`: the handling officer)."""
+        with self.services.db.session() as session:
+            recording = session.get(Recording, recording_id)
+            if recording is None:
+                raise NotFound("recording_not_found", f"录音 {recording_id} 不存在。")
+            case = self.readable_case(session, actor, recording.case_id)
+            if write:
+                _require_handler(actor, case)
+            return recording
+
+    def job_for(self, actor: User, job_id: int, *, write: bool = False) -> Job:
+        """A job through its case's access rule; cancel and retry are the handling officer's."""
+        from assistant.jobs.store import load_job
+
+        with self.services.db.session() as session:
+            job = load_job(session, job_id)
+            case = self.readable_case(session, actor, job.case_id)
+            if write:
+                _require_handler(actor, case)
+            return job
 
     # -- analysis steps -------------------------------------------------------------------------
     def extract_entities(self, actor: User, case_id: int) -> CaseResult:
@@ -236,7 +278,11 @@ class CaseWorkflow:
 
         def run(session: Session, case: Case) -> dict[str, Any]:
             sources = {"facts": case.facts}
-            for recording in session.scalars(select(Recording).where(Recording.case_id == case.id)):
+            for recording in session.scalars(
+                select(Recording).where(
+                    Recording.case_id == case.id, Recording.status == "transcribed"
+                )
+            ):
                 sources[f"recording:{recording.id}"] = "\n".join(s.text for s in recording.segments)
             return {
                 "sources": {
@@ -492,7 +538,7 @@ class CaseWorkflow:
         rows = session.scalars(
             select(TranscriptSegment)
             .join(Recording, TranscriptSegment.recording_id == Recording.id)
-            .where(Recording.case_id == case.id)
+            .where(Recording.case_id == case.id, Recording.status == "transcribed")
             .order_by(Recording.id, TranscriptSegment.index)
         )
         return "".join(s.text for s in rows)
@@ -707,17 +753,6 @@ def _latest_result(session: Session, case_id: int, step: str) -> CaseResult | No
     )
 
 
-def _transcribe(services: Services, path: Path, info: AudioInfo, prompt: str | None) -> Transcript:
-    """Issue 3: stereo, one speaker per channel, is transcribed per channel (问 left, 答 right)."""
-    backend = services.transcriber()
-    language = services.settings.asr_language
-    if info.channels >= 2:
-        from assistant.transcription.channels import transcribe_channels
-
-        return transcribe_channels(backend, path, language=language, initial_prompt=prompt)
-    return backend.transcribe(path, language=language, initial_prompt=prompt)
-
-
 def _case_prompt(settings: Settings, case: Case) -> str | None:
     """Issue 3: the tax glossary prompt with this case's taxpayer and representative names."""
     if not settings.asr_domain_prompt:
@@ -752,6 +787,16 @@ def _require_role(actor: User, *roles: Role) -> None:
             "当前用户角色无权执行此操作。",
             details={"role": actor.role, "allowed": [r.value for r in roles]},
         )
+
+
+READER_ROLES = (Role.OFFICER, Role.REVIEWER, Role.APPROVER, Role.ADMIN)
+
+
+def _require_reader(actor: User, case: Case) -> None:
+    """Reading a case and what hangs off it (recordings, jobs, documents): today every
+    enforcement role of the authority reads every case, as the case routes always allowed;
+    a narrower rule goes here and applies to all of them at once."""
+    _require_role(actor, *READER_ROLES)
 
 
 def _require_handler(actor: User, case: Case) -> None:

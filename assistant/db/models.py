@@ -114,6 +114,8 @@ class Recording(Base):
     processing_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Issue 3 jobs: transcribing | transcribed | failed | cancelled (the job holds the detail).
+    status: Mapped[str] = mapped_column(String(16), default="transcribed")
 
     segments: Mapped[list[TranscriptSegment]] = relationship(
         order_by="TranscriptSegment.index", cascade="all, delete-orphan", lazy="selectin"
@@ -135,6 +137,37 @@ class TranscriptSegment(Base):
     speaker: Mapped[str | None] = mapped_column(String(32))
     # Word timestamps and probabilities: [{"start", "end", "word", "probability"}, ...].
     words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+
+
+class Job(Base):
+    """Issue 3: long work (transcription) as a job a worker claims, reports on and can resume.
+
+    `progress` is the share of the audio processed (0..1); `resumed_from_seconds` is where the
+    last (re)start began decoding, after the segments already stored.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # transcription
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    processed_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    resumed_from_seconds: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SegmentRevision(Base):

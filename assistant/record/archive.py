@@ -285,7 +285,9 @@ def _values(table: type[Base], row: dict[str, Any]) -> dict[str, Any]:
     mapper = inspect(table)
     values = {}
     for column in mapper.columns:
-        value = row.get(column.key)
+        if column.key not in row:
+            continue  # a column newer than the archive: its default applies
+        value = row[column.key]
         kind = column.type.__class__.__name__
         if value is not None and kind == "UTCDateTime":
             value = datetime.fromisoformat(value)

@@ -58,7 +58,11 @@ def event_hash(event: CaseEvent) -> str:
     return hashlib.sha256(canonical_json(event_payload(event))).hexdigest()
 
 
-FILE_KINDS = {"recording_transcribed": "recording", "document_drafted": "document"}
+FILE_KINDS = {
+    "recording_uploaded": "recording",
+    "recording_transcribed": "recording",
+    "document_drafted": "document",
+}
 
 
 def files_in(action: str, details: dict[str, Any]) -> list[dict[str, Any]]:

@@ -29,19 +29,27 @@ def probe_audio(path: Path, *, max_seconds: float | None = None) -> AudioInfo:
                     "not_audio", "文件中没有音频轨道，请上传录音或带声音的视频。"
                 )
             stream = streams[0]
+            codec = _decoder_name(stream)
+            if codec is None:
+                raise UnsupportedMedia(
+                    "unsupported_codec",
+                    "不支持该音频编码，请将录音转换为常见格式（如 MP3、WAV、M4A）后上传。",
+                )
             duration = _duration(container, stream)
             # Decode the first packet: catches truncated or mislabelled files early.
             decoded = False
             for frame in container.decode(stream):
                 decoded = frame.samples > 0
                 break
+            if not decoded and duration <= 0:
+                raise InvalidInput("empty_audio", "录音中没有声音数据（时长为零）。")
             if not decoded:
                 raise InvalidInput("corrupt_audio", "音频无法解码，文件可能已损坏或被截断。")
             info = AudioInfo(
                 duration_seconds=duration,
                 sample_rate=int(stream.codec_context.sample_rate or 0),
                 channels=int(stream.codec_context.channels or 0),
-                codec=stream.codec_context.name,
+                codec=codec,
                 container=container.format.name,
             )
     except av.error.InvalidDataError as exc:
@@ -57,6 +65,15 @@ def probe_audio(path: Path, *, max_seconds: float | None = None) -> AudioInfo:
             details={"duration_seconds": info.duration_seconds, "max_seconds": max_seconds},
         )
     return info
+
+
+def _decoder_name(stream: av.audio.AudioStream) -> str | None:
+    """The decoder PyAV has for the stream; None when the codec is unknown to it."""
+    try:
+        codec = stream.codec_context.codec
+    except (AttributeError, av.error.FFmpegError):
+        return None
+    return str(codec.name) if codec is not None else None
 
 
 def _duration(container: av.container.InputContainer, stream: av.audio.AudioStream) -> float:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -47,3 +49,45 @@ def assert_error(response: object, status: int, code: str) -> dict[str, object]:
     assert message and any("\u4e00" <= ch <= "\u9fff" for ch in message), message
     assert isinstance(body["error"]["details"], dict)
     return body["error"]  # type: ignore[no-any-return]
+
+
+FINAL_JOB_STATES = ("succeeded", "failed", "cancelled")
+
+
+def wait_for_job(
+    client: TestClient, headers: dict[str, str], job_id: int, *, timeout: float = 180.0
+) -> dict[str, Any]:
+    """Poll `GET /jobs/{id}` like a client until the job reaches a final state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/jobs/{job_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        if job["status"] in FINAL_JOB_STATES:
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still {job['status']}: {job}"
+        time.sleep(0.2)
+
+
+def upload_recording(
+    client: TestClient,
+    headers: dict[str, str],
+    case_id: int,
+    path: Path,
+    *,
+    content_type: str = "audio/wav",
+) -> dict[str, Any]:
+    """Upload (202), wait for the transcription job, return the transcribed recording."""
+    with path.open("rb") as handle:
+        response = client.post(
+            f"/cases/{case_id}/recordings",
+            files={"file": (path.name, handle, content_type)},
+            headers=headers,
+        )
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    job = wait_for_job(client, headers, accepted["job"]["id"])
+    assert job["status"] == "succeeded", job
+    recording = client.get(f"/recordings/{accepted['recording']['id']}", headers=headers)
+    assert recording.status_code == 200, recording.text
+    return recording.json()  # type: ignore[no-any-return]

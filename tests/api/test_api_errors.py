@@ -12,7 +12,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from assistant.config import Settings
-from assistant.db import Case, CaseEvent, Document, Recording, Taxpayer, TranscriptSegment
+from assistant.db import (
+    Case,
+    CaseEvent,
+    Document,
+    Job,
+    Recording,
+    Taxpayer,
+    TranscriptSegment,
+)
 from assistant.services import build_services
 from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
 from tests.conftest import FIXTURES, demo_case_payload, iter_files, make_settings
@@ -52,7 +60,7 @@ def _counts(settings: Settings) -> dict[str, int]:
     with services.db.session() as session:
         counts = {
             model.__tablename__: int(session.scalar(select(func.count()).select_from(model)) or 0)
-            for model in (Case, Taxpayer, Recording, TranscriptSegment, Document, CaseEvent)
+            for model in (Case, Taxpayer, Recording, TranscriptSegment, Document, CaseEvent, Job)
         }
     services.db.engine.dispose()
     blobs = [p for p in iter_files(settings.blobs_dir) if "tmp" not in p.parts]
@@ -219,6 +227,35 @@ def test_truncated_audio(
     response = _upload(client, case_id, officer, "cut.wav", header_only)
     assert response.status_code in (415, 422)  # type: ignore[attr-defined]
     assert response.json()["error"]["code"] in {"not_audio", "corrupt_audio", "empty_audio"}  # type: ignore[attr-defined]
+
+
+def _wav(frames: bytes, *, format_tag: int | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(frames)
+    data = bytearray(buffer.getvalue())
+    if format_tag is not None:
+        data[20:22] = format_tag.to_bytes(2, "little")  # the WAVE fmt chunk's codec tag
+    return bytes(data)
+
+
+def test_zero_length_audio(
+    client: TestClient, case_id: int, officer: dict[str, str], unchanged: None
+) -> None:
+    """A well-formed file with no samples at all."""
+    response = _upload(client, case_id, officer, "silent.wav", _wav(b""))
+    assert_error(response, 422, "empty_audio")
+
+
+def test_unsupported_codec(
+    client: TestClient, case_id: int, officer: dict[str, str], unchanged: None
+) -> None:
+    """A WAVE container whose codec tag no decoder knows."""
+    data = _wav(b"\x00\x01" * 16000, format_tag=0x1234)
+    assert_error(_upload(client, case_id, officer, "odd.wav", data), 415, "unsupported_codec")
 
 
 def test_oversize_upload(

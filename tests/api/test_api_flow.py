@@ -11,7 +11,7 @@ import docx
 import pytest
 
 from assistant.config import Settings
-from tests.api.apphelpers import login, prepare_data_dir, running_app
+from tests.api.apphelpers import login, prepare_data_dir, running_app, upload_recording
 from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
 
 pytestmark = pytest.mark.e2e
@@ -35,14 +35,7 @@ def flow(flow_settings: Settings, case_payload_module: dict[str, object]) -> dic
         assert case.status_code == 201, case.text
         case_id = case.json()["id"]
         out["case"] = case.json()
-        with wav.open("rb") as handle:
-            recording = client.post(
-                f"/cases/{case_id}/recordings",
-                files={"file": ("interview_zh.wav", handle, "audio/wav")},
-                headers=officer,
-            )
-        assert recording.status_code == 201, recording.text
-        out["recording"] = recording.json()
+        out["recording"] = upload_recording(client, officer, case_id, wav)
         for step in ("entities", "retrieval", "discretion"):
             response = client.post(f"/cases/{case_id}/{step}", headers=officer)
             assert response.status_code == 201, response.text
@@ -98,6 +91,7 @@ def test_recording_is_stored_by_hash_and_transcribed(flow: dict[str, object]) ->
     )
     assert recording["model"]["name"] == "whisper-base"
     assert recording["model"]["compute_type"] == "int8"
+    assert recording["status"] == "transcribed"
     segments = recording["segments"]
     assert segments, "the synthetic interview produced no segment at all"
     for previous, segment in itertools.pairwise(segments):
@@ -160,6 +154,7 @@ def test_review_and_approval_complete_the_case(flow: dict[str, object]) -> None:
     actions = [event["action"] for event in flow["events"]]  # type: ignore[union-attr]
     assert actions == [
         "case_created",
+        "recording_uploaded",
         "recording_transcribed",
         "entities_completed",
         "retrieval_completed",
@@ -231,9 +226,12 @@ def test_the_whole_flow_leaves_a_signed_record_that_verifies(
         officer = login(client, "officer")
         report = client.get(f"/cases/{case_id}/record/verify", headers=officer).json()
         assert report["ok"] is True, report["problems"]
-        assert report["events"] == 9
+        assert report["events"] == 10
         assert report["files"] == 3  # the recording and the two drafts
         timeline = client.get(f"/cases/{case_id}/timeline", headers=officer).json()
-    assert [e["seq"] for e in timeline["events"]] == list(range(1, 10))
+    assert [e["seq"] for e in timeline["events"]] == list(range(1, 11))
     assert all(e["verified"] for e in timeline["events"])
-    assert timeline["events"][1]["files"] == [{"sha256": flow["wav_sha256"], "kind": "recording"}]
+    for uploaded_or_transcribed in timeline["events"][1:3]:
+        assert uploaded_or_transcribed["files"] == [
+            {"sha256": flow["wav_sha256"], "kind": "recording"}
+        ]

@@ -8,7 +8,13 @@ from pathlib import Path
 import docx
 import pytest
 
-from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
+from tests.api.apphelpers import (
+    assert_error,
+    login,
+    prepare_data_dir,
+    running_app,
+    upload_recording,
+)
 from tests.conftest import demo_case_payload, make_settings
 from tests.fixtures.make_formats import main as make_formats
 from tests.transcription.test_exports import parse_cues
@@ -25,14 +31,7 @@ def test_stereo_upload_exports_as_subtitles_and_interview_record(
     with running_app(settings) as client:
         officer = login(client, "officer")
         case_id = client.post("/cases", json=demo_case_payload(), headers=officer).json()["id"]
-        with stereo.open("rb") as handle:
-            response = client.post(
-                f"/cases/{case_id}/recordings",
-                files={"file": ("interview_stereo.wav", handle, "audio/wav")},
-                headers=officer,
-            )
-        assert response.status_code == 201, response.text
-        recording = response.json()
+        recording = upload_recording(client, officer, case_id, stereo)
         assert recording["model"]["channels"] == 2
         # the case's names lead the vocabulary prompt
         assert recording["model"]["initial_prompt"].startswith("示例商贸有限公司、张示例、")

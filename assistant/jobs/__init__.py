@@ -1,0 +1,6 @@
+"""Long work as jobs behind one queue interface (issue 3): in-process threads by default."""
+
+from assistant.jobs.queue import InProcessJobQueue, JobQueue, run_job
+from assistant.jobs.store import FINAL, load_job
+
+__all__ = ["FINAL", "InProcessJobQueue", "JobQueue", "load_job", "run_job"]

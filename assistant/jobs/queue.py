@@ -1,0 +1,112 @@
+"""The job queue interface and its embedded default, a small pool of worker threads.
+
+The database holds every job's state (assistant.jobs.store), so a queue only decides who runs
+a job when: a distributed worker (a later issue) implements the same Protocol by claiming
+queued rows instead of reading an in-memory queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Protocol
+
+from assistant.db.models import Job
+from assistant.jobs import store
+from assistant.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class JobQueue(Protocol):
+    """What the API and the CLI need from a queue."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 10.0) -> None: ...
+
+    def submit(self, job_id: int) -> None:
+        """Run a job committed in state `queued`."""
+
+    def cancel(self, job_id: int) -> Job:
+        """Cancel a queued job now, a running one at its next segment (409 when final)."""
+
+    def retry(self, job_id: int) -> Job:
+        """Queue a failed or cancelled job again; it resumes after its stored segments."""
+
+    def recover(self) -> list[int]:
+        """Queue again the jobs a crash or shutdown left queued or running."""
+
+
+def run_job(services: Services, job_id: int) -> str:
+    """Run one job in the calling thread (the CLI, a test, a worker process)."""
+    from assistant.jobs.transcription import run_transcription
+
+    return run_transcription(services, job_id)
+
+
+class InProcessJobQueue:
+    """`workers` threads in the server process (TAXASSIST_JOB_WORKERS, default 1).
+
+    Assumes one server process uses the database: `recover()` at start-up takes over every
+    running job, since no other worker can be running it.
+    """
+
+    def __init__(self, services: Services, *, workers: int = 1) -> None:
+        self.services = services
+        self.workers = max(1, workers)
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"taxassist-job-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+        self.recover()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Running jobs stop at their next segment and go back to `queued` (resumed later)."""
+        self._stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def submit(self, job_id: int) -> None:
+        self._queue.put(job_id)
+
+    def cancel(self, job_id: int) -> Job:
+        with self.services.db.session() as session:
+            return store.request_cancel(session, store.load_job(session, job_id))
+
+    def retry(self, job_id: int) -> Job:
+        with self.services.db.session() as session:
+            job = store.reset_for_retry(session, store.load_job(session, job_id))
+        self.submit(job.id)
+        return job
+
+    def recover(self) -> list[int]:
+        with self.services.db.session() as session:
+            ids = [job.id for job in store.interrupted(session)]
+        for job_id in ids:
+            self.submit(job_id)
+        return ids
+
+    def _work(self) -> None:
+        from assistant.jobs.transcription import run_transcription
+
+        while not self._stopping.is_set():
+            job_id = self._queue.get()
+            if job_id is None:
+                return
+            try:
+                run_transcription(self.services, job_id, stopping=self._stopping.is_set)
+            except Exception:  # keep the worker alive; the job row says what happened
+                log.exception("job %s crashed its worker", job_id)

@@ -1,0 +1,128 @@
+"""Job rows: the state every queue implementation shares (the database is the source of truth).
+
+An in-process pool and a later distributed worker both claim, report on and finish jobs
+through these functions, so a job's status, progress and error read the same everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.db.models import Job, Recording
+from assistant.db.types import utcnow
+from assistant.errors import Conflict, NotFound
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelled",
+)
+FINAL = (SUCCEEDED, FAILED, CANCELLED)
+# What the recording row says while its job is in each state.
+RECORDING_STATUS = {
+    QUEUED: "transcribing",
+    RUNNING: "transcribing",
+    SUCCEEDED: "transcribed",
+    FAILED: "failed",
+    CANCELLED: "cancelled",
+}
+
+
+def load_job(session: Session, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job_not_found", f"任务 {job_id} 不存在。", details={"job_id": job_id})
+    return job
+
+
+def latest_job_for(session: Session, recording_id: int) -> Job | None:
+    return session.scalar(
+        select(Job).where(Job.recording_id == recording_id).order_by(Job.id.desc()).limit(1)
+    )
+
+
+def finish(
+    session: Session,
+    job: Job,
+    status: str,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Put a job (and its recording) into a final state."""
+    job.status = status
+    job.finished_at = utcnow()
+    job.heartbeat_at = job.finished_at
+    job.error_code = code
+    job.error_message = message
+    if details:
+        job.details = {**(job.details or {}), "error_details": details}
+    sync_recording(session, job)
+
+
+def request_cancel(session: Session, job: Job) -> Job:
+    """A queued job is cancelled at once; a running one at its next segment or window."""
+    if job.status in FINAL:
+        raise Conflict(
+            "job_not_cancellable",
+            f"任务已{_STATUS_ZH[job.status]}，不能取消。",
+            details={"status": job.status},
+        )
+    job.cancel_requested = True
+    if job.status == QUEUED:
+        finish(session, job, CANCELLED, code="cancelled", message="任务已由用户取消。")
+    return job
+
+
+def reset_for_retry(session: Session, job: Job) -> Job:
+    """Only a failed or cancelled job is retried; it resumes after its stored segments."""
+    if job.status not in (FAILED, CANCELLED):
+        raise Conflict(
+            "job_not_retryable",
+            f"只有失败或已取消的任务可以重试，当前任务{_STATUS_ZH[job.status]}。",
+            details={"status": job.status},
+        )
+    job.status = QUEUED
+    job.cancel_requested = False
+    job.error_code = None
+    job.error_message = None
+    job.finished_at = None
+    sync_recording(session, job)
+    return job
+
+
+def interrupted(session: Session) -> list[Job]:
+    """Jobs a crash or shutdown left queued or running: they are queued again (no stuck job)."""
+    jobs = list(
+        session.scalars(select(Job).where(Job.status.in_((QUEUED, RUNNING))).order_by(Job.id))
+    )
+    for job in jobs:
+        if job.cancel_requested:
+            finish(session, job, CANCELLED, code="cancelled", message="任务已由用户取消。")
+        else:
+            job.status = QUEUED
+    return [j for j in jobs if j.status == QUEUED]
+
+
+def sync_recording(session: Session, job: Job) -> None:
+    """The recording's status follows its job's (transcribing, transcribed, failed, …)."""
+    if job.recording_id is None:
+        return
+    recording = session.get(Recording, job.recording_id)
+    if recording is not None:
+        recording.status = RECORDING_STATUS[job.status]
+
+
+_STATUS_ZH = {
+    QUEUED: "在排队",
+    RUNNING: "在运行",
+    SUCCEEDED: "完成",
+    FAILED: "失败",
+    CANCELLED: "取消",
+}

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     asr_compute_type: str = "int8"
     asr_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2/torch default")
     asr_beam_size: int = Field(default=5, ge=1)
+    asr_vad_filter: bool = Field(
+        default=True, description="Silero VAD before decoding (faster-whisper only)"
+    )
     asr_batch_size: int = Field(
         default=0, ge=0, description="0 = sequential; > 0 = faster-whisper batched VAD chunks"
     )

@@ -55,7 +55,8 @@ class CurrentSegment:
     version: int
     machine_text: str
     machine_speaker: str | None
-    # the machine's word timings/probabilities; none once the officer has corrected the segment
+    # the machine's word timings/probabilities while the text is the machine's (a speaker
+    # relabel keeps them); none once the officer has changed the text
     words: tuple[Word, ...] = ()
 
 
@@ -89,7 +90,7 @@ def current_segments(session: Session, recording: Recording) -> list[CurrentSegm
                 version=rev.version if rev else 0,
                 machine_text=s.text,
                 machine_speaker=s.speaker,
-                words=() if rev else segment_words(s),
+                words=segment_words(s) if rev is None or rev.text == s.text else (),
             )
         )
     return out

@@ -37,6 +37,7 @@ def make_transcriber(settings: Settings, registry: ModelRegistry) -> Transcriber
         compute_type=settings.asr_compute_type,
         temperatures=settings.asr_temperatures,
         no_repeat_ngram_size=settings.asr_no_repeat_ngram_size,
+        vad_filter=settings.asr_vad_filter,
         batch_size=settings.asr_batch_size,
         word_timestamps=settings.asr_word_timestamps,
     )

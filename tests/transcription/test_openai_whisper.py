@@ -24,6 +24,7 @@ from assistant.transcription.convert import read_ctranslate2, to_openai_state
 from assistant.transcription.evaluation import edit_distance, normalize_for_cer
 from tests.conftest import FIXTURES, make_settings
 
+CLI = (sys.executable, "-c", "from assistant.cli import main; main()")
 HAS_REFERENCE = all(importlib.util.find_spec(m) for m in ("whisper", "torch"))
 requires_reference = pytest.mark.skipif(
     not HAS_REFERENCE,
@@ -75,8 +76,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("openai-whisper/torch not installed (optional extra whisper-ref)")
     path = tmp_path_factory.mktemp("ref") / "whisper-base-openai.pt"
     done = subprocess.run(
-        [sys.executable, "-c", "from assistant.cli import main; main()"]
-        + ["models", "convert-whisper", "--to", str(path), "--json"],
+        [*CLI, "models", "convert-whisper", "--to", str(path), "--json"],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,

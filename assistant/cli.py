@@ -147,6 +147,37 @@ def models_list(as_json: JsonFlag = False) -> None:
     )
 
 
+@models_app.command("convert-whisper")
+def models_convert_whisper(
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="checkpoint file; default TAXASSIST_ASR_CHECKPOINT"),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="CTranslate2 Whisper dir; default the configured ASR model"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Write an openai-whisper checkpoint from a faster-whisper model (needs [whisper-ref])."""
+    from assistant.errors import ModelUnavailable
+    from assistant.registry import ModelRegistry
+    from assistant.transcription.convert import convert_ctranslate2_whisper
+    from assistant.transcription.openai_backend import INSTALL_HINT
+
+    settings = get_settings()
+    model_dir = source or ModelRegistry(settings).asr_model_dir()
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ModelUnavailable(
+            "model_not_installed",
+            f"转换需要 PyTorch，请运行 `{INSTALL_HINT}`。",
+            details={"missing": "torch"},
+        ) from None
+    _print(convert_ctranslate2_whisper(model_dir, to or settings.resolved_asr_checkpoint))
+
+
 @index_app.command("build")
 def index_build(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
     """(Re)build the statute and case indexes over the bundled and configured corpora."""
@@ -585,6 +616,9 @@ def asr_eval(
     ] = None,
     beam_size: Annotated[int | None, typer.Option("--beam-size")] = None,
     compute_type: Annotated[str | None, typer.Option("--compute-type")] = None,
+    backend: Annotated[
+        str | None, typer.Option("--backend", help="faster-whisper | openai-whisper")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """CER of the configured recogniser after punctuation removal and t2s (corpus-level)."""
@@ -598,7 +632,9 @@ def asr_eval(
         update["asr_beam_size"] = beam_size
     if compute_type is not None:
         update["asr_compute_type"] = compute_type
-    settings = settings.model_copy(update=update)
+    if backend is not None:
+        update["asr_backend"] = backend
+    settings = Settings.model_validate({**settings.model_dump(), **update})
     utterances = load_kaldi_dataset(dataset)
     use_prompt = settings.asr_domain_prompt if prompt is None else prompt
     report = evaluate(

@@ -29,12 +29,29 @@ class Settings(BaseSettings):
         description="extra corpus dirs separated by ':' (e.g. ../shared/corpora)",
     )
     models_dir: Path = Field(default=MODELS_DIR)
+    asr_backend: Literal["faster-whisper", "openai-whisper"] = Field(
+        default="faster-whisper",
+        description="faster-whisper (default) | openai-whisper (reference; [whisper-ref] extra)",
+    )
     asr_model_path: Path | None = Field(
         default=None, description="faster-whisper model dir; default models/whisper-base"
     )
+    asr_checkpoint: Path | None = Field(
+        default=None,
+        description="openai-whisper checkpoint file; default models/whisper-base-openai.pt",
+    )
     asr_compute_type: str = "int8"
-    asr_cpu_threads: int = 0
-    asr_beam_size: int = 5
+    asr_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2/torch default")
+    asr_beam_size: int = Field(default=5, ge=1)
+    asr_vad_filter: bool = Field(
+        default=True, description="Silero VAD before decoding (faster-whisper only)"
+    )
+    asr_batch_size: int = Field(
+        default=0, ge=0, description="0 = sequential; > 0 = faster-whisper batched VAD chunks"
+    )
+    asr_word_timestamps: bool = Field(
+        default=True, description="word times and probabilities (low-confidence words marked)"
+    )
     asr_temperatures: tuple[float, ...] = Field(
         default=(0.0, 0.2, 0.4), description="fallback ladder; shorter = faster on noise"
     )
@@ -92,6 +109,11 @@ class Settings(BaseSettings):
     @property
     def resolved_asr_model_path(self) -> Path:
         return self.asr_model_path or self.models_dir / "whisper-base"
+
+    @property
+    def resolved_asr_checkpoint(self) -> Path:
+        """Where `taxassist models convert-whisper` writes and the openai-whisper backend reads."""
+        return self.asr_checkpoint or self.models_dir / "whisper-base-openai.pt"
 
     @property
     def corpus_dirs(self) -> list[Path]:

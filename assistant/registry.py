@@ -168,6 +168,12 @@ class ModelRegistry:
                 cpu_threads=self.settings.asr_cpu_threads,
                 local_files_only=True,
             )
+        if role == "asr_reference":
+            from assistant.transcription.openai_backend import load_openai_whisper
+
+            return load_openai_whisper(
+                self.settings.resolved_asr_checkpoint, threads=self.settings.asr_cpu_threads
+            )
         if role == "embedder":
             from assistant.knowledge import get_embedder
 

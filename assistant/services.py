@@ -12,8 +12,9 @@ from sqlalchemy import select
 from assistant.config import Settings
 from assistant.db import Database, User
 from assistant.db.files import FileStore
-from assistant.registry import ModelRegistry, install_models, load_manifest
-from assistant.transcription import FasterWhisperBackend, Transcriber
+from assistant.registry import ModelRegistry, install_models
+from assistant.transcription import Transcriber
+from assistant.transcription.factory import make_transcriber
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
@@ -59,16 +60,8 @@ class Services:
             self._knowledge = knowledge
 
     def transcriber(self) -> Transcriber:
-        spec = load_manifest()["asr"]
-        return FasterWhisperBackend(
-            self.models.get("asr"),
-            model_name=spec.name if self.settings.asr_model_path is None else "custom",
-            model_version=spec.version,
-            beam_size=self.settings.asr_beam_size,
-            compute_type=self.settings.asr_compute_type,
-            temperatures=self.settings.asr_temperatures,
-            no_repeat_ngram_size=self.settings.asr_no_repeat_ngram_size,
-        )
+        """The configured ASR backend (settings asr_backend, asr_*); models load once."""
+        return make_transcriber(self.settings, self.models)
 
 
 def build_services(settings: Settings) -> Services:

@@ -1,6 +1,7 @@
 """ASR speed and memory: reference settings vs the project default on synthetic Mandarin.
 
-    python benchmarks/asr_bench.py [--minutes 10] [--json]
+    python benchmarks/asr_bench.py [--minutes 10] [--reference-minutes 2] [--openai-minutes 1]
+        [--checkpoint PATH] [--json]
 
 Builds a long recording from espeak-ng Mandarin (cmn-latn-pinyin voice, tone-numbered pinyin;
 Debian package espeak-ng) with pauses between sentences, then runs each configuration in its own
@@ -24,6 +25,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+CLI = (sys.executable, "-c", "from assistant.cli import main; main()")
 
 # Interview-style sentences in tone-numbered pinyin (Debian's espeak-ng reads no Hanzi).
 SENTENCES = (
@@ -44,7 +46,10 @@ CONFIGS: dict[str, dict[str, object]] = {
     # fallback ladder that robotic speech keeps triggering: RTF 3.35 on a 1-minute trial, which
     # measures fallbacks, not the runtime.)
     "reference": {"compute_type": "float32", "beam_size": 5, "vad": False},
-    # The project default (assistant.config): int8, VAD, batched VAD chunks.
+    # The same reference settings in the reference implementation itself: openai-whisper
+    # (PyTorch float32) on the bundled weights converted by `taxassist models convert-whisper`.
+    "reference-openai": {"compute_type": "float32", "beam_size": 5, "vad": False, "openai": True},
+    # The project default: whatever assistant.config's defaults build (Services.transcriber()).
     "default": {"from_settings": True},
 }
 
@@ -87,13 +92,31 @@ def _prefix(source: Path, out: Path, minutes: float) -> None:
         handle.writeframes(frames)
 
 
+def _checkpoint(tmp: Path) -> Path:
+    """The configured openai-whisper checkpoint, or one converted now (in a subprocess, so the
+    conversion's memory is nobody's peak RSS)."""
+    from assistant.config import get_settings
+
+    configured = get_settings().resolved_asr_checkpoint
+    if configured.is_file():
+        return configured
+    target = tmp / "whisper-base-openai.pt"
+    subprocess.run(
+        [*CLI, "models", "convert-whisper", "--to", str(target)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return target
+
+
 def _read_16k(path: Path) -> np.ndarray:
     from faster_whisper.audio import decode_audio
 
     return (decode_audio(str(path), sampling_rate=16000) * 32767).astype(np.int16)
 
 
-def worker(name: str, audio: Path) -> dict[str, object]:
+def worker(name: str, audio: Path, checkpoint: Path | None = None) -> dict[str, object]:
     """One configuration in this process; prints its timing and peak RSS as JSON."""
     from assistant.config import get_settings
     from assistant.registry import ModelRegistry
@@ -109,6 +132,26 @@ def worker(name: str, audio: Path) -> dict[str, object]:
         transcript = backend.transcribe(audio, language="zh", initial_prompt=prompt)
         elapsed = time.perf_counter() - started
         described = transcript.model
+        segments = len(transcript.segments)
+        duration = transcript.duration_seconds
+    elif config.get("openai"):
+        from assistant.transcription.openai_backend import (
+            OpenAIWhisperBackend,
+            load_openai_whisper,
+        )
+
+        assert checkpoint is not None
+        reference = OpenAIWhisperBackend(
+            load_openai_whisper(checkpoint, threads=settings.asr_cpu_threads),
+            model_name="whisper-base (converted)",
+            model_version="bench",
+            beam_size=int(str(config["beam_size"])),
+            temperatures=(0.0,),
+        )
+        started = time.perf_counter()
+        transcript = reference.transcribe(audio, language="zh")
+        elapsed = time.perf_counter() - started
+        described = {**config, **reference.settings_record}
         segments = len(transcript.segments)
         duration = transcript.duration_seconds
     else:
@@ -148,30 +191,49 @@ def main() -> None:
         default=None,
         help="run the (slow) reference on the first N minutes only; RTF is a ratio",
     )
+    parser.add_argument(
+        "--openai-minutes",
+        type=float,
+        default=1.0,
+        help="run openai-whisper on the first N minutes only (0: skip it)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="openai-whisper checkpoint (default: TAXASSIST_ASR_CHECKPOINT if it exists, "
+        "else converted from the bundled model into a temporary file)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--audio", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.audio), ensure_ascii=False))
+        row = worker(args.worker, args.audio, args.checkpoint)
+        print(json.dumps(row, ensure_ascii=False))
         return
     with tempfile.TemporaryDirectory() as tmp:
         audio = Path(tmp) / "synthetic_zh.wav"
         seconds = synth(args.minutes, audio)
-        inputs = {name: audio for name in CONFIGS}
-        if args.reference_minutes and args.reference_minutes < args.minutes:
-            inputs["reference"] = Path(tmp) / "synthetic_zh_prefix.wav"
-            _prefix(audio, inputs["reference"], args.reference_minutes)
+        names = [n for n in CONFIGS if n != "reference-openai" or args.openai_minutes > 0]
+        inputs = {name: audio for name in names}
+        for name, minutes in (
+            ("reference", args.reference_minutes),
+            ("reference-openai", args.openai_minutes),
+        ):
+            if name in inputs and minutes and minutes < args.minutes:
+                inputs[name] = Path(tmp) / f"synthetic_zh_{name}.wav"
+                _prefix(audio, inputs[name], minutes)
+        checkpoint = args.checkpoint
+        if "reference-openai" in names and checkpoint is None:
+            checkpoint = _checkpoint(Path(tmp))
         results = []
-        # the default first: if the slow reference is cut short, its number still exists
-        for name in sorted(CONFIGS, key=lambda n: n != "default"):
-            done = subprocess.run(
-                [sys.executable, __file__, "--worker", name, "--audio", str(inputs[name])],
-                check=True,
-                capture_output=True,
-                text=True,
-                cwd=ROOT,
-            )
+        # the default first: if a slow reference is cut short, its number still exists
+        for name in sorted(names, key=lambda n: n != "default"):
+            command = [sys.executable, __file__, "--worker", name, "--audio", str(inputs[name])]
+            if name == "reference-openai":
+                command += ["--checkpoint", str(checkpoint)]
+            done = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(json.dumps(results[-1], ensure_ascii=False), file=sys.stderr)
     by_name = {row["config"]: row for row in results}
@@ -181,17 +243,22 @@ def main() -> None:
         "results": results,
         "speedup": round(float(reference["rtf"]) / float(default["rtf"]), 2),  # type: ignore[arg-type]
     }
+    if "reference-openai" in by_name:
+        openai_rtf = float(by_name["reference-openai"]["rtf"])  # type: ignore[arg-type]
+        summary["speedup_vs_openai"] = round(openai_rtf / float(default["rtf"]), 2)  # type: ignore[arg-type]
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     print(f"synthetic Mandarin, {seconds / 60:.1f} min (speed/memory only, not accuracy)")
     for row in results:
         print(
-            f"{row['config']:>10}: RTF {row['rtf']:.3f}  peak RSS {row['peak_rss_mb']:.0f} MB"
+            f"{row['config']:>16}: RTF {row['rtf']:.3f}  peak RSS {row['peak_rss_mb']:.0f} MB"
             f"  ({row['processing_seconds']} s for {row['audio_seconds']} s of audio,"
             f" {row['segments']} segments)"
         )
-    print(f"default is {summary['speedup']}x faster than the reference")
+    print(f"default is {summary['speedup']}x faster than the reference (faster-whisper fp32)")
+    if "speedup_vs_openai" in summary:
+        print(f"default is {summary['speedup_vs_openai']}x faster than openai-whisper fp32")
 
 
 if __name__ == "__main__":

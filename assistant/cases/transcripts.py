@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from assistant.db.models import Case, Recording, SegmentRevision, TranscriptSegment, User
 from assistant.errors import InvalidInput, NotFound
 from assistant.services import Services
+from assistant.transcription.backend import Word
 from assistant.transcription.exports import (
     InterviewHeader,
     interview_record_docx,
     interview_record_lines,
+    segment_words,
     to_json,
     to_srt,
     to_text,
@@ -53,6 +55,9 @@ class CurrentSegment:
     version: int
     machine_text: str
     machine_speaker: str | None
+    # the machine's word timings/probabilities while the text is the machine's (a speaker
+    # relabel keeps them); none once the officer has changed the text
+    words: tuple[Word, ...] = ()
 
 
 def _recording(session: Session, recording_id: int) -> Recording:
@@ -85,6 +90,7 @@ def current_segments(session: Session, recording: Recording) -> list[CurrentSegm
                 version=rev.version if rev else 0,
                 machine_text=s.text,
                 machine_speaker=s.speaker,
+                words=segment_words(s) if rev is None or rev.text == s.text else (),
             )
         )
     return out

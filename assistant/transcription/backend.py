@@ -14,7 +14,7 @@ import numpy as np
 
 # Whisper was trained on subtitles: on silence it emits these credits. Drop them when the
 # model itself thinks the segment is probably not speech.
-PHANTOM_PHRASES = ("谢谢观看", "请不吝点赞", "订阅", "字幕由", "明镜与点点")
+PHANTOM_PHRASES = ("谢谢观看", "请不吝点赞", "订阅", "字幕", "明镜与点点")
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +132,8 @@ class FasterWhisperBackend:
         temperatures: tuple[float, ...] = (0.0, 0.2, 0.4),
         no_repeat_ngram_size: int = 6,
         vad_parameters: dict[str, Any] | None = None,
+        batch_size: int = 0,
+        word_timestamps: bool = False,
     ) -> None:
         self.model = model
         self.model_name = model_name
@@ -142,6 +144,15 @@ class FasterWhisperBackend:
         self.temperatures = temperatures
         self.no_repeat_ngram_size = no_repeat_ngram_size
         self.vad_parameters = dict(vad_parameters or {})
+        # 0: faster-whisper's sequential decoder (30-s windows, timestamp tokens); > 0: its
+        # BatchedInferencePipeline, which decodes up to `batch_size` VAD chunks at once.
+        self.batch_size = batch_size
+        self.word_timestamps = word_timestamps
+        self._pipeline: Any = None
+        if batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._pipeline = BatchedInferencePipeline(model)
 
     @property
     def settings_record(self) -> dict[str, Any]:
@@ -156,6 +167,8 @@ class FasterWhisperBackend:
             "temperatures": list(self.temperatures),
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "condition_on_previous_text": False,
+            "batch_size": self.batch_size,
+            "word_timestamps": self.word_timestamps,
         }
 
     def stream(
@@ -166,17 +179,24 @@ class FasterWhisperBackend:
         initial_prompt: str | None = None,
     ) -> SegmentStream:
         """`audio` is a file, or 16 kHz mono float32 samples (a channel, or a window of a file)."""
-        raw_segments, info = self.model.transcribe(
-            str(audio) if isinstance(audio, Path) else audio,
-            language=language,
-            beam_size=self.beam_size,
-            vad_filter=self.vad_filter,
-            vad_parameters=self.vad_parameters or None,
-            initial_prompt=initial_prompt,
-            condition_on_previous_text=False,
-            temperature=list(self.temperatures),
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-        )
+        options: dict[str, Any] = {
+            "language": language,
+            "beam_size": self.beam_size,
+            "vad_filter": self.vad_filter,
+            "vad_parameters": dict(self.vad_parameters) or None,
+            "initial_prompt": initial_prompt,
+            "condition_on_previous_text": False,
+            "temperature": list(self.temperatures),
+            "no_repeat_ngram_size": self.no_repeat_ngram_size,
+            "word_timestamps": self.word_timestamps,
+        }
+        source = str(audio) if isinstance(audio, Path) else audio
+        if self._pipeline is not None:
+            raw_segments, info = self._pipeline.transcribe(
+                source, batch_size=self.batch_size, **options
+            )
+        else:
+            raw_segments, info = self.model.transcribe(source, **options)
         duration = float(info.duration)
         return SegmentStream(
             language=info.language,
@@ -216,8 +236,41 @@ def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> 
             text=text,
             avg_logprob=float(raw.avg_logprob),
             no_speech_prob=float(raw.no_speech_prob),
+            words=clean_words(getattr(raw, "words", None) or (), start, end),
         )
         index += 1
+
+
+def clean_words(raw_words: Iterable[Any], start: float, end: float) -> tuple[Word, ...]:
+    """Simplified words, each inside its segment [start, end] and never before the previous one.
+
+    Word times come from cross-attention alignment and can stray a little outside the segment
+    (or, after clamping the segment to the audio, past its end); clamping keeps them usable as
+    pointers into the recording. `raw_words` are faster-whisper Words or openai-whisper dicts.
+    """
+    words: list[Word] = []
+    cursor = start
+    for raw in raw_words:
+        fields = (
+            raw
+            if isinstance(raw, dict)
+            else {key: getattr(raw, key) for key in ("start", "end", "word", "probability")}
+        )
+        text = to_simplified(str(fields["word"]).strip())
+        if not text:
+            continue
+        w_start = min(max(float(fields["start"]), cursor), end)
+        w_end = min(max(float(fields["end"]), w_start), end)
+        words.append(
+            Word(
+                start=round(w_start, 3),
+                end=round(w_end, 3),
+                word=text,
+                probability=round(float(fields["probability"]), 4),
+            )
+        )
+        cursor = w_end
+    return tuple(words)
 
 
 def _is_phantom(text: str, no_speech_prob: float) -> bool:

@@ -1,20 +1,31 @@
 """Transcript outputs: JSON, SRT, WebVTT, plain text and the 询问笔录 draft (.docx and text).
 
-The draft is for the officer to correct, never a signed record: segments the model was unsure
-of are marked 【待核：…】 so the officer listens to those moments before the reading-back.
+The draft is for the officer to correct, never a signed record: words (or, without word
+timestamps, whole segments) the model was unsure of are marked 【待核：…】 so the officer listens
+to those moments before the reading-back.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from assistant.transcription.backend import Word
+
 # Below this mean token log-probability a segment is marked for checking (whisper's own
 # fallback threshold is -1.0; -0.8 flags a little more, since a wrong word in a record matters).
 LOW_CONFIDENCE_LOGPROB = -0.8
+# Below this word probability a word is marked for checking. Measured on the four real
+# utterances of shared/corpora/speech (whisper-base int8, docs/benchmarks.md): the four
+# misrecognised characters had 0.12–0.60, 7 of the 41 correct ones were below 0.65 too. A
+# missed error costs more than a needless listen, so the threshold favours recall (4/4 caught,
+# about one word in four marked); a tiny sample, to be re-measured on real interviews.
+LOW_CONFIDENCE_WORD = 0.65
+_EDGE_PUNCT = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.S)
 READING_BACK = "以上笔录我已看过（向我宣读过），和我说的相符。"
 
 
@@ -68,10 +79,21 @@ def to_text(segments: Sequence[SegmentLike]) -> str:
     return "\n".join(f"{_label(s)}{s.text}" for s in segments) + "\n"
 
 
+def segment_words(segment: SegmentLike) -> tuple[Word, ...]:
+    """The segment's words, whether it is a backend Segment (Word objects), a stored
+    TranscriptSegment (JSON dicts) or an officer's version (none: a correction has no words)."""
+    raw = getattr(segment, "words", None) or ()
+    return tuple(
+        w if isinstance(w, Word) else Word(w["start"], w["end"], w["word"], w["probability"])
+        for w in raw
+    )
+
+
 def to_json(segments: Sequence[SegmentLike], *, model: dict[str, Any] | None = None) -> str:
     return json.dumps(
         {
             "model": model or {},
+            "low_confidence_word_probability": LOW_CONFIDENCE_WORD,
             "segments": [
                 {
                     "index": s.index,
@@ -81,6 +103,16 @@ def to_json(segments: Sequence[SegmentLike], *, model: dict[str, Any] | None = N
                     "text": s.text,
                     "avg_logprob": s.avg_logprob,
                     "low_confidence": s.avg_logprob < LOW_CONFIDENCE_LOGPROB,
+                    "words": [
+                        {
+                            "start": w.start,
+                            "end": w.end,
+                            "word": w.word,
+                            "probability": w.probability,
+                            "low_confidence": w.probability < LOW_CONFIDENCE_WORD,
+                        }
+                        for w in segment_words(s)
+                    ],
                 }
                 for s in segments
             ],
@@ -105,9 +137,45 @@ class InterviewHeader:
 
 
 def _marked(segment: SegmentLike) -> str:
+    """Low-confidence words marked where the words still spell the text; else the segment."""
+    words = segment_words(segment)
+    if words and "".join(w.word for w in words) == segment.text:
+        return mark_words(words)
     if segment.avg_logprob < LOW_CONFIDENCE_LOGPROB:
         return f"【待核：{segment.text}】"
     return segment.text
+
+
+def mark_words(words: Sequence[Word], threshold: float = LOW_CONFIDENCE_WORD) -> str:
+    """Runs of low-confidence words in one 【待核：…】; punctuation stays outside the mark."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            out.append(f"【待核：{''.join(run)}】")
+            run.clear()
+
+    for word in words:
+        if word.probability >= threshold:
+            close()
+            out.append(word.word)
+            continue
+        match = _EDGE_PUNCT.match(word.word)
+        lead, core, trail = match.groups() if match else ("", word.word, "")
+        if not core:
+            close()
+            out.append(word.word)
+            continue
+        if lead:
+            close()
+            out.append(lead)
+        run.append(core)
+        if trail:
+            close()
+            out.append(trail)
+    close()
+    return "".join(out)
 
 
 def interview_turns(

@@ -83,6 +83,15 @@ def test_stereo_upload_exports_as_subtitles_and_interview_record(
             f"/recordings/{rid}/transcript?format=txt&version=machine", headers=officer
         ).text
         assert original.startswith(f"问：{machine_text}") and "被询问人" not in original
+        # word timestamps: the machine's words in the JSON export, gone where the text changed
+        machine_json = client.get(
+            f"/recordings/{rid}/transcript?format=json&version=machine", headers=officer
+        ).json()
+        first = machine_json["segments"][0]
+        assert first["words"] and "".join(w["word"] for w in first["words"]) == first["text"]
+        assert all(first["start"] <= w["start"] <= w["end"] <= first["end"] for w in first["words"])
+        current_json = client.get(f"/recordings/{rid}/transcript?format=json", headers=officer)
+        assert current_json.json()["segments"][0]["words"] == []
         other = login(client, "officer2")
         assert_error(
             client.patch(f"/recordings/{rid}/segments/0", json={"text": "x"}, headers=other),

@@ -21,7 +21,7 @@ from assistant.transcription.backend import Word
 LOW_CONFIDENCE_LOGPROB = -0.8
 # Below this word probability a word is marked for checking. Measured on the four real
 # utterances of shared/corpora/speech (whisper-base int8, docs/benchmarks.md): the four
-# misrecognised characters had 0.12–0.60, 7 of the 41 correct ones were below 0.65 too. A
+# misrecognised characters had 0.12–0.60, 7 of the 38 correct ones were below 0.65 too. A
 # missed error costs more than a needless listen, so the threshold favours recall (4/4 caught,
 # about one word in four marked); a tiny sample, to be re-measured on real interviews.
 LOW_CONFIDENCE_WORD = 0.65

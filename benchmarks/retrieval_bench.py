@@ -20,7 +20,6 @@ import argparse
 import gc
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -167,7 +166,8 @@ def queries_near(data: np.ndarray, count: int, seed: int) -> np.ndarray:
 
 
 def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:
-    hits = sum(len(set(f[:k].tolist()) & set(t[:k].tolist())) for f, t in zip(found, truth))
+    pairs = zip(found, truth, strict=True)
+    hits = sum(len(set(f[:k].tolist()) & set(t[:k].tolist())) for f, t in pairs)
     return hits / (len(truth) * k)
 
 

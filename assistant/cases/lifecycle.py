@@ -13,6 +13,7 @@ the rule (`rule`) and its legal source (`source`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -332,10 +333,8 @@ class CaseLifecycle:
         case = self._act(actor, case_id, "close", "closed", on, guard, handler=True)
         # Issue 4: a closed case becomes a similar case for later ones. Best effort: the closure
         # stands even if indexing fails; `taxassist index check --rebuild` adds it later.
-        try:
+        with contextlib.suppress(TaxAssistError):
             self.services.index_closed_cases()
-        except TaxAssistError:
-            pass
         return case
 
     def refer(self, actor: User, case_id: int, *, on: date | None = None) -> Case:

@@ -11,6 +11,7 @@ from api.errors import install_error_handlers
 from api.routers import archive as archive_router
 from api.routers import auth, cases, discretion, documents, health, jobs, recordings, search
 from api.routers import escalation as escalation_router
+from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lifecycle_router.router)  # issue 7: lifecycle state machine
     app.include_router(archive_router.router)  # issue 7: 一户式 archive export/verify/import
     app.include_router(escalation_router.router)  # issue 7: review disagreement escalation
+    app.include_router(index_router.router)  # issue 4: index status and consistency (admin)
     return app
 
 

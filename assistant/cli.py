@@ -63,10 +63,10 @@ def _services(corpus: list[Path] | None = None) -> Any:
 
 def _knowledge(settings: Settings) -> Any:
     """The retrieval index of these settings, loaded (or built once when missing/stale)."""
-    from assistant.knowledge import get_embedder
+    from assistant.knowledge.embeddings import embedder_from_settings
     from assistant.services import load_or_build_index
 
-    return load_or_build_index(settings, get_embedder(settings.embedder))
+    return load_or_build_index(settings, embedder_from_settings(settings))
 
 
 def _print(data: Any) -> None:
@@ -191,6 +191,36 @@ def index_build(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
             "corpora": [str(p) for p in _settings(corpus).corpus_dirs],
         }
     )
+
+
+@index_app.command("check")
+def index_check(
+    corpus: CorpusOption = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="repair: embed only what is missing, drop extras")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare the index with the statutes, the case corpora and the closed cases in the database.
+
+    Exit status 2 when the index is (still) inconsistent, so scripts can act on it.
+    """
+    from assistant.services import check_index_consistency
+
+    services = _services(corpus)
+    before, after = check_index_consistency(services, repair=rebuild)
+    out = before.as_dict() if not rebuild else {"before": before.as_dict(), **after.as_dict()}
+    _print(out)
+    if not after.ok:
+        raise SystemExit(2)
+
+
+@index_app.command("status")
+def index_status(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
+    """What the saved index is: embedder/model, dimension, type (exact or HNSW) and size."""
+    from assistant.services import index_status as status
+
+    _print(status(_services(corpus)))
 
 
 @users_app.command("create")

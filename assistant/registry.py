@@ -175,9 +175,9 @@ class ModelRegistry:
                 self.settings.resolved_asr_checkpoint, threads=self.settings.asr_cpu_threads
             )
         if role == "embedder":
-            from assistant.knowledge import get_embedder
+            from assistant.knowledge.embeddings import embedder_from_settings
 
-            return get_embedder(self.settings.embedder)
+            return embedder_from_settings(self.settings)
         raise ModelUnavailable(
             "unknown_model_role", f"未知的模型角色：{role}", details={"role": role}
         )

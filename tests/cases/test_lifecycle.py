@@ -153,8 +153,13 @@ def test_no_penalty_under_first_violation(world: World) -> None:
     assert world.workflow.events(case_id)[-1].details["decision"] == "no_penalty"
     lc.serve(officer, case_id)
     refused("lifecycle_order", lambda: lc.execute(officer, case_id))
-    assert lc.close(officer, case_id).status == "closed"
+    closed = lc.close(officer, case_id)
+    assert closed.status == "closed"
     assert verify_record(world.services, case_id).ok
+    # issue 4: the closed case is now a similar case for later ones (index and search)
+    knowledge = world.services.knowledge()
+    assert f"taxassist:{closed.number}" in knowledge.case_index
+    assert f"taxassist:{closed.number}" in {h.id for h in knowledge.search_cases(closed.facts, k=3)}
 
 
 def test_hearing_requested_then_held_then_reviewed_again(world: World) -> None:

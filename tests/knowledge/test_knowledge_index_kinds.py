@@ -1,0 +1,117 @@
+"""VectorIndex over both index types (exact and HNSW): one API, same answers, type by size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.errors import InvalidInput, TaxAssistError
+from assistant.knowledge.index import IndexParams, VectorIndex
+
+DIM = 16
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def vectors() -> np.ndarray:
+    return unit(np.random.default_rng(11).normal(size=(300, DIM)))
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_same_api_both_kinds(kind: str, vectors: np.ndarray, tmp_path: Path) -> None:
+    # a high tombstone ratio keeps the tombstones around long enough to be searched past
+    params = IndexParams(kind=kind, hnsw_m=16, rebuild_tombstone_ratio=0.5)
+    index = VectorIndex(DIM, kind=params.kind_for(0), params=params)
+    assert index.kind == kind
+    ids = [f"doc:{i}" for i in range(len(vectors))]
+    index.add(ids, vectors)
+    assert len(index) == 300
+    assert index.search(vectors[42], 1)[0][0] == "doc:42"
+    assert index.remove([f"doc:{i}" for i in range(0, 300, 3)] + ["missing"]) == 100
+    assert len(index) == 200 and "doc:42" not in index and "doc:43" in index
+    hits = index.search(vectors[42], 10)
+    assert len(hits) == 10 and all(h[0] != "doc:42" for h in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # upsert: doc:43 now carries doc:44's vector
+    index.add(["doc:43"], vectors[44:45])
+    assert len(index) == 200
+    assert {h[0] for h in index.search(vectors[44], 2)} == {"doc:43", "doc:44"}
+    assert len(index.search(vectors[0], 1000)) == 200
+    index.save(tmp_path, "t")
+    loaded = VectorIndex.load(tmp_path, "t")
+    assert loaded.kind == kind and len(loaded) == 200 and loaded.tombstones == index.tombstones
+    for q in (vectors[5], vectors[44], vectors[250]):
+        assert loaded.search(q, 5) == index.search(q, 5)
+    loaded.add(["doc:new"], vectors[0:1])  # ids keep counting after load: no collision
+    assert loaded.search(vectors[0], 1)[0][0] == "doc:new"
+
+
+def test_hnsw_matches_exact_top10(vectors: np.ndarray) -> None:
+    exact = VectorIndex(DIM, kind="flat")
+    approx = VectorIndex(DIM, kind="hnsw", params=IndexParams(hnsw_ef_search=128))
+    ids = [str(i) for i in range(len(vectors))]
+    exact.add(ids, vectors)
+    approx.add(ids, vectors)
+    overlap = [
+        len({h for h, _ in exact.search(q, 10)} & {h for h, _ in approx.search(q, 10)})
+        for q in vectors[:50]
+    ]
+    assert sum(overlap) / (50 * 10) >= 0.95
+
+
+def test_auto_switches_to_hnsw_at_threshold(vectors: np.ndarray, tmp_path: Path) -> None:
+    params = IndexParams(kind="auto", hnsw_threshold=100)
+    assert params.kind_for(99) == "flat" and params.kind_for(100) == "hnsw"
+    index = VectorIndex(DIM, params=params)
+    index.add([f"a{i}" for i in range(99)], vectors[:99])
+    assert index.kind == "flat"
+    index.add([f"b{i}" for i in range(50)], vectors[99:149])
+    assert index.kind == "hnsw" and len(index) == 149
+    assert index.search(vectors[120], 1)[0][0] == "b21"
+    index.save(tmp_path, "auto")
+    sidecar = json.loads((tmp_path / "auto.ids.json").read_text(encoding="utf-8"))
+    assert sidecar["kind"] == "hnsw" and sidecar["params"]["hnsw_threshold"] == 100
+
+
+def test_hnsw_tombstones_compacted(vectors: np.ndarray) -> None:
+    index = VectorIndex(DIM, kind="hnsw", params=IndexParams(rebuild_tombstone_ratio=0.2))
+    index.add([str(i) for i in range(100)], vectors[:100])
+    index.remove([str(i) for i in range(15)])
+    assert index.tombstones == 15 and len(index) == 85
+    index.remove([str(i) for i in range(15, 30)])  # 30 > 20% of 100 stored: rebuilt
+    assert index.tombstones == 0 and len(index) == 70
+    assert index.describe()["count"] == 70
+    assert index.search(vectors[50], 1)[0][0] == "50"
+    assert all(int(h) >= 30 for h, _ in index.search(vectors[3], 70))
+
+
+def test_torn_sidecar_is_index_corrupt(vectors: np.ndarray, tmp_path: Path) -> None:
+    index = VectorIndex(DIM, kind="hnsw")
+    index.add([str(i) for i in range(20)], vectors[:20])
+    index.save(tmp_path, "x")
+    sidecar = tmp_path / "x.ids.json"
+    data = json.loads(sidecar.read_text(encoding="utf-8"))
+    del data["ids"]["3"]
+    sidecar.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(TaxAssistError) as exc:
+        VectorIndex.load(tmp_path, "x")
+    assert exc.value.code == "index_corrupt"
+    sidecar.write_text("{not json", encoding="utf-8")
+    with pytest.raises(TaxAssistError) as exc:
+        VectorIndex.load(tmp_path, "x")
+    assert exc.value.code == "index_corrupt"
+
+
+def test_bad_params() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        IndexParams(kind="ivf")
+    assert exc.value.code == "invalid_index_kind"
+    with pytest.raises(InvalidInput):
+        IndexParams(hnsw_m=0)

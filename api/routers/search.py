@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentUser, ServicesDep
 from api.schemas import SearchRequest
-from assistant.errors import InvalidInput
+from assistant.knowledge.search import CASE_FILTERS, STATUTE_FILTERS, check_filters
 
 router = APIRouter(tags=["search"])
 
@@ -24,47 +24,30 @@ def _check_violation_type(code: str | None) -> None:
 def search_statutes(
     body: SearchRequest, user: CurrentUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
+    """Recommended articles in force on `date`, each with provenance and the matched 款."""
+    check_filters(body.filters(), STATUTE_FILTERS, "法条检索")
     _check_violation_type(body.violation_type)
     hits = services.knowledge().search_statutes(
-        body.text, k=body.k, on=body.on, violation_type=body.violation_type
+        body.text, k=body.k, on=body.on, violation_type=body.violation_type, law=body.law
     )
-    return [
-        {
-            "id": h.id,
-            "law": h.law,
-            "article": h.article,
-            "title": h.title,
-            "text": h.text,
-            "score": h.score,
-            "version_date": h.version_date.isoformat(),
-        }
-        for h in hits
-    ]
+    return [h.to_dict() for h in hits]
 
 
 @router.post("/search/cases")
 def search_cases(
     body: SearchRequest, user: CurrentUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
+    """Similar cases, optionally of one violation type, region and document type."""
+    check_filters(body.filters(), CASE_FILTERS, "案例检索")
     _check_violation_type(body.violation_type)
-    if body.on is not None:
-        raise InvalidInput(
-            "unknown_filter", "案例检索不支持按日期过滤。", details={"filter": "date"}
-        )
     hits = services.knowledge().search_cases(
-        body.text, k=body.k, violation_type=body.violation_type
+        body.text,
+        k=body.k,
+        violation_type=body.violation_type,
+        region=body.region,
+        doc_type=body.doc_type,
     )
-    return [
-        {
-            "id": h.id,
-            "title": h.title,
-            "violation_type": h.violation_type,
-            "outcome": h.outcome,
-            "score": h.score,
-            "statutes": list(h.statutes),
-        }
-        for h in hits
-    ]
+    return [h.to_dict() for h in hits]
 
 
 @router.get("/statutes/{statute_id}")

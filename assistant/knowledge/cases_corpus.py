@@ -1,8 +1,11 @@
 """Enforcement cases for similar-case retrieval, read from `<dir>/cases/*.jsonl`.
 
 Three line formats are accepted: the project's demo format (id, title, text, violation_type,
-outcome, date, statutes), SAT case bulletins (title, url, publish_date, content_text) and
-CAIL2018 judgments (fact, meta). Each case keeps its source and the statute ids it cites.
+outcome, date, statutes, region?), SAT case bulletins (title, url, publish_date, content_text) and
+CAIL2018 judgments (fact, meta). Issued decisions are read from `<dir>/decisions/fulltext.jsonl`
+and `records.jsonl`. Each case keeps its source, document type, region and the statute ids it
+cites, so case search can filter on them and the statute recommender can count what similar
+cases cite.
 """
 
 from __future__ import annotations
@@ -63,6 +66,20 @@ _KEYWORD_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: from the first "经查" (the facts) is preferred.
 _FACTS_MARKERS = ("经查", "经审理查明", "查明")
 
+#: Document types of the case corpus (the `doc_type` filter of case search).
+DOC_TYPES: frozenset[str] = frozenset({"bulletin", "judgment", "decision", "taxassist"})
+
+# "国家税务总局鄂尔多斯市税务局", "国家税务总局内蒙古自治区税务局" -> the place name.
+_AUTHORITY_PLACE = re.compile(
+    r"国家税务总局([\u4e00-\u9fff]{2,12}?(?:自治区|特别行政区|省|自治州|地区|盟|市|县|区|旗))税务局"
+)
+
+
+def regions_in(text: str, limit: int = 3) -> tuple[str, ...]:
+    """Place names of the tax authorities a text names (the case's region), first `limit`."""
+    found = dict.fromkeys(m.group(1) for m in _AUTHORITY_PLACE.finditer(text))
+    return tuple(found)[:limit]
+
 
 def classify_violation(*texts: str) -> str | None:
     """Keyword classifier: the first text (e.g. the title) with any hit decides."""
@@ -87,6 +104,12 @@ class CaseDoc:
     source: str
     date: date | None
     statutes: tuple[str, ...]
+    doc_type: str = "taxassist"  # one of DOC_TYPES
+    region: tuple[str, ...] = ()  # place names (province / city) of the authorities involved
+
+    def matches_region(self, region: str) -> bool:
+        """True when any of the case's places contains `region` (云南 matches 云南省)."""
+        return any(region in place or place in region for place in self.region)
 
     def passage(self, *, max_chars: int = 256) -> str:
         """The text to embed: title plus the facts, cut to `max_chars` (model cost is per token)."""
@@ -101,6 +124,12 @@ class CaseDoc:
 
 def _dedupe(ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _parse_date(value: Any) -> date | None:
@@ -139,6 +168,8 @@ def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
         source=str(obj.get("source") or source),
         date=_parse_date(obj.get("date")),
         statutes=_dedupe(cited or [c.id for c in parse_citations(text)]),
+        doc_type="taxassist",
+        region=tuple(str(r) for r in _as_list(obj.get("region"))),
     )
 
 
@@ -156,6 +187,8 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
         source=url or source,
         date=_parse_date(obj.get("publish_date")),
         statutes=_dedupe([c.id for c in parse_citations(text)]),
+        doc_type="bulletin",
+        region=regions_in(text),
     )
 
 
@@ -183,6 +216,7 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         source=f"{source}:{line_no}",
         date=None,
         statutes=_dedupe(articles + [c.id for c in parse_citations(fact)]),
+        doc_type="judgment",
     )
 
 
@@ -201,10 +235,74 @@ def parse_case_line(obj: dict[str, Any], *, line_no: int, source: str) -> CaseDo
     )
 
 
+def _decision_places(obj: dict[str, Any]) -> tuple[str, ...]:
+    places = [obj.get("province"), obj.get("city")]
+    return tuple(str(p) for p in places if p and str(p) != "None")
+
+
+def load_decisions(folder: Path) -> list[CaseDoc]:
+    """Issued decisions as cases (`decisions/fulltext.jsonl`, `records.jsonl` with facts).
+
+    The id is `decision:<文号>`; a record whose text is also in fulltext.jsonl is skipped.
+    """
+    out: dict[str, CaseDoc] = {}
+    full = folder / "fulltext.jsonl"
+    if full.is_file():
+        for line in full.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            text = str(obj.get("text") or "")
+            number = str(obj.get("doc_number_detected") or obj.get("file") or "")
+            if not text or not number:
+                continue
+            doc = str(obj.get("doc_type_detected") or "")
+            out[f"decision:{number}"] = CaseDoc(
+                id=f"decision:{number}",
+                title=f"{obj.get('party') or ''}{doc}（{number}）",
+                text=text,
+                violation_type=classify_violation(text),
+                outcome=_outcome_from_text(text),
+                source=str(obj.get("original_url") or full),
+                date=None,
+                statutes=_dedupe([c.id for c in parse_citations(text)]),
+                doc_type="decision",
+                region=_decision_places(obj) or regions_in(text),
+            )
+    records = folder / "records.jsonl"
+    if records.is_file():
+        for line in records.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            obj = json.loads(line)
+            facts = str(obj.get("violationFacts") or "")
+            number = str(obj.get("documentNumber") or obj.get("id") or "")
+            if not facts or facts == "None" or f"decision:{number}" in out:
+                continue
+            result = str(obj.get("result") or "")
+            whole = f"{facts}\n{result}" if result != "None" else facts
+            out[f"decision:{number}"] = CaseDoc(
+                id=f"decision:{number}",
+                title=f"{obj.get('partyName') or ''}{obj.get('documentType') or ''}（{number}）",
+                text=whole,
+                violation_type=classify_violation(facts),
+                outcome=result[:200] if result != "None" else "",
+                source=str(obj.get("officialUrl") or records),
+                date=_parse_date(obj.get("decisionDate")),
+                statutes=_dedupe([c.id for c in parse_citations(whole)]),
+                doc_type="decision",
+                region=_decision_places(obj),
+            )
+    return list(out.values())
+
+
 def load_cases(corpus_dirs: Sequence[Path]) -> list[CaseDoc]:
-    """All cases of `<dir>/cases/*.jsonl`; a later case with the same id replaces an earlier one."""
+    """All cases of `<dir>/cases/*.jsonl` and `<dir>/decisions/`; a later case with the same id
+    replaces an earlier one."""
     cases: dict[str, CaseDoc] = {}
     for corpus in corpus_dirs:
+        for case in load_decisions(Path(corpus) / "decisions"):
+            cases[case.id] = case
         folder = Path(corpus) / "cases"
         if not folder.is_dir():
             continue

@@ -5,8 +5,11 @@ the decision cites (gold from the citation parser, restricted to articles the st
 holds); CAIL facts -> meta.relevant_articles. Recall@5, Recall@10, MRR.
 Similar cases: cases grouped by violation type, the query case left out; nDCG@10 and P@5.
 
-Every ranker is a plain function of (query, date) so each signal is measured on its own and
-in the combination, from one run.
+The statute rows run the live recommender (recommend.StatuteRecommender) with each article
+search method; its weights are chosen by leave-one-out cross-validation over the decisions, so
+the reported "combined" numbers are held out. Each signal is also measured alone and left out
+(ablation). Similar cases are scored with graded labels taken from what each case cites (see
+`case_label`), not from the keyword classifier.
 """
 
 from __future__ import annotations
@@ -16,20 +19,28 @@ import json
 import math
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
+from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.knowledge.bm25 import BM25, tokenize
-from assistant.knowledge.cases_corpus import CaseDoc, classify_violation, load_cases
+from assistant.knowledge.cases_corpus import CaseDoc, load_cases
 from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.embeddings import Embedder
+from assistant.knowledge.recommend import (
+    DEFAULT_WEIGHTS,
+    Evidence,
+    StatuteRecommender,
+    article_level,
+    fuse,
+)
 from assistant.knowledge.statutes import Article, StatuteBook
 
 CASE_PASSAGE_CHARS = 256
@@ -50,17 +61,13 @@ class StatuteQuery:
     source: str  # "decision" | "cail"
     doc_type: str = ""
     case_id: str | None = None  # the same document in the case corpus (left out)
+    party: str = ""  # the taxpayer: its other documents and bulletins are left out too
 
 
 _SECTION_END = re.compile(r"二[\s\u3000]*、[\s\u3000]*处[\s\u3000]*[理罚]")
 _FACTS_START = re.compile(r"违[\s\u3000]*法[\s\u3000]*事[\s\u3000]*实")
 _BRACKET_NAME = re.compile(r"《[^《》]{1,80}》(?:[（(][^（）()]{0,40}[）)])?")
 _DATE_RE = re.compile(r"(20\d\d)[\s\u3000]*年[\s\u3000]*(\d{1,2})[\s\u3000]*月[\s\u3000]*(\d{1,2})")
-
-
-def article_level(statute_id: str) -> str:
-    """`税收征收管理法:63:1` -> `税收征收管理法:63` (gold and predictions compare articles)."""
-    return ":".join(statute_id.split("@")[0].split(":")[:2])
 
 
 def strip_citations(text: str) -> str:
@@ -138,6 +145,8 @@ def decision_queries(corpus: Path, book: StatuteBook) -> list[StatuteQuery]:
                     gold=gold,
                     source="decision",
                     doc_type=str(obj.get("doc_type_detected") or ""),
+                    case_id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
+                    party=str(obj.get("party") or ""),
                 )
             )
     records = folder / "records.jsonl"
@@ -164,6 +173,8 @@ def decision_queries(corpus: Path, book: StatuteBook) -> list[StatuteQuery]:
                     gold=gold,
                     source="decision",
                     doc_type=str(obj.get("documentType") or ""),
+                    case_id=f"decision:{obj.get('documentNumber') or obj.get('id')}",
+                    party=str(obj.get("partyName") or "").replace("None", ""),
                 )
             )
     return out
@@ -232,21 +243,13 @@ def ndcg_at(relevant: Sequence[bool], n_relevant: int, k: int = 10) -> float:
 # -- rankers ----------------------------------------------------------------------------------
 
 
-def _rrf(rankings: Sequence[Sequence[str]]) -> dict[str, float]:
-    fused: dict[str, float] = defaultdict(float)
-    for ranking in rankings:
-        for rank, key in enumerate(ranking, start=1):
-            fused[key] += 1.0 / (RRF_K + rank)
-    return fused
-
-
 def _ranked(scores: dict[str, float]) -> list[str]:
     return [k for k, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 @dataclass
 class StatuteSignals:
-    """Everything a statute ranker may use, prepared once for one corpus."""
+    """Everything the statute rankers need, prepared once for one corpus (vectors, BM25s)."""
 
     book: StatuteBook
     cases: list[CaseDoc]
@@ -257,8 +260,9 @@ class StatuteSignals:
     case_bm25: BM25 | None = None
     case_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     query_vectors: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
-    decisions: list[StatuteQuery] = field(default_factory=list)
-    decision_bm25: BM25 | None = None
+    recommender: StatuteRecommender | None = None
+    _evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
+    _valid: dict[date | None, frozenset[str]] = field(default_factory=dict)
 
     def prepare(self, queries: Sequence[StatuteQuery]) -> None:
         from assistant.knowledge.search import statute_passage
@@ -274,12 +278,17 @@ class StatuteSignals:
             vecs = emb.embed_queries([q.text[:QUERY_CHARS] for q in queries])
             for q, v in zip(queries, vecs, strict=True):
                 self.query_vectors[(name, q.id)] = v
-        self.decisions = [q for q in queries if q.source == "decision"]
-        self.decision_bm25 = BM25([tokenize(d.text) for d in self.decisions])
+        self.recommender = StatuteRecommender(self.book, self.cases)
 
     def _in_force(self, on: date | None) -> np.ndarray:
         versions = {law: self.book.version_in_force(law, on) for law in self.book.laws()}
         return np.array([versions.get(a.law) == a.version_date for a in self.articles])
+
+    def valid(self, on: date | None) -> frozenset[str]:
+        """Article ids in force on `on` (what the recommender's `rank` keeps)."""
+        if on not in self._valid:
+            self._valid[on] = frozenset(a.id for a in self.book.articles(on))
+        return self._valid[on]
 
     def article_scores(self, q: StatuteQuery, method: str) -> list[str]:
         """Article ids ranked by one method: bm25, dense:<embedder>, hybrid:<embedder>."""
@@ -299,81 +308,99 @@ class StatuteSignals:
             rankings.append([self.articles[i].id for i in order if np.isfinite(s[i])])
         if len(rankings) == 1:
             return [article_level(x) for x in dict.fromkeys(rankings[0])]
-        return [article_level(x) for x in _ranked(_rrf(rankings))]
+        fused = fuse([[int(self._pos(x)) for x in r] for r in rankings], depth=len(self.articles))
+        return list(dict.fromkeys(article_level(self.articles[i].id) for i, _ in fused))
 
-    def taxonomy_articles(self, q: StatuteQuery) -> list[str]:
-        """The taxonomy's legal basis for the violation type the keyword classifier finds."""
-        code = classify_violation(q.text)
-        if code is None:
-            return []
-        from assistant.knowledge.search import _legal_basis
+    def _pos(self, article_id: str) -> int:
+        if not hasattr(self, "_positions"):
+            self._positions: dict[str, int] = {}
+            for i, a in enumerate(self.articles):
+                self._positions.setdefault(a.id, i)
+        return self._positions[article_id]
 
-        return list(dict.fromkeys(article_level(x) for x in _legal_basis(code, q.on)))
-
-    def similar_case_votes(self, q: StatuteQuery, method: str, n: int = 20) -> dict[str, float]:
-        """Statutes cited by the n most similar cases (the query's own case left out)."""
-        if method == "bm25":
+    def case_similarity(self, q: StatuteQuery, method: str) -> list[tuple[int, float]]:
+        """(case position, similarity) by bm25, dense:<embedder> or hybrid:<embedder>."""
+        rankings: list[list[tuple[int, float]]] = []
+        if method == "bm25" or method.startswith("hybrid:"):
             assert self.case_bm25 is not None
             s = self.case_bm25.scores(tokenize(q.text[: QUERY_CHARS * 4]))
-        else:
+            rankings.append([(int(i), float(s[i])) for i in np.argsort(-s, kind="stable")])
+        if method.startswith(("dense:", "hybrid:")):
             name = method.split(":", 1)[1]
             s = self.case_vectors[name] @ self.query_vectors[(name, q.id)]
-        votes: dict[str, float] = defaultdict(float)
-        taken = 0
-        criminal = q.source == "cail"
-        for i in np.argsort(-s, kind="stable"):
-            case = self.cases[int(i)]
-            # criminal judgments vote for criminal queries, administrative cases for the rest
-            if case.id == q.case_id or case.id.startswith("cail:") != criminal:
-                continue
-            for rank, sid in enumerate(dict.fromkeys(article_level(x) for x in case.statutes)):
-                votes[sid] += 1.0 / (1 + rank * 0.1)
-            taken += 1
-            if taken >= n:
-                break
-        return votes
+            rankings.append([(int(i), float(s[i])) for i in np.argsort(-s, kind="stable")])
+        if len(rankings) == 1:
+            return rankings[0]
+        return fuse([[i for i, _ in r] for r in rankings], depth=len(self.cases))
 
-    def decision_votes(self, q: StatuteQuery) -> dict[str, float]:
-        """Articles cited by the other decisions (leave-one-out), weighted by text similarity
-        and by sharing the document type (处理 vs 处罚 decisions cite different provisions)."""
-        if self.decision_bm25 is None or not self.decisions or q.source == "cail":
-            return {}  # administrative decisions say nothing about criminal judgments
-        sims = self.decision_bm25.scores(tokenize(q.text))
-        top = float(sims.max()) or 1.0
-        votes: dict[str, float] = defaultdict(float)
-        total = 0.0
-        for d, sim in zip(self.decisions, sims, strict=True):
-            if d.id == q.id:
-                continue
-            weight = (1.0 if d.doc_type == q.doc_type else 0.3) * (0.5 + float(sim) / top)
-            total += weight
-            for sid in d.gold:
-                votes[sid] += weight
-        return {sid: v / total for sid, v in votes.items()} if total else {}
+    def evidence(self, q: StatuteQuery, method: str) -> Evidence:
+        """All signals for one query (the query's own document and taxpayer left out)."""
+        key = (q.id, method)
+        if key not in self._evidence:
+            assert self.recommender is not None
+            party = q.party
 
-    def combined(self, q: StatuteQuery, method: str, weights: dict[str, float]) -> list[str]:
-        """Taxonomy legal basis + similar-decision and similar-case votes + article search."""
-        score: dict[str, float] = defaultdict(float)
-        # the taxonomy holds administrative penalty provisions: not for criminal judgments
-        basis = self.taxonomy_articles(q) if q.source != "cail" else []
-        for rank, sid in enumerate(basis):
-            score[sid] += weights["taxonomy"] - rank * 1e-3
-        for sid, v in self.decision_votes(q).items():
-            score[sid] += weights["decisions"] * v
-        case_votes = self.similar_case_votes(q, method)
-        top = max(case_votes.values(), default=0.0)
-        for sid, v in case_votes.items():
-            score[sid] += weights["cases"] * v / top
-        for rank, sid in enumerate(self.article_scores(q, method)[:50], start=1):
-            score[sid] += weights["articles"] * (RRF_K + 1) / (RRF_K + rank)
-        return _ranked(score)
+            def exclude(case: CaseDoc) -> bool:
+                return case.id == q.case_id or (bool(party) and party in case.text)
+
+            self._evidence[key] = self.recommender.evidence(
+                q.text,
+                on=q.on,
+                article_ranking=self.article_scores(q, method),
+                case_similarity=self.case_similarity(q, method),
+                criminal=q.source == "cail",
+                exclude=exclude,
+            )
+        return self._evidence[key]
+
+    def ranking(self, q: StatuteQuery, method: str, weights: Mapping[str, float]) -> list[str]:
+        """The recommender's ranking (articles in force on the query date), first 50."""
+        valid = self.valid(q.on)
+        return [a for a in self.evidence(q, method).ranked(weights) if a in valid][:50]
 
 
-#: Chosen by a grid search over both query sets (decisions and 50 CAIL; BM25 and hybrid
-#: hashing article search): taxonomy 0.5/1, decisions 2/4, cases 0.2/0.5/1/2, articles
-#: 0.1/0.3/0.6; best mean Recall@10, ties by MRR. Selected on the evaluation queries themselves
-#: (the votes are leave-one-out, the weights are not), so the reported numbers are optimistic.
-DEFAULT_WEIGHTS = {"taxonomy": 0.5, "decisions": 4.0, "cases": 1.0, "articles": 0.6}
+#: Weight grid searched by cross-validation (0 switches a signal off).
+WEIGHT_GRID: dict[str, tuple[float, ...]] = {
+    "text": (0.0, 0.25, 0.5, 1.0),
+    "taxonomy": (0.0, 0.25, 0.5, 1.0),
+    "similar_cases": (0.0, 0.25, 0.5, 1.0),
+    "decisions": (0.0, 0.5, 1.0, 2.0),
+    "tax_type": (0.0, 0.25, 0.5, 1.0),
+}
+
+
+def _grid(fixed_zero: str | None = None) -> list[dict[str, float]]:
+    keys = list(WEIGHT_GRID)  # violation_type: the evaluation queries state no type
+    values = [(0.0,) if k == fixed_zero else WEIGHT_GRID[k] for k in keys]
+    return [dict(zip(keys, combo, strict=True)) for combo in product(*values) if any(combo)]
+
+
+def leave_one_out(
+    signals: StatuteSignals,
+    queries: Sequence[StatuteQuery],
+    method: str,
+    grid: Sequence[dict[str, float]],
+) -> tuple[list[list[str]], list[dict[str, float]]]:
+    """For each query: the weights best on all the other queries (mean Recall@10, then MRR),
+    and that query's ranking under them. Returns (held-out rankings, chosen weights)."""
+    n = len(queries)
+    r10 = np.zeros((len(grid), n))
+    rr = np.zeros((len(grid), n))
+    rankings: list[list[list[str]]] = []
+    for c, weights in enumerate(grid):
+        row = [signals.ranking(q, method, weights) for q in queries]
+        rankings.append(row)
+        r10[c] = [recall_at(r, q.gold, 10) for r, q in zip(row, queries, strict=True)]
+        rr[c] = [reciprocal_rank(r, q.gold) for r, q in zip(row, queries, strict=True)]
+    held: list[list[str]] = []
+    chosen: list[dict[str, float]] = []
+    tot10, totrr = r10.sum(axis=1), rr.sum(axis=1)
+    for i in range(n):
+        objective = (tot10 - r10[:, i]) + 1e-3 * (totrr - rr[:, i])
+        best = int(np.argmax(objective))  # first best: grid order is deterministic
+        held.append(rankings[best][i])
+        chosen.append(grid[best])
+    return held, chosen
 
 
 def _statute_metrics(rows: Sequence[tuple[list[str], frozenset[str]]]) -> dict[str, float]:
@@ -386,85 +413,196 @@ def _statute_metrics(rows: Sequence[tuple[list[str], frozenset[str]]]) -> dict[s
     }
 
 
+def _modal(chosen: Sequence[dict[str, float]]) -> dict[str, float]:
+    counts = Counter(tuple(sorted(w.items())) for w in chosen)
+    return dict(counts.most_common(1)[0][0]) if counts else dict(DEFAULT_WEIGHTS)
+
+
 def evaluate_statutes(
     signals: StatuteSignals,
     queries: Sequence[StatuteQuery],
     *,
     weights: dict[str, float] | None = None,
-) -> list[dict[str, Any]]:
-    """One row per (query set, method)."""
+    primary: str | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Rows per (query set, method) and the cross-validation summary.
+
+    decision set: article search per method; each signal alone; the combination with weights
+    chosen by leave-one-out (held out) and with `weights` (default DEFAULT_WEIGHTS, fixed);
+    for the primary method (the first hybrid) also the combination without each signal (CV).
+    cail set: article search and the combination with fixed weights (criminal facts: only
+    article search and similar judgments apply).
+    """
     weights = weights or DEFAULT_WEIGHTS
-    base = ["bm25"] + [f"{kind}:{n}" for n in signals.embedders for kind in ("dense", "hybrid")]
-    methods: dict[str, Callable[[StatuteQuery], list[str]]] = {}
-
-    def case_votes(q: StatuteQuery, m: str) -> list[str]:
-        return _ranked(signals.similar_case_votes(q, m))
-
-    def decisions(q: StatuteQuery) -> list[str]:
-        return _ranked(signals.decision_votes(q))
-
-    for m in base:
-        methods[m] = partial(signals.article_scores, method=m)
-    methods["taxonomy"] = signals.taxonomy_articles
-    methods["similar-decisions"] = decisions
-    for m in ["bm25"] + [f"dense:{n}" for n in signals.embedders]:
-        methods[f"similar-cases:{m}"] = partial(case_votes, m=m)
-    for m in ["bm25"] + [f"hybrid:{n}" for n in signals.embedders]:
-        methods[f"combined:{m}"] = partial(signals.combined, method=m, weights=weights)
+    names = list(signals.embedders)
+    search = ["bm25"] + [f"{kind}:{n}" for n in names for kind in ("dense", "hybrid")]
+    combos = ["bm25"] + [f"hybrid:{n}" for n in names]
+    primary = primary or (combos[1] if len(combos) > 1 else combos[0])
     out: list[dict[str, Any]] = []
+    summary: dict[str, Any] = {"primary": primary, "chosen": {}}
+
+    def row(
+        source: str, method: str, rankings: list[list[str]], subset: list[StatuteQuery]
+    ) -> None:
+        metrics = _statute_metrics(list(zip(rankings, [q.gold for q in subset], strict=True)))
+        out.append({"task": "statutes", "set": source, "method": method, **metrics})
+
     for source in ("decision", "cail"):
         subset = [q for q in queries if q.source == source]
         if not subset:
             continue
-        for name, fn in methods.items():
-            started = time.perf_counter()
-            rows = [(fn(q), q.gold) for q in subset]
-            metrics = _statute_metrics(rows)
-            out.append(
-                {
-                    "task": "statutes",
-                    "set": source,
-                    "method": name,
-                    **metrics,
-                    "ms_per_query": 1000 * (time.perf_counter() - started) / len(subset),
-                }
+        for m in search:
+            row(source, m, [signals.article_scores(q, m)[:50] for q in subset], subset)
+        if source == "cail":
+            for m in combos:
+                row(
+                    source,
+                    f"combined:{m}",
+                    [signals.ranking(q, m, weights) for q in subset],
+                    subset,
+                )
+            continue
+        for signal in list(WEIGHT_GRID)[1:]:
+            alone = {s: float(s == signal) for s in WEIGHT_GRID}
+            row(
+                source,
+                f"{signal} alone",
+                [signals.ranking(q, primary, alone) for q in subset],
+                subset,
             )
+        for m in combos:
+            held, chosen = leave_one_out(signals, subset, m, _grid())
+            row(source, f"combined:{m} (LOO-CV)", held, subset)
+            summary["chosen"][m] = {
+                "modal": _modal(chosen),
+                "folds_choosing_modal": sum(c == _modal(chosen) for c in chosen),
+                "folds": len(chosen),
+            }
+            fixed = [signals.ranking(q, m, weights) for q in subset]
+            row(source, f"combined:{m} (fixed defaults)", fixed, subset)
+        for signal in WEIGHT_GRID:
+            held, _ = leave_one_out(signals, subset, primary, _grid(fixed_zero=signal))
+            row(source, f"combined:{primary} without {signal} (LOO-CV)", held, subset)
+    return out, summary
+
+
+# -- similar cases: graded labels from what each case cites -----------------------------------
+
+#: 刑法 tax crimes -> violation code (the criminal counterpart of the administrative type).
+CRIMINAL_CODES: dict[int, str] = {
+    201: "tax_evasion",
+    202: "tax_resistance",
+    203: "arrears_evasion",
+    204: "export_refund_fraud",
+    205: "invoice_false_issuing",
+    206: "invoice_misuse",
+    207: "invoice_misuse",
+    208: "invoice_misuse",
+    209: "invoice_misuse",
+    210: "invoice_misuse",
+}
+#: 发票管理办法 was renumbered in 2023: (article, cited on/after 2023-07-20?) -> code.
+_INVOICE_CODES: dict[tuple[int, bool], str] = {
+    (22, False): "invoice_false_issuing",
+    (37, False): "invoice_false_issuing",
+    (35, False): "invoice_misuse",
+    (21, True): "invoice_false_issuing",
+    (35, True): "invoice_false_issuing",
+    (33, True): "invoice_misuse",
+}
+_INVOICE_2023 = date(2023, 7, 20)
+
+
+def _penalty_codes() -> dict[str, str]:
+    """税收征收管理法 article -> violation code, from the taxonomy's legal basis (first wins)."""
+    from assistant.taxonomy import load_taxonomy
+
+    out: dict[str, str] = {}
+    for code, entry in load_taxonomy().items():
+        for sid in entry.legal_basis:
+            aid = article_level(sid)
+            if aid.startswith("税收征收管理法:"):
+                out.setdefault(aid, code)
     return out
 
 
+def case_label(case: CaseDoc, penalty: Mapping[str, str] | None = None) -> str | None:
+    """The violation type the case's own citations state: the first cited article that is a
+    penalty provision (征管法 第六十至七十条, 发票管理办法 by version, 刑法 第二百零一至二百一十条).
+
+    Independent of the case text the rankers see, unlike the keyword classifier; None when the
+    case cites no penalty provision (most bulletins cite nothing parseable)."""
+    penalty = penalty if penalty is not None else _penalty_codes()
+    recent = case.date is None or case.date >= _INVOICE_2023
+    for sid in case.statutes:
+        aid = article_level(sid)
+        law, _, num = aid.partition(":")
+        if not num.isdigit():
+            continue
+        if aid in penalty:
+            return penalty[aid]
+        if law == "刑法" and int(num) in CRIMINAL_CODES:
+            return CRIMINAL_CODES[int(num)]
+        if law == "发票管理办法" and (int(num), recent) in _INVOICE_CODES:
+            return _INVOICE_CODES[(int(num), recent)]
+    return None
+
+
+def labelled_cases(cases: Sequence[CaseDoc], n: int | None) -> list[tuple[CaseDoc, str]]:
+    """Cases with a citation label, in a fixed pseudo-random order (sha1 of the id), first n."""
+    penalty = _penalty_codes()
+    rows = [(c, lab) for c in cases if (lab := case_label(c, penalty)) is not None]
+    rows.sort(key=lambda r: hashlib.sha1(r[0].id.encode()).hexdigest())
+    return rows[:n] if n is not None else rows
+
+
+def graded_ndcg(gains: Sequence[int], all_gains: Sequence[int], k: int = 10) -> float:
+    """nDCG@k with gain 2^rel - 1; the ideal ranking sorts every candidate's relevance."""
+    dcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+    ideal = sorted(all_gains, reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
 def evaluate_similar_cases(
-    cases: Sequence[CaseDoc], embedders: Mapping[str, Embedder]
+    labelled: Sequence[tuple[CaseDoc, str]],
+    embedders: Mapping[str, Embedder],
+    *,
+    set_name: str = "graded",
 ) -> list[dict[str, Any]]:
-    """Leave-one-out over `cases`: relevant = same violation type. nDCG@10 and P@5."""
-    passages = [c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]
-    labels = [c.violation_type for c in cases]
-    counts = Counter(labels)
+    """Leave-one-out over the labelled cases: relevance 2 = same type and the same cited
+    article set, 1 = same type, 0 otherwise; nDCG@10 (graded) and P@5 (relevance >= 1)."""
+    cases = [c for c, _ in labelled]
+    labels = [lab for _, lab in labelled]
+    cited = [frozenset(article_level(s) for s in c.statutes) for c in cases]
     n = len(cases)
-    score_mats: dict[str, np.ndarray] = {}
+    if n < 2:
+        return []
+    rel = np.zeros((n, n), dtype=int)
+    for i in range(n):
+        for j in range(n):
+            if i != j and labels[i] == labels[j]:
+                rel[i, j] = 2 if cited[i] == cited[j] else 1
+    passages = [c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]
     bm25 = BM25([tokenize(p) for p in passages])
-    score_mats["bm25"] = np.stack([bm25.scores(tokenize(p)) for p in passages])
+    mats: dict[str, np.ndarray] = {"bm25": np.stack([bm25.scores(tokenize(p)) for p in passages])}
     for name, emb in embedders.items():
         vecs = emb.embed_passages(passages)
-        score_mats[f"dense:{name}"] = vecs @ vecs.T
+        mats[f"dense:{name}"] = vecs @ vecs.T
 
-    def ranks(mat: np.ndarray, i: int) -> list[int]:
-        row = mat[i].copy()
+    def order(mat: np.ndarray, i: int) -> list[int]:
+        row = mat[i].astype(float).copy()
         row[i] = -np.inf
         return [int(j) for j in np.argsort(-row, kind="stable") if j != i]
 
     methods: dict[str, Callable[[int], list[int]]] = {
-        name: partial(ranks, mat) for name, mat in score_mats.items()
+        name: partial(order, mat) for name, mat in mats.items()
     }
     for name in embedders:
 
         def hybrid(i: int, name: str = name) -> list[int]:
-            fused = _rrf(
-                [
-                    [str(j) for j in ranks(score_mats["bm25"], i)[:100]],
-                    [str(j) for j in ranks(score_mats[f"dense:{name}"], i)[:100]],
-                ]
-            )
-            return [int(j) for j in _ranked(fused)]
+            fused = fuse([order(mats["bm25"], i), order(mats[f"dense:{name}"], i)], depth=100)
+            return [j for j, _ in fused]
 
         methods[f"hybrid:{name}"] = hybrid
     out: list[dict[str, Any]] = []
@@ -472,13 +610,13 @@ def evaluate_similar_cases(
         nd, p5 = 0.0, 0.0
         for i in range(n):
             ranked = fn(i)
-            rel = [labels[j] == labels[i] for j in ranked[:10]]
-            nd += ndcg_at(rel, counts[labels[i]] - 1, 10)
-            p5 += sum(rel[:5]) / 5
+            gains = [int(rel[i, j]) for j in ranked[:10]]
+            nd += graded_ndcg(gains, [int(g) for g in np.delete(rel[i], i)], 10)
+            p5 += sum(g > 0 for g in gains[:5]) / 5
         out.append(
             {
                 "task": "cases",
-                "set": f"sample-{n}",
+                "set": f"{set_name}-{n}",
                 "method": name,
                 "queries": n,
                 "ndcg@10": nd / n,
@@ -497,22 +635,30 @@ def run_evaluation(
     cail_limit: int | None = 50,
     weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The whole evaluation from one run: statute rows and similar-case rows."""
+    """The whole evaluation from one run: statute rows, CV summary and similar-case rows."""
     started = time.perf_counter()
     book = StatuteBook.load(list(corpus_dirs))
     cases = load_cases(list(corpus_dirs))
     queries = decision_queries(shared, book) + cail_queries(shared, book, limit=cail_limit)
     signals = StatuteSignals(book=book, cases=cases, embedders=embedders)
     signals.prepare(queries)
-    rows = evaluate_statutes(signals, queries, weights=weights)
-    rows += evaluate_similar_cases(case_sample(cases, case_sample_size), embedders)
+    rows, summary = evaluate_statutes(signals, queries, weights=weights)
+    labelled = labelled_cases(cases, None)
+    admin = [(c, lab) for c, lab in labelled if c.doc_type != "judgment"]
+    sample = labelled[:case_sample_size] if case_sample_size else labelled
+    rows += evaluate_similar_cases(sample, embedders, set_name="all")
+    rows += evaluate_similar_cases(admin, embedders, set_name="administrative")
     return {
         "rows": rows,
+        "cv": summary,
         "counts": {
             "decision_queries": sum(q.source == "decision" for q in queries),
             "cail_queries": sum(q.source == "cail" for q in queries),
             "articles": len(signals.articles),
             "cases": len(cases),
+            "labelled_cases": len(labelled),
+            "labelled_administrative": len(admin),
+            "labels": dict(Counter(lab for _, lab in labelled)),
             "case_sample": case_sample_size,
         },
         "seconds": round(time.perf_counter() - started, 1),

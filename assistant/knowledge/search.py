@@ -2,6 +2,11 @@
 
 `build` embeds everything and saves two indexes plus a manifest; `load` reads them back without
 touching the embedder for passages (only queries are embedded at search time).
+
+Statutes are recommended by `recommend.StatuteRecommender` (article search + taxonomy legal
+basis + what similar cases and issued decisions cite + the taxes named), each result with its
+provenance; cases by hybrid search (dense + BM25, reciprocal rank fusion). Both carry the
+matched passage (`highlight.highlight`) so the officer sees why a result is there.
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
 from assistant.knowledge.bm25 import BM25, tokenize
-from assistant.knowledge.cases_corpus import VIOLATION_CODES, CaseDoc, load_cases
+from assistant.knowledge.cases_corpus import DOC_TYPES, VIOLATION_CODES, CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
+from assistant.knowledge.highlight import Highlight, highlight, query_terms
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
+from assistant.knowledge.recommend import StatuteRecommender, fuse
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
 MANIFEST = "manifest.json"
@@ -28,10 +37,14 @@ CASE_INDEX = "cases"
 MAX_QUERY_CHARS = 10_000
 MAX_K = 100
 RRF_K = 60
-#: Added to the fused score of the taxonomy's legal-basis articles so they rank first.
-LEGAL_BASIS_BOOST = 1.0
 STATUTE_PASSAGE_CHARS = 400
 CASE_PASSAGE_CHARS = 256
+#: How similar cases are ranked: "hybrid" (dense + BM25, RRF), "dense" or "bm25" — the best
+#: measured on graded relevance labels (docs/benchmarks.md, `taxassist eval retrieval`).
+CASE_RANKING = "hybrid"
+#: Filters each search accepts (anything else: 422 unknown_filter).
+STATUTE_FILTERS = frozenset({"law", "date", "violation_type"})
+CASE_FILTERS = frozenset({"violation_type", "region", "doc_type"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,24 @@ class StatuteHit:
     text: str
     score: float
     version_date: date
+    provenance: tuple[str, ...] = ()  # "text", "taxonomy:<code>", "similar_case:<id>", …
+    signals: dict[str, float] | None = None  # per-signal score that put it there
+    highlight: Highlight | None = None  # the 款 that matched the query best
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API/CLI shape: id, law, article, title, text, score + version and provenance."""
+        return {
+            "id": self.id,
+            "law": self.law,
+            "article": self.article,
+            "title": self.title,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "version_date": self.version_date.isoformat(),
+            "provenance": list(self.provenance),
+            "signals": dict(self.signals or {}),
+            "highlight": self.highlight.to_dict() if self.highlight else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -53,6 +84,23 @@ class CaseHit:
     outcome: str
     score: float
     statutes: tuple[str, ...]
+    doc_type: str = "taxassist"
+    region: tuple[str, ...] = ()
+    highlight: Highlight | None = None  # the sentence that matched the query best
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API/CLI shape: id, title, violation_type, outcome, score + metadata, passage."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "violation_type": self.violation_type,
+            "outcome": self.outcome,
+            "score": round(self.score, 6),
+            "statutes": list(self.statutes),
+            "doc_type": self.doc_type,
+            "region": list(self.region),
+            "highlight": self.highlight.to_dict() if self.highlight else None,
+        }
 
 
 def corpus_files(corpus_dirs: Sequence[Path]) -> list[tuple[int, Path]]:
@@ -66,6 +114,12 @@ def corpus_files(corpus_dirs: Sequence[Path]) -> list[tuple[int, Path]]:
             files.append(statutes / EFFECTIVE_DATES_FILE)
         cases = base / "cases"
         files += sorted(cases.glob("*.jsonl")) if cases.is_dir() else []
+        decisions = base / "decisions"
+        files += [
+            decisions / name
+            for name in ("fulltext.jsonl", "records.jsonl")
+            if (decisions / name).is_file()
+        ]
         out += [(pos, f) for f in files]
     return out
 
@@ -132,6 +186,17 @@ def _legal_basis(violation_type: str, on: date | None) -> list[str]:
         return list(entry.legal_basis)
 
 
+def check_filters(filters: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    """Unknown filter names -> 422 unknown_filter naming them (a typo must not be ignored)."""
+    unknown = sorted(k for k, v in filters.items() if k not in allowed and v is not None)
+    if unknown:
+        raise InvalidInput(
+            "unknown_filter",
+            f"{what}不支持以下过滤条件：{'、'.join(unknown)}（可用：{'、'.join(sorted(allowed))}）",
+            details={"filter": unknown[0], "unknown": unknown, "allowed": sorted(allowed)},
+        )
+
+
 class KnowledgeBase:
     """Statutes (all versions) and cases with their vector indexes and a BM25 over statutes."""
 
@@ -154,7 +219,18 @@ class KnowledgeBase:
         self._articles = statutes.all_articles()
         self._by_vid = {a.versioned_id: a for a in self._articles}
         self._cases_by_id = {c.id: c for c in cases}
+        self._case_pos = {c.id: i for i, c in enumerate(cases)}
         self._bm25 = BM25([tokenize(statute_passage(a)) for a in self._articles])
+        self._case_bm25 = BM25([tokenize(c.passage(max_chars=CASE_PASSAGE_CHARS)) for c in cases])
+        self.recommender = StatuteRecommender(statutes, cases)
+        self._first_day = min(
+            (
+                statutes.effective_date(law, version)
+                for law, versions in statutes.laws().items()
+                for version in versions
+            ),
+            default=None,
+        )
 
     # -- build / load ---------------------------------------------------------------------
     @classmethod
@@ -284,22 +360,29 @@ class KnowledgeBase:
     def _in_force(self, article: Article, on: date | None) -> bool:
         return self.statutes.version_in_force(article.law, on) == article.version_date
 
-    def search_statutes(
-        self,
-        text: str,
-        *,
-        k: int = 10,
-        on: date | None = None,
-        violation_type: str | None = None,
-    ) -> list[StatuteHit]:
-        """Articles in force on `on` (None: latest versions) most relevant to `text`.
+    def _check_date(self, on: date | None) -> None:
+        if on is not None and self._first_day is not None and on < self._first_day:
+            raise InvalidInput(
+                "date_before_statutes",
+                f"日期 {on.isoformat()} 早于法规库中最早的法规版本（{self._first_day.isoformat()}"
+                "起施行），无法确定当时有效的法条",
+                details={"date": on.isoformat(), "earliest": self._first_day.isoformat()},
+            )
 
-        Dense and BM25 rankings are fused by reciprocal rank fusion; with `violation_type`,
-        the taxonomy's legal-basis articles are put first (score + LEGAL_BASIS_BOOST).
-        """
-        query = _validate_query(text, k)
-        _validate_violation(violation_type)
-        vector = self.embedder.embed_queries([query])[0]
+    def _check_law(self, law: str | None) -> None:
+        if law is not None and law not in self.statutes.laws():
+            raise InvalidInput(
+                "unknown_law",
+                f"法规库中没有《{law}》，请使用法规简称（如 税收征收管理法）",
+                details={"law": law, "laws": sorted(self.statutes.laws())},
+            )
+
+    def article_ranking(
+        self, query: str, on: date | None, vector: np.ndarray | None = None
+    ) -> list[str]:
+        """Versioned article ids in force on `on`: dense and BM25 fused by RRF."""
+        if vector is None:
+            vector = self.embedder.embed_queries([query])[0]
         dense = [
             vid
             for vid, _ in self.statute_index.search(vector, max(len(self.statute_index), 1))
@@ -307,47 +390,110 @@ class KnowledgeBase:
         ]
         lexical = [
             self._articles[i].versioned_id
-            for i, _ in self._bm25.top(query, len(self._articles))
-            if self._in_force(self._articles[i], on)
+            for i, s in self._bm25.top(query, len(self._articles))
+            if s > 0 and self._in_force(self._articles[i], on)
         ]
         fused = _rrf([dense, lexical])
-        if violation_type is not None:
-            for rank, sid in enumerate(_legal_basis(violation_type, on)):
-                try:
-                    article = self.statutes.get(sid, on)
-                except TaxAssistError:
-                    continue
-                vid = article.versioned_id
-                fused[vid] = fused.get(vid, 0.0) + LEGAL_BASIS_BOOST - rank * 1e-3
-                self._by_vid.setdefault(vid, article)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [vid for vid, _ in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def case_ranking(
+        self, query: str, method: str = CASE_RANKING, vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(position in self.cases, similarity), best first, by `method` (bm25/dense/hybrid)."""
+        rankings: list[list[tuple[int, float]]] = []
+        if method in ("dense", "hybrid") and len(self.case_index):
+            if vector is None:
+                vector = self.embedder.embed_queries([query])[0]
+            rankings.append(
+                [
+                    (self._case_pos[cid], score)
+                    for cid, score in self.case_index.search(vector, len(self.case_index))
+                    if cid in self._case_pos
+                ]
+            )
+        if method in ("bm25", "hybrid"):
+            rankings.append(
+                [(i, s) for i, s in self._case_bm25.top(query, len(self.cases)) if s > 0]
+            )
+        if len(rankings) == 1:
+            return rankings[0]
+        return fuse([[i for i, _ in r] for r in rankings], depth=len(self.cases))
+
+    def search_statutes(
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        on: date | None = None,
+        violation_type: str | None = None,
+        law: str | None = None,
+    ) -> list[StatuteHit]:
+        """Articles in force on `on` (None: latest versions) recommended for the facts `text`.
+
+        Signals (article search, the taxonomy's legal basis of `violation_type` or of the type
+        predicted from the facts, what similar cases and issued decisions cite, the taxes
+        named) are combined by `StatuteRecommender`; each hit names the signals behind it and
+        carries the 款 that matched the query. `law` keeps one law's articles only.
+        """
+        query = _validate_query(text, k)
+        _validate_violation(violation_type)
+        self._check_date(on)
+        self._check_law(law)
+        vector = self.embedder.embed_queries([query])[0]
+        evidence = self.recommender.evidence(
+            query,
+            on=on,
+            article_ranking=self.article_ranking(query, on, vector),
+            case_similarity=self.case_ranking(query, vector=vector),
+            violation_type=violation_type,
+        )
+        terms = query_terms(query[:2000])
         return [
             StatuteHit(
-                id=(a := self._by_vid[vid]).id,
+                id=(a := rec.article).id,
                 law=a.law,
                 article=a.article,
                 title=a.title,
                 text=a.text,
-                score=score,
+                score=rec.score,
                 version_date=a.version_date,
+                provenance=rec.provenance,
+                signals=dict(rec.signals),
+                highlight=highlight(a.text, terms, by="paragraph"),
             )
-            for vid, score in ranked
+            for rec in self.recommender.rank(evidence, k=k, law=law)
         ]
 
     def search_cases(
-        self, text: str, *, k: int = 10, violation_type: str | None = None
+        self,
+        text: str,
+        *,
+        k: int = 10,
+        violation_type: str | None = None,
+        region: str | None = None,
+        doc_type: str | None = None,
     ) -> list[CaseHit]:
-        """Most similar cases by cosine; with `violation_type`, only cases of that type."""
+        """Most similar cases (CASE_RANKING), optionally of one violation type, region (place
+        name, e.g. 云南 or 深圳市) and document type (bulletin/judgment/decision/taxassist)."""
         query = _validate_query(text, k)
         _validate_violation(violation_type)
-        vector = self.embedder.embed_queries([query])[0]
-        pool = len(self.case_index) if violation_type is not None else k + 20
+        if doc_type is not None and doc_type not in DOC_TYPES:
+            raise InvalidInput(
+                "unknown_doc_type",
+                f"未知的案例文书类型：{doc_type}（可用：{'、'.join(sorted(DOC_TYPES))}）",
+                details={"doc_type": doc_type, "allowed": sorted(DOC_TYPES)},
+            )
+        if region is not None and not region.strip():
+            raise InvalidInput("empty_region", "地区过滤条件不能为空", details={"region": region})
+        terms = query_terms(query[:2000])
         hits: list[CaseHit] = []
-        for cid, score in self.case_index.search(vector, max(pool, 1)):
-            case = self._cases_by_id.get(cid)
-            if case is None or (
-                violation_type is not None and case.violation_type != violation_type
-            ):
+        for i, score in self.case_ranking(query):
+            case = self.cases[i]
+            if violation_type is not None and case.violation_type != violation_type:
+                continue
+            if doc_type is not None and case.doc_type != doc_type:
+                continue
+            if region is not None and not case.matches_region(region.strip()):
                 continue
             hits.append(
                 CaseHit(
@@ -355,8 +501,11 @@ class KnowledgeBase:
                     title=case.title,
                     violation_type=case.violation_type,
                     outcome=case.outcome,
-                    score=score,
+                    score=float(score),
                     statutes=case.statutes,
+                    doc_type=case.doc_type,
+                    region=case.region,
+                    highlight=highlight(case.text, terms, by="sentence"),
                 )
             )
             if len(hits) == k:

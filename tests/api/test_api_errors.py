@@ -300,18 +300,47 @@ def test_unknown_document(client: TestClient, officer: dict[str, str]) -> None:
 
 # -- search --------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    ("body", "code"),
+    ("path", "body", "code"),
     [
-        ({"text": "   ", "k": 5}, "empty_query"),
-        ({"text": "逾期申报", "k": 0}, "invalid_k"),
-        ({"text": "逾期申报", "k": 100000}, "invalid_k"),
-        ({"text": "逾" * 1_000_001, "k": 5}, "invalid_request"),
-        ({"text": "逾期申报", "k": 5, "region": "华北"}, "invalid_request"),
-        ({"text": "逾期申报", "k": 5, "violation_type": "jaywalking"}, "unknown_violation"),
+        ("statutes", {"text": "   ", "k": 5}, "empty_query"),
+        ("statutes", {"text": "逾期申报", "k": 0}, "invalid_k"),
+        ("statutes", {"text": "逾期申报", "k": 100000}, "invalid_k"),
+        ("statutes", {"text": "逾" * 1_000_001, "k": 5}, "invalid_request"),
+        ("statutes", {"text": "逾期申报", "k": 5, "region": "华北"}, "unknown_filter"),
+        ("statutes", {"text": "逾期申报", "k": 5, "colour": None}, "unknown_filter"),
+        (
+            "statutes",
+            {"text": "逾期申报", "k": 5, "violation_type": "jaywalking"},
+            "unknown_violation",
+        ),
+        ("statutes", {"text": "逾期申报", "k": 5, "law": "交通法"}, "unknown_law"),
+        ("statutes", {"text": "逾期申报", "k": 5, "date": "1990-01-01"}, "date_before_statutes"),
+        ("cases", {"text": "逾期申报", "k": 5, "date": "2024-01-01"}, "unknown_filter"),
+        ("cases", {"text": "逾期申报", "k": 5, "law": "刑法"}, "unknown_filter"),
+        ("cases", {"text": "逾期申报", "k": 5, "doc_type": "memo"}, "unknown_doc_type"),
+        ("cases", {"text": "", "k": 5}, "empty_query"),
+        ("cases", {"text": "逾期申报", "k": -1}, "invalid_k"),
     ],
-    ids=["empty", "k-zero", "k-huge", "1MB", "unknown-filter", "unknown-violation"],
+    ids=[
+        "empty",
+        "k-zero",
+        "k-huge",
+        "1MB",
+        "unknown-filter",
+        "unknown-null-filter",
+        "unknown-violation",
+        "unknown-law",
+        "date-before-any-version",
+        "cases-date",
+        "cases-law",
+        "cases-doc-type",
+        "cases-empty",
+        "cases-k-negative",
+    ],
 )
 def test_bad_search(
-    client: TestClient, officer: dict[str, str], body: dict[str, object], code: str
+    client: TestClient, officer: dict[str, str], path: str, body: dict[str, object], code: str
 ) -> None:
-    assert_error(client.post("/search/statutes", json=body, headers=officer), 422, code)
+    error = assert_error(client.post(f"/search/{path}", json=body, headers=officer), 422, code)
+    if code == "unknown_filter":
+        assert error["details"]["filter"] in body  # type: ignore[index]

@@ -47,15 +47,29 @@ def test_search_statutes_json_shape(data_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert len(rows) == 3
-    assert set(rows[0]) == {"id", "law", "article", "title", "text", "score"}
+    assert set(rows[0]) >= {"id", "law", "article", "title", "text", "score"}  # extras allowed
     assert rows[0]["id"] == "税收征收管理法:62"
+    assert "text" in rows[0]["provenance"] and rows[0]["highlight"]["passage"]
+    hl = rows[0]["highlight"]
+    assert rows[0]["text"][hl["start"] : hl["end"]] == hl["passage"]
+    result = run_cli(
+        "search", "statutes", "--text", "虚开发票", "--law", "刑法", "--json", data_dir=data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    assert {row["law"] for row in json.loads(result.stdout)} == {"刑法"}
 
 
 def test_search_cases_json_shape(data_dir: Path) -> None:
     result = run_cli("search", "cases", "--text", "虚开增值税专用发票", "--json", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert rows and set(rows[0]) == {"id", "title", "violation_type", "outcome", "score"}
+    assert rows and set(rows[0]) >= {"id", "title", "violation_type", "outcome", "score"}
+    assert {row["doc_type"] for row in rows} == {"taxassist"}  # the demo corpus only
+    result = run_cli(
+        "search", "cases", "--text", "虚开", "--doc-type", "bulletin", "--json", data_dir=data_dir
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
 
 
 def test_discretion_suggest_contract(tmp_path: Path) -> None:

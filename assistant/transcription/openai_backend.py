@@ -12,14 +12,13 @@ t2s, phantom credits, parroted prompt, clamping.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from assistant.errors import ModelUnavailable
-from assistant.transcription.backend import SegmentStream, Transcript, _clean, collect
+from assistant.transcription.backend import SegmentStream, StreamingBackend, _clean
 
 SAMPLE_RATE = 16000
 INSTALL_HINT = "pip install -e '.[whisper-ref]'"
@@ -62,7 +61,7 @@ def load_openai_whisper(checkpoint: Path, *, threads: int = 0) -> Any:
     return model
 
 
-class OpenAIWhisperBackend:
+class OpenAIWhisperBackend(StreamingBackend):
     """openai-whisper's own `transcribe` (float32 on CPU), behind the Transcriber protocol."""
 
     def __init__(
@@ -125,17 +124,6 @@ class OpenAIWhisperBackend:
             duration_seconds=duration,
             segments=_clean(raw, duration, initial_prompt),
         )
-
-    def transcribe(
-        self,
-        audio: Path | np.ndarray,
-        *,
-        language: str = "zh",
-        initial_prompt: str | None = None,
-    ) -> Transcript:
-        started = time.perf_counter()
-        stream = self.stream(audio, language=language, initial_prompt=initial_prompt)
-        return collect(self, stream, started, language=language, initial_prompt=initial_prompt)
 
 
 class _RawSegment:

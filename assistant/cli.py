@@ -217,7 +217,7 @@ def index_check(
 
 @index_app.command("status")
 def index_status(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
-    """What the saved index is: embedder/model, dimension, type (exact or HNSW) and size."""
+    """What the saved index is: embedder/model, dimension, type (exact, IVF or HNSW), size."""
     from assistant.services import index_status as status
 
     _print(status(_services(corpus)))

@@ -70,14 +70,23 @@ class Settings(BaseSettings):
     embedding_cache_dir: Path | None = Field(
         default=None, description="content-hash embedding cache; default data_dir/embcache"
     )
-    # issue 4: index type by collection size (exact below the threshold, HNSW at or above it)
-    index_kind: Literal["auto", "flat", "hnsw"] = Field(
-        default="auto", description="auto: exact below index_hnsw_threshold vectors, HNSW above"
+    # issue 4: index type by collection size (exact below the threshold, IVF-flat at or above)
+    index_kind: Literal["auto", "flat", "hnsw", "ivf"] = Field(
+        default="auto",
+        description="auto: exact below index_hnsw_threshold vectors, IVF-flat at or above it",
     )
-    index_hnsw_threshold: int = Field(default=50_000, ge=1)
+    index_hnsw_threshold: int = Field(
+        default=50_000,
+        ge=1,
+        description="'approximate above' threshold: auto uses IVF-flat from this many vectors",
+    )
     index_hnsw_m: int = Field(default=32, ge=2, le=256)
     index_hnsw_ef_construction: int = Field(default=80, ge=1)
     index_hnsw_ef_search: int = Field(default=64, ge=1)
+    index_ivf_nlist: int = Field(
+        default=0, ge=0, description="IVF lists; 0 = about 4·sqrt(n), ≥ 39 training points each"
+    )
+    index_ivf_nprobe: int = Field(default=8, ge=1, description="IVF lists scanned per query")
     # issue 5: the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"

@@ -213,6 +213,8 @@ def index_status(services: Services) -> dict[str, Any]:
             "hnsw_m": params.hnsw_m,
             "hnsw_ef_construction": params.hnsw_ef_construction,
             "hnsw_ef_search": params.hnsw_ef_search,
+            "ivf_nlist": params.ivf_nlist,
+            "ivf_nprobe": params.ivf_nprobe,
         },
     }
 

@@ -247,7 +247,8 @@ class KnowledgeBase:
 
         With `cache_dir`, passage vectors come from the content-hash cache (only new or changed
         texts are embedded), so a rebuild after a corpus change costs only the change.
-        `index_params` picks exact or HNSW per index by its size (default: exact below 50,000).
+        `index_params` picks exact or IVF-flat (or HNSW) per index by its size (default: exact
+        below 50,000).
         """
         params = index_params or IndexParams()
         started = time.perf_counter()

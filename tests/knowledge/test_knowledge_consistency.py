@@ -168,14 +168,14 @@ def test_index_type_change_and_model_change(
     settings, db = env
     counting = CountingEmbedder(model)
     load_or_build_index(settings, counting, db=db)
-    small = IndexParams(hnsw_threshold=20)  # statutes (46) call for HNSW, cases (10) stay exact
+    small = IndexParams(hnsw_threshold=20)  # statutes (46) call for IVF, cases (10) stay exact
     report = check(settings, db, counting, small)
     assert report.problems == ["statutes:index_kind"]
     passages = counting.passages
     assert repair(settings, db, counting, small)[1].ok
     assert counting.passages == passages
     sidecar = json.loads((settings.index_dir / "statutes.ids.json").read_text(encoding="utf-8"))
-    assert sidecar["kind"] == "hnsw"
+    assert sidecar["kind"] == "ivf"
     # a manifest recorded by another model: every vector is stale
     manifest = settings.index_dir / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -240,6 +240,15 @@ def _decision_places(obj: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(p) for p in places if p and str(p) != "None")
 
 
+def jsonl_objects(path: Path) -> Iterator[dict[str, Any]]:
+    """The objects of a JSONL file, blank lines skipped; nothing when the file is absent."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
 def load_decisions(folder: Path) -> list[CaseDoc]:
     """Issued decisions as cases (`decisions/fulltext.jsonl`, `records.jsonl` with facts).
 
@@ -247,52 +256,44 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
     """
     out: dict[str, CaseDoc] = {}
     full = folder / "fulltext.jsonl"
-    if full.is_file():
-        for line in full.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            obj = json.loads(line)
-            text = str(obj.get("text") or "")
-            number = str(obj.get("doc_number_detected") or obj.get("file") or "")
-            if not text or not number:
-                continue
-            doc = str(obj.get("doc_type_detected") or "")
-            out[f"decision:{number}"] = CaseDoc(
-                id=f"decision:{number}",
-                title=f"{obj.get('party') or ''}{doc}（{number}）",
-                text=text,
-                violation_type=classify_violation(text),
-                outcome=_outcome_from_text(text),
-                source=str(obj.get("original_url") or full),
-                date=None,
-                statutes=_dedupe([c.id for c in parse_citations(text)]),
-                doc_type="decision",
-                region=_decision_places(obj) or regions_in(text),
-            )
+    for obj in jsonl_objects(full):
+        text = str(obj.get("text") or "")
+        number = str(obj.get("doc_number_detected") or obj.get("file") or "")
+        if not text or not number:
+            continue
+        doc = str(obj.get("doc_type_detected") or "")
+        out[f"decision:{number}"] = CaseDoc(
+            id=f"decision:{number}",
+            title=f"{obj.get('party') or ''}{doc}（{number}）",
+            text=text,
+            violation_type=classify_violation(text),
+            outcome=_outcome_from_text(text),
+            source=str(obj.get("original_url") or full),
+            date=None,
+            statutes=_dedupe([c.id for c in parse_citations(text)]),
+            doc_type="decision",
+            region=_decision_places(obj) or regions_in(text),
+        )
     records = folder / "records.jsonl"
-    if records.is_file():
-        for line in records.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            obj = json.loads(line)
-            facts = str(obj.get("violationFacts") or "")
-            number = str(obj.get("documentNumber") or obj.get("id") or "")
-            if not facts or facts == "None" or f"decision:{number}" in out:
-                continue
-            result = str(obj.get("result") or "")
-            whole = f"{facts}\n{result}" if result != "None" else facts
-            out[f"decision:{number}"] = CaseDoc(
-                id=f"decision:{number}",
-                title=f"{obj.get('partyName') or ''}{obj.get('documentType') or ''}（{number}）",
-                text=whole,
-                violation_type=classify_violation(facts),
-                outcome=result[:200] if result != "None" else "",
-                source=str(obj.get("officialUrl") or records),
-                date=_parse_date(obj.get("decisionDate")),
-                statutes=_dedupe([c.id for c in parse_citations(whole)]),
-                doc_type="decision",
-                region=_decision_places(obj),
-            )
+    for obj in jsonl_objects(records):
+        facts = str(obj.get("violationFacts") or "")
+        number = str(obj.get("documentNumber") or obj.get("id") or "")
+        if not facts or facts == "None" or f"decision:{number}" in out:
+            continue
+        result = str(obj.get("result") or "")
+        whole = f"{facts}\n{result}" if result != "None" else facts
+        out[f"decision:{number}"] = CaseDoc(
+            id=f"decision:{number}",
+            title=f"{obj.get('partyName') or ''}{obj.get('documentType') or ''}（{number}）",
+            text=whole,
+            violation_type=classify_violation(facts),
+            outcome=result[:200] if result != "None" else "",
+            source=str(obj.get("officialUrl") or records),
+            date=_parse_date(obj.get("decisionDate")),
+            statutes=_dedupe([c.id for c in parse_citations(whole)]),
+            doc_type="decision",
+            region=_decision_places(obj),
+        )
     return list(out.values())
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from assistant.knowledge.bm25 import BM25, tokenize
-from assistant.knowledge.cases_corpus import CaseDoc, load_cases
+from assistant.knowledge.cases_corpus import CaseDoc, jsonl_objects, load_cases
 from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.recommend import (
@@ -124,59 +124,51 @@ def decision_queries(corpus: Path, book: StatuteBook) -> list[StatuteQuery]:
     seen: set[str] = set()
     folder = Path(corpus) / "decisions"
     full = folder / "fulltext.jsonl"
-    if full.is_file():
-        for line in full.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            obj = json.loads(line)
-            text = str(obj.get("text") or "")
-            facts = facts_section(text)
-            on = _first_date(facts)
-            gold = _gold(text, book, on)
-            query = strip_citations(facts).strip()
-            if not gold or not query or query in seen:
-                continue
-            seen.add(query)
-            out.append(
-                StatuteQuery(
-                    id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
-                    text=query,
-                    on=on,
-                    gold=gold,
-                    source="decision",
-                    doc_type=str(obj.get("doc_type_detected") or ""),
-                    case_id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
-                    party=str(obj.get("party") or ""),
-                )
+    for obj in jsonl_objects(full):
+        text = str(obj.get("text") or "")
+        facts = facts_section(text)
+        on = _first_date(facts)
+        gold = _gold(text, book, on)
+        query = strip_citations(facts).strip()
+        if not gold or not query or query in seen:
+            continue
+        seen.add(query)
+        out.append(
+            StatuteQuery(
+                id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
+                text=query,
+                on=on,
+                gold=gold,
+                source="decision",
+                doc_type=str(obj.get("doc_type_detected") or ""),
+                case_id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
+                party=str(obj.get("party") or ""),
             )
+        )
     records = folder / "records.jsonl"
-    if records.is_file():
-        for line in records.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            obj = json.loads(line)
-            facts = str(obj.get("violationFacts") or "")
-            if not facts:
-                continue
-            whole = f"{facts}\n{obj.get('result') or ''}"
-            on = _first_date(facts)
-            gold = _gold(whole, book, on)
-            query = strip_citations(facts).strip()
-            if not gold or not query or query in seen:
-                continue
-            seen.add(query)
-            out.append(
-                StatuteQuery(
-                    id=f"record:{obj.get('id')}",
-                    text=query,
-                    on=on,
-                    gold=gold,
-                    source="decision",
-                    doc_type=str(obj.get("documentType") or ""),
-                    case_id=f"decision:{obj.get('documentNumber') or obj.get('id')}",
-                    party=str(obj.get("partyName") or "").replace("None", ""),
-                )
+    for obj in jsonl_objects(records):
+        facts = str(obj.get("violationFacts") or "")
+        if not facts:
+            continue
+        whole = f"{facts}\n{obj.get('result') or ''}"
+        on = _first_date(facts)
+        gold = _gold(whole, book, on)
+        query = strip_citations(facts).strip()
+        if not gold or not query or query in seen:
+            continue
+        seen.add(query)
+        out.append(
+            StatuteQuery(
+                id=f"record:{obj.get('id')}",
+                text=query,
+                on=on,
+                gold=gold,
+                source="decision",
+                doc_type=str(obj.get("documentType") or ""),
+                case_id=f"decision:{obj.get('documentNumber') or obj.get('id')}",
+                party=str(obj.get("partyName") or "").replace("None", ""),
             )
+        )
     return out
 
 

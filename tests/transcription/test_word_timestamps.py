@@ -42,7 +42,10 @@ def _check_words(transcript: Transcript) -> None:
             assert word.word and to_simplified(word.word) == word.word
             previous_end = word.end
         if segment.words:
-            assert "".join(w.word for w in segment.words) == segment.text
+            # Words carry no spaces; the segment text keeps the model's spacing (", "), which
+            # varies with the temperature fallback: the characters must be the same.
+            joined = "".join(w.word for w in segment.words)
+            assert joined == "".join(segment.text.split())
 
 
 def test_words_from_real_decoding(backend: FasterWhisperBackend) -> None:

@@ -621,7 +621,7 @@ def eval_retrieval(
     if settings.embedder in names:  # the live backend first
         names.remove(settings.embedder)
         names.insert(0, settings.embedder)
-    cache = settings.data_dir / "embcache"
+    cache = settings.resolved_embedding_cache_dir
     backends = {name: CachedEmbedder(get_embedder(name), cache) for name in names}
     result = run_evaluation(
         settings.corpus_dirs,

@@ -345,6 +345,13 @@ class StatuteSignals:
             )
         return self._evidence[key]
 
+    def ceiling(self, q: StatuteQuery, method: str) -> list[str]:
+        """A perfect ordering of what the signals propose: the gold articles any signal votes
+        for first. Its Recall@10 bounds every weighting of these signals (a gold article no
+        signal proposes, or an 11th gold article, cannot be found)."""
+        proposed = set().union(*self.evidence(q, method).votes.values()) & self.valid(q.on)
+        return sorted(q.gold & proposed) + sorted(proposed - q.gold)
+
     def ranking(self, q: StatuteQuery, method: str, weights: Mapping[str, float]) -> list[str]:
         """The recommender's ranking (articles in force on the query date), first 50."""
         valid = self.valid(q.on)
@@ -475,6 +482,7 @@ def evaluate_statutes(
         for signal in WEIGHT_GRID:
             held, _ = leave_one_out(signals, subset, primary, _grid(fixed_zero=signal))
             row(source, f"combined:{primary} without {signal} (LOO-CV)", held, subset)
+        row(source, f"ceiling:{primary}", [signals.ceiling(q, primary) for q in subset], subset)
     return out, summary
 
 

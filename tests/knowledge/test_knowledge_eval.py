@@ -136,6 +136,36 @@ def test_leave_one_out_never_tunes_on_the_held_out_query() -> None:
     assert [reciprocal_rank(r, q.gold) for r, q in zip(held, queries, strict=True)] == [1, 1, 0.5]
 
 
+def test_ceiling_puts_every_proposed_gold_article_first() -> None:
+    from assistant.knowledge.evaluation import StatuteSignals
+    from assistant.knowledge.recommend import Evidence
+
+    class Proposed(StatuteSignals):
+        def evidence(self, q: StatuteQuery, method: str) -> Evidence:
+            ev = Evidence(on=None)
+            ev.add("text", "law:9", 1.0, "text")
+            ev.add("text", "law:2", 0.1, "text")
+            ev.add("decisions", "law:1", 0.2, "similar_case:x")
+            ev.add("decisions", "law:5", 0.9, "similar_case:x")  # not in force: never ranked
+            return ev
+
+        def valid(self, on: date | None) -> frozenset[str]:
+            return frozenset({"law:1", "law:2", "law:9"})
+
+    signals = Proposed(book=StatuteBook([]), cases=[], embedders={})
+    q = StatuteQuery(
+        id="q",
+        text="",
+        on=None,
+        gold=frozenset({"law:1", "law:2", "law:5", "law:7"}),
+        source="decision",
+    )
+    ranked = signals.ceiling(q, "bm25")
+    assert ranked == ["law:1", "law:2", "law:9"]
+    # law:5 (not in force) and law:7 (proposed by no signal) bound Recall@10 at 2/4
+    assert recall_at(ranked, q.gold, 10) == 0.5
+
+
 def test_graded_ndcg() -> None:
     assert graded_ndcg([2, 1, 0], [2, 1, 0, 0]) == pytest.approx(1.0)
     worse = graded_ndcg([1, 2, 0], [2, 1, 0, 0])

@@ -122,52 +122,50 @@ def decision_queries(corpus: Path, book: StatuteBook) -> list[StatuteQuery]:
     """Full texts (fulltext.jsonl) and structured records with facts (records.jsonl)."""
     out: list[StatuteQuery] = []
     seen: set[str] = set()
-    folder = Path(corpus) / "decisions"
-    full = folder / "fulltext.jsonl"
-    for obj in jsonl_objects(full):
-        text = str(obj.get("text") or "")
-        facts = facts_section(text)
-        on = _first_date(facts)
-        gold = _gold(text, book, on)
-        query = strip_citations(facts).strip()
-        if not gold or not query or query in seen:
-            continue
-        seen.add(query)
-        out.append(
-            StatuteQuery(
-                id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
-                text=query,
-                on=on,
-                gold=gold,
-                source="decision",
-                doc_type=str(obj.get("doc_type_detected") or ""),
-                case_id=f"decision:{obj.get('doc_number_detected') or obj.get('file')}",
-                party=str(obj.get("party") or ""),
-            )
-        )
-    records = folder / "records.jsonl"
-    for obj in jsonl_objects(records):
-        facts = str(obj.get("violationFacts") or "")
-        if not facts:
-            continue
-        whole = f"{facts}\n{obj.get('result') or ''}"
+
+    def add(facts: str, whole: str, *, qid: str, doc_type: str, case_id: str, party: str) -> None:
         on = _first_date(facts)
         gold = _gold(whole, book, on)
         query = strip_citations(facts).strip()
         if not gold or not query or query in seen:
-            continue
+            return
         seen.add(query)
         out.append(
             StatuteQuery(
-                id=f"record:{obj.get('id')}",
+                id=qid,
                 text=query,
                 on=on,
                 gold=gold,
                 source="decision",
-                doc_type=str(obj.get("documentType") or ""),
-                case_id=f"decision:{obj.get('documentNumber') or obj.get('id')}",
-                party=str(obj.get("partyName") or "").replace("None", ""),
+                doc_type=doc_type,
+                case_id=case_id,
+                party=party,
             )
+        )
+
+    folder = Path(corpus) / "decisions"
+    for obj in jsonl_objects(folder / "fulltext.jsonl"):
+        text = str(obj.get("text") or "")
+        number = f"decision:{obj.get('doc_number_detected') or obj.get('file')}"
+        add(
+            facts_section(text),
+            text,
+            qid=number,
+            doc_type=str(obj.get("doc_type_detected") or ""),
+            case_id=number,
+            party=str(obj.get("party") or ""),
+        )
+    for obj in jsonl_objects(folder / "records.jsonl"):
+        facts = str(obj.get("violationFacts") or "")
+        if not facts:
+            continue
+        add(
+            facts,
+            f"{facts}\n{obj.get('result') or ''}",
+            qid=f"record:{obj.get('id')}",
+            doc_type=str(obj.get("documentType") or ""),
+            case_id=f"decision:{obj.get('documentNumber') or obj.get('id')}",
+            party=str(obj.get("partyName") or "").replace("None", ""),
         )
     return out
 

@@ -311,6 +311,43 @@ class StatuteRecommender:
         return out
 
 
+#: How many of the nearest cases (by text) vote for the legal basis of similar cases.
+BASIS_NEIGHBOURS = 10
+
+
+def basis_ranking(
+    text_ranking: Sequence[int],
+    cited: Sequence[Sequence[str]],
+    *,
+    neighbours: int = BASIS_NEIGHBOURS,
+) -> list[tuple[int, float]]:
+    """Cases decided on the legal basis the facts point to: (index, score), best first.
+
+    The `neighbours` nearest cases by text vote for the articles they cite (the nearest
+    outvote the tenth, 1/(1+place)); every case that cites anything is then scored by the mean
+    vote over its own cited articles (article level), so a case citing exactly what the
+    neighbourhood cites scores 1. Cases citing nothing get no score (they are ranked by text
+    alone). `cited[i]`: the article ids case i cites; `text_ranking`: indices, best first, the
+    query's own case already removed.
+    """
+    votes: dict[str, float] = defaultdict(float)
+    for place, i in enumerate(text_ranking[:neighbours]):
+        for sid in dict.fromkeys(article_level(x) for x in cited[i]):
+            votes[sid] += 1.0 / (1 + place)
+    top = max(votes.values(), default=0.0)
+    if not top:
+        return []
+    candidates = set(text_ranking)
+    scores: dict[int, float] = {}
+    for i in candidates:
+        own = set(article_level(x) for x in cited[i])
+        if own:
+            score = sum(votes.get(sid, 0.0) for sid in own) / (top * len(own))
+            if score > 0:
+                scores[i] = score
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def fuse(rankings: Sequence[Sequence[int]], depth: int = 200) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of index rankings -> (index, fused score), best first."""
     fused: dict[int, float] = defaultdict(float)

@@ -28,7 +28,7 @@ from assistant.knowledge.cases_corpus import DOC_TYPES, VIOLATION_CODES, CaseDoc
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
-from assistant.knowledge.recommend import StatuteRecommender, fuse
+from assistant.knowledge.recommend import StatuteRecommender, basis_ranking, fuse
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
 MANIFEST = "manifest.json"
@@ -39,9 +39,12 @@ MAX_K = 100
 RRF_K = 60
 STATUTE_PASSAGE_CHARS = 400
 CASE_PASSAGE_CHARS = 256
-#: How similar cases are ranked: "hybrid" (dense + BM25, RRF), "dense" or "bm25" — the best
-#: measured on graded relevance labels (docs/benchmarks.md, `taxassist eval retrieval`).
-CASE_RANKING = "hybrid"
+#: How similar cases are ranked: "hybrid+basis" (dense + BM25 fused with the legal basis the
+#: ten nearest cases cite, recommend.basis_ranking), "hybrid" (dense + BM25, RRF), "dense" or
+#: "bm25" — the best measured on graded relevance labels (docs/benchmarks.md,
+#: `taxassist eval retrieval`). The statute recommender's neighbours stay "hybrid": text only.
+CASE_RANKING = "hybrid+basis"
+CASE_RANKINGS = frozenset({"bm25", "dense", "hybrid", "hybrid+basis"})
 #: Filters each search accepts (anything else: 422 unknown_filter).
 STATUTE_FILTERS = frozenset({"law", "date", "violation_type"})
 CASE_FILTERS = frozenset({"violation_type", "region", "doc_type"})
@@ -400,7 +403,11 @@ class KnowledgeBase:
     def case_ranking(
         self, query: str, method: str = CASE_RANKING, vector: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
-        """(position in self.cases, similarity), best first, by `method` (bm25/dense/hybrid)."""
+        """(position in self.cases, similarity), best first, by `method` (CASE_RANKINGS)."""
+        if method == "hybrid+basis":
+            text = self.case_ranking(query, "hybrid", vector)
+            basis = basis_ranking([i for i, _ in text], [c.statutes for c in self.cases])
+            return fuse([[i for i, _ in text], [i for i, _ in basis]], depth=len(self.cases))
         rankings: list[list[tuple[int, float]]] = []
         if method in ("dense", "hybrid") and len(self.case_index):
             if vector is None:
@@ -445,7 +452,7 @@ class KnowledgeBase:
             query,
             on=on,
             article_ranking=self.article_ranking(query, on, vector),
-            case_similarity=self.case_ranking(query, vector=vector),
+            case_similarity=self.case_ranking(query, "hybrid", vector),
             violation_type=violation_type,
         )
         terms = query_terms(query[:2000])

@@ -19,6 +19,8 @@ from assistant.knowledge.recommend import (
     DEFAULT_WEIGHTS,
     Evidence,
     StatuteRecommender,
+    basis_ranking,
+    fuse,
     taxes_named,
 )
 from assistant.knowledge.search import check_filters
@@ -149,6 +151,21 @@ def test_evidence_ranking_is_a_weighted_sum() -> None:
     assert ev.ranked({"text": 0.5, "decisions": 1.0}) == ["a:2", "a:1"]
 
 
+def test_basis_ranking_prefers_cases_on_the_neighbours_legal_basis() -> None:
+    cited = [
+        ("税收征收管理法:63:1",),  # 0: nearest by text
+        ("税收征收管理法:63",),  # 1
+        ("发票管理办法:21",),  # 2: far by text, another basis
+        (),  # 3: cites nothing: no basis score
+        ("税收征收管理法:63", "发票管理办法:21"),  # 4: half on the neighbours' basis
+    ]
+    text = [0, 1, 3, 4, 2]
+    ranked = basis_ranking(text, cited, neighbours=2)
+    assert [i for i, _ in ranked] == [0, 1, 4]  # 2 shares nothing with the neighbours
+    assert ranked[0][1] == pytest.approx(1.0) and ranked[2][1] == pytest.approx(0.5)
+    assert basis_ranking(text, [()] * 5) == []
+
+
 def test_taxes_named_only_when_assessed() -> None:
     assert taxes_named("为他人虚开增值税专用发票10份") == []
     assert taxes_named("少缴增值税、企业所得税共计10万元") == ["增值税", "企业所得税"]
@@ -170,6 +187,20 @@ def test_case_filters(kb: KnowledgeBase) -> None:
     with pytest.raises(InvalidInput) as exc:
         kb.search_cases(query, doc_type="memo")
     assert exc.value.code == "unknown_doc_type"
+
+
+def test_case_search_adds_the_legal_basis_to_text_similarity(kb: KnowledgeBase) -> None:
+    from assistant.knowledge.search import CASE_RANKING
+
+    query = "通过个人账户收取货款少缴增值税"
+    text = kb.case_ranking(query, "hybrid")
+    combined = kb.case_ranking(query, CASE_RANKING)
+    assert CASE_RANKING == "hybrid+basis"
+    assert {i for i, _ in combined} == {i for i, _ in text}  # re-ranked, nothing lost
+    before = [i for i, _ in text]
+    basis = basis_ranking(before, [c.statutes for c in kb.cases])
+    assert basis  # the demo cases cite their legal basis
+    assert combined == fuse([before, [i for i, _ in basis]], depth=len(kb.cases))
 
 
 def test_regions_from_authority_names() -> None:

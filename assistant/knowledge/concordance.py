@@ -22,7 +22,6 @@ marker (（2019年修订）) needs no table. Such a marker overrides the case's 
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -44,7 +43,8 @@ DEFAULT_MARKERS = BUNDLED_CORPUS / "statutes" / VERSION_MARKERS_FILE
 
 _NON_WORD = re.compile(r"[\W_]+")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_ORDER = re.compile(r"国务院令第?(\d+)号")
+#: 国务院令第587号、第709号、第764号修订: every number of the list
+_ORDER = re.compile(r"国务院令(第?\d+号(?:[、，,和及与]第?\d+号)*)")
 _YEAR = re.compile(
     r"(\d{4})年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:第[一二三四五六七八九十]+次)?(?:修订|修正|修改|版)"
 )
@@ -172,10 +172,10 @@ class Concordance:
         self.book = book
         self.threshold = threshold
         self.markers = {law: dict(m) for law, m in (markers or {}).items()}
-        self._versions = {
-            law: sorted(dates, key=lambda d, law=law: (book.effective_date(law, d), d))
-            for law, dates in book.laws().items()
-        }
+        self._versions: dict[str, list[date]] = {}
+        for law, dates in book.laws().items():
+            order = {d: (book.effective_date(law, d), d) for d in dates}
+            self._versions[law] = sorted(dates, key=order.__getitem__)
         self._steps: dict[str, list[VersionStep]] = {}
 
     def versions(self, law: str) -> list[date]:
@@ -220,7 +220,8 @@ class Concordance:
             return None
         text = re.sub(r"\s+", "", note)
         known = self.markers.get(law, {})
-        dates = [known[int(n)] for n in _ORDER.findall(text) if int(n) in known]
+        orders = [int(n) for run in _ORDER.findall(text) for n in re.findall(r"\d+", run)]
+        dates = [known[n] for n in orders if n in known]
         dates += [date(int(y), 12, 31) for y in _YEAR.findall(text)]
         versions = self._versions.get(law)
         if not dates or not versions:
@@ -305,15 +306,17 @@ class Concordance:
         return rows
 
 
-_CACHE: weakref.WeakKeyDictionary[StatuteBook, Concordance] = weakref.WeakKeyDictionary()
+_ATTRIBUTE = "_taxassist_concordance"
 
 
 def concordance_for(book: StatuteBook) -> Concordance:
-    """The concordance of `book` with the bundled version markers, built once per book."""
-    found = _CACHE.get(book)
-    if found is None:
+    """The concordance of `book` with the bundled version markers, built once per book.
+
+    Kept on the book itself (not in a global map), so it lives and goes with the book."""
+    found = getattr(book, _ATTRIBUTE, None)
+    if not isinstance(found, Concordance):
         found = Concordance(book, markers=_bundled_markers())
-        _CACHE[book] = found
+        setattr(book, _ATTRIBUTE, found)
     return found
 
 

@@ -266,12 +266,21 @@ class StatuteRecommender:
 
     def _in_version(self, case: CaseDoc, cited: Sequence[str], on: date | None) -> list[str]:
         """`case`'s cited articles, in its own version's numbering, as the articles of the same
-        rules in the version in force on `on`; a rule without a counterpart there is dropped."""
+        rules in the version in force on `on`; a rule without a counterpart there is dropped.
+
+        The cited version: the id's `@version` (closed TaxAssist cases store their legal basis
+        so), else the version the citation names, else the one in force on the case's date."""
         notes = dict(case.statute_notes)
         out: dict[str, None] = {}
-        for sid in dict.fromkeys(article_level(x) for x in cited):
+        versions: dict[str, str] = {}
+        for x in cited:
+            versions.setdefault(article_level(x), x.partition("@")[2])
+        for sid, version in versions.items():
+            as_cited = f"{sid}@{version}" if version else sid
             try:
-                moved = self.concordance.translate(sid, case.date, on, version_note=notes.get(sid))
+                moved = self.concordance.translate(
+                    as_cited, case.date, on, version_note=notes.get(sid)
+                )
             except TaxAssistError:
                 moved = sid  # a malformed id in a demo case: rank() drops what it cannot resolve
             if moved is not None:

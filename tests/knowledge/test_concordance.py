@@ -203,6 +203,9 @@ def test_case_votes_follow_the_renumbering_in_the_demo_corpus() -> None:
     # an undated 2026 decision citing the 2019 text by its order number
     noted = _case(("发票管理办法:22:2",), None, (("发票管理办法:22", NOTE_2019),))
     assert set(_votes(book, noted, date(2024, 3, 1))) == {"发票管理办法:21"}
+    # a closed TaxAssist case stores its versioned legal basis: the version wins over the date
+    closed = _case(("发票管理办法:37:1@2019-03-02",), date(2024, 1, 1))
+    assert set(_votes(book, closed, date(2024, 3, 1))) == {"发票管理办法:35"}
 
 
 def test_case_label_reads_the_cited_version() -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InvalidInput
-from assistant.knowledge.citations import parse_citations
+from assistant.knowledge.citations import Citation, parse_citations
 
 VIOLATION_CODES: frozenset[str] = frozenset(
     {
@@ -106,6 +106,10 @@ class CaseDoc:
     statutes: tuple[str, ...]
     doc_type: str = "taxassist"  # one of DOC_TYPES
     region: tuple[str, ...] = ()  # place names (province / city) of the authorities involved
+    #: (article id, version note) for citations that name their version, e.g.
+    #: ("发票管理办法:22", "财政部令第6号发布，国务院令第709号修订"): read in that version, not
+    #: the one in force on `date` (concordance.py)
+    statute_notes: tuple[tuple[str, str], ...] = ()
 
     def matches_region(self, region: str) -> bool:
         """True when any of the case's places contains `region` (云南 matches 云南省)."""
@@ -124,6 +128,15 @@ class CaseDoc:
 
 def _dedupe(ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
+
+
+def _notes(citations: Sequence[Citation]) -> tuple[tuple[str, str], ...]:
+    """(article id, version note) of the citations with a note; the first note of an article."""
+    found: dict[str, str] = {}
+    for c in citations:
+        if c.version_note:
+            found.setdefault(":".join(c.id.split(":")[:2]), c.version_note)
+    return tuple(found.items())
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -159,6 +172,7 @@ def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
         )
     text = str(obj["text"])
     cited = [str(x) for x in obj.get("statutes") or []]
+    parsed = [] if cited else parse_citations(text)
     return CaseDoc(
         id=str(obj["id"]),
         title=str(obj.get("title") or ""),
@@ -167,9 +181,10 @@ def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
         outcome=str(obj.get("outcome") or ""),
         source=str(obj.get("source") or source),
         date=_parse_date(obj.get("date")),
-        statutes=_dedupe(cited or [c.id for c in parse_citations(text)]),
+        statutes=_dedupe(cited or [c.id for c in parsed]),
         doc_type="taxassist",
         region=tuple(str(r) for r in _as_list(obj.get("region"))),
+        statute_notes=_notes(parsed),
     )
 
 
@@ -178,6 +193,7 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
     text = str(obj.get("content_text") or "")
     title = str(obj.get("title") or "")
     digest = hashlib.sha1(f"{url}#{index}".encode()).hexdigest()[:12]
+    parsed = parse_citations(text)
     return CaseDoc(
         id=f"bulletin:{digest}",
         title=title,
@@ -186,9 +202,10 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
         outcome=_outcome_from_text(text),
         source=url or source,
         date=_parse_date(obj.get("publish_date")),
-        statutes=_dedupe([c.id for c in parse_citations(text)]),
+        statutes=_dedupe([c.id for c in parsed]),
         doc_type="bulletin",
         region=regions_in(text),
+        statute_notes=_notes(parsed),
     )
 
 
@@ -207,6 +224,7 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         parts.append(f"判处有期徒刑{int(term['imprisonment'])}个月")
     if meta.get("punish_of_money"):
         parts.append(f"并处罚金{int(meta['punish_of_money'])}元")
+    parsed = parse_citations(fact)
     return CaseDoc(
         id=f"cail:{line_no}",
         title=f"{accusation}案" if accusation else f"刑事判决 {line_no}",
@@ -215,8 +233,9 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         outcome="，".join(parts),
         source=f"{source}:{line_no}",
         date=None,
-        statutes=_dedupe(articles + [c.id for c in parse_citations(fact)]),
+        statutes=_dedupe(articles + [c.id for c in parsed]),
         doc_type="judgment",
+        statute_notes=_notes(parsed),
     )
 
 
@@ -262,6 +281,7 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
         if not text or not number:
             continue
         doc = str(obj.get("doc_type_detected") or "")
+        parsed = parse_citations(text)
         out[f"decision:{number}"] = CaseDoc(
             id=f"decision:{number}",
             title=f"{obj.get('party') or ''}{doc}（{number}）",
@@ -270,9 +290,10 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             outcome=_outcome_from_text(text),
             source=str(obj.get("original_url") or full),
             date=None,
-            statutes=_dedupe([c.id for c in parse_citations(text)]),
+            statutes=_dedupe([c.id for c in parsed]),
             doc_type="decision",
             region=_decision_places(obj) or regions_in(text),
+            statute_notes=_notes(parsed),
         )
     records = folder / "records.jsonl"
     for obj in jsonl_objects(records):
@@ -282,6 +303,7 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             continue
         result = str(obj.get("result") or "")
         whole = f"{facts}\n{result}" if result != "None" else facts
+        parsed = parse_citations(whole)
         out[f"decision:{number}"] = CaseDoc(
             id=f"decision:{number}",
             title=f"{obj.get('partyName') or ''}{obj.get('documentType') or ''}（{number}）",
@@ -290,9 +312,10 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             outcome=result[:200] if result != "None" else "",
             source=str(obj.get("officialUrl") or records),
             date=_parse_date(obj.get("decisionDate")),
-            statutes=_dedupe([c.id for c in parse_citations(whole)]),
+            statutes=_dedupe([c.id for c in parsed]),
             doc_type="decision",
             region=_decision_places(obj),
+            statute_notes=_notes(parsed),
         )
     return list(out.values())
 

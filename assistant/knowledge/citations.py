@@ -72,6 +72,9 @@ class Citation:
     item: int | None
     span: tuple[int, int]
     sub: int | None = None
+    #: the parenthetical between 》 and 第 (whitespace removed), e.g.
+    #: 财政部令第6号发布，国务院令第709号修订: it may name the version cited (concordance.py)
+    version_note: str | None = None
 
 
 def normalize_law_name(name: str) -> str:
@@ -103,16 +106,18 @@ def parse_citations(text: str, *, known_laws: Iterable[str] | None = None) -> li
     bare_names = sorted(names | {PRC_PREFIX + n for n in names}, key=len, reverse=True)
     bare = re.compile("|".join(_spaced(n) for n in bare_names)) if bare_names else None
 
-    starts: list[tuple[int, int, str]] = []  # (name start, chain start, law)
+    starts: list[tuple[int, int, str, str | None]] = []  # (name start, chain start, law, note)
     covered: list[tuple[int, int]] = []
     for m in _BRACKETED.finditer(text):
         law = normalize_law_name(m.group("name"))
         pos = m.end()
         paren = _PAREN.match(text, pos)
+        note: str | None = None
         if paren is not None:
             pos = paren.end()
+            note = re.sub(r"[\s\u3000]+", "", paren.group())[1:-1] or None
         pos = _PAGE_MARK.match(text, pos).end()  # type: ignore[union-attr]
-        starts.append((m.start(), pos, law))
+        starts.append((m.start(), pos, law, note))
         covered.append((m.start(), m.end()))
     if bare is not None:
         for m in bare.finditer(text):
@@ -121,19 +126,19 @@ def parse_citations(text: str, *, known_laws: Iterable[str] | None = None) -> li
             if m.start() > 0 and text[m.start() - 1] in "《":
                 continue
             # "本法" style or a longer law name ending here is not this law
-            starts.append((m.start(), m.end(), normalize_law_name(m.group(0))))
+            starts.append((m.start(), m.end(), normalize_law_name(m.group(0)), None))
     starts.sort()
 
     out: list[Citation] = []
-    for _, pos, law in starts:
+    for _, pos, law, note in starts:
         if known is not None and law not in known:
             continue
-        out.extend(_parse_chain(text, pos, law))
+        out.extend(_parse_chain(text, pos, law, note))
     out.sort(key=lambda c: c.span)
     return out
 
 
-def _parse_chain(text: str, pos: int, law: str) -> list[Citation]:
+def _parse_chain(text: str, pos: int, law: str, note: str | None = None) -> list[Citation]:
     """Read 第X条第Y款第(Z)项、第W条至第V条 … starting right after a law name."""
     out: list[Citation] = []
     article: int | None = None
@@ -157,6 +162,7 @@ def _parse_chain(text: str, pos: int, law: str) -> list[Citation]:
                 item=item,
                 span=span,
                 sub=art_sub,
+                version_note=note,
             )
         )
 
@@ -188,6 +194,7 @@ def _parse_chain(text: str, pos: int, law: str) -> list[Citation]:
                             paragraph=None,
                             item=None,
                             span=(range_start, end),
+                            version_note=note,
                         )
                     )
             range_from = None

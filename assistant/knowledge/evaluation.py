@@ -23,16 +23,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from assistant.config import BUNDLED_CORPUS
 from assistant.knowledge.bm25 import BM25, tokenize
 from assistant.knowledge.cases_corpus import CaseDoc, jsonl_objects, load_cases
 from assistant.knowledge.citations import parse_citations
+from assistant.knowledge.concordance import Concordance, concordance_for
 from assistant.knowledge.embeddings import Embedder
 from assistant.knowledge.recommend import (
     DEFAULT_WEIGHTS,
@@ -500,16 +502,36 @@ CRIMINAL_CODES: dict[int, str] = {
     209: "invoice_misuse",
     210: "invoice_misuse",
 }
-#: 发票管理办法 was renumbered in 2023: (article, cited on/after 2023-07-20?) -> code.
-_INVOICE_CODES: dict[tuple[int, bool], str] = {
-    (22, False): "invoice_false_issuing",
-    (37, False): "invoice_false_issuing",
-    (35, False): "invoice_misuse",
-    (21, True): "invoice_false_issuing",
-    (35, True): "invoice_false_issuing",
-    (33, True): "invoice_misuse",
-}
-_INVOICE_2023 = date(2023, 7, 20)
+INVOICE_LAW = "发票管理办法"
+
+
+@lru_cache(maxsize=1)
+def _default_concordance() -> Concordance:
+    """The bundled statutes' concordance (both 发票管理办法 versions' penalty articles)."""
+    return concordance_for(StatuteBook.load([BUNDLED_CORPUS]))
+
+
+@lru_cache(maxsize=8)
+def _invoice_codes(concordance: Concordance) -> dict[str, str]:
+    """发票管理办法 article, in the latest version's numbering -> violation code: the penalty
+    articles and prohibitions the taxonomy's entries name in any version, carried to the latest
+    version through the concordance (2019 第三十七条 and 2023 第三十五条 are one rule)."""
+    from assistant.taxonomy import load_taxonomy
+
+    out: dict[str, str] = {}
+    for code, entry in load_taxonomy().items():
+        ids = list(entry.legal_basis)
+        for version in entry.versions:
+            ids += [*version.legal_basis, *([version.prohibition] if version.prohibition else [])]
+        for sid in ids:
+            if not sid.startswith(f"{INVOICE_LAW}:") or "@" not in sid:
+                continue
+            if concordance.book.by_versioned_id(sid) is None:
+                continue  # a version this book lacks: its numbering cannot be carried over
+            latest = concordance.translate(sid, None, None)
+            if latest is not None:
+                out.setdefault(article_level(latest), code)
+    return out
 
 
 def _penalty_codes() -> dict[str, str]:
@@ -525,14 +547,23 @@ def _penalty_codes() -> dict[str, str]:
     return out
 
 
-def case_label(case: CaseDoc, penalty: Mapping[str, str] | None = None) -> str | None:
+def case_label(
+    case: CaseDoc,
+    penalty: Mapping[str, str] | None = None,
+    *,
+    concordance: Concordance | None = None,
+) -> str | None:
     """The violation type the case's own citations state: the first cited article that is a
     penalty provision (征管法 第六十至七十条, 发票管理办法 by version, 刑法 第二百零一至二百一十条).
 
     Independent of the case text the rankers see, unlike the keyword classifier; None when the
-    case cites no penalty provision (most bulletins cite nothing parseable)."""
+    case cites no penalty provision (most bulletins cite nothing parseable). A 发票管理办法
+    citation is read in the version the case applied (its date, or the version its citation
+    names) and carried to the latest version (`concordance`, default: the bundled statutes)."""
     penalty = penalty if penalty is not None else _penalty_codes()
-    recent = case.date is None or case.date >= _INVOICE_2023
+    concordance = concordance or _default_concordance()
+    invoice = _invoice_codes(concordance)
+    notes = dict(case.statute_notes)
     for sid in case.statutes:
         aid = article_level(sid)
         law, _, num = aid.partition(":")
@@ -542,15 +573,24 @@ def case_label(case: CaseDoc, penalty: Mapping[str, str] | None = None) -> str |
             return penalty[aid]
         if law == "刑法" and int(num) in CRIMINAL_CODES:
             return CRIMINAL_CODES[int(num)]
-        if law == "发票管理办法" and (int(num), recent) in _INVOICE_CODES:
-            return _INVOICE_CODES[(int(num), recent)]
+        if law == INVOICE_LAW:
+            latest = concordance.translate(aid, case.date, None, version_note=notes.get(aid))
+            if latest is not None and latest in invoice:
+                return invoice[latest]
     return None
 
 
-def labelled_cases(cases: Sequence[CaseDoc], n: int | None) -> list[tuple[CaseDoc, str]]:
+def labelled_cases(
+    cases: Sequence[CaseDoc], n: int | None, *, book: StatuteBook | None = None
+) -> list[tuple[CaseDoc, str]]:
     """Cases with a citation label, in a fixed pseudo-random order (sha1 of the id), first n."""
     penalty = _penalty_codes()
-    rows = [(c, lab) for c in cases if (lab := case_label(c, penalty)) is not None]
+    concordance = concordance_for(book) if book is not None else None
+    rows = [
+        (c, lab)
+        for c in cases
+        if (lab := case_label(c, penalty, concordance=concordance)) is not None
+    ]
     rows.sort(key=lambda r: hashlib.sha1(r[0].id.encode()).hexdigest())
     return rows[:n] if n is not None else rows
 
@@ -652,7 +692,7 @@ def run_evaluation(
     signals = StatuteSignals(book=book, cases=cases, embedders=embedders)
     signals.prepare(queries)
     rows, summary = evaluate_statutes(signals, queries, weights=weights)
-    labelled = labelled_cases(cases, None)
+    labelled = labelled_cases(cases, None, book=book)
     admin = [(c, lab) for c, lab in labelled if c.doc_type != "judgment"]
     sample = labelled[:case_sample_size] if case_sample_size else labelled
     rows += evaluate_similar_cases(sample, embedders, set_name="all")

@@ -16,7 +16,10 @@ the facts never quote. The recommender therefore adds, per candidate article:
 
 Each signal gives a score in [0, 1] per article; the weighted sum ranks them. Articles are
 resolved to the version in force on the query date, and an article not in force then (a law not
-yet enacted, an article that version lacks) is dropped. Weights: DEFAULT_WEIGHTS, chosen by
+yet enacted, an article that version lacks) is dropped. A case cites in the numbering of its own
+version (the one in force on its date, or the one its citation names): each case-derived vote is
+carried to the query date's version through the article concordance (concordance.py) before it
+counts, and dropped when the rule has no counterpart there. Weights: DEFAULT_WEIGHTS, chosen by
 leave-one-out cross-validation on the real decisions (see evaluation.py and docs/benchmarks.md).
 """
 
@@ -30,6 +33,7 @@ from datetime import date
 
 from assistant.errors import TaxAssistError
 from assistant.knowledge.cases_corpus import CaseDoc, classify_violation
+from assistant.knowledge.concordance import concordance_for
 from assistant.knowledge.statutes import Article, StatuteBook
 
 RRF_K = 60
@@ -171,6 +175,7 @@ class StatuteRecommender:
         self.cases = list(cases)
         self.weights = dict(weights or DEFAULT_WEIGHTS)
         self.neighbours = neighbours
+        self.concordance = concordance_for(book)
         # tax -> [(case index, articles of that tax's laws it cites)]
         self._tax_citers: dict[str, list[tuple[int, tuple[str, ...]]]] = defaultdict(list)
         for i, case in enumerate(self.cases):
@@ -248,16 +253,39 @@ class StatuteRecommender:
             # by rank, not raw similarity: BM25, cosine and RRF scores are not comparable, and
             # the nearest cases must outvote the twentieth
             weight = 1.0 / (1 + place)
-            for rank, sid in enumerate(dict.fromkeys(article_level(x) for x in case.statutes)):
+            for rank, sid in enumerate(self._in_version(case, case.statutes, ev.on)):
                 ev.add("similar_cases", sid, weight / (1 + rank * 0.1), f"similar_case:{case.id}")
         ev.normalise("similar_cases")
         decisions = [(c, s) for c, s in pool if c.doc_type == "decision" and c.statutes]
         top = max((s for _, s in decisions), default=0.0) or 1.0
         for case, sim in decisions:
             weight = 0.5 + sim / top  # every decision votes: all cite the procedural articles
-            for sid in dict.fromkeys(article_level(x) for x in case.statutes):
+            for sid in self._in_version(case, case.statutes, ev.on):
                 ev.add("decisions", sid, weight, f"similar_case:{case.id}")
         ev.normalise("decisions")
+
+    def _in_version(self, case: CaseDoc, cited: Sequence[str], on: date | None) -> list[str]:
+        """`case`'s cited articles, in its own version's numbering, as the articles of the same
+        rules in the version in force on `on`; a rule without a counterpart there is dropped.
+
+        The cited version: the id's `@version` (closed TaxAssist cases store their legal basis
+        so), else the version the citation names, else the one in force on the case's date."""
+        notes = dict(case.statute_notes)
+        out: dict[str, None] = {}
+        versions: dict[str, str] = {}
+        for x in cited:
+            versions.setdefault(article_level(x), x.partition("@")[2])
+        for sid, version in versions.items():
+            as_cited = f"{sid}@{version}" if version else sid
+            try:
+                moved = self.concordance.translate(
+                    as_cited, case.date, on, version_note=notes.get(sid)
+                )
+            except TaxAssistError:
+                moved = sid  # a malformed id in a demo case: rank() drops what it cannot resolve
+            if moved is not None:
+                out[moved] = None
+        return list(out)
 
     def _tax_votes(
         self, ev: Evidence, text: str, *, exclude: Callable[[CaseDoc], bool] | None
@@ -267,7 +295,7 @@ class StatuteRecommender:
             for i, cited in self._tax_citers.get(tax, []):
                 if exclude is not None and exclude(self.cases[i]):
                     continue
-                for sid in cited:
+                for sid in self._in_version(self.cases[i], cited, ev.on):
                     counts[sid] += 1.0
             top = max(counts.values(), default=0.0) or 1.0
             for sid, n in counts.items():

@@ -41,8 +41,8 @@ from assistant.knowledge.recommend import (
     Evidence,
     StatuteRecommender,
     article_level,
-    basis_ranking,
     fuse,
+    fuse_basis,
 )
 from assistant.knowledge.statutes import Article, StatuteBook
 
@@ -648,9 +648,7 @@ def evaluate_similar_cases(
 
     def with_basis(text: Callable[[int], list[int]], i: int) -> list[int]:
         """`text` fused with the legal basis its ten nearest cases cite (the live default)."""
-        ranking = text(i)
-        basis = basis_ranking(ranking, statutes)
-        return [j for j, _ in fuse([ranking, [j for j, _ in basis]], depth=n)]
+        return [j for j, _ in fuse_basis(text(i), statutes)]
 
     for name in [m for m in methods if m == "bm25" or m.startswith("hybrid:")]:
         methods[f"{name}+basis"] = partial(with_basis, methods[name])

@@ -376,6 +376,25 @@ def basis_ranking(
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+def fuse_basis(
+    text_ranking: Sequence[int],
+    cited: Sequence[Sequence[str]],
+    *,
+    neighbours: int = BASIS_NEIGHBOURS,
+) -> list[tuple[int, float]]:
+    """The text ranking fused (RRF) with `basis_ranking`: a case on the neighbours' legal basis
+    moves up, one on another basis moves down, and a case that cites nothing (its basis is
+    unknown, like most bulletins) keeps its text rank in both lists, so it is not pushed down
+    for a lack of citations."""
+    basis = basis_ranking(text_ranking, cited, neighbours=neighbours)
+    basis_rank = {i: rank for rank, (i, _) in enumerate(basis, start=1)}
+    fused: dict[int, float] = {}
+    for rank, i in enumerate(text_ranking, start=1):
+        second = basis_rank.get(i) if cited[i] else rank
+        fused[i] = 1.0 / (RRF_K + rank) + (1.0 / (RRF_K + second) if second else 0.0)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def fuse(rankings: Sequence[Sequence[int]], depth: int = 200) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of index rankings -> (index, fused score), best first."""
     fused: dict[int, float] = defaultdict(float)

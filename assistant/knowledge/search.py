@@ -28,7 +28,7 @@ from assistant.knowledge.cases_corpus import DOC_TYPES, VIOLATION_CODES, CaseDoc
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
-from assistant.knowledge.recommend import StatuteRecommender, basis_ranking, fuse
+from assistant.knowledge.recommend import StatuteRecommender, fuse, fuse_basis
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
 MANIFEST = "manifest.json"
@@ -406,8 +406,7 @@ class KnowledgeBase:
         """(position in self.cases, similarity), best first, by `method` (CASE_RANKINGS)."""
         if method == "hybrid+basis":
             text = self.case_ranking(query, "hybrid", vector)
-            basis = basis_ranking([i for i, _ in text], [c.statutes for c in self.cases])
-            return fuse([[i for i, _ in text], [i for i, _ in basis]], depth=len(self.cases))
+            return fuse_basis([i for i, _ in text], [c.statutes for c in self.cases])
         rankings: list[list[tuple[int, float]]] = []
         if method in ("dense", "hybrid") and len(self.case_index):
             if vector is None:

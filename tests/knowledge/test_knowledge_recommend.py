@@ -20,7 +20,7 @@ from assistant.knowledge.recommend import (
     Evidence,
     StatuteRecommender,
     basis_ranking,
-    fuse,
+    fuse_basis,
     taxes_named,
 )
 from assistant.knowledge.search import check_filters
@@ -166,6 +166,20 @@ def test_basis_ranking_prefers_cases_on_the_neighbours_legal_basis() -> None:
     assert basis_ranking(text, [()] * 5) == []
 
 
+def test_fuse_basis_moves_cases_by_legal_basis_and_spares_uncited_ones() -> None:
+    cited = [
+        ("税收征收管理法:63",),  # 0
+        ("税收征收管理法:63",),  # 1
+        (),  # 2: cites nothing (most bulletins): basis unknown
+        ("发票管理办法:21",),  # 3: another basis
+        ("税收征收管理法:63",),  # 4: on the basis, far by text
+    ]
+    fused = [i for i, _ in fuse_basis([2, 0, 3, 1, 4], cited, neighbours=2)]
+    assert fused[0] == 2  # first by text, nothing known against it: stays first
+    assert fused.index(4) < fused.index(3)  # on-basis overtakes off-basis
+    assert fused[-1] == 3
+
+
 def test_taxes_named_only_when_assessed() -> None:
     assert taxes_named("为他人虚开增值税专用发票10份") == []
     assert taxes_named("少缴增值税、企业所得税共计10万元") == ["增值税", "企业所得税"]
@@ -198,9 +212,8 @@ def test_case_search_adds_the_legal_basis_to_text_similarity(kb: KnowledgeBase) 
     assert CASE_RANKING == "hybrid+basis"
     assert {i for i, _ in combined} == {i for i, _ in text}  # re-ranked, nothing lost
     before = [i for i, _ in text]
-    basis = basis_ranking(before, [c.statutes for c in kb.cases])
-    assert basis  # the demo cases cite their legal basis
-    assert combined == fuse([before, [i for i, _ in basis]], depth=len(kb.cases))
+    assert basis_ranking(before, [c.statutes for c in kb.cases])  # demo cases cite their basis
+    assert combined == fuse_basis(before, [c.statutes for c in kb.cases])
 
 
 def test_regions_from_authority_names() -> None:

@@ -20,6 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InvalidInput
+from assistant.knowledge.case_fields import (
+    NO_AMOUNTS,
+    CaseAmounts,
+    amounts_in,
+    bulletin_authority,
+    head_authority,
+    judicial_authority,
+    money_field,
+    split_bulletin,
+    structured_amounts,
+)
 from assistant.knowledge.citations import parse_citations
 
 VIOLATION_CODES: frozenset[str] = frozenset(
@@ -106,6 +117,8 @@ class CaseDoc:
     statutes: tuple[str, ...]
     doc_type: str = "taxassist"  # one of DOC_TYPES
     region: tuple[str, ...] = ()  # place names (province / city) of the authorities involved
+    authority: str = ""  # the issuing tax authority, court or procuratorate; "" when not stated
+    amounts: CaseAmounts = NO_AMOUNTS  # tax evaded, 罚款, multiple, 罚金 (case_fields)
 
     def matches_region(self, region: str) -> bool:
         """True when any of the case's places contains `region` (云南 matches 云南省)."""
@@ -159,17 +172,25 @@ def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
         )
     text = str(obj["text"])
     cited = [str(x) for x in obj.get("statutes") or []]
+    outcome = str(obj.get("outcome") or "")
     return CaseDoc(
         id=str(obj["id"]),
         title=str(obj.get("title") or ""),
         text=text,
         violation_type=violation,
-        outcome=str(obj.get("outcome") or ""),
+        outcome=outcome,
         source=str(obj.get("source") or source),
         date=_parse_date(obj.get("date")),
         statutes=_dedupe(cited or [c.id for c in parse_citations(text)]),
         doc_type="taxassist",
         region=tuple(str(r) for r in _as_list(obj.get("region"))),
+        authority=str(obj.get("authority") or "") or bulletin_authority(text),
+        amounts=structured_amounts(
+            obj.get("tax_evaded"),
+            obj.get("fine"),
+            multiple=obj.get("multiple"),
+            text=f"{text}\n{outcome}",
+        ),
     )
 
 
@@ -178,6 +199,9 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
     text = str(obj.get("content_text") or "")
     title = str(obj.get("title") or "")
     digest = hashlib.sha1(f"{url}#{index}".encode()).hexdigest()[:12]
+    # A multi-case bulletin stays one document; its amounts belong to its cases, not to it.
+    parts = split_bulletin(text)
+    authorities = {bulletin_authority(p) for p in parts}
     return CaseDoc(
         id=f"bulletin:{digest}",
         title=title,
@@ -189,6 +213,8 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
         statutes=_dedupe([c.id for c in parse_citations(text)]),
         doc_type="bulletin",
         region=regions_in(text),
+        authority=authorities.pop() if len(authorities) == 1 else "",
+        amounts=amounts_in(text) if len(parts) == 1 else NO_AMOUNTS,
     )
 
 
@@ -217,6 +243,12 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         date=None,
         statutes=_dedupe(articles + [c.id for c in parse_citations(fact)]),
         doc_type="judgment",
+        authority=judicial_authority(fact),
+        # a court's 罚金 is a criminal penalty, not a 罚款: kept apart (CaseAmounts)
+        amounts=CaseAmounts(
+            tax_evaded=amounts_in(fact).tax_evaded,
+            criminal_fine=money_field(meta.get("punish_of_money")),
+        ),
     )
 
 
@@ -273,6 +305,9 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             statutes=_dedupe([c.id for c in parse_citations(text)]),
             doc_type="decision",
             region=_decision_places(obj) or regions_in(text),
+            authority=head_authority(text) or str(obj.get("issuing_authority") or ""),
+            # line breaks in extracted decisions are layout, not paragraphs
+            amounts=amounts_in(re.sub(r"\s+", "", text)),
         )
     records = folder / "records.jsonl"
     for obj in jsonl_objects(records):
@@ -293,6 +328,10 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             statutes=_dedupe([c.id for c in parse_citations(whole)]),
             doc_type="decision",
             region=_decision_places(obj),
+            authority=str(obj.get("issuingAuthority") or ""),
+            amounts=structured_amounts(
+                obj.get("recoveredTaxAmount"), obj.get("fineAmount"), text=whole
+            ),
         )
     return list(out.values())
 

@@ -11,7 +11,7 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from assistant.knowledge.case_fields import split_bulletin
+from assistant.knowledge.case_fields import announces_several_cases, split_bulletin
 from assistant.knowledge.cases_corpus import load_cases
 
 FIELDS = ("authority", "tax_evaded", "fine", "multiple", "criminal_fine")
@@ -30,7 +30,8 @@ def main() -> None:
     multi = 0
     for case in cases:
         total[case.doc_type] += 1
-        if case.doc_type == "bulletin" and len(split_bulletin(case.text)) > 1:
+        several = len(split_bulletin(case.text)) > 1 or announces_several_cases(case.title)
+        if case.doc_type == "bulletin" and several:
             multi += 1
         values = {"authority": case.authority or None, **case.amounts.to_dict()}
         for name in FIELDS:
@@ -40,7 +41,7 @@ def main() -> None:
     for kind in sorted(total):
         row = " | ".join(str(have[(kind, f)]) for f in FIELDS)
         print(f"| {kind} | {total[kind]} | {row} |")
-    print(f"multi-case bulletins (fields left empty unless shared): {multi}")
+    print(f"multi-case bulletins (amounts left empty, authority only when shared): {multi}")
     # every case, with or without fields: the empty ones are checked too
     ordered = sorted(cases, key=lambda c: c.id)
     for case in random.Random(args.seed).sample(ordered, min(args.sample, len(ordered))):

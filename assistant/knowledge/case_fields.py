@@ -63,7 +63,16 @@ def _s(value: Decimal | None) -> str | None:
 _CN_ORDINAL = "一二三四五六七八九十"
 # "八、国家税务总局晋城市税务局稽查局依法查处泽州县郊南加油站偷税案件。" opens one case of a
 # multi-case bulletin.
-_CASE_HEAD = re.compile(rf"(?m)^[{_CN_ORDINAL}]+、(?=.{{0,60}}?(?:查处|破获|侦破|查办))")
+_CASE_HEAD = re.compile(rf"(?m)^[{_CN_ORDINAL}]+、(?=.{{0,60}}?(?:查处|破获|侦破|查办|立案))")
+
+
+# "依法查处三起骗取留抵退税案件", "集中曝光8起…": a title announcing several cases.
+_SEVERAL = re.compile(r"(?:[两二三四五六七八九十]|[2-9]|[1-9][0-9])起")
+
+
+def announces_several_cases(title: str) -> bool:
+    """True when a bulletin's title announces several cases (its text may not number them)."""
+    return _SEVERAL.search(title) is not None
 
 
 def split_bulletin(text: str) -> list[str]:
@@ -92,7 +101,7 @@ def split_bulletin(text: str) -> list[str]:
 # --- authority ---------------------------------------------------------------------------------
 
 _UNIT = r"(?:第[一二三四五六七八九十]+)?稽查局"
-_PLACE_END = r"(?:自治区|特别行政区|省|市|自治州|州|地区|盟|县|区|旗)"
+_PLACE_END = r"(?:自治区|特别行政区|省|市|自治州|州|地区|盟|县|区|旗|基地)"
 _CJK = r"\u4e00-\u9fff"
 # "国家税务总局鄂尔多斯市税务局第二稽查局", "国家税务总局内蒙古自治区税务局".
 _SAT_NAMED = re.compile(rf"国家税务总局([{_CJK}]{{2,20}}?)税务局({_UNIT})?")
@@ -101,11 +110,14 @@ _SAT_NAMED = re.compile(rf"国家税务总局([{_CJK}]{{2,20}}?)税务局({_UNIT
 _SAT_BARE = re.compile(
     rf"(?<![{_CJK}])(?:指导|联合|会同|协同|由|经)?([{_CJK}]{{2,18}}?{_PLACE_END})税务局({_UNIT})?"
 )
-# The SAT itself acting: "国家税务总局根据税收大数据分析，依法查处…".
-_SAT_ITSELF = re.compile(r"国家税务总局(稽查局)?(?=根据|依据|依法|对|作出|查处|联合)")
+# The SAT itself or its regional inspection office ("国家税务总局驻沈阳稽查局") acting.
+_SAT_ITSELF = re.compile(
+    r"国家税务总局((?:驻[\u4e00-\u9fff]{2,4}?)?稽查局)?(?=根据|依据|依法|对|作出|查处|联合|、)"
+)
 # What an acting authority does next, in the same clause: "…稽查局依法查处", "…根据举报线索".
 _ACTING = re.compile(
-    r"^[^，,。；;]{0,15}?(?:查处|作出|根据|依据|依法|追缴|联合|立案|检查|拟处|处以|对)"
+    r"^(?:、[^，,。；;]{0,40}?|[^，,。；;]{0,15}?)"  # "…稽查局、…稽查局联合…": co-acting
+    r"(?:查处|作出|根据|依据|依法|追缴|联合|立案|检查|拟处|处以|对)"
 )
 # "…稽查局根据线索，指导…第三稽查局依法查处": the guided authority is the one acting.
 _GUIDING = re.compile(r"^[^。；;]{0,30}?指导")

@@ -24,6 +24,7 @@ from assistant.knowledge.case_fields import (
     NO_AMOUNTS,
     CaseAmounts,
     amounts_in,
+    announces_several_cases,
     bulletin_authority,
     head_authority,
     judicial_authority,
@@ -202,6 +203,7 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
     # A multi-case bulletin stays one document; its amounts belong to its cases, not to it.
     parts = split_bulletin(text)
     authorities = {bulletin_authority(p) for p in parts}
+    single = len(parts) == 1 and not announces_several_cases(title)
     return CaseDoc(
         id=f"bulletin:{digest}",
         title=title,
@@ -214,7 +216,7 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
         doc_type="bulletin",
         region=regions_in(text),
         authority=authorities.pop() if len(authorities) == 1 else "",
-        amounts=amounts_in(text) if len(parts) == 1 else NO_AMOUNTS,
+        amounts=amounts_in(text) if single else NO_AMOUNTS,
     )
 
 
@@ -224,6 +226,7 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
     accusation = "、".join(str(a).strip("[]") for a in meta.get("accusation") or [])
     articles = [f"刑法:{int(a)}" for a in meta.get("relevant_articles") or []]
     term = meta.get("term_of_imprisonment") or {}
+    read = amounts_in(fact)
     parts: list[str] = []
     if term.get("death_penalty"):
         parts.append("判处死刑")
@@ -244,9 +247,12 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         statutes=_dedupe(articles + [c.id for c in parse_citations(fact)]),
         doc_type="judgment",
         authority=judicial_authority(fact),
-        # a court's 罚金 is a criminal penalty, not a 罚款: kept apart (CaseAmounts)
+        # a court's 罚金 is a criminal penalty, not a 罚款: kept apart (CaseAmounts); a 罚款 the
+        # facts state is the tax authority's earlier administrative fine
         amounts=CaseAmounts(
-            tax_evaded=amounts_in(fact).tax_evaded,
+            tax_evaded=read.tax_evaded,
+            fine=read.fine,
+            multiple=read.multiple,
             criminal_fine=money_field(meta.get("punish_of_money")),
         ),
     )

@@ -155,6 +155,18 @@ def test_multi_case_bulletin_is_split_and_has_no_single_amount(tmp_path: Path) -
     assert doc.amounts.tax_evaded is None and doc.amounts.multiple is None
     assert doc.authority == ""  # two authorities: none is the bulletin's
     assert split_bulletin(BULLETIN_ONE) == [BULLETIN_ONE]
+    # cases not numbered, but the title announces three: no single amount either
+    titled = parse_case_line(
+        {
+            "title": "某市税务部门依法查处三起骗取留抵退税案件",
+            "url": "u",
+            "content_text": BULLETIN_ONE,
+        },
+        line_no=2,
+        source="b.jsonl",
+    )
+    assert titled.amounts.tax_evaded is None
+    assert titled.authority == "国家税务总局示例市税务局第一稽查局"
 
 
 @pytest.mark.parametrize(
@@ -170,6 +182,14 @@ def test_multi_case_bulletin_is_split_and_has_no_single_amount(tmp_path: Path) -
             "国家税务总局海南省税务局第三稽查局",
         ),
         ("近期，国家税务总局根据税收大数据分析，依法查处某网红偷税案件。", "国家税务总局"),
+        (
+            "近期，国家税务总局驻沈阳稽查局、国家税务总局某省税务局稽查局联合公安部门依法查处。",
+            "国家税务总局驻沈阳稽查局",
+        ),
+        (
+            "近期，某自治区税务局稽查局根据线索，指导宁东能源化工基地税务局稽查局依法查处某公司。",
+            "国家税务总局宁东能源化工基地税务局稽查局",
+        ),
         ("某市税务局稽查局有关负责人表示，将依法查处。", ""),
         ("近日，某公司被曝光。", ""),
     ],

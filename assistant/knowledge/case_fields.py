@@ -187,6 +187,8 @@ _TAX = re.compile(
     rf"(?P<total>共计|合计|总计|计)?(?:人民币)?(?P<amt>{_NUM}(?:万|亿)?)元"
 )
 _THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+# "偷逃个人所得税218.30万元、增值税142.41万元": one item of a list, not the case's tax.
+_LIST_NEXT = re.compile(rf"^[、和及][^，,。；;]{{0,12}}?税(?:款)?{_NUM}(?:万|亿)?元")
 
 
 def _flat(text: str) -> str:
@@ -202,6 +204,8 @@ def _tax_in(paragraph: str) -> tuple[Decimal | None, bool]:
     it states several and none is marked."""
     values: dict[Decimal, bool] = {}
     for m in _TAX.finditer(paragraph):
+        if _LIST_NEXT.match(paragraph[m.end() :]):
+            return None, True
         bare = m.group("what") is None and m.group("named") is None
         if bare and not paragraph[: m.start()].endswith("被"):
             continue  # a bare "偷逃X元" only after 被 ("致税款被偷逃4.56万元")

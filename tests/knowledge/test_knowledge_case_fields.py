@@ -95,6 +95,8 @@ def test_several_different_tax_amounts_without_a_total_stay_unknown() -> None:
     amounts = amounts_in(text)
     assert amounts.tax_evaded is None
     assert amounts.multiple == D("1")  # stated, one value
+    listed = "经查，该主播偷逃个人所得税218.30万元、增值税142.41万元。"
+    assert amounts_in(listed).tax_evaded is None  # one item of a list is not the case's tax
 
 
 def test_derived_multiple_only_within_the_legal_range_and_exact() -> None:

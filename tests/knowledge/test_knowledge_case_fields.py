@@ -309,3 +309,19 @@ def test_real_judgment(real_cases: dict[str, CaseDoc]) -> None:
     assert case.authority == "北京市海淀区人民检察院"
     assert case.amounts.criminal_fine == D("100000.00")
     assert case.amounts.fine is None
+
+
+def test_closed_case_amounts_from_recorded_tax_and_fine() -> None:
+    """closed_case_docs passes Case.tax_unpaid (Decimal) and the discretion result's fine (str)."""
+    from assistant.knowledge.case_fields import structured_amounts
+
+    amounts = structured_amounts(D("12000.00"), "6000.00")
+    assert amounts.to_dict() == {
+        "tax_evaded": "12000.00",
+        "fine": "6000.00",
+        "multiple": "0.5",
+        "criminal_fine": None,
+    }
+    late_filing = structured_amounts(D("0.00"), "500.00")  # no tax unpaid: no multiple
+    assert late_filing.tax_evaded is None and late_filing.fine == D("500.00")
+    assert late_filing.multiple is None

@@ -68,7 +68,7 @@ class Services:
             if self._knowledge is not None:
                 self._knowledge = with_closed_cases(
                     self._knowledge,
-                    closed_case_docs(self.db),
+                    closed_case_docs(self.db, authority=self.settings.authority_name),
                     self.settings.index_dir,
                     cache_dir=self.settings.resolved_embedding_cache_dir,
                 )
@@ -119,7 +119,10 @@ def load_or_build_index(
     from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
 
     return with_closed_cases(
-        knowledge, closed_case_docs(db), settings.index_dir, cache_dir=cache_dir
+        knowledge,
+        closed_case_docs(db, authority=settings.authority_name),
+        settings.index_dir,
+        cache_dir=cache_dir,
     )
 
 
@@ -138,7 +141,7 @@ def build_index(services: Services) -> KnowledgeBase:
     )
     knowledge = with_closed_cases(
         knowledge,
-        closed_case_docs(services.db),
+        closed_case_docs(services.db, authority=settings.authority_name),
         settings.index_dir,
         cache_dir=settings.resolved_embedding_cache_dir,
     )

@@ -37,9 +37,14 @@ _NUM = r"[0-9]+(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百]+"
 # range) is not matched because 以下 stands between.
 _MULTIPLE = re.compile(rf"({_NUM})倍(?:的)?罚款")
 _PERCENT = re.compile(rf"百分之({_NUM})(?:的)?罚款")
-# A fine in yuan: "处罚款500元", "罚款26万元", "罚款计1755.57万元", "处5000元罚款".
-_FINE_AFTER = re.compile(rf"罚款(?:计|共计|合计)?(?:人民币)?((?:{_NUM})(?:万|亿)?)元")
+# A fine in yuan: "处罚款500元", "罚款26万元", "罚款计1755.57万元", "罚款，计284212.97元",
+# "处5000元罚款".
+_FINE_AFTER = re.compile(rf"罚款(?:[，,]?(?:计|共计|合计))?(?:人民币)?((?:{_NUM})(?:万|亿)?)元")
 _FINE_BEFORE = re.compile(rf"处(?:以)?(?:人民币)?((?:{_NUM})(?:万|亿)?)元(?:的)?罚款")
+# "追缴税费款、加收滞纳金并处罚款共计3.69亿元" states the total of tax, surcharge and fine, not
+# the fine: a 罚款 whose clause also names 滞纳金 or 追缴/补缴 is not read as a fine.
+_TOTAL_CLAUSE = re.compile(r"滞纳金|追缴|补缴")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,17 @@ def _numeral(text: str) -> Decimal | None:
 
 def parse_outcome(text: str) -> ParsedOutcome:
     """The penalty multiples and yuan fines an outcome text states (罚金 of a court is not 罚款)."""
-    flat = re.sub(r"\s+", "", text or "")
+    flat = _THOUSANDS.sub("", re.sub(r"\s+", "", text or ""))
     multiples = [m for m in (_numeral(x) for x in _MULTIPLE.findall(flat)) if m is not None]
     multiples += [m / 100 for m in (_numeral(x) for x in _PERCENT.findall(flat)) if m is not None]
     fines: list[Decimal] = []
     for rx in (_FINE_AFTER, _FINE_BEFORE):
-        for raw in rx.findall(flat):
+        for match in rx.finditer(flat):
+            clause = re.split(r"[，,。；;：:]", flat[: match.start()])[-1]
+            if rx is _FINE_AFTER and _TOTAL_CLAUSE.search(clause):
+                continue
             try:
-                fines.append(parse_amount(raw + "元"))
+                fines.append(parse_amount(match.group(1) + "元"))
             except ValueError:
                 continue
     keep = [m for m in multiples if Decimal("0") < m <= Decimal("10")]

@@ -20,6 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InvalidInput
+from assistant.knowledge.case_fields import (
+    NO_AMOUNTS,
+    CaseAmounts,
+    amounts_in,
+    announces_several_cases,
+    bulletin_authority,
+    head_authority,
+    judicial_authority,
+    money_field,
+    split_bulletin,
+    structured_amounts,
+)
 from assistant.knowledge.citations import Citation, parse_citations
 
 VIOLATION_CODES: frozenset[str] = frozenset(
@@ -110,6 +122,8 @@ class CaseDoc:
     #: ("发票管理办法:22", "财政部令第6号发布，国务院令第709号修订"): read in that version, not
     #: the one in force on `date` (concordance.py)
     statute_notes: tuple[tuple[str, str], ...] = ()
+    authority: str = ""  # the issuing tax authority, court or procuratorate; "" when not stated
+    amounts: CaseAmounts = NO_AMOUNTS  # tax evaded, 罚款, multiple, 罚金 (case_fields)
 
     def matches_region(self, region: str) -> bool:
         """True when any of the case's places contains `region` (云南 matches 云南省)."""
@@ -173,18 +187,26 @@ def _from_demo(obj: dict[str, Any], source: str) -> CaseDoc:
     text = str(obj["text"])
     cited = [str(x) for x in obj.get("statutes") or []]
     parsed = [] if cited else parse_citations(text)
+    outcome = str(obj.get("outcome") or "")
     return CaseDoc(
         id=str(obj["id"]),
         title=str(obj.get("title") or ""),
         text=text,
         violation_type=violation,
-        outcome=str(obj.get("outcome") or ""),
+        outcome=outcome,
         source=str(obj.get("source") or source),
         date=_parse_date(obj.get("date")),
         statutes=_dedupe(cited or [c.id for c in parsed]),
         doc_type="taxassist",
         region=tuple(str(r) for r in _as_list(obj.get("region"))),
         statute_notes=_notes(parsed),
+        authority=str(obj.get("authority") or "") or bulletin_authority(text),
+        amounts=structured_amounts(
+            obj.get("tax_evaded"),
+            obj.get("fine"),
+            multiple=obj.get("multiple"),
+            text=f"{text}\n{outcome}",
+        ),
     )
 
 
@@ -194,6 +216,10 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
     title = str(obj.get("title") or "")
     digest = hashlib.sha1(f"{url}#{index}".encode()).hexdigest()[:12]
     parsed = parse_citations(text)
+    # A multi-case bulletin stays one document; its amounts belong to its cases, not to it.
+    parts = split_bulletin(text)
+    authorities = {bulletin_authority(p) for p in parts}
+    single = len(parts) == 1 and not announces_several_cases(title)
     return CaseDoc(
         id=f"bulletin:{digest}",
         title=title,
@@ -206,6 +232,8 @@ def _from_bulletin(obj: dict[str, Any], index: int, source: str) -> CaseDoc:
         doc_type="bulletin",
         region=regions_in(text),
         statute_notes=_notes(parsed),
+        authority=authorities.pop() if len(authorities) == 1 else "",
+        amounts=amounts_in(text) if single else NO_AMOUNTS,
     )
 
 
@@ -215,6 +243,7 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
     accusation = "、".join(str(a).strip("[]") for a in meta.get("accusation") or [])
     articles = [f"刑法:{int(a)}" for a in meta.get("relevant_articles") or []]
     term = meta.get("term_of_imprisonment") or {}
+    read = amounts_in(fact)
     parts: list[str] = []
     if term.get("death_penalty"):
         parts.append("判处死刑")
@@ -236,6 +265,15 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
         statutes=_dedupe(articles + [c.id for c in parsed]),
         doc_type="judgment",
         statute_notes=_notes(parsed),
+        authority=judicial_authority(fact),
+        # a court's 罚金 is a criminal penalty, not a 罚款: kept apart (CaseAmounts); a 罚款 the
+        # facts state is the tax authority's earlier administrative fine
+        amounts=CaseAmounts(
+            tax_evaded=read.tax_evaded,
+            fine=read.fine,
+            multiple=read.multiple,
+            criminal_fine=money_field(meta.get("punish_of_money")),
+        ),
     )
 
 
@@ -294,6 +332,9 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             doc_type="decision",
             region=_decision_places(obj) or regions_in(text),
             statute_notes=_notes(parsed),
+            authority=head_authority(text) or str(obj.get("issuing_authority") or ""),
+            # line breaks in extracted decisions are layout, not paragraphs
+            amounts=amounts_in(re.sub(r"\s+", "", text)),
         )
     records = folder / "records.jsonl"
     for obj in jsonl_objects(records):
@@ -316,6 +357,10 @@ def load_decisions(folder: Path) -> list[CaseDoc]:
             doc_type="decision",
             region=_decision_places(obj),
             statute_notes=_notes(parsed),
+            authority=str(obj.get("issuingAuthority") or ""),
+            amounts=structured_amounts(
+                obj.get("recoveredTaxAmount"), obj.get("fineAmount"), text=whole
+            ),
         )
     return list(out.values())
 

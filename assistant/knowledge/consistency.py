@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import TaxAssistError
+from assistant.knowledge.case_fields import structured_amounts
 from assistant.knowledge.cases_corpus import CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
@@ -38,8 +39,12 @@ DB_CASE_PREFIX = "taxassist:"
 LIST_LIMIT = 50
 
 
-def closed_case_docs(db: Any) -> list[CaseDoc]:
-    """Cases closed in TaxAssist, as retrieval documents (facts, violation, decision)."""
+def closed_case_docs(db: Any, *, authority: str = "") -> list[CaseDoc]:
+    """Cases closed in TaxAssist, as retrieval documents (facts, violation, decision).
+
+    `authority` is the bureau this installation decides for (settings.authority_name); the
+    amounts are the case's recorded tax unpaid and the fine of its last discretion result.
+    """
     from sqlalchemy import select
 
     from assistant.db.models import Case, CaseResult
@@ -69,6 +74,8 @@ def closed_case_docs(db: Any) -> list[CaseDoc]:
                     source="taxassist",
                     date=case.violation_date,
                     statutes=statutes,
+                    authority=authority,
+                    amounts=structured_amounts(case.tax_unpaid, amount),
                 )
             )
     return docs

@@ -24,6 +24,7 @@ import numpy as np
 
 from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
 from assistant.knowledge.bm25 import BM25, tokenize
+from assistant.knowledge.case_fields import NO_AMOUNTS, CaseAmounts
 from assistant.knowledge.cases_corpus import DOC_TYPES, VIOLATION_CODES, CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
@@ -90,6 +91,8 @@ class CaseHit:
     doc_type: str = "taxassist"
     region: tuple[str, ...] = ()
     highlight: Highlight | None = None  # the sentence that matched the query best
+    authority: str = ""  # the issuing tax authority / court (CaseDoc.authority)
+    amounts: CaseAmounts = NO_AMOUNTS  # tax evaded, 罚款, multiple, 罚金 (CaseDoc.amounts)
 
     def to_dict(self) -> dict[str, Any]:
         """The API/CLI shape: id, title, violation_type, outcome, score + metadata, passage."""
@@ -103,6 +106,8 @@ class CaseHit:
             "doc_type": self.doc_type,
             "region": list(self.region),
             "highlight": self.highlight.to_dict() if self.highlight else None,
+            "authority": self.authority,
+            "amounts": self.amounts.to_dict(),
         }
 
 
@@ -513,6 +518,8 @@ class KnowledgeBase:
                     doc_type=case.doc_type,
                     region=case.region,
                     highlight=highlight(case.text, terms, by="sentence"),
+                    authority=case.authority,
+                    amounts=case.amounts,
                 )
             )
             if len(hits) == k:

@@ -344,3 +344,26 @@ def test_bad_search(
     error = assert_error(client.post(f"/search/{path}", json=body, headers=officer), 422, code)
     if code == "unknown_filter":
         assert error["details"]["filter"] in body  # type: ignore[index]
+
+
+def test_search_cases_returns_authority_and_amounts(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    """Case results keep their keys and add authority and amounts (Decimal strings or null)."""
+    response = client.post(
+        "/search/cases", json={"text": "私户收款少缴税款", "k": 10}, headers=officer
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()
+    assert rows
+    for row in rows:
+        assert {"id", "title", "violation_type", "outcome", "score"} <= set(row)
+        assert isinstance(row["authority"], str)
+        assert set(row["amounts"]) == {"tax_evaded", "fine", "multiple", "criminal_fine"}
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["demo:003"]["amounts"] == {  # 少缴…共计52万元；百分之五十的罚款26万元
+        "tax_evaded": "520000.00",
+        "fine": "260000.00",
+        "multiple": "0.5",
+        "criminal_fine": None,
+    }

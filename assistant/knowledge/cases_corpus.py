@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -277,6 +277,49 @@ def _from_cail(obj: dict[str, Any], line_no: int, source: str) -> CaseDoc:
     )
 
 
+#: Bumped when ingestion changes the cases a corpus yields (ids, splitting), so that an index
+#: built by an older version is seen as stale and rebuilt (search.corpus_fingerprint).
+INGESTION_VERSION = 2
+_ORDINAL_HEAD = re.compile(r"^[一二三四五六七八九十百]+、")
+
+
+def _bulletin_cases(obj: dict[str, Any], index: int, source: str) -> list[CaseDoc]:
+    """The single cases of a bulletin that numbers several (一、…查处…案件), each with its own
+    facts, citations, authority, region and amounts; `bulletin:<digest>-<n>`. A bulletin with one
+    case, or one that announces several without numbering them, stays one document."""
+    whole = _from_bulletin(obj, index, source)
+    parts = split_bulletin(whole.text)
+    if len(parts) < 2:
+        return [whole]
+    out: list[CaseDoc] = []
+    for n, part in enumerate(parts, start=1):
+        heading = _ORDINAL_HEAD.sub("", part.split("\n", 1)[0]).strip().rstrip("。")
+        parsed = parse_citations(part)
+        out.append(
+            replace(
+                whole,
+                id=f"{whole.id}-{n}",
+                title=heading or f"{whole.title}（{n}）",
+                text=part,
+                violation_type=classify_violation(heading, part) or whole.violation_type,
+                outcome=_outcome_from_text(part),
+                statutes=_dedupe([c.id for c in parsed]),
+                statute_notes=_notes(parsed),
+                region=regions_in(part) or whole.region,
+                authority=bulletin_authority(part),
+                amounts=amounts_in(part),
+            )
+        )
+    return out
+
+
+def case_docs(obj: dict[str, Any], *, line_no: int, source: str) -> list[CaseDoc]:
+    """The cases one JSON line holds: a numbered multi-case bulletin gives one per case."""
+    if "content_text" in obj and not ("fact" in obj and "meta" in obj):
+        return _bulletin_cases(obj, line_no, source)
+    return [parse_case_line(obj, line_no=line_no, source=source)]
+
+
 def parse_case_line(obj: dict[str, Any], *, line_no: int, source: str) -> CaseDoc:
     """Map one JSON object of any supported format to a CaseDoc."""
     if "fact" in obj and "meta" in obj:
@@ -388,6 +431,6 @@ def load_cases(corpus_dirs: Sequence[Path]) -> list[CaseDoc]:
                             f"案例文件不是有效的 JSON 行：{path} 第{line_no}行",
                             details={"source": str(path), "line": line_no},
                         ) from exc
-                    case = parse_case_line(obj, line_no=line_no, source=str(path))
-                    cases[case.id] = case
+                    for case in case_docs(obj, line_no=line_no, source=str(path)):
+                        cases[case.id] = case
     return list(cases.values())

@@ -25,7 +25,13 @@ import numpy as np
 from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
 from assistant.knowledge.bm25 import BM25, tokenize
 from assistant.knowledge.case_fields import NO_AMOUNTS, CaseAmounts
-from assistant.knowledge.cases_corpus import DOC_TYPES, VIOLATION_CODES, CaseDoc, load_cases
+from assistant.knowledge.cases_corpus import (
+    DOC_TYPES,
+    INGESTION_VERSION,
+    VIOLATION_CODES,
+    CaseDoc,
+    load_cases,
+)
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
@@ -134,7 +140,7 @@ def corpus_files(corpus_dirs: Sequence[Path]) -> list[tuple[int, Path]]:
 
 def corpus_fingerprint(corpus_dirs: Sequence[Path]) -> str:
     """sha256 over (dir position, relative name, size, mtime) of every corpus file."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"ingestion {INGESTION_VERSION}\n".encode())
     for pos, path in corpus_files(corpus_dirs):
         stat = path.stat()
         rel = f"{path.parent.name}/{path.name}"

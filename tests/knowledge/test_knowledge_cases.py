@@ -133,9 +133,40 @@ def test_load_shared_cases() -> None:
     cases = load_cases([SHARED])
     bulletins = [c for c in cases if c.id.startswith("bulletin:")]
     cail = [c for c in cases if c.id.startswith("cail:")]
-    assert len(bulletins) == 1090 and len(cail) == 205
+    # 1,090 bulletin lines; the 44 that number several cases are split into 184 single cases
+    lines = {c.id.split("-")[0] for c in bulletins}
+    assert len(lines) == 1090 and len(bulletins) == 1090 - 44 + 184 and len(cail) == 205
     assert len({c.id for c in cases}) == len(cases)
     assert sum(c.violation_type == "invoice_false_issuing" for c in cail) > 150
     assert sum(c.violation_type is not None for c in bulletins) > 900
     assert all(c.date is not None for c in bulletins)
     assert sum("刑法:205" in c.statutes for c in cail) > 150
+
+
+def test_numbered_bulletin_is_split_into_its_cases() -> None:
+    from assistant.knowledge.cases_corpus import case_docs
+
+    bulletin = {  # project-written, in the published format
+        "title": "税务部门曝光2起偷税案件",
+        "url": "http://example.invalid/b/2",
+        "publish_date": "2025-06-01",
+        "content_text": "近日，税务部门曝光2起偷税案件。\n"
+        "一、国家税务总局甲市税务局稽查局依法查处甲公司私户收款偷税案件。\n"
+        "经查，该公司少缴增值税等税费共计100万元。稽查局依据《中华人民共和国税收征收管理法》"
+        "第六十三条，对其追缴税费款、加收滞纳金并处罚款。\n"
+        "二、国家税务总局乙市税务局第二稽查局依法查处乙公司虚开发票案件。\n"
+        "经查，该公司为他人虚开增值税普通发票50份。稽查局依据《中华人民共和国发票管理办法》"
+        "第三十五条，对其处以罚款。\n",
+    }
+    first, second = case_docs(bulletin, line_no=7, source="b.jsonl")
+    assert first.id.endswith("-1") and second.id.endswith("-2")
+    assert first.id.rsplit("-", 1)[0] == second.id.rsplit("-", 1)[0]
+    assert first.title == "国家税务总局甲市税务局稽查局依法查处甲公司私户收款偷税案件"
+    assert (first.violation_type, second.violation_type) == ("tax_evasion", "invoice_false_issuing")
+    assert first.statutes == ("税收征收管理法:63",) and second.statutes == ("发票管理办法:35",)
+    assert first.authority == "国家税务总局甲市税务局稽查局"
+    assert second.authority == "国家税务总局乙市税务局第二稽查局"
+    assert "乙公司" not in first.text and first.date == second.date
+    single = dict(bulletin, content_text="国家税务总局甲市税务局稽查局依法查处甲公司偷税案件。")
+    [whole] = case_docs(single, line_no=8, source="b.jsonl")
+    assert "-" not in whole.id

@@ -630,6 +630,13 @@ def eval_retrieval(
         case_sample_size=case_sample or None,
         cail_limit=cail_limit or None,
     )
+    chosen = result["selection"].get("chosen")
+    result["selection"]["configured"] = f"hybrid:{settings.embedder}"
+    if chosen and chosen != f"hybrid:{settings.embedder}":
+        typer.echo(
+            f"注意：测评支持的配置是 {chosen}，与当前配置 hybrid:{settings.embedder} 不同",
+            err=True,
+        )
     table = markdown_table(result)
     if markdown is not None:
         markdown.write_text(table + "\n", encoding="utf-8")
@@ -638,6 +645,7 @@ def eval_retrieval(
     else:
         typer.echo(table)
         typer.echo(json.dumps(result["cv"], ensure_ascii=False))
+        typer.echo(json.dumps(result["selection"], ensure_ascii=False))
         typer.echo(json.dumps(result["counts"], ensure_ascii=False))
 
 

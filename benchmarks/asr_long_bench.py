@@ -62,15 +62,12 @@ def _rss_mb() -> float:
 
 def job_worker(audio: Path, window_seconds: float) -> dict[str, Any]:
     """Upload and run the job in this process; RSS sampled by a thread."""
-    from datetime import date
+    from sqlalchemy import func, select
 
-    from sqlalchemy import select
-
-    from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
-    from assistant.db.models import Job, User
+    from assistant.db.models import Job, TranscriptSegment
     from assistant.jobs import run_job
     from assistant.services import build_services, setup
-    from tests.conftest import demo_case_payload, make_settings
+    from tests.conftest import make_settings, queue_demo_recording
 
     samples: list[tuple[float, float]] = []
     done = threading.Event()
@@ -90,39 +87,25 @@ def job_worker(audio: Path, window_seconds: float) -> dict[str, Any]:
             )
         )
         setup(services, with_index=False)
-        workflow = CaseWorkflow(services)
-        with services.db.session() as session:
-            officer = session.scalars(select(User).where(User.username == "officer")).one()
-        payload = demo_case_payload()
-        case = workflow.create_case(
-            officer,
-            NewCase(
-                taxpayer=TaxpayerInput(**payload["taxpayer"]),  # type: ignore[arg-type]
-                violation="late_filing",
-                facts=str(payload["facts"]),
-                violation_date=date(2025, 4, 15),
-                days_overdue=45,
-                corrected_in_time=True,
-            ),
-        )
-        with audio.open("rb") as handle:
-            upload = workflow.add_recording(
-                officer, case.id, handle, filename=audio.name, content_type="audio/wav"
-            )
+        _, recording_id, job_id = queue_demo_recording(services, audio)
         rss_before_job = _rss_mb()
         job_started = time.perf_counter()
-        status = run_job(services, upload.job.id)
+        status = run_job(services, job_id)
         elapsed = time.perf_counter() - job_started
         done.set()
         with services.db.session() as session:
-            job = session.get(Job, upload.job.id)
+            job = session.get(Job, job_id)
             assert job is not None
-            recording = workflow.recording_for(officer, upload.recording.id)
+            segments = session.scalar(
+                select(func.count())
+                .select_from(TranscriptSegment)
+                .where(TranscriptSegment.recording_id == recording_id)
+            )
             result = {
                 "status": status,
                 "error": job.error_code,
                 "audio_seconds": round(job.duration_seconds, 1),
-                "segments": len(recording.segments),
+                "segments": segments,
                 "job_seconds": round(elapsed, 1),
                 "rtf": round(elapsed / job.duration_seconds, 3),
                 "window_seconds": window_seconds,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,38 @@ def demo_case_payload() -> dict[str, object]:
         "harm": "minor",
         "evidence": ["纳税申报记录", "责令限期改正通知书及送达回证"],
     }
+
+
+def queue_demo_recording(services: Any, audio: Path) -> tuple[int, int, int]:
+    """Create the demo case as the demo officer and upload `audio` to it (the job is queued,
+    not run): (case id, recording id, job id). Shared by the resume test and asr_long_bench."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+    from assistant.db.models import User
+
+    payload = demo_case_payload()
+    workflow = CaseWorkflow(services)
+    with services.db.session() as session:
+        officer = session.scalars(select(User).where(User.username == "officer")).one()
+    case = workflow.create_case(
+        officer,
+        NewCase(
+            taxpayer=TaxpayerInput(**payload["taxpayer"]),  # type: ignore[arg-type]
+            violation="late_filing",
+            facts=str(payload["facts"]),
+            violation_date=date(2025, 4, 15),
+            days_overdue=45,
+            corrected_in_time=True,
+        ),
+    )
+    with audio.open("rb") as handle:
+        upload = workflow.add_recording(
+            officer, case.id, handle, filename=audio.name, content_type="audio/wav"
+        )
+    return case.id, upload.recording.id, upload.job.id
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -12,19 +12,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.config import MODELS_DIR, PROJECT_ROOT
-from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment, User
+from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment
 from assistant.jobs import InProcessJobQueue
 from assistant.record import verify_case
 from assistant.services import Services, build_services, setup
-from tests.conftest import DEMO_PASSWORD, demo_case_payload, make_settings
+from tests.conftest import DEMO_PASSWORD, make_settings, queue_demo_recording
 from tests.jobs.audio import long_interview
 
 WINDOW_SECONDS = 15.0
@@ -58,35 +56,12 @@ def _job(services: Services, job_id: int) -> Job:
         return job
 
 
-def _queued_upload(services: Services, audio: Path) -> tuple[int, int, int]:
-    payload = demo_case_payload()
-    workflow = CaseWorkflow(services)
-    with services.db.session() as session:
-        officer = session.scalars(select(User).where(User.username == "officer")).one()
-    case = workflow.create_case(
-        officer,
-        NewCase(
-            taxpayer=TaxpayerInput(**payload["taxpayer"]),  # type: ignore[arg-type]
-            violation="late_filing",
-            facts=str(payload["facts"]),
-            violation_date=date(2025, 4, 15),
-            days_overdue=45,
-            corrected_in_time=True,
-        ),
-    )
-    with audio.open("rb") as handle:
-        upload = workflow.add_recording(
-            officer, case.id, handle, filename=audio.name, content_type="audio/wav"
-        )
-    return case.id, upload.recording.id, upload.job.id
-
-
 def test_killed_worker_resumes_without_redoing_stored_segments(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", asr_window_seconds=WINDOW_SECONDS)
     services = build_services(settings)
     setup(services, with_index=False)
     audio = long_interview(tmp_path / "long.wav", repeats=3)  # 41 s: three windows of ≤15 s
-    case_id, recording_id, job_id = _queued_upload(services, audio)
+    case_id, recording_id, job_id = queue_demo_recording(services, audio)
 
     env = {
         **os.environ,

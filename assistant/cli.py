@@ -467,7 +467,9 @@ def search_cases(
     text: Annotated[str | None, typer.Option()] = None,
     k: Annotated[int, typer.Option()] = 10,
     violation_type: Annotated[str | None, typer.Option()] = None,
-    region: Annotated[str | None, typer.Option(help="place name, e.g. 云南")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="province (浙江: its cities too) or city (温州市)")
+    ] = None,
     doc_type: Annotated[
         str | None, typer.Option(help="bulletin | judgment | decision | taxassist")
     ] = None,

@@ -21,6 +21,7 @@ from typing import Any
 
 from assistant.errors import InvalidInput
 from assistant.knowledge.citations import parse_citations
+from assistant.knowledge.regions import region_matches
 
 VIOLATION_CODES: frozenset[str] = frozenset(
     {
@@ -108,8 +109,9 @@ class CaseDoc:
     region: tuple[str, ...] = ()  # place names (province / city) of the authorities involved
 
     def matches_region(self, region: str) -> bool:
-        """True when any of the case's places contains `region` (云南 matches 云南省)."""
-        return any(region in place or place in region for place in self.region)
+        """True when the case lies in `region`: a province (浙江 / 浙江省) matches its cities'
+        cases too, a city only its own (assistant.knowledge.regions)."""
+        return region_matches(region, self.region)
 
     def passage(self, *, max_chars: int = 256) -> str:
         """The text to embed: title plus the facts, cut to `max_chars` (model cost is per token)."""

@@ -474,8 +474,9 @@ class KnowledgeBase:
         region: str | None = None,
         doc_type: str | None = None,
     ) -> list[CaseHit]:
-        """Most similar cases (CASE_RANKING), optionally of one violation type, region (place
-        name, e.g. 云南 or 深圳市) and document type (bulletin/judgment/decision/taxassist)."""
+        """Most similar cases (CASE_RANKING), optionally of one violation type, region (a
+        province such as 云南 matches its cities' cases, a city such as 深圳市 only its own:
+        assistant.knowledge.regions) and document type (bulletin/judgment/decision/taxassist)."""
         query = _validate_query(text, k)
         _validate_violation(violation_type)
         if doc_type is not None and doc_type not in DOC_TYPES:

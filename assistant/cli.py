@@ -137,12 +137,14 @@ def models_install(as_json: JsonFlag = False) -> None:
 
 @models_app.command("list")
 def models_list(as_json: JsonFlag = False) -> None:
-    from assistant.registry import load_manifest
+    """Every manifest entry: role, name, license, origin, packages, extra, installed."""
+    from assistant.registry import load_manifest, package_installed
 
     _print(
         {
-            role: {k: v for k, v in asdict(spec).items() if k != "files"}
-            for role, spec in load_manifest().items()
+            key: {k: v for k, v in asdict(spec).items() if k != "files"}
+            | {"installed": package_installed(spec)}
+            for key, spec in load_manifest().items()
         }
     )
 

@@ -253,9 +253,9 @@ class KnowledgeBase:
         params = index_params or IndexParams()
         started = time.perf_counter()
         passages: Embedder = embedder
-        if cache_dir is not None:
-            from assistant.knowledge.embcache import CachedEmbedder
+        from assistant.knowledge.embcache import CachedEmbedder
 
+        if cache_dir is not None:
             passages = CachedEmbedder(embedder, cache_dir)
         dirs = [Path(d) for d in corpus_dirs]
         fingerprint = corpus_fingerprint(dirs)
@@ -276,6 +276,8 @@ class KnowledgeBase:
                 [c.id for c in cases],
                 passages.embed_passages([c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]),
             )
+        if isinstance(passages, CachedEmbedder):
+            passages.close()  # one fold of the cache's append-only log per build
         index_dir = Path(index_dir)
         statute_index.save(index_dir, STATUTE_INDEX)
         case_index.save(index_dir, CASE_INDEX)

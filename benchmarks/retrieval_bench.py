@@ -228,6 +228,60 @@ def hnsw_rows(
     gc.collect()
 
 
+def project_index_rows(
+    data: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The project's VectorIndex with default IndexParams: the kind `auto` picks for n vectors
+    (IVF-flat above the threshold), string ids, what `taxassist index build` would build."""
+    import dataclasses
+
+    from assistant.knowledge.index import IndexParams, VectorIndex
+
+    n, dim = data.shape
+    k = truth.shape[1]
+    params = IndexParams()
+    kind = params.kind_for(n)
+    before = rss_mb()
+    start = time.perf_counter()
+    index = VectorIndex(dim, kind=kind, params=params)
+    index.add([str(i) for i in range(n)], data)
+    build = time.perf_counter() - start
+    delta = rss_mb() - before
+    info = index.describe()
+    print(f"VectorIndex {kind} built in {build:.1f} s: {info}", flush=True)
+    for nprobe in args.nprobe_default:
+        index.params = dataclasses.replace(params, ivf_nprobe=nprobe)
+        lat, found = [], []
+        for q in queries:
+            t = time.perf_counter()
+            hits = index.search(q, k)
+            lat.append(time.perf_counter() - t)
+            found.append([int(h) for h, _ in hits])
+        rows.append(
+            {
+                "index": f"VectorIndex default: {kind}"
+                + (f" nlist={info.get('nlist')}" if kind == "ivf" else ""),
+                "params": f"nprobe={nprobe}"
+                + (" (default)" if nprobe == params.ivf_nprobe else ""),
+                "build_s": round(build, 1),
+                "rss_delta_mb": round(delta),
+                "index_mb": round((n * dim * 4 + n * 8 + info.get("nlist", 0) * dim * 4) / 2**20),
+                "p50_ms": round(pct(lat, 50), 3),
+                "p95_ms": round(pct(lat, 95), 3),
+                "recall@10": round(recall_at(np.array(found), truth, k), 4),
+            }
+        )
+        print(rows[-1], flush=True)
+        if kind != "ivf":
+            break
+    del index
+    gc.collect()
+
+
 def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     dim, k = 384, 10
     t0 = time.perf_counter()
@@ -262,6 +316,9 @@ def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     print(rows[-1], flush=True)
     del flat
     gc.collect()
+
+    if args.default_index:
+        project_index_rows(data, queries, truth, args, rows)
 
     # HNSW
     if args.hnsw:
@@ -403,6 +460,13 @@ def main() -> None:
     parser.add_argument("--ef-construction", type=int, default=40)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128])
     parser.add_argument("--hnsw", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--default-index",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the project's VectorIndex with default IndexParams (what index build makes)",
+    )
+    parser.add_argument("--nprobe-default", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--ivf", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--cache-n", type=int, default=20_000, help="vectors for --part cache")
     parser.add_argument("--nlist", type=int, default=0, help="IVF lists (0: 4*sqrt(n))")

@@ -260,7 +260,7 @@ def project_index_rows(
             t = time.perf_counter()
             hits = index.search(q, k)
             lat.append(time.perf_counter() - t)
-            found.append([int(h) for h, _ in hits])
+            found.append([int(h) for h, _ in hits] + [-1] * (k - len(hits)))
         rows.append(
             {
                 "index": f"VectorIndex default: {kind}"

@@ -235,7 +235,9 @@ class SearchRequest(BaseModel):
     on: date | None = Field(default=None, alias="date", description="version in force on")
     violation_type: str | None = None
     law: str | None = Field(default=None, description="statutes: one law (short name)")
-    region: str | None = Field(default=None, description="cases: place name, e.g. 云南")
+    region: str | None = Field(
+        default=None, description="cases: province (浙江: its cities too) or city (温州市)"
+    )
     doc_type: str | None = Field(
         default=None, description="cases: bulletin | judgment | decision | taxassist"
     )

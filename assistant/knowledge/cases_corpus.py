@@ -33,6 +33,7 @@ from assistant.knowledge.case_fields import (
     structured_amounts,
 )
 from assistant.knowledge.citations import Citation, parse_citations
+from assistant.knowledge.regions import region_matches
 
 VIOLATION_CODES: frozenset[str] = frozenset(
     {
@@ -126,8 +127,9 @@ class CaseDoc:
     amounts: CaseAmounts = NO_AMOUNTS  # tax evaded, 罚款, multiple, 罚金 (case_fields)
 
     def matches_region(self, region: str) -> bool:
-        """True when any of the case's places contains `region` (云南 matches 云南省)."""
-        return any(region in place or place in region for place in self.region)
+        """True when the case lies in `region`: a province (浙江 / 浙江省) matches its cities'
+        cases too, a city only its own (assistant.knowledge.regions)."""
+        return region_matches(region, self.region)
 
     def passage(self, *, max_chars: int = 256) -> str:
         """The text to embed: title plus the facts, cut to `max_chars` (model cost is per token)."""

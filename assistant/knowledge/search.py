@@ -267,9 +267,9 @@ class KnowledgeBase:
         params = index_params or IndexParams()
         started = time.perf_counter()
         passages: Embedder = embedder
-        if cache_dir is not None:
-            from assistant.knowledge.embcache import CachedEmbedder
+        from assistant.knowledge.embcache import CachedEmbedder
 
+        if cache_dir is not None:
             passages = CachedEmbedder(embedder, cache_dir)
         dirs = [Path(d) for d in corpus_dirs]
         fingerprint = corpus_fingerprint(dirs)
@@ -290,6 +290,8 @@ class KnowledgeBase:
                 [c.id for c in cases],
                 passages.embed_passages([c.passage(max_chars=CASE_PASSAGE_CHARS) for c in cases]),
             )
+        if isinstance(passages, CachedEmbedder):
+            passages.close()  # one fold of the cache's append-only log per build
         index_dir = Path(index_dir)
         statute_index.save(index_dir, STATUTE_INDEX)
         case_index.save(index_dir, CASE_INDEX)
@@ -491,8 +493,9 @@ class KnowledgeBase:
         region: str | None = None,
         doc_type: str | None = None,
     ) -> list[CaseHit]:
-        """Most similar cases (CASE_RANKING), optionally of one violation type, region (place
-        name, e.g. 云南 or 深圳市) and document type (bulletin/judgment/decision/taxassist)."""
+        """Most similar cases (CASE_RANKING), optionally of one violation type, region (a
+        province such as 云南 matches its cities' cases, a city such as 深圳市 only its own:
+        assistant.knowledge.regions) and document type (bulletin/judgment/decision/taxassist)."""
         query = _validate_query(text, k)
         _validate_violation(violation_type)
         if doc_type is not None and doc_type not in DOC_TYPES:

@@ -100,4 +100,7 @@ def test_cache_keys_on_model(tmp_path: Path) -> None:
     b.embed_passages(["同一段文字"])
     assert a.embedded == b.embedded == 1
     assert a.cache.path != b.cache.path
+    assert {p.name for p in tmp_path.glob("*.log")} == {"hashing-a-32.log", "hashing-b-64.log"}
+    a.close()
+    b.close()
     assert {p.name for p in tmp_path.glob("*.npz")} == {"hashing-a-32.npz", "hashing-b-64.npz"}

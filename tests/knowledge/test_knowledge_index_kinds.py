@@ -194,3 +194,40 @@ def test_bad_params() -> None:
         IndexParams(ivf_nprobe=0)
     with pytest.raises(InvalidInput):
         IndexParams(ivf_nlist=-1)
+
+
+def test_ivf_trains_on_a_fixed_sample_of_a_large_collection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above IVF_TRAIN_POINTS_PER_LIST * nlist vectors k-means sees a seeded sample (the 1M
+    build time depends on it); recall stays as on the whole set, and builds are repeatable."""
+    import faiss
+
+    from assistant.knowledge import index as index_module
+
+    trained_on: list[int] = []
+    real_train = faiss.IndexIVFFlat.train
+
+    def counting_train(self: object, x: np.ndarray) -> None:
+        trained_on.append(len(x))
+        real_train(self, x)
+
+    monkeypatch.setattr(faiss.IndexIVFFlat, "train", counting_train)
+    points = clustered(6_100, 32, 40, seed=5)
+    data, queries = points[:6_000], points[6_000:]
+    ids = [f"v{i}" for i in range(len(data))]
+    params = IndexParams(kind="ivf", ivf_nlist=50)
+    exact = VectorIndex(32, kind="flat")
+    exact.add(ids, data)
+    built = []
+    for _ in range(2):
+        ivf = VectorIndex(32, kind="ivf", params=params)
+        ivf.add(ids, data)
+        built.append(ivf)
+    assert trained_on == [index_module.IVF_TRAIN_POINTS_PER_LIST * 50] * 2
+    hits = [
+        len({h for h, _ in exact.search(q, 10)} & {h for h, _ in built[0].search(q, 10)})
+        for q in queries
+    ]
+    assert sum(hits) / (len(queries) * 10) >= 0.95
+    assert [built[0].search(q, 10) for q in queries] == [built[1].search(q, 10) for q in queries]

@@ -90,8 +90,22 @@ _AUTHORITY_PLACE = re.compile(
 
 def regions_in(text: str, limit: int = 3) -> tuple[str, ...]:
     """Place names of the tax authorities a text names (the case's region), first `limit`."""
-    found = dict.fromkeys(m.group(1) for m in _AUTHORITY_PLACE.finditer(text))
+    found = dict.fromkeys(_place_name(m.group(1)) for m in _AUTHORITY_PLACE.finditer(text))
     return tuple(found)[:limit]
+
+
+def _place_name(place: str) -> str:
+    """The place as matched when it starts with a division (重庆市荣昌区, 苏州工业园区 via 苏州),
+    else the division name it ends with ("坚决支持辽宁省" in bulletin prose -> 辽宁省)."""
+    from assistant.knowledge.regions import divisions
+
+    table = divisions()
+    if any(table.lookup(place[:end]) for end in range(2, len(place) + 1)):
+        return place  # 辽宁省, 重庆市荣昌区: starts with a division
+    for start in range(1, len(place) - 1):
+        if table.lookup(place[start:]) and place[start:] not in table.by_short:
+            return place[start:]
+    return place
 
 
 def classify_violation(*texts: str) -> str | None:

@@ -220,6 +220,12 @@ def test_regions_from_authority_names() -> None:
     text = "国家税务总局鄂尔多斯市税务局第二稽查局依法查处；国家税务总局云南省税务局通报"
     assert regions_in(text) == ("鄂尔多斯市", "云南省")
     assert regions_in("某公司偷税案") == ()
+    # bulletin prose before a division is not part of the place; a district keeps its city
+    prose = (
+        "国家税务总局坚决支持辽宁省税务局；国家税务总局重庆市荣昌区税务局；"
+        "国家税务总局苏州工业园区税务局"
+    )
+    assert regions_in(prose) == ("辽宁省", "重庆市荣昌区", "苏州工业园区")
 
 
 def test_demo_cases_have_doc_type(tmp_path: Path) -> None:

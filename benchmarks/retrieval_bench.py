@@ -75,6 +75,30 @@ def pct(samples: Sequence[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples) * 1000, q))
 
 
+def ann_row(
+    index: str,
+    params: str,
+    build: float,
+    delta: float,
+    index_mb: float,
+    lat: Sequence[float],
+    recall: float,
+) -> dict[str, Any]:
+    """One row of the ANN table, printed as it is measured (a long run shows progress)."""
+    row = {
+        "index": index,
+        "params": params,
+        "build_s": round(build, 1),
+        "rss_delta_mb": round(delta),
+        "index_mb": round(index_mb),
+        "p50_ms": round(pct(lat, 50), 3),
+        "p95_ms": round(pct(lat, 95), 3),
+        "recall@10": round(recall, 4),
+    }
+    print(row, flush=True)
+    return row
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
     out = []
     for _ in range(repeat):
@@ -212,18 +236,16 @@ def hnsw_rows(
         _, found = hnsw.search(queries, k, params=params)
         lat = single_query_ms(hnsw, queries, k, params)
         rows.append(
-            {
-                "index": f"HNSW M={args.hnsw_m} efC={args.ef_construction}",
-                "params": f"efSearch={ef}",
-                "build_s": round(build, 1),
-                "rss_delta_mb": round(delta),
-                "index_mb": round(n * dim * 4 / 2**20 + graph_mb),
-                "p50_ms": round(pct(lat, 50), 3),
-                "p95_ms": round(pct(lat, 95), 3),
-                "recall@10": round(recall_at(found, truth, k), 4),
-            }
+            ann_row(
+                f"HNSW M={args.hnsw_m} efC={args.ef_construction}",
+                f"efSearch={ef}",
+                build,
+                delta,
+                n * dim * 4 / 2**20 + graph_mb,
+                lat,
+                recall_at(found, truth, k),
+            )
         )
-        print(rows[-1], flush=True)
     del hnsw
     gc.collect()
 
@@ -262,20 +284,17 @@ def project_index_rows(
             lat.append(time.perf_counter() - t)
             found.append([int(h) for h, _ in hits] + [-1] * (k - len(hits)))
         rows.append(
-            {
-                "index": f"VectorIndex default: {kind}"
+            ann_row(
+                f"VectorIndex default: {kind}"
                 + (f" nlist={info.get('nlist')}" if kind == "ivf" else ""),
-                "params": f"nprobe={nprobe}"
-                + (" (default)" if nprobe == params.ivf_nprobe else ""),
-                "build_s": round(build, 1),
-                "rss_delta_mb": round(delta),
-                "index_mb": round((n * dim * 4 + n * 8 + info.get("nlist", 0) * dim * 4) / 2**20),
-                "p50_ms": round(pct(lat, 50), 3),
-                "p95_ms": round(pct(lat, 95), 3),
-                "recall@10": round(recall_at(np.array(found), truth, k), 4),
-            }
+                f"nprobe={nprobe}" + (" (default)" if nprobe == params.ivf_nprobe else ""),
+                build,
+                delta,
+                (n * dim * 4 + n * 8 + info.get("nlist", 0) * dim * 4) / 2**20,
+                lat,
+                recall_at(np.array(found), truth, k),
+            )
         )
-        print(rows[-1], flush=True)
         if kind != "ivf":
             break
     del index
@@ -302,18 +321,8 @@ def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
     _, truth = flat.search(queries, k)  # batched: ground truth
     lat = single_query_ms(flat, queries[: args.flat_latency_queries], k)
     rows.append(
-        {
-            "index": "exact IndexFlatIP",
-            "params": "-",
-            "build_s": round(build, 1),
-            "rss_delta_mb": round(rss_mb() - before),
-            "index_mb": round(n * dim * 4 / 2**20),
-            "p50_ms": round(pct(lat, 50), 3),
-            "p95_ms": round(pct(lat, 95), 3),
-            "recall@10": 1.0,
-        }
+        ann_row("exact IndexFlatIP", "-", build, rss_mb() - before, n * dim * 4 / 2**20, lat, 1.0)
     )
-    print(rows[-1], flush=True)
     del flat
     gc.collect()
 
@@ -343,18 +352,16 @@ def ann_part(n: int, nq: int, args: argparse.Namespace) -> dict[str, Any]:
             _, found = ivf.search(queries, k, params=params)
             lat = single_query_ms(ivf, queries, k, params)
             rows.append(
-                {
-                    "index": f"IVF-flat nlist={nlist}",
-                    "params": f"nprobe={nprobe}",
-                    "build_s": round(build, 1),
-                    "rss_delta_mb": round(delta),
-                    "index_mb": round((n * dim * 4 + n * 8 + nlist * dim * 4) / 2**20),
-                    "p50_ms": round(pct(lat, 50), 3),
-                    "p95_ms": round(pct(lat, 95), 3),
-                    "recall@10": round(recall_at(found, truth, k), 4),
-                }
+                ann_row(
+                    f"IVF-flat nlist={nlist}",
+                    f"nprobe={nprobe}",
+                    build,
+                    delta,
+                    (n * dim * 4 + n * 8 + nlist * dim * 4) / 2**20,
+                    lat,
+                    recall_at(found, truth, k),
+                )
             )
-            print(rows[-1], flush=True)
         del ivf
     return {
         "n": n,

@@ -766,15 +766,11 @@ def select_default(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return {}
     top = max(held, key=lambda m: held[m]["recall@10"])
     cases_set = next((r["set"] for r in rows if r["task"] == "cases"), "")
-
-    def case_method(method: str) -> str:
-        return f"{method}+basis"
-
     candidates: list[dict[str, Any]] = []
     for method, row in held.items():
         p = sign_test(row["per_query_recall@10"], held[top]["per_query_recall@10"])
         cail = by_key.get(("statutes", "cail", method), {}).get("recall@10", 0.0)
-        ndcg = by_key.get(("cases", cases_set, case_method(method)), {}).get("ndcg@10", 0.0)
+        ndcg = by_key.get(("cases", cases_set, f"{method}+basis"), {}).get("ndcg@10", 0.0)
         candidates.append(
             {
                 "method": method,
@@ -799,7 +795,7 @@ def select_default(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         f"{SIGN_TEST_ALPHA}) by CAIL article search Recall@10, then similar-case nDCG@10",
         "top_by_recall": top,
         "chosen": chosen["method"],
-        "case_ranking": case_method(chosen["method"]),
+        "case_ranking": f"{chosen['method']}+basis",
         "candidates": candidates,
     }
 

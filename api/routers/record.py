@@ -61,5 +61,9 @@ def register_credential(
 def list_credentials(
     username: str, user: CurrentUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
+    """Admins see anyone's; others only their own, and 403 for any other name, existing or
+    not, so that the answer does not tell which usernames exist."""
+    if user.role != Role.ADMIN and username != user.username:
+        raise Forbidden("role_not_allowed", "只能查看本人的执法证件。")
     with services.db.session() as session:
         return credentials_of(session, username)

@@ -268,3 +268,19 @@ def test_legacy_password_hash_is_upgraded_at_sign_in(app: tuple[TestClient, Sett
     assert stored.startswith("$argon2id$")
     assert _token(client, "reviewer", STRONG).status_code == 200
     assert_error(_token(client, "reviewer", "wrong-guess"), 401, "invalid_credentials")
+
+
+def test_cli_disables_and_enables_a_user(app: tuple[TestClient, Settings]) -> None:
+    from tests.core.test_cli import run_cli
+
+    client, settings = app
+    headers = login(client, "officer2")
+    disabled = run_cli("users", "disable", "officer2", data_dir=settings.data_dir)
+    assert disabled.returncode == 0, disabled.stderr
+    assert '"active": false' in disabled.stdout
+    assert_error(client.get("/auth/me", headers=headers), 401, "token_revoked")
+    assert_error(_token(client, "officer2"), 401, "user_disabled")
+    assert run_cli("users", "enable", "officer2", data_dir=settings.data_dir).returncode == 0
+    assert _token(client, "officer2").status_code == 200
+    missing = run_cli("users", "disable", "no-such-user", data_dir=settings.data_dir)
+    assert missing.returncode != 0 and "user_not_found" in missing.stderr

@@ -23,7 +23,7 @@ from assistant.auth.throttle import (
     refuse_if_locked,
     throttle_keys,
 )
-from assistant.auth.tokens import TokenPair, issue_tokens, revoke_user_tokens
+from assistant.auth.tokens import TokenPair, issue_tokens, prune_tokens, revoke_user_tokens
 from assistant.config import DEFAULT_PASSWORD_MIN_LENGTH, Settings
 from assistant.db.models import User
 from assistant.db.session import Database
@@ -93,6 +93,8 @@ def sign_in(
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             clear(session, ACCOUNT, keys[ACCOUNT])
+            # Kept a day past expiry so that a late client still hears "expired".
+            prune_tokens(session, expired_before=now - timedelta(days=1))
             return issue_tokens(
                 session,
                 user,

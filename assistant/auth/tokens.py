@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from assistant.db.models import ApiToken, User
@@ -103,6 +103,11 @@ def revoke_family(session: Session, family: str, reason: str) -> None:
         .where(ApiToken.family == family, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
+
+
+def prune_tokens(session: Session, *, expired_before: datetime) -> None:
+    """Drop tokens long expired, so the table does not grow with every sign-in."""
+    session.execute(delete(ApiToken).where(ApiToken.expires_at < expired_before))
 
 
 def revoke_user_tokens(session: Session, user_id: int, reason: str) -> None:

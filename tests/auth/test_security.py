@@ -1,4 +1,5 @@
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,22 @@ def test_demo_password_meets_the_policy() -> None:
             username=username,
             min_length=Settings.model_fields["password_min_length"].default,
         )
+
+
+def test_long_expired_tokens_are_pruned_at_sign_in(db: Database, settings: Settings) -> None:
+    from sqlalchemy import func, select, update
+
+    from assistant.db import ApiToken
+    from assistant.db.types import utcnow
+
+    with db.session() as session:
+        create_user(session, username="li", password=PASSWORD, role="officer")
+    old = sign_in(db, settings, username="li", password=PASSWORD, address="127.0.0.1")
+    with db.session() as session:
+        session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(days=2)))
+    sign_in(db, settings, username="li", password=PASSWORD, address="127.0.0.1")
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(ApiToken)) == 2
+        with pytest.raises(Unauthorized) as gone:
+            resolve_token(session, old.access_token)
+        assert gone.value.code == "invalid_token"

@@ -19,8 +19,8 @@ from assistant.auth.throttle import (
     ACCOUNT,
     LoginLimits,
     clear,
-    record_failure,
-    refuse_if_locked,
+    count_attempt,
+    forgive,
     throttle_keys,
 )
 from assistant.auth.tokens import TokenPair, issue_tokens, prune_tokens, revoke_user_tokens
@@ -77,14 +77,16 @@ def sign_in(
 ) -> TokenPair:
     """Check the password and start a sign-in (a token family).
 
-    A locked username or address is refused (429) before any password work. Otherwise one
-    password hash is verified whether or not the user exists (a dummy hash for unknown
-    usernames), and every failure gets the same answer and is counted."""
+    The attempt is counted first, and refused (429) without any password work while the
+    username or the address is locked. Otherwise one password hash is verified whether or not
+    the user exists (a dummy hash for unknown usernames), every failure gets the same answer,
+    and a success takes its count back."""
     limits = LoginLimits.from_settings(settings)
     keys = throttle_keys(username, address)
     now = utcnow()
     with db.session() as session:
-        refuse_if_locked(session, keys, now)
+        count_attempt(session, keys, limits, now)
+    with db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         stored = user.password_hash if user is not None else dummy_hash()
         if verify_password(password, stored) and user is not None:
@@ -92,7 +94,7 @@ def sign_in(
                 raise Unauthorized("user_disabled", "该用户已被停用，请联系管理员。")
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
-            clear(session, ACCOUNT, keys[ACCOUNT])
+            forgive(session, keys, limits)
             # Kept a day past expiry so that a late client still hears "expired".
             prune_tokens(session, expired_before=now - timedelta(days=1))
             return issue_tokens(
@@ -101,8 +103,6 @@ def sign_in(
                 access_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
                 session_expires_at=now + timedelta(hours=settings.refresh_token_ttl_hours),
             )
-    with db.session() as session:
-        record_failure(session, keys, limits, now)
     raise Unauthorized("invalid_credentials", "用户名或密码错误。")
 
 

@@ -110,3 +110,47 @@ def test_long_expired_tokens_are_pruned_at_sign_in(db: Database, settings: Setti
         with pytest.raises(Unauthorized) as gone:
             resolve_token(session, old.access_token)
         assert gone.value.code == "invalid_token"
+
+
+def test_concurrent_guesses_cannot_outrun_the_lock(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import assistant.auth.security as security
+    from assistant.errors import RateLimited
+
+    settings = make_settings(tmp_path / "data", login_max_failures_per_account=3)
+    with db.session() as session:
+        create_user(session, username="li", password=PASSWORD, role="officer")
+    checked: list[str] = []
+    real = security.verify_password
+
+    def spy(password: str, stored: str) -> bool:
+        checked.append(stored)
+        return real(password, stored)
+
+    monkeypatch.setattr(security, "verify_password", spy)
+
+    def guess(n: int) -> str:
+        try:
+            sign_in(db, settings, username="li", password=f"guess-{n}", address=f"10.0.0.{n}")
+        except (Unauthorized, RateLimited) as exc:
+            return exc.code
+        return "signed_in"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = sorted(pool.map(guess, range(12)))
+    assert len(checked) == 3
+    assert answers == ["invalid_credentials"] * 3 + ["too_many_attempts"] * 9
+
+
+def test_successful_sign_ins_do_not_lock_an_address(db: Database, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", login_max_failures_per_address=3)
+    with db.session() as session:
+        create_user(session, username="li", password=PASSWORD, role="officer")
+    for _ in range(5):
+        sign_in(db, settings, username="li", password=PASSWORD, address="10.0.0.1")
+    with pytest.raises(Unauthorized):
+        sign_in(db, settings, username="li", password="wrong-guess", address="10.0.0.1")
+    sign_in(db, settings, username="li", password=PASSWORD, address="10.0.0.1")

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import TaxAssistError
+from assistant.errors import RateLimited, TaxAssistError
 
 logger = logging.getLogger("taxassist.api")
 
@@ -24,20 +24,29 @@ _HTTP_CODES = {
 
 
 def envelope(
-    status: int, code: str, message: str, details: dict[str, Any] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": details or {}}},
-        headers=headers,
+        headers=headers or None,
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TaxAssistError)
     async def _domain(_: Request, exc: TaxAssistError) -> JSONResponse:
-        return envelope(exc.status_code, exc.code, exc.message, exc.details)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return envelope(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.routers import archive as archive_router
-from api.routers import auth, cases, discretion, documents, health, jobs, recordings, search
+from api.routers import (
+    auth,
+    cases,
+    discretion,
+    documents,
+    health,
+    jobs,
+    recordings,
+    search,
+    users,
+)
 from api.routers import escalation as escalation_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
@@ -48,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "cases → discretion suggestion → decision documents, with a trace of every step.",
     )
     install_error_handlers(app)
-    for router in (health, auth, cases, recordings, jobs, documents, search, discretion):
+    for router in (health, auth, users, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
     app.include_router(record_router.router)  # issue 7: signed record, timeline

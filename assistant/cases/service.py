@@ -10,6 +10,8 @@ from decimal import Decimal
 from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
@@ -29,6 +31,7 @@ from assistant.db.models import (
     TranscriptSegment,
     User,
 )
+from assistant.db.types import utcnow
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
 from assistant.record import Signer, append_event
@@ -764,7 +767,18 @@ def _case_prompt(settings: Settings, case: Case) -> str | None:
 
 
 def _upsert_taxpayer(session: Session, new_case: NewCase) -> Taxpayer:
+    """The taxpayer of that id number, created if new: an INSERT … ON CONFLICT DO NOTHING then
+    a read, so concurrent first cases of one taxpayer share one row instead of one winning and
+    the others failing on the unique id number."""
     data = new_case.taxpayer
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        session.execute(
+            insert(Taxpayer)
+            .values(uscc=data.id_number, name=data.name, kind=data.kind, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["uscc"])
+        )
     taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.uscc == data.id_number))
     if taxpayer is None:
         taxpayer = Taxpayer(uscc=data.id_number, name=data.name, kind=data.kind)

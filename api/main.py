@@ -15,6 +15,7 @@ from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
+from api.security import SecurityHeaders, install_docs
 from assistant import __version__
 from assistant.config import Settings, get_settings
 from assistant.jobs import InProcessJobQueue
@@ -44,10 +45,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="TaxAssist 税务执法智能辅助系统",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Case workflow: recording → transcript → entities → statutes and similar "
         "cases → discretion suggestion → decision documents, with a trace of every step.",
     )
     install_error_handlers(app)
+    install_docs(app)
+    app.add_middleware(SecurityHeaders)
     for router in (health, auth, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue

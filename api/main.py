@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.routers import archive as archive_router
 from api.routers import auth, cases, discretion, documents, health, jobs, recordings, search
 from api.routers import escalation as escalation_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     app.add_middleware(SecurityHeaders)
     for router in (health, auth, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)

@@ -11,7 +11,11 @@ from assistant.errors import Forbidden
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenResponse)
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "用户名或密码错误"}},
+)
 def login(body: TokenRequest, services: ServicesDep) -> TokenResponse:
     with services.db.session() as session:
         user = authenticate(session, body.username, body.password)

@@ -59,7 +59,7 @@ def test_token_responses_are_not_cached(client: TestClient) -> None:
 def test_405_names_the_allowed_methods(client: TestClient) -> None:
     response = client.delete("/health")
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET"
+    assert response.headers["allow"] == "GET, HEAD"
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 

@@ -66,6 +66,21 @@ def error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     return codes
 
 
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route answering a file: its media types (parameters dropped), JSON
+    as any value, text as a string, the rest as bytes."""
+    content: dict[str, Any] = {}
+    for media_type in media_types:
+        bare = media_type.split(";", 1)[0].strip()
+        if bare == "application/json":
+            content[bare] = {"schema": {}}
+        elif bare.startswith("text/"):
+            content[bare] = {"schema": {"type": "string"}}
+        else:
+            content[bare] = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"description": "文件", "content": content}}
+
+
 def _error_response(status: int, description: str | None = None) -> dict[str, Any]:
     return {
         "description": description or DESCRIPTIONS.get(status, "错误"),

@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from api.deps import CurrentUser, ServicesDep
+from api.openapi import file_responses
 from assistant.auth.security import Role
 from assistant.db.models import User
 from assistant.errors import Forbidden, PayloadTooLarge
@@ -39,7 +40,7 @@ async def _keyring(upload: UploadFile | None) -> list[PublicKeyInfo] | None:
     return keyring_from_json((await upload.read(10 * 1024**2)).decode("utf-8", "replace"))
 
 
-@router.get("/{uscc}")
+@router.get("/{uscc}", response_class=Response, responses=file_responses("application/zip"))
 def export(uscc: str, user: CurrentUser, services: ServicesDep) -> Response:
     """The taxpayer's signed archive as a zip download (404 for an unknown taxpayer)."""
     _require_archivist(user)

@@ -7,6 +7,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import CurrentUser, ServicesDep, WorkflowDep
 from api.fields import DbId
+from api.openapi import file_responses
 from api.schemas import DocumentOut, DraftRequest
 from assistant.errors import NotFound
 
@@ -34,7 +35,11 @@ def get_document(document_id: DbId, user: CurrentUser, workflow: WorkflowDep) ->
     return DocumentOut.model_validate(workflow.get_document(document_id))
 
 
-@router.get("/documents/{document_id}/file", response_class=FileResponse)
+@router.get(
+    "/documents/{document_id}/file",
+    response_class=FileResponse,
+    responses=file_responses(DOCX_MEDIA_TYPE),
+)
 def download_document(
     document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> FileResponse:
@@ -58,7 +63,11 @@ def _docx_bytes(document_id: int, workflow: WorkflowDep, services: ServicesDep) 
     return path.read_bytes()
 
 
-@router.get("/documents/{document_id}/pdf", response_class=Response)
+@router.get(
+    "/documents/{document_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def document_pdf(
     document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> Response:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, JobQueueDep, WorkflowDep
 from api.fields import DbId, Line, Paragraph, Position
+from api.openapi import file_responses
 from api.routers.jobs import job_out
 from api.schemas import RecordingOut, UploadAccepted
 from assistant.cases.transcripts import (
@@ -89,7 +90,11 @@ def get_recording(recording_id: DbId, user: CurrentUser, workflow: WorkflowDep) 
 # --- issue 3: transcript outputs -------------------------------------------------------------
 
 
-@router.get("/recordings/{recording_id}/transcript")
+@router.get(
+    "/recordings/{recording_id}/transcript",
+    response_class=Response,
+    responses=file_responses(*dict.fromkeys(MEDIA_TYPES.values())),
+)
 def export_recording_transcript(
     recording_id: DbId,
     user: CurrentUser,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from assistant.errors import RateLimited, TaxAssistError
 logger = logging.getLogger("taxassist.api")
 
 _HTTP_CODES = {
+    400: ("malformed_request", "请求体格式错误，无法解析（JSON 或 multipart 格式不正确）。"),
     401: ("unauthorized", "需要登录。"),
     403: ("forbidden", "无权访问。"),
     404: ("not_found", "请求的资源不存在。"),
@@ -28,11 +31,11 @@ def envelope(
     code: str,
     message: str,
     details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     headers = dict(headers or {})
     if status == 401:
-        headers["WWW-Authenticate"] = "Bearer"
+        headers.setdefault("WWW-Authenticate", "Bearer")
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": details or {}}},
@@ -64,11 +67,32 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
-        return envelope(exc.status_code, code, message)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
+        return envelope(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return envelope(500, "internal_error", "系统内部错误，请联系管理员。")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """`Allow` for a 405: every method the OpenAPI document gives this path, not only those
+    of the first route Starlette tried. A fixed path (/archives/import) hides a template
+    (/archives/{uscc}) as OpenAPI resolves them; None for a path the document lacks."""
+    fixed: set[str] = set()
+    templated: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if not re.fullmatch(pattern, request.url.path):
+            continue
+        methods = {m.upper() for m in operations}
+        if "GET" in methods:
+            methods.add("HEAD")
+        (templated if "{" in template else fixed).update(methods)
+    allowed = fixed or templated
+    return ", ".join(sorted(allowed)) if allowed else None

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.routers import archive as archive_router
 from api.routers import (
     auth,
@@ -25,6 +26,7 @@ from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
+from api.security import SecurityHeaders, install_docs
 from assistant import __version__
 from assistant.config import Settings, get_settings
 from assistant.jobs import InProcessJobQueue
@@ -54,10 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="TaxAssist 税务执法智能辅助系统",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         description="Case workflow: recording → transcript → entities → statutes and similar "
         "cases → discretion suggestion → decision documents, with a trace of every step.",
     )
     install_error_handlers(app)
+    install_docs(app)
+    install_openapi(app)
+    app.add_middleware(SecurityHeaders)
     for router in (health, auth, users, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue

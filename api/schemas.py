@@ -6,13 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Money = Annotated[
-    Decimal,
-    Field(ge=0, max_digits=16, decimal_places=2),
-    PlainSerializer(lambda v: f"{v:.2f}", return_type=str),
-]
+from api.fields import Days, Flag, JsonObject, Line, Money, Occurrences, Paragraph
 
 
 class TokenRequest(BaseModel):
@@ -39,7 +35,7 @@ class UserCreate(BaseModel):
         min_length=1, max_length=256, description="password policy: see README (sign-in)"
     )
     role: Literal["officer", "reviewer", "approver", "admin"]
-    display_name: str | None = Field(default=None, max_length=64)
+    display_name: Line | None = Field(default=None, max_length=64)
 
 
 class UserUpdate(BaseModel):
@@ -57,13 +53,13 @@ class UserOut(BaseModel):
 
 
 class TaxpayerIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    id_number: str = Field(
+    name: Line = Field(min_length=1, max_length=200)
+    id_number: Line = Field(
         min_length=1, max_length=32, description="统一社会信用代码 or 身份证号码"
     )
     kind: Literal["organisation", "individual"]
-    address: str | None = Field(default=None, max_length=300)
-    legal_representative: str | None = Field(default=None, max_length=64)
+    address: Line | None = Field(default=None, max_length=300)
+    legal_representative: Line | None = Field(default=None, max_length=64)
 
 
 class TaxpayerOut(BaseModel):
@@ -79,19 +75,56 @@ class TaxpayerOut(BaseModel):
 class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     taxpayer: TaxpayerIn
-    violation: str = Field(min_length=1, max_length=64, description="violation code (taxonomy)")
-    facts: str = Field(min_length=1, max_length=20000)
+    violation: Line = Field(min_length=1, max_length=64, description="violation code (taxonomy)")
+    facts: Paragraph = Field(min_length=1, max_length=20000)
     violation_date: date
     tax_unpaid: Money = Decimal("0")
     invoice_amount: Money = Decimal("0")
     illegal_gains: Money = Decimal("0")
-    days_overdue: int = Field(default=0, ge=0, le=36500)
-    occurrences: int = Field(default=1, ge=0, le=10000)
-    first_violation: bool = False
-    corrected_in_time: bool = False
+    days_overdue: Days = 0
+    occurrences: Occurrences = 1
+    first_violation: Flag = False
+    corrected_in_time: Flag = False
     harm: Literal["none", "minor", "serious"] = "minor"
-    factors: list[str] = Field(default_factory=list, max_length=20)
-    evidence: list[str] = Field(default_factory=list, max_length=100)
+    factors: list[Annotated[Line, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=20, description="factor codes (discretion catalogue)"
+    )
+    evidence: list[Annotated[Line, Field(max_length=500)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class CaseUpdate(BaseModel):
+    """The case facts to correct (PATCH): only the keys sent change; null is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    violation: Line | None = Field(default=None, min_length=1, max_length=64)
+    facts: Paragraph | None = Field(default=None, min_length=1, max_length=20000)
+    violation_date: date | None = None
+    tax_unpaid: Money | None = None
+    invoice_amount: Money | None = None
+    illegal_gains: Money | None = None
+    days_overdue: Days | None = None
+    occurrences: Occurrences | None = None
+    first_violation: Flag | None = None
+    corrected_in_time: Flag | None = None
+    harm: Literal["none", "minor", "serious"] | None = None
+    factors: list[Annotated[Line, Field(max_length=64)]] | None = Field(default=None, max_length=20)
+    evidence: list[Annotated[Line, Field(max_length=500)]] | None = Field(
+        default=None, max_length=100
+    )
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> CaseUpdate:
+        nulls = sorted(k for k in self.model_fields_set if getattr(self, k) is None)
+        if nulls:
+            raise ValueError(f"字段不能为 null：{'、'.join(nulls)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as the workflow takes them (lists as tuples)."""
+        data = self.model_dump(exclude_unset=True)
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 class CaseOut(BaseModel):
@@ -189,7 +222,7 @@ class StepResultOut(BaseModel):
 
 
 class DraftRequest(BaseModel):
-    doc_type: str = Field(
+    doc_type: Line = Field(
         min_length=1,
         max_length=64,
         description="penalty_notice | penalty_decision | no_penalty_decision | "
@@ -197,7 +230,7 @@ class DraftRequest(BaseModel):
         "interview_record | legal_review_opinion",
     )
     # issue 6: what a type needs that the case record does not hold (validated per type)
-    inputs: dict[str, Any] | None = Field(
+    inputs: JsonObject | None = Field(
         default=None, description="per-type inputs, e.g. tax_due_date for tax_handling_decision"
     )
 
@@ -219,11 +252,11 @@ class DocumentOut(BaseModel):
 
 class ReviewRequest(BaseModel):
     result: Literal["同意", "存在问题"]
-    opinion: str = Field(default="", max_length=5000)
+    opinion: Paragraph = Field(default="", max_length=5000)
 
 
 class ApproveRequest(BaseModel):
-    opinion: str = Field(default="", max_length=5000)
+    opinion: Paragraph = Field(default="", max_length=5000)
 
 
 class EventOut(BaseModel):

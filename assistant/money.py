@@ -25,7 +25,10 @@ def to_yuan(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the context holds (1e1000000)
+        raise ValueError(f"amount out of range: {str(value)[:40]!r}") from exc
 
 
 def to_fen(value: Decimal | int | str) -> int:

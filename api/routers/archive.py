@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import Response
 
 from api.deps import AdminUser, ServicesDep
+from api.openapi import file_responses
 from assistant.record.archive import ArchiveLimits, export_archive, import_archive, verify_archive
 from assistant.record.keys import PublicKeyInfo, keyring_from_json
 
@@ -26,7 +27,7 @@ def _keyring(upload: UploadFile | None) -> list[PublicKeyInfo] | None:
     return keyring_from_json(upload.file.read(MAX_KEYRING_BYTES).decode("utf-8", "replace"))
 
 
-@router.get("/{uscc}")
+@router.get("/{uscc}", response_class=Response, responses=file_responses("application/zip"))
 def export(uscc: str, admin: AdminUser, services: ServicesDep) -> Response:
     """The taxpayer's signed archive as a zip download (404 for an unknown taxpayer)."""
     data = export_archive(services, uscc)

@@ -30,7 +30,11 @@ def _response(pair: TokenPair, response: Response) -> TokenResponse:
     )
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post(
+    "/token",
+    response_model=TokenResponse,
+    responses={401: {"description": "用户名或密码错误"}, 429: {}},
+)
 def login(
     body: TokenRequest, services: ServicesDep, address: ClientAddress, response: Response
 ) -> TokenResponse:
@@ -46,7 +50,9 @@ def login(
     return _response(pair, response)
 
 
-@router.post("/refresh", response_model=TokenResponse)
+@router.post(
+    "/refresh", response_model=TokenResponse, responses={401: {"description": "刷新令牌无效"}}
+)
 def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
     """A new access and refresh token; the refresh token sent is used up. Sending a used one
     again ends the sign-in (401 refresh_token_reused)."""

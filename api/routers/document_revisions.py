@@ -8,15 +8,19 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, WorkflowDep
+from api.fields import DbId, Line, Paragraph
 from api.schemas import DocumentOut
 from assistant.cases.revisions import DocumentRevisions
+from assistant.limits import INDEX_MAX
 
 router = APIRouter(tags=["documents"])
 
 
 class EditRequest(BaseModel):
-    text: str = Field(min_length=1, description="the whole document, one paragraph per line")
-    note: str = Field(default="", max_length=500)
+    text: Paragraph = Field(
+        min_length=1, max_length=200_000, description="the whole document, one paragraph per line"
+    )
+    note: Line = Field(default="", max_length=500)
 
 
 class RevisionOut(BaseModel):
@@ -45,14 +49,16 @@ class DiffOut(BaseModel):
     status_code=status.HTTP_201_CREATED,
 )
 def edit_document(
-    document_id: int, body: EditRequest, user: CurrentUser, workflow: WorkflowDep
+    document_id: DbId, body: EditRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> IssuedDocumentOut:
     document = DocumentRevisions(workflow).edit(user, document_id, body.text, body.note)
     return IssuedDocumentOut.model_validate(document, from_attributes=True)
 
 
 @router.get("/documents/{document_id}/revisions", response_model=list[RevisionOut])
-def list_revisions(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[RevisionOut]:
+def list_revisions(
+    document_id: DbId, user: CurrentUser, workflow: WorkflowDep
+) -> list[RevisionOut]:
     return [
         RevisionOut.model_validate(r, from_attributes=True)
         for r in DocumentRevisions(workflow).history(document_id)
@@ -61,17 +67,19 @@ def list_revisions(document_id: int, user: CurrentUser, workflow: WorkflowDep) -
 
 @router.get("/documents/{document_id}/diff", response_model=DiffOut)
 def diff_revisions(
-    document_id: int,
+    document_id: DbId,
     user: CurrentUser,
     workflow: WorkflowDep,
-    from_revision: int = Query(1, alias="from", ge=1),
-    to_revision: int = Query(..., alias="to", ge=1),
+    from_revision: int = Query(1, alias="from", ge=1, le=INDEX_MAX),
+    to_revision: int = Query(..., alias="to", ge=1, le=INDEX_MAX),
 ) -> DiffOut:
     lines = DocumentRevisions(workflow).diff(document_id, from_revision, to_revision)
     return DiffOut(from_revision=from_revision, to_revision=to_revision, diff=lines)
 
 
 @router.post("/documents/{document_id}/issue", response_model=IssuedDocumentOut)
-def issue_document(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> IssuedDocumentOut:
+def issue_document(
+    document_id: DbId, user: CurrentUser, workflow: WorkflowDep
+) -> IssuedDocumentOut:
     document = DocumentRevisions(workflow).issue(user, document_id)
     return IssuedDocumentOut.model_validate(document, from_attributes=True)

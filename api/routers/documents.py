@@ -6,6 +6,8 @@ from fastapi import APIRouter, status
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import CurrentUser, ServicesDep, WorkflowDep
+from api.fields import DbId
+from api.openapi import file_responses
 from api.schemas import DocumentOut, DraftRequest
 from assistant.errors import NotFound
 
@@ -18,24 +20,28 @@ DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingm
     "/cases/{case_id}/documents", response_model=DocumentOut, status_code=status.HTTP_201_CREATED
 )
 def draft_document(
-    case_id: int, body: DraftRequest, user: CurrentUser, workflow: WorkflowDep
+    case_id: DbId, body: DraftRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> DocumentOut:
     return DocumentOut.model_validate(workflow.draft(user, case_id, body.doc_type, body.inputs))
 
 
 @router.get("/cases/{case_id}/documents", response_model=list[DocumentOut])
-def list_documents(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[DocumentOut]:
+def list_documents(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> list[DocumentOut]:
     return [DocumentOut.model_validate(d) for d in workflow.documents(case_id)]
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut)
-def get_document(document_id: int, user: CurrentUser, workflow: WorkflowDep) -> DocumentOut:
+def get_document(document_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> DocumentOut:
     return DocumentOut.model_validate(workflow.get_document(document_id))
 
 
-@router.get("/documents/{document_id}/file", response_class=FileResponse)
+@router.get(
+    "/documents/{document_id}/file",
+    response_class=FileResponse,
+    responses=file_responses(DOCX_MEDIA_TYPE),
+)
 def download_document(
-    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+    document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> FileResponse:
     document = workflow.get_document(document_id)
     path = services.files.path_for(document.sha256)
@@ -57,9 +63,13 @@ def _docx_bytes(document_id: int, workflow: WorkflowDep, services: ServicesDep) 
     return path.read_bytes()
 
 
-@router.get("/documents/{document_id}/pdf", response_class=Response)
+@router.get(
+    "/documents/{document_id}/pdf",
+    response_class=Response,
+    responses=file_responses("application/pdf"),
+)
 def document_pdf(
-    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+    document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> Response:
     from assistant.drafting.pdf import PDF_MEDIA_TYPE, docx_to_pdf
 
@@ -75,7 +85,7 @@ def document_pdf(
 
 @router.get("/documents/{document_id}/html", response_class=HTMLResponse)
 def document_html(
-    document_id: int, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
+    document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> HTMLResponse:
     from assistant.drafting.pdf import docx_to_html
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, WorkflowDep
+from api.fields import DbId, Paragraph
 from api.schemas import CaseOut
 from assistant.cases.escalation import Escalation
 from assistant.cases.lifecycle import CaseLifecycle
@@ -17,23 +18,23 @@ router = APIRouter(prefix="/cases", tags=["lifecycle"])
 
 class EscalateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str  # the handling unit's written reasons for disagreeing
+    reason: Paragraph = Field(max_length=5000)  # the unit's written reasons for disagreeing
 
 
 class EscalationDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["uphold", "support", "overrule"]
-    opinion: str
+    opinion: Paragraph = Field(max_length=5000)
 
 
 @router.get("/{case_id}/escalation")
-def escalation_state(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
+def escalation_state(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
     return Escalation(CaseLifecycle(workflow)).state(case_id)
 
 
 @router.post("/{case_id}/escalation", response_model=CaseOut)
 def escalate(
-    case_id: int, body: EscalateRequest, user: CurrentUser, workflow: WorkflowDep
+    case_id: DbId, body: EscalateRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
     case = Escalation(CaseLifecycle(workflow)).escalate(user, case_id, reason=body.reason)
     return CaseOut.model_validate(case)
@@ -41,7 +42,7 @@ def escalate(
 
 @router.post("/{case_id}/escalation/decision", response_model=CaseOut)
 def decide(
-    case_id: int, body: EscalationDecision, user: CurrentUser, workflow: WorkflowDep
+    case_id: DbId, body: EscalationDecision, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
     case = Escalation(CaseLifecycle(workflow)).decide(
         user, case_id, outcome=body.outcome, opinion=body.opinion

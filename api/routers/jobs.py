@@ -13,10 +13,12 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from api.deps import CurrentUser, JobQueueDep, ServicesDep, WorkflowDep
+from api.fields import DbId
 from api.schemas import JobOut, SegmentOut
 from assistant.db.models import Job, TranscriptSegment
 from assistant.errors import InvalidInput
 from assistant.jobs import FINAL, load_job
+from assistant.limits import INDEX_MAX
 from assistant.services import Services
 
 router = APIRouter(tags=["jobs"])
@@ -36,12 +38,12 @@ def job_out(job: Job) -> JobOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)
-def get_job(job_id: int, user: CurrentUser, workflow: WorkflowDep) -> JobOut:
+def get_job(job_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> JobOut:
     return job_out(workflow.job_for(user, job_id))
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=JobOut)
-def cancel_job(job_id: int, user: CurrentUser, workflow: WorkflowDep, jobs: JobQueueDep) -> JobOut:
+def cancel_job(job_id: DbId, user: CurrentUser, workflow: WorkflowDep, jobs: JobQueueDep) -> JobOut:
     """A queued job is cancelled at once; a running one stops at its next segment (the reply
     then says `cancel_requested`; the final state follows on the job and its event stream)."""
     workflow.job_for(user, job_id, write=True)
@@ -49,7 +51,7 @@ def cancel_job(job_id: int, user: CurrentUser, workflow: WorkflowDep, jobs: JobQ
 
 
 @router.post("/jobs/{job_id}/retry", response_model=JobOut)
-def retry_job(job_id: int, user: CurrentUser, workflow: WorkflowDep, jobs: JobQueueDep) -> JobOut:
+def retry_job(job_id: DbId, user: CurrentUser, workflow: WorkflowDep, jobs: JobQueueDep) -> JobOut:
     """Failed or cancelled jobs only (409 otherwise); stored segments are kept, not redone."""
     workflow.job_for(user, job_id, write=True)
     return job_out(jobs.retry(job_id))
@@ -61,12 +63,14 @@ def retry_job(job_id: int, user: CurrentUser, workflow: WorkflowDep, jobs: JobQu
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def job_events(
-    job_id: int,
+    job_id: DbId,
     request: Request,
     user: CurrentUser,
     workflow: WorkflowDep,
     services: ServicesDep,
-    after: int | None = Query(default=None, ge=-1, description="last segment index received"),
+    after: int | None = Query(
+        default=None, ge=-1, le=INDEX_MAX, description="last segment index received"
+    ),
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID"),
 ) -> StreamingResponse:
     """Server-Sent Events: the stored segments first, then new ones in index order
@@ -148,7 +152,10 @@ def _event_id(value: str | None) -> int:
     if value is None or not value.strip():
         return -1
     try:
-        return int(value)
+        number = int(value)
+        if not -1 <= number <= INDEX_MAX:
+            raise ValueError(value)
+        return number
     except ValueError:
         raise InvalidInput(
             "invalid_last_event_id",

@@ -6,9 +6,10 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, WorkflowDep
+from api.fields import DbId, JsonObject, Paragraph
 from api.schemas import CaseOut
 from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS, CaseLifecycle
 
@@ -30,12 +31,12 @@ Action = Literal[
 class LifecycleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: date | None = None  # the date of the act (China date); default today
-    summary: str = ""  # hearing record summary (hold_hearing)
-    note: str = ""  # what was corrected (resubmit)
+    summary: Paragraph = Field(default="", max_length=20000)  # hearing record (hold_hearing)
+    note: Paragraph = Field(default="", max_length=5000)  # what was corrected (resubmit)
 
 
 @router.get("/{case_id}/lifecycle")
-def lifecycle_state(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
+def lifecycle_state(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
     """The stage and the actions its position allows (guards are checked when acting)."""
     case = workflow.get_case(case_id)
     return {
@@ -51,7 +52,7 @@ def lifecycle_state(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> d
 
 @router.post("/{case_id}/lifecycle/{action}", response_model=CaseOut)
 def act(
-    case_id: int,
+    case_id: DbId,
     action: Action,
     body: LifecycleRequest,
     user: CurrentUser,
@@ -70,21 +71,21 @@ def act(
 class LegalReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     result: Literal["同意", "存在问题"]
-    opinion: str = ""
+    opinion: Paragraph = Field(default="", max_length=5000)
     # point code -> {"ok": bool, "opinion": str}: the reviewer's findings on the checklist
-    findings: dict[str, dict[str, Any]] = {}
+    findings: dict[str, JsonObject] = {}
 
 
 @router.get("/{case_id}/legal-review/checklist")
 def review_checklist(
-    case_id: int, user: CurrentUser, workflow: WorkflowDep
+    case_id: DbId, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, Any]]:
     return CaseLifecycle(workflow).checklist(case_id)
 
 
 @router.post("/{case_id}/legal-review", response_model=CaseOut)
 def legal_review(
-    case_id: int, body: LegalReviewRequest, user: CurrentUser, workflow: WorkflowDep
+    case_id: DbId, body: LegalReviewRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
     case = CaseLifecycle(workflow).legal_review(
         user, case_id, result=body.result, opinion=body.opinion, findings=body.findings

@@ -6,9 +6,10 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminUser, CurrentUser, ServicesDep
+from api.fields import DbId, Line
 from assistant.auth.security import Role
 from assistant.cases.credentials import add_credential, credentials_of
 from assistant.errors import Forbidden
@@ -18,20 +19,20 @@ router = APIRouter(prefix="/cases", tags=["record"])
 
 
 @router.get("/{case_id}/record/verify")
-def verify(case_id: int, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+def verify(case_id: DbId, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """200 with ok=false and the problems (which event, which file) when the record was altered."""
     return verify_record(services, case_id).to_dict()
 
 
 @router.get("/{case_id}/timeline")
-def case_timeline(case_id: int, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+def case_timeline(case_id: DbId, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     return timeline(services, case_id)
 
 
 class CredentialIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str
-    number: str
+    username: Line = Field(min_length=1, max_length=64)
+    number: Line = Field(min_length=1, max_length=64)
     issued_on: date
     valid_until: date
 

@@ -7,6 +7,8 @@ from fastapi import APIRouter, File, Request, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentUser, JobQueueDep, WorkflowDep
+from api.fields import DbId, Line, Paragraph, Position
+from api.openapi import file_responses
 from api.routers.jobs import job_out
 from api.schemas import RecordingOut, UploadAccepted
 from assistant.cases.transcripts import (
@@ -41,7 +43,7 @@ def _out(recording: Recording) -> RecordingOut:
     status_code=status.HTTP_202_ACCEPTED,
 )
 def upload_recording(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     response: Response,
     user: CurrentUser,
@@ -76,21 +78,25 @@ def upload_recording(
 
 
 @router.get("/cases/{case_id}/recordings", response_model=list[RecordingOut])
-def list_recordings(case_id: int, user: CurrentUser, workflow: WorkflowDep) -> list[RecordingOut]:
+def list_recordings(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> list[RecordingOut]:
     return [_out(r) for r in workflow.recordings(case_id, user)]
 
 
 @router.get("/recordings/{recording_id}", response_model=RecordingOut)
-def get_recording(recording_id: int, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
+def get_recording(recording_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> RecordingOut:
     return _out(workflow.recording_for(user, recording_id))
 
 
 # --- issue 3: transcript outputs -------------------------------------------------------------
 
 
-@router.get("/recordings/{recording_id}/transcript")
+@router.get(
+    "/recordings/{recording_id}/transcript",
+    response_class=Response,
+    responses=file_responses(*dict.fromkeys(MEDIA_TYPES.values())),
+)
 def export_recording_transcript(
-    recording_id: int,
+    recording_id: DbId,
     user: CurrentUser,
     workflow: WorkflowDep,
     format: ExportFormat = "json",
@@ -108,13 +114,13 @@ def export_recording_transcript(
 
 
 class SegmentCorrection(BaseModel):
-    text: str | None = Field(default=None, max_length=2000)
-    speaker: str | None = Field(default=None, max_length=32)
+    text: Paragraph | None = Field(default=None, max_length=2000)
+    speaker: Line | None = Field(default=None, max_length=32)
 
 
 class SpeakerRelabel(BaseModel):
-    old: str | None = Field(default=None, max_length=32, description="null: unlabelled segments")
-    new: str = Field(min_length=1, max_length=32)
+    old: Line | None = Field(default=None, max_length=32, description="null: unlabelled segments")
+    new: Line = Field(min_length=1, max_length=32)
 
 
 def _current(segments: list[CurrentSegment]) -> list[dict[str, Any]]:
@@ -123,8 +129,8 @@ def _current(segments: list[CurrentSegment]) -> list[dict[str, Any]]:
 
 @router.patch("/recordings/{recording_id}/segments/{index}")
 def correct_recording_segment(
-    recording_id: int,
-    index: int,
+    recording_id: DbId,
+    index: Position,
     body: SegmentCorrection,
     user: CurrentUser,
     workflow: WorkflowDep,
@@ -139,7 +145,7 @@ def correct_recording_segment(
 
 @router.post("/recordings/{recording_id}/speakers")
 def relabel_recording_speaker(
-    recording_id: int, body: SpeakerRelabel, user: CurrentUser, workflow: WorkflowDep
+    recording_id: DbId, body: SpeakerRelabel, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, Any]]:
     workflow.recording_for(user, recording_id, write=True)
     return _current(relabel_speaker(workflow.services, user, recording_id, body.old, body.new))
@@ -147,7 +153,7 @@ def relabel_recording_speaker(
 
 @router.get("/recordings/{recording_id}/segments/{index}/versions")
 def recording_segment_versions(
-    recording_id: int, index: int, user: CurrentUser, workflow: WorkflowDep
+    recording_id: DbId, index: Position, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, object]]:
     workflow.recording_for(user, recording_id)
     return segment_versions(workflow.services, recording_id, index)

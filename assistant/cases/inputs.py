@@ -8,12 +8,30 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from assistant.dates import today_in_china
+from assistant.db.models import Case
 from assistant.errors import InvalidInput
+from assistant.limits import clean_text
 from assistant.money import to_yuan
 from assistant.nlp import uscc_problem, validate_resident_id, validate_uscc
 
 TaxpayerKind = Literal["organisation", "individual"]
 Harm = Literal["none", "minor", "serious"]
+# What an update may change (the taxpayer is shared by the taxpayer's other cases).
+EDITABLE_FIELDS = (
+    "violation",
+    "facts",
+    "violation_date",
+    "tax_unpaid",
+    "invoice_amount",
+    "illegal_gains",
+    "days_overdue",
+    "occurrences",
+    "first_violation",
+    "corrected_in_time",
+    "harm",
+    "factors",
+    "evidence",
+)
 
 
 @dataclass(frozen=True)
@@ -25,8 +43,10 @@ class TaxpayerInput:
     legal_representative: str | None = None
 
     def validated(self) -> TaxpayerInput:
-        name = self.name.strip()
-        id_number = self.id_number.strip().upper()
+        name = _text("taxpayer.name", self.name).strip()
+        id_number = _text("taxpayer.id_number", self.id_number).strip().upper()
+        address = _optional_text("taxpayer.address", self.address)
+        representative = _optional_text("taxpayer.legal_representative", self.legal_representative)
         if not name:
             raise InvalidInput(
                 "missing_party_data", "纳税人名称不能为空。", details={"missing": ["name"]}
@@ -45,7 +65,7 @@ class TaxpayerInput:
                 f"证件号码“{id_number}”既不是有效的居民身份证号码，也不是有效的统一社会信用代码。",
                 details={"field": "taxpayer.id_number", "value": id_number},
             )
-        return TaxpayerInput(name, id_number, self.kind, self.address, self.legal_representative)
+        return TaxpayerInput(name, id_number, self.kind, address, representative)
 
 
 @dataclass(frozen=True)
@@ -66,10 +86,19 @@ class NewCase:
     evidence: tuple[str, ...] = field(default_factory=tuple)
 
     def validated(self) -> NewCase:
+        """The case as it will be stored, or InvalidInput: the same rules for the API, the CLI
+        and an update, so a stored case can always be edited and always gets a suggestion."""
         from assistant.taxonomy import get_violation
 
         get_violation(self.violation)
-        if not self.facts.strip():
+        facts = _text("facts", self.facts, multiline=True)
+        evidence = tuple(_text("evidence", e).strip() for e in self.evidence)
+        for name in ("first_violation", "corrected_in_time"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInput(
+                    "invalid_field", f"{name} 应为 true 或 false。", details={"field": name}
+                )
+        if not facts.strip():
             raise InvalidInput("missing_facts", "请填写违法事实。", details={"missing": ["facts"]})
         if self.violation_date > today_in_china():
             raise InvalidInput(
@@ -79,7 +108,12 @@ class NewCase:
             )
         amounts: dict[str, Any] = {}
         for name in ("tax_unpaid", "invoice_amount", "illegal_gains"):
-            value = to_yuan(getattr(self, name))
+            try:
+                value = to_yuan(getattr(self, name))
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    "invalid_field", f"{name} 不是有效金额。", details={"field": name}
+                ) from None
             if value < 0:
                 raise InvalidInput(
                     "negative_amount",
@@ -92,10 +126,10 @@ class NewCase:
                 raise InvalidInput(
                     "negative_amount", "天数和次数不能为负数。", details={"field": name}
                 )
-        return NewCase(
+        case = NewCase(
             taxpayer=self.taxpayer.validated(),
             violation=self.violation,
-            facts=self.facts.strip(),
+            facts=facts.strip(),
             violation_date=self.violation_date,
             days_overdue=self.days_overdue,
             occurrences=self.occurrences,
@@ -103,6 +137,75 @@ class NewCase:
             corrected_in_time=self.corrected_in_time,
             harm=self.harm,
             factors=tuple(self.factors),
-            evidence=tuple(e.strip() for e in self.evidence if e.strip()),
+            evidence=tuple(e for e in evidence if e),
             **amounts,
         )
+        case.discretion_input(today_in_china())  # what the suggestion refuses is refused here
+        return case
+
+    @classmethod
+    def from_case(cls, case: Case) -> NewCase:
+        """The stored case as input again: what an update starts from."""
+        taxpayer = case.taxpayer
+        return cls(
+            taxpayer=TaxpayerInput(
+                taxpayer.name,
+                taxpayer.uscc,
+                taxpayer.kind,  # type: ignore[arg-type]  # stored from a validated input
+                taxpayer.address,
+                taxpayer.legal_representative,
+            ),
+            violation=case.violation_code,
+            facts=case.facts,
+            violation_date=case.violation_date,
+            tax_unpaid=case.tax_unpaid,
+            invoice_amount=case.invoice_amount,
+            illegal_gains=case.illegal_gains,
+            days_overdue=case.days_overdue,
+            occurrences=case.occurrences,
+            first_violation=case.first_violation,
+            corrected_in_time=case.corrected_in_time,
+            harm=case.harm,  # type: ignore[arg-type]  # stored from a validated input
+            factors=tuple(case.factors or ()),
+            evidence=tuple(case.evidence or ()),
+        )
+
+    def discretion_input(self, decision_date: date) -> Any:
+        """The discretion engine's input for this case (its checks: factors, counts, bounds)."""
+        from assistant.discretion import DiscretionInput
+
+        return DiscretionInput(
+            violation=self.violation,
+            taxpayer_type=self.taxpayer.kind,
+            violation_date=self.violation_date,
+            decision_date=decision_date,
+            days_overdue=self.days_overdue,
+            tax_unpaid=self.tax_unpaid,
+            invoice_amount=self.invoice_amount,
+            illegal_gains=self.illegal_gains,
+            occurrences=self.occurrences,
+            first_violation=self.first_violation,
+            corrected_in_time=self.corrected_in_time,
+            harm=self.harm,
+            factors=tuple(self.factors),
+        )
+
+
+def _text(field_name: str, value: str, *, multiline: bool = False) -> str:
+    """NFC text without control or invisible-only content (`assistant.limits`), else 422."""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            "invalid_field", f"{field_name} 应为文字。", details={"field": field_name}
+        )
+    try:
+        return clean_text(value, multiline=multiline)
+    except ValueError as exc:
+        raise InvalidInput(
+            "invalid_text",
+            f"{field_name} {exc}，请删除后重新填写。",
+            details={"field": field_name, "problem": str(exc)},
+        ) from None
+
+
+def _optional_text(field_name: str, value: str | None) -> str | None:
+    return None if value is None else _text(field_name, value).strip() or None

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
 from assistant.cases.document_drafts import DOC_KINDS as _DOC_KINDS
-from assistant.cases.inputs import NewCase
+from assistant.cases.inputs import EDITABLE_FIELDS, NewCase
 from assistant.cases.numbering import format_doc_number, next_sequence
 from assistant.config import Settings
 from assistant.dates import today_in_china
@@ -29,6 +31,7 @@ from assistant.db.models import (
     TranscriptSegment,
     User,
 )
+from assistant.db.types import utcnow
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
 from assistant.record import Signer, append_event
@@ -36,6 +39,8 @@ from assistant.services import Services
 from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
+# Case facts can be corrected until the case goes to review, and again when review sends it back.
+EDITABLE_STATUSES = ("investigating", "review_failed")
 # 文号 kind per document type (罚告 = 处罚事项告知书, 罚 = 处罚决定书 …): see document_drafts.
 DOC_KINDS = _DOC_KINDS
 
@@ -166,6 +171,48 @@ class CaseWorkflow:
             case.number = f"TA-{new_case.violation_date.year}-{case.id:06d}"
             self._record(
                 session, case, actor, "case_created", None, case.status, {"number": case.number}
+            )
+            session.flush()
+            return _load_case(session, case.id)
+
+    def update_case(self, actor: User, case_id: int, changes: dict[str, Any]) -> Case:
+        """Correct the case's facts while it is investigated or sent back by review: the
+        result passes the creation rules again, and the changes (from → to) are a signed
+        `case_updated` event. Nothing changes: no event."""
+        unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+        if unknown:
+            raise InvalidInput(
+                "unknown_field",
+                f"不能修改的字段：{'、'.join(unknown)}",
+                details={"fields": unknown, "editable": list(EDITABLE_FIELDS)},
+            )
+        with self.services.db.session() as session:
+            case = _load_case(session, case_id)
+            _require_handler(actor, case)
+            if case.status not in EDITABLE_STATUSES:
+                raise Conflict(
+                    "case_not_editable",
+                    "案件已进入审核或决定程序，不能再修改案件信息。",
+                    details={"status": case.status, "editable_in": list(EDITABLE_STATUSES)},
+                )
+            current = NewCase.from_case(case)
+            updated = replace(current, **changes).validated()
+            diff = {
+                name: {
+                    "from": _jsonable(getattr(current, name)),
+                    "to": _jsonable(getattr(updated, name)),
+                }
+                for name in EDITABLE_FIELDS
+                if getattr(current, name) != getattr(updated, name)
+            }
+            if not diff:
+                return case
+            for name in diff:
+                value = getattr(updated, name)
+                column = "violation_code" if name == "violation" else name
+                setattr(case, column, list(value) if isinstance(value, tuple) else value)
+            self._record(
+                session, case, actor, "case_updated", case.status, case.status, {"changes": diff}
             )
             session.flush()
             return _load_case(session, case.id)
@@ -718,23 +765,7 @@ class CaseWorkflow:
 
 
 def discretion_input(case: Case, *, decision_date: date) -> Any:
-    from assistant.discretion import DiscretionInput
-
-    return DiscretionInput(
-        violation=case.violation_code,
-        taxpayer_type="organisation" if case.taxpayer.kind == "organisation" else "individual",
-        violation_date=case.violation_date,
-        decision_date=decision_date,
-        days_overdue=case.days_overdue,
-        tax_unpaid=case.tax_unpaid,
-        invoice_amount=case.invoice_amount,
-        illegal_gains=case.illegal_gains,
-        occurrences=case.occurrences,
-        first_violation=case.first_violation,
-        corrected_in_time=case.corrected_in_time,
-        harm=case.harm,  # type: ignore[arg-type]
-        factors=tuple(case.factors or ()),
-    )
+    return NewCase.from_case(case).discretion_input(decision_date)
 
 
 def _load_case(session: Session, case_id: int) -> Case:
@@ -764,7 +795,18 @@ def _case_prompt(settings: Settings, case: Case) -> str | None:
 
 
 def _upsert_taxpayer(session: Session, new_case: NewCase) -> Taxpayer:
+    """The taxpayer of that id number, created if new: an INSERT … ON CONFLICT DO NOTHING then
+    a read, so concurrent first cases of one taxpayer share one row instead of one winning and
+    the others failing on the unique id number."""
     data = new_case.taxpayer
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        session.execute(
+            insert(Taxpayer)
+            .values(uscc=data.id_number, name=data.name, kind=data.kind, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["uscc"])
+        )
     taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.uscc == data.id_number))
     if taxpayer is None:
         taxpayer = Taxpayer(uscc=data.id_number, name=data.name, kind=data.kind)

@@ -32,6 +32,7 @@ from assistant.discretion.benchmark import (
 from assistant.discretion.factors import FACTORS, MITIGATION
 from assistant.discretion.procedure import ProcedureRules, load_procedure
 from assistant.errors import InvalidInput, NotFound
+from assistant.limits import DAYS_MAX, OCCURRENCES_MAX, YUAN_MAX
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
 from assistant.taxonomy import get_violation
 
@@ -61,7 +62,9 @@ def _money(name: str, value: Any) -> Decimal:
     try:
         amount = to_yuan(str(value))  # JSON numbers arrive as float: via str() they stay exact
     except ValueError:
-        raise _bad("invalid_field", f"{name} 不是有效金额：{value!r}", field=name) from None
+        raise _bad(
+            "invalid_field", f"{name} 不是有效金额：{str(value)[:40]!r}", field=name
+        ) from None
     if amount < 0:
         raise _bad("negative_amount", f"{name} 不能为负数", field=name, value=str(amount))
     return amount
@@ -156,6 +159,18 @@ class DiscretionInput:
             raise _bad("negative_amount", "天数和次数不能为负数")
         if self.occurrences < 1:
             raise _bad("invalid_field", "occurrences 至少为1", field="occurrences")
+        for name, limit in (("days_overdue", DAYS_MAX), ("occurrences", OCCURRENCES_MAX)):
+            if getattr(self, name) > limit:
+                raise _bad("value_too_large", f"{name} 不能大于{limit}", field=name, maximum=limit)
+        for name in (*_MONEY_FIELDS, "tax_payable"):
+            value = getattr(self, name)
+            if value is not None and value > YUAN_MAX:
+                raise _bad(
+                    "value_too_large",
+                    f"{name} 超过金额上限 {YUAN_MAX} 元",
+                    field=name,
+                    maximum=str(YUAN_MAX),
+                )
         unknown = [code for code in self.factors if code not in FACTORS]
         if unknown:
             raise _bad(

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.db.files import FileStore
@@ -86,8 +86,13 @@ def append_event(
     details: dict[str, Any],
     files: list[dict[str, Any]] | None = None,
 ) -> CaseEvent:
-    """Add the next event of the case's chain, hashed and signed, and move the case head."""
-    seq = (case.record_length or 0) + 1
+    """Add the next event of the case's chain, hashed and signed, and move the case head.
+
+    The position and the previous hash are taken from the case row under its write lock
+    (`claim_position`), never from the caller's possibly stale copy, so concurrent appends
+    to one case queue up instead of colliding on `seq`.
+    """
+    seq, prev_hash = claim_position(session, case.id)
     event = CaseEvent(
         case_id=case.id,
         actor_id=actor_id,
@@ -100,7 +105,7 @@ def append_event(
         files=files if files is not None else files_in(action, details),
         created_at=utcnow(),
         seq=seq,
-        prev_hash=case.record_head or GENESIS,
+        prev_hash=prev_hash,
         key_id=signer.key_id,
     )
     event.hash = event_hash(event)
@@ -109,6 +114,26 @@ def append_event(
     case.record_length = seq
     case.record_head = event.hash
     return event
+
+
+def claim_position(session: Session, case_id: int) -> tuple[int, str]:
+    """Take the next position of a case's chain: (seq, hash of the event before it).
+
+    One UPDATE … RETURNING on the case row: PostgreSQL locks the row and re-reads it after a
+    concurrent writer commits; SQLite takes the database write lock (waiting up to its busy
+    timeout) before reading. Either way the transaction holds the head until it commits, and
+    its rollback gives the position back.
+    """
+    row = session.execute(
+        update(Case)
+        .where(Case.id == case_id)
+        .values(record_length=func.coalesce(Case.record_length, 0) + 1)
+        .returning(Case.record_length, Case.record_head)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("case_not_found", f"案件 {case_id} 不存在。", details={"case_id": case_id})
+    return int(row[0]), row[1] or GENESIS
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import av
 import numpy as np
 
 from assistant.errors import InvalidInput
+from assistant.transcription.audio import truncated, truncated_error, wav_stated_seconds
 
 SAMPLE_RATE = 16000
 _FRAME = 320  # 20 ms at 16 kHz
@@ -86,8 +87,11 @@ def iter_windows(
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
             channels = max(1, int(stream.codec_context.channels or 1))
+            stated = wav_stated_seconds(path)  # a cut WAV: FFmpeg reports the bytes present
             declared = (
-                float(stream.duration * stream.time_base)
+                stated[0]
+                if stated is not None
+                else float(stream.duration * stream.time_base)
                 if stream.duration is not None and stream.time_base is not None
                 else None
             )
@@ -118,13 +122,8 @@ def iter_windows(
                     rest = audio[:, cut:]
                     buffer, buffered = [rest], rest.shape[1]
             decoded_seconds = position / SAMPLE_RATE
-            if declared is not None and decoded_seconds < declared - max(2.0, 0.03 * declared):
-                raise DecodeFailed(
-                    "audio_truncated",
-                    f"录音文件不完整：标称 {declared:.0f} 秒，只能解码出 {decoded_seconds:.0f} 秒，"
-                    "文件可能在拷贝或上传时被截断，请上传完整的原始录音。",
-                    details={"declared_seconds": declared, "decoded_seconds": decoded_seconds},
-                )
+            if declared is not None and truncated(declared, decoded_seconds):
+                raise truncated_error(declared, decoded_seconds, DecodeFailed)
     except av.error.FFmpegError as exc:
         seconds = position / SAMPLE_RATE
         raise DecodeFailed(

@@ -1,0 +1,43 @@
+"""The OpenAPI document declares the errors each route answers, in the envelope's shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from tests.conftest import make_settings
+
+
+def _spec(tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    return create_app(make_settings(tmp_path / "data")).openapi()
+
+
+def test_error_statuses_are_declared_with_the_envelope(tmp_path: Path) -> None:
+    paths = _spec(tmp_path)["paths"]
+    case = paths["/cases/{case_id}"]
+    assert {"401", "403", "404", "422"} <= set(case["get"]["responses"])
+    assert {"401", "403", "404", "409", "422", "503"} <= set(case["patch"]["responses"])
+    upload = paths["/cases/{case_id}/recordings"]["post"]["responses"]
+    assert {"400", "413", "415", "422"} <= set(upload)
+    assert "401" in paths["/auth/token"]["post"]["responses"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorEnvelope"}, (
+                        path,
+                        method,
+                        status,
+                    )
+
+
+def test_allow_lists_every_method_of_the_path(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "data"))
+    with TestClient(app) as client:
+        assert client.options("/cases").headers["allow"] == "GET, HEAD, POST"
+        assert client.put("/cases/1").headers["allow"] == "GET, HEAD, PATCH"
+        # a fixed path hides the template beside it, as in OpenAPI
+        assert client.options("/archives/import").headers["allow"] == "POST"

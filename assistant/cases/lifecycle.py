@@ -476,6 +476,7 @@ class CaseLifecycle:
                     "number": document.number,
                     "sha256": sha256,
                 },
+                covers=[document],
             )
         except BaseException:
             if created:

@@ -179,11 +179,12 @@ class DocumentRevisions:
                 raise Conflict("no_change", "文书内容没有变化。", details={})
             self._guard(session, document, text)
             history = _history(session, document)
+            added: list[DocumentRevision] = []
             if not session.scalar(
                 select(DocumentRevision.id).where(DocumentRevision.document_id == document.id)
             ):
                 first = history[0]
-                session.add(
+                added.append(
                     DocumentRevision(
                         document_id=document.id,
                         revision=1,
@@ -199,7 +200,7 @@ class DocumentRevisions:
             sha256, _, created = self.services.files.put_bytes(data)
             try:
                 number = history[-1].revision + 1
-                session.add(
+                added.append(
                     DocumentRevision(
                         document_id=document.id,
                         revision=number,
@@ -209,6 +210,7 @@ class DocumentRevisions:
                         author_id=actor.id,
                     )
                 )
+                session.add_all(added)
                 document.sha256 = sha256
                 document.text = text
                 self.workflow._record(
@@ -219,6 +221,7 @@ class DocumentRevisions:
                     case.status,
                     case.status,
                     {"document_id": document.id, "revision": number, "sha256": sha256},
+                    covers=[document, *added],
                 )
                 session.flush()
             except BaseException:
@@ -254,6 +257,7 @@ class DocumentRevisions:
                 case.status,
                 case.status,
                 {"document_id": document.id, "sha256": document.sha256},
+                covers=[document],
             )
             session.flush()
             return document

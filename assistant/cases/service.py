@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,7 +31,7 @@ from assistant.db.models import (
 )
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
-from assistant.record import Signer, append_event
+from assistant.record import Signer, append_event, commitments
 from assistant.services import Services
 from assistant.transcription import probe_audio
 
@@ -62,9 +62,12 @@ class CaseWorkflow:
         before: str | None,
         after: str | None,
         details: dict[str, Any],
+        covers: Sequence[object] = (),
     ) -> None:
-        """Every action goes through here: the actor's credential is checked (issue 7) and the
-        action becomes a signed event with the active authority key."""
+        """Every action goes through here: the actor's credential is checked and the action
+        becomes a signed event with the active authority key, committing to the case snapshot
+        and the hashes of the rows in `covers` (results, recordings' segments, documents,
+        revisions) so that `record verify` catches a later change to them."""
         from assistant.cases.credentials import require_credential
 
         number = require_credential(session, actor)
@@ -79,6 +82,7 @@ class CaseWorkflow:
             before,
             after,
             details,
+            covers,
         )
 
     # -- reading -----------------------------------------------------------------------------
@@ -345,6 +349,7 @@ class CaseWorkflow:
                 case.status,
                 case.status,
                 {"result_id": result.id},
+                covers=[result],
             )
             return result
 
@@ -440,6 +445,7 @@ class CaseWorkflow:
                         "number": number,
                         "sha256": sha256,
                     },
+                    covers=[document],
                 )
                 session.flush()
             except BaseException:
@@ -824,8 +830,10 @@ def _record(
     before: str | None,
     after: str | None,
     details: dict[str, Any],
+    covers: Sequence[object],
 ) -> None:
     """Append the action to the case's signed hash chain (assistant.record)."""
+    session.flush()  # ids and defaults exist, so the commitments hash what is stored
     append_event(
         session,
         signer,
@@ -836,6 +844,7 @@ def _record(
         before=before,
         after=after,
         details=details,
+        content=commitments(case, covers),
     )
 
 

@@ -8,7 +8,9 @@ test alters one row with SQL, checks the report, then restores the row and check
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from assistant.db.models import Case, CaseEvent
 from assistant.record import append_event
 from assistant.services import build_services
 from tests.api.apphelpers import login, prepare_data_dir, running_app, upload_recording
-from tests.conftest import demo_case_payload, make_settings
+from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
 from tests.core.test_cli import run_cli
 
 WAV = Path(__file__).resolve().parents[1] / "fixtures" / "interview_zh.wav"
@@ -303,3 +305,24 @@ def test_events_before_content_hashes_are_reported_not_covered(
     assert report["ok"] is True and report["content_covered"] is False
     assert [n["kind"] for n in report["notes"]] == ["content_not_covered"]
     assert "第1–2号" in report["notes"][0]["message"]
+
+
+def test_an_archive_carries_corrections_and_revisions_and_still_verifies(
+    built: Built, tmp_path: Path, shared_index_dir: Path
+) -> None:
+    """The archive holds segment corrections and document revisions, so the imported record's
+    content checks pass (without them the committed revisions would be missing)."""
+    admin = login(built.client, "admin")
+    exported = built.client.get(f"/archives/{DEMO_USCC}", headers=admin)
+    assert exported.status_code == 200, exported.text
+    rows = json.loads(zipfile.ZipFile(io.BytesIO(exported.content)).read("manifest.json"))["rows"]
+    assert rows["segment_revisions"] and len(rows["document_revisions"]) == 2
+    target = make_settings(tmp_path / "target")
+    prepare_data_dir(target, shared_index_dir)
+    with running_app(target) as client:
+        admin = login(client, "admin")
+        files = {"file": ("a.zip", exported.content)}
+        imported = client.post("/archives/import", files=files, headers=admin)
+        assert imported.status_code == 201, imported.text
+        report = client.get(f"/cases/{built.case_id}/record/verify", headers=admin).json()
+    assert report["ok"] is True and report["content_covered"] is True, report["problems"]

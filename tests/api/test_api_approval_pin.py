@@ -18,8 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.dates import today_in_china
+from assistant.services import build_services
 from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
 from tests.conftest import demo_case_payload, make_settings
+from tests.record.helpers import resign_as_pre_upgrade
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +137,22 @@ def test_a_document_edited_after_the_decision_is_not_issued(client: TestClient) 
     )
     assert error["details"]["approved_revision"] == 1  # type: ignore[index]
     assert _events(client, case_id)[-1]["action"] == "document_edited"  # nothing issued
+
+
+def test_an_approval_from_before_pinning_still_issues_an_unedited_document(
+    tmp_path: Path, shared_index_dir: Path
+) -> None:
+    """An approval recorded without versions (pre-upgrade) counts while the record shows no
+    edit of the document since: old approved cases are not stuck."""
+    settings = make_settings(tmp_path / "data")
+    prepare_data_dir(settings, shared_index_dir)
+    with running_app(settings) as client:
+        case_id, decision = _approved_case(client)
+    resign_as_pre_upgrade(build_services(settings), case_id, drop=("documents",))
+    with running_app(settings) as client:
+        approved = _events(client, case_id)[-1]
+        assert approved["action"] == "approved" and "documents" not in approved["details"]
+        issued = client.post(
+            f"/documents/{decision['id']}/issue", headers=login(client, "approver")
+        )
+        assert issued.status_code == 200, issued.text

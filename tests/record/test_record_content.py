@@ -21,12 +21,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from assistant.config import Settings
-from assistant.db.models import Case, CaseEvent
-from assistant.record import append_event
 from assistant.services import build_services
 from tests.api.apphelpers import login, prepare_data_dir, running_app, upload_recording
 from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
 from tests.core.test_cli import run_cli
+from tests.record.helpers import resign_as_pre_upgrade
 
 WAV = Path(__file__).resolve().parents[1] / "fixtures" / "interview_zh.wav"
 
@@ -270,34 +269,7 @@ def test_events_before_content_hashes_are_reported_not_covered(
         officer = login(client, "officer")
         case_id = client.post("/cases", json=demo_case_payload(), headers=officer).json()["id"]
         assert client.post(f"/cases/{case_id}/discretion", headers=officer).status_code == 201
-    services = build_services(settings)
-    with services.db.session() as session:
-        # What a pre-upgrade database holds: the same events signed without `content`.
-        signer = services.keystore().signer(session)
-        events = session.query(CaseEvent).filter_by(case_id=case_id).order_by(CaseEvent.id).all()
-        rows = [
-            (e.actor_id, e.actor_role, e.action, e.state_before, e.state_after, e.details)
-            for e in events
-        ]
-        for event in events:
-            session.delete(event)
-        case = session.get(Case, case_id)
-        assert case is not None
-        case.record_length, case.record_head = 0, None
-        session.flush()
-        for actor_id, role, action, before, after, details in rows:
-            append_event(
-                session,
-                signer,
-                case,
-                actor_id=actor_id,
-                actor_role=role,
-                action=action,
-                before=before,
-                after=after,
-                details=details,
-            )
-    services.db.engine.dispose()
+    resign_as_pre_upgrade(build_services(settings), case_id)
     _sql(settings, "UPDATE cases SET tax_unpaid=1 WHERE id=:i", i=case_id)
     out = run_cli("record", "verify", str(case_id), "--json", data_dir=settings.data_dir)
     assert out.returncode == 0, out.stdout + out.stderr

@@ -210,6 +210,10 @@ def test_the_cli_names_a_changed_amount_and_exits_2(built: Built) -> None:
         out = run_cli("record", "verify", str(built.case_id), data_dir=built.settings.data_dir)
         assert out.returncode == 2, out.stdout + out.stderr
         assert "[content_altered]" in out.stdout and "tax_unpaid" in out.stdout
+        timeline = built.client.get(f"/cases/{built.case_id}/timeline", headers=built.officer)
+        body = timeline.json()
+        assert body["verified"] is False and body["content_covered"] is True
+        assert body["events"][-1]["problems"] == ["content_altered"]
     finally:
         _sql(built.settings, f"UPDATE cases SET tax_unpaid=tax_unpaid/2 WHERE {where}")
 

@@ -15,7 +15,6 @@ case fail.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,7 +28,7 @@ from assistant.db.files import FileStore
 from assistant.db.models import Case, CaseEvent, Document, Recording
 from assistant.db.types import utcnow
 from assistant.errors import NotFound
-from assistant.record.canonical import canonical_json
+from assistant.record.canonical import canonical_sha256
 from assistant.record.content import current_content, describe
 from assistant.record.keys import PublicKeyInfo, Signer, key_id_for, keyring_from_db, public_raw
 
@@ -61,7 +60,7 @@ def event_payload(event: CaseEvent) -> dict[str, Any]:
 
 
 def event_hash(event: CaseEvent) -> str:
-    return hashlib.sha256(canonical_json(event_payload(event))).hexdigest()
+    return canonical_sha256(event_payload(event))
 
 
 FILE_KINDS = {

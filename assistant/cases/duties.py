@@ -34,7 +34,9 @@ def duty_of(action: str, details: dict[str, Any]) -> Duty:
         return "review"
     if action in APPROVAL_ACTIONS:
         return "approval"
-    if action == "document_drafted" and details.get("doc_type") in REVIEW_DOC_TYPES:
+    if action in {"document_drafted", "document_edited"} and (
+        details.get("doc_type") in REVIEW_DOC_TYPES
+    ):
         return "review"
     return "handling"
 

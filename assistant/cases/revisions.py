@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.duties import require_separate_duty
+from assistant.cases.duties import duty_of, require_separate_duty
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -219,6 +219,10 @@ class DocumentRevisions:
             document = _document(session, document_id)
             case = _load_case(session, document.case_id)
             _require_handler(actor, case)
+            # a review opinion is the reviewer's: the handler editing it would be reviewing
+            require_separate_duty(
+                session, case, actor, duty_of("document_edited", {"doc_type": document.doc_type})
+            )
             if document.issued_at is not None:
                 raise Conflict(
                     "document_issued",
@@ -270,7 +274,12 @@ class DocumentRevisions:
                     "document_edited",
                     case.status,
                     case.status,
-                    {"document_id": document.id, "revision": number, "sha256": sha256},
+                    {
+                        "document_id": document.id,
+                        "doc_type": document.doc_type,
+                        "revision": number,
+                        "sha256": sha256,
+                    },
                     covers=[document, *added],
                 )
                 self.workflow.reopen_review(

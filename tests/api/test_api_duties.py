@@ -133,3 +133,28 @@ def test_a_reviewer_of_a_case_cannot_then_handle_it(client: TestClient) -> None:
         client.post(f"/cases/{case_id}/discretion", headers=admin), 403, "separation_of_duties"
     )
     assert error["details"]["held"] == ["review"]  # type: ignore[index]
+
+
+def test_the_handler_cannot_rewrite_the_review_opinion(client: TestClient) -> None:
+    """The 法制审核意见书 is the reviewer's act: the handling officer editing it would be
+    reviewing the own case."""
+    officer = login(client, "officer")
+    case_id = _drafted_case(client, officer)
+    review = client.post(
+        f"/cases/{case_id}/legal-review",
+        json={"result": "存在问题", "opinion": "证据不足，请补充询问笔录。"},
+        headers=login(client, "reviewer"),
+    )
+    assert review.status_code == 200, review.text
+    documents = client.get(f"/cases/{case_id}/documents", headers=officer).json()
+    opinion = next(d for d in documents if d["doc_type"] == "review_opinion")
+    edited = opinion["text"].replace("证据不足，请补充询问笔录。", "同意。")
+    error = assert_error(
+        client.post(
+            f"/documents/{opinion['id']}/revisions", json={"text": edited}, headers=officer
+        ),
+        403,
+        "separation_of_duties",
+    )
+    assert error["details"]["duty"] == "review"  # type: ignore[index]
+    assert error["details"]["held"] == ["handling"]  # type: ignore[index]

@@ -1,8 +1,8 @@
 """Enforcement credentials (执法证件): who may act on a case, and until when.
 
-行政处罚法第四十二条: 行政处罚应当由具有行政执法资格的执法人员实施. Every recorded action by an
-officer, reviewer or approver needs a credential valid on the day; the admin role is a system
-role, not an enforcement officer, and is not checked.
+行政处罚法第四十二条: 行政处罚应当由具有行政执法资格的执法人员实施. Every recorded action on a
+case needs a credential valid on the day, whatever the role: an admin account is a system
+role, and an admin who acts on a case acts as an enforcement officer and needs one too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from assistant.dates import today_in_china
 from assistant.db.models import OfficerCredential, User
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-CHECKED_ROLES = frozenset({"officer", "reviewer", "approver"})
 SOURCE = "行政处罚法第四十二条（行政处罚应当由具有行政执法资格的执法人员实施）"
 
 
@@ -64,10 +63,8 @@ def valid_credential(session: Session, user_id: int, on: date) -> OfficerCredent
     )
 
 
-def require_credential(session: Session, actor: User, on: date | None = None) -> str | None:
-    """The number of the actor's valid credential; refuses an enforcement role without one."""
-    if actor.role not in CHECKED_ROLES:
-        return None
+def require_credential(session: Session, actor: User, on: date | None = None) -> str:
+    """The number of the actor's valid credential; 403 without one, whatever the role."""
     when = on or today_in_china()
     credential = valid_credential(session, actor.id, when)
     if credential is None:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
+from assistant.cases.duties import require_separate_duty
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -32,7 +33,7 @@ from assistant.cases.service import (
 )
 from assistant.dates import today_in_china
 from assistant.db.models import Case, CaseEvent, Document, User
-from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
+from assistant.errors import Conflict, InvalidInput, TaxAssistError
 
 # Chinese names of the stages, for messages and the UI.
 STAGES = {
@@ -264,7 +265,7 @@ class CaseLifecycle:
 
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
             _require_role(actor, Role.APPROVER, Role.ADMIN)
-            _require_not_handler(actor, case)
+            require_separate_duty(session, case, actor, "approval")
             suggestion = self._suggestion(session, case)
             if suggestion.get("criminal_referral"):
                 raise refuse(
@@ -476,6 +477,7 @@ class CaseLifecycle:
                     "number": document.number,
                     "sha256": sha256,
                 },
+                covers=[document],
             )
         except BaseException:
             if created:
@@ -524,12 +526,3 @@ class CaseLifecycle:
 
 def _no_guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
     return {}
-
-
-def _require_not_handler(actor: User, case: Case) -> None:
-    if actor.id == case.officer_id:
-        raise Forbidden(
-            "handling_officer_cannot_review",
-            "案件承办人不得审核、批准或决定本人承办的案件。",
-            details={"case_id": case.id, "rule": "separation_of_duties"},
-        )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
+from assistant.cases.duties import duty_of, require_separate_duty
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -27,9 +28,10 @@ from assistant.cases.service import (
     _require_handler,
     _require_role,
 )
-from assistant.db.models import Document, DocumentRevision, User
+from assistant.db.models import CaseEvent, Document, DocumentRevision, User
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.record import text_sha256
 
 MAX_TEXT_CHARS = 100_000
 # Documents are issued once the leader has approved the case, at any later stage of it.
@@ -108,6 +110,54 @@ def _docx_from_text(previous: bytes, text: str) -> bytes:
     return out.getvalue()
 
 
+def _require_approved_text(session: Session, document: Document) -> None:
+    """409 unless the text (and file) to issue is, byte for byte, the version the leader
+    approved, as the latest approval event recorded it. An approval recorded before versions
+    were pinned counts only if the record shows no edit of the document since."""
+    approval = session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == document.case_id, CaseEvent.action == "approved")
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    if approval is None:
+        raise Conflict("case_not_approved", "案件尚未经负责人批准，不能签发文书。", details={})
+    details = {"document_id": document.id, "approval_seq": approval.seq}
+    pinned = approval.details.get("documents")
+    if pinned is None:
+        edited_since = session.scalar(
+            select(CaseEvent.id).where(
+                CaseEvent.case_id == document.case_id,
+                CaseEvent.id > approval.id,
+                CaseEvent.action == "document_edited",
+                CaseEvent.details["document_id"].as_integer() == document.id,
+            )
+        )
+        if edited_since is None:
+            return
+        raise Conflict(
+            "document_changed_after_approval",
+            "文书在负责人批准后被修改，与批准的版本不一致，不能签发；请重新提交法制审核和批准。",
+            details=details,
+        )
+    seen = next((d for d in pinned if d.get("document_id") == document.id), None)
+    if seen is None:
+        raise Conflict(
+            "document_not_approved",
+            "该文书不在负责人批准时审阅的文书之中，不能签发；请重新提交法制审核和批准。",
+            details=details,
+        )
+    if seen.get("text_sha256") != text_sha256(document.text) or seen.get("sha256") != (
+        document.sha256
+    ):
+        raise Conflict(
+            "document_changed_after_approval",
+            f"文书与负责人批准的第{seen.get('revision')}版不一致（批准后被修改），不能签发；"
+            "请重新提交法制审核和批准。",
+            details={**details, "approved_revision": seen.get("revision")},
+        )
+
+
 class DocumentRevisions:
     """Edit, list, diff and issue a case's drafted documents."""
 
@@ -169,6 +219,10 @@ class DocumentRevisions:
             document = _document(session, document_id)
             case = _load_case(session, document.case_id)
             _require_handler(actor, case)
+            # a review opinion is the reviewer's: the handler editing it would be reviewing
+            require_separate_duty(
+                session, case, actor, duty_of("document_edited", {"doc_type": document.doc_type})
+            )
             if document.issued_at is not None:
                 raise Conflict(
                     "document_issued",
@@ -179,11 +233,12 @@ class DocumentRevisions:
                 raise Conflict("no_change", "文书内容没有变化。", details={})
             self._guard(session, document, text)
             history = _history(session, document)
+            added: list[DocumentRevision] = []
             if not session.scalar(
                 select(DocumentRevision.id).where(DocumentRevision.document_id == document.id)
             ):
                 first = history[0]
-                session.add(
+                added.append(
                     DocumentRevision(
                         document_id=document.id,
                         revision=1,
@@ -199,7 +254,7 @@ class DocumentRevisions:
             sha256, _, created = self.services.files.put_bytes(data)
             try:
                 number = history[-1].revision + 1
-                session.add(
+                added.append(
                     DocumentRevision(
                         document_id=document.id,
                         revision=number,
@@ -209,6 +264,7 @@ class DocumentRevisions:
                         author_id=actor.id,
                     )
                 )
+                session.add_all(added)
                 document.sha256 = sha256
                 document.text = text
                 self.workflow._record(
@@ -218,7 +274,16 @@ class DocumentRevisions:
                     "document_edited",
                     case.status,
                     case.status,
-                    {"document_id": document.id, "revision": number, "sha256": sha256},
+                    {
+                        "document_id": document.id,
+                        "doc_type": document.doc_type,
+                        "revision": number,
+                        "sha256": sha256,
+                    },
+                    covers=[document, *added],
+                )
+                self.workflow.reopen_review(
+                    session, case, actor, document, f"审核后修改了文书（第{number}版）"
                 )
                 session.flush()
             except BaseException:
@@ -233,6 +298,7 @@ class DocumentRevisions:
         with self.services.db.session() as session:
             document = _document(session, document_id)
             case = _load_case(session, document.case_id)
+            require_separate_duty(session, case, actor, "approval")
             if document.issued_at is not None:
                 raise Conflict(
                     "document_issued", "文书已签发。", details={"document_id": document.id}
@@ -244,6 +310,7 @@ class DocumentRevisions:
                     details={"status": case.status},
                 )
             self._guard(session, document, document.text)
+            _require_approved_text(session, document)
             document.issued_at = utcnow()
             document.issued_by = actor.id
             self.workflow._record(
@@ -254,6 +321,7 @@ class DocumentRevisions:
                 case.status,
                 case.status,
                 {"document_id": document.id, "sha256": document.sha256},
+                covers=[document],
             )
             session.flush()
             return document

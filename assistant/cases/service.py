@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
 from assistant.cases.document_drafts import DOC_KINDS as _DOC_KINDS
+from assistant.cases.duties import REVIEW_DOC_TYPES, duty_of, require_separate_duty
 from assistant.cases.inputs import EDITABLE_FIELDS, NewCase
 from assistant.cases.numbering import format_doc_number, next_sequence
 from assistant.config import Settings
@@ -25,6 +26,7 @@ from assistant.db.models import (
     CaseEvent,
     CaseResult,
     Document,
+    DocumentRevision,
     Job,
     Recording,
     Taxpayer,
@@ -34,7 +36,7 @@ from assistant.db.models import (
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.nlp import validate_uscc
-from assistant.record import Signer, append_event
+from assistant.record import Signer, append_event, commitments, text_sha256
 from assistant.services import Services
 from assistant.transcription import probe_audio
 
@@ -67,14 +69,17 @@ class CaseWorkflow:
         before: str | None,
         after: str | None,
         details: dict[str, Any],
+        covers: Sequence[object] = (),
     ) -> None:
-        """Every action goes through here: the actor's credential is checked (issue 7) and the
-        action becomes a signed event with the active authority key."""
+        """Every action goes through here: the actor needs a valid credential and must not
+        hold another duty on the case (whatever the role), and the action becomes a signed
+        event with the active authority key, committing to the case snapshot and the hashes
+        of the rows in `covers` (results, recordings' segments, documents, revisions) so that
+        `record verify` catches a later change to them."""
         from assistant.cases.credentials import require_credential
 
-        number = require_credential(session, actor)
-        if number is not None:
-            details = {**details, "credential": number}
+        require_separate_duty(session, case, actor, duty_of(action, details))
+        details = {**details, "credential": require_credential(session, actor)}
         _record(
             session,
             self.services.keystore().signer(session),
@@ -84,6 +89,7 @@ class CaseWorkflow:
             before,
             after,
             details,
+            covers,
         )
 
     # -- reading -----------------------------------------------------------------------------
@@ -392,6 +398,7 @@ class CaseWorkflow:
                 case.status,
                 case.status,
                 {"result_id": result.id},
+                covers=[result],
             )
             return result
 
@@ -413,7 +420,7 @@ class CaseWorkflow:
             case = _load_case(session, case_id)
             if doc_type in other.REVIEWER_TYPES:
                 _require_role(actor, Role.REVIEWER, Role.ADMIN)
-                _require_not_handler(actor, case)
+                require_separate_duty(session, case, actor, "review")
             else:
                 _require_handler(actor, case)
             discretion = _latest_result(session, case.id, "discretion")
@@ -487,7 +494,10 @@ class CaseWorkflow:
                         "number": number,
                         "sha256": sha256,
                     },
+                    covers=[document],
                 )
+                if doc_type not in other.REVIEWER_TYPES:
+                    self.reopen_review(session, case, actor, document, "审核后起草了新的文书")
                 session.flush()
             except BaseException:
                 if created:
@@ -718,7 +728,7 @@ class CaseWorkflow:
         """The review inside the caller's transaction (issue 7: the 意见书 joins it)."""
         _require_role(actor, Role.REVIEWER, Role.ADMIN)
         case = _load_case(session, case_id)
-        _require_not_handler(actor, case)
+        require_separate_duty(session, case, actor, "review")
         from assistant.cases.lifecycle import check_transition, needs_penalty_documents
 
         check_transition(case, "review")  # issue 7: only from 调查取证 or after a hearing
@@ -728,6 +738,7 @@ class CaseWorkflow:
             raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
         before = case.status
         case.status = "review_passed" if passed else "review_failed"
+        documents = reviewed_documents(session, case.id)
         self._record(
             session,
             case,
@@ -738,8 +749,10 @@ class CaseWorkflow:
             {
                 "result": "同意" if passed else "存在问题",
                 "opinion": opinion,
+                "documents": document_versions(session, documents),
                 **({"checklist": checklist} if checklist is not None else {}),
             },
+            covers=documents,
         )
         session.flush()
         return case
@@ -748,7 +761,7 @@ class CaseWorkflow:
         _require_role(actor, Role.APPROVER, Role.ADMIN)
         with self.services.db.session() as session:
             case = _load_case(session, case_id)
-            _require_not_handler(actor, case)
+            require_separate_duty(session, case, actor, "approval")
             if case.status != "review_passed":
                 raise Conflict(
                     "review_not_passed",
@@ -757,11 +770,78 @@ class CaseWorkflow:
                 )
             before = case.status
             case.status = "approved"
+            documents = reviewed_documents(session, case.id)
             self._record(
-                session, case, actor, "approved", before, case.status, {"opinion": opinion}
+                session,
+                case,
+                actor,
+                "approved",
+                before,
+                case.status,
+                {"opinion": opinion, "documents": document_versions(session, documents)},
+                covers=documents,
             )
             session.flush()
             return _load_case(session, case.id)
+
+    def reopen_review(
+        self, session: Session, case: Case, actor: User, document: Document, why: str
+    ) -> None:
+        """A document changed after the review passed: the review and any approval no longer
+        cover it, so the case goes back to 调查取证 and must be reviewed and approved again."""
+        if case.status not in REVIEWED_STAGES:
+            return
+        before = case.status
+        case.status = "investigating"
+        self._record(
+            session,
+            case,
+            actor,
+            "review_reopened",
+            before,
+            case.status,
+            {"document_id": document.id, "number": document.number, "reason": why},
+            covers=[document],
+        )
+
+
+# Stages in which a passed legal review stands: a document changed here reopens the review.
+REVIEWED_STAGES = frozenset({"review_passed", "approved", "notified", "hearing_requested"})
+
+
+def reviewed_documents(session: Session, case_id: int) -> list[Document]:
+    """The case's documents a review or approval passes on (not the review's own opinions)."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.case_id == case_id, Document.doc_type.not_in(REVIEW_DOC_TYPES))
+            .order_by(Document.id)
+        )
+    )
+
+
+def document_versions(session: Session, documents: list[Document]) -> list[dict[str, Any]]:
+    """Which version of each document was seen: revision number and the text's and file's
+    SHA-256, so that issuing can insist on exactly the approved text."""
+    revisions: dict[int, int] = {
+        document_id: revision
+        for document_id, revision in session.execute(
+            select(DocumentRevision.document_id, func.max(DocumentRevision.revision))
+            .where(DocumentRevision.document_id.in_([d.id for d in documents]))
+            .group_by(DocumentRevision.document_id)
+        )
+    }
+    return [
+        {
+            "document_id": d.id,
+            "doc_type": d.doc_type,
+            "number": d.number,
+            "revision": revisions.get(d.id, 1),
+            "text_sha256": text_sha256(d.text),
+            "sha256": d.sha256,
+        }
+        for d in documents
+    ]
 
 
 def discretion_input(case: Case, *, decision_date: date) -> Any:
@@ -848,15 +928,6 @@ def _require_handler(actor: User, case: Case) -> None:
         raise Forbidden("not_case_officer", "只有本案承办人可以办理此案件。")
 
 
-def _require_not_handler(actor: User, case: Case) -> None:
-    if actor.id == case.officer_id:
-        raise Forbidden(
-            "handling_officer_cannot_review",
-            "案件承办人不得审核或批准本人承办的案件。",
-            details={"case_id": case.id},
-        )
-
-
 def _record(
     session: Session,
     signer: Signer,
@@ -866,8 +937,10 @@ def _record(
     before: str | None,
     after: str | None,
     details: dict[str, Any],
+    covers: Sequence[object],
 ) -> None:
     """Append the action to the case's signed hash chain (assistant.record)."""
+    session.flush()  # ids and defaults exist, so the commitments hash what is stored
     append_event(
         session,
         signer,
@@ -878,6 +951,7 @@ def _record(
         before=before,
         after=after,
         details=details,
+        content=commitments(case, covers),
     )
 
 

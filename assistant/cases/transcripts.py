@@ -103,7 +103,7 @@ def correct_segments(
     changes: dict[int, tuple[str | None, str | None]],
 ) -> list[CurrentSegment]:
     """New versions for the given segments: index → (new text or None, new speaker or None)."""
-    from assistant.cases.service import _require_handler
+    from assistant.cases.service import CaseWorkflow, _require_handler
 
     with services.db.session() as session:
         recording = _recording(session, recording_id)
@@ -111,6 +111,7 @@ def correct_segments(
         assert case is not None
         _require_handler(actor, case)
         current = {s.index: s for s in current_segments(session, recording)}
+        added: list[SegmentRevision] = []
         for index, (text, speaker) in changes.items():
             if index not in current:
                 raise NotFound("segment_not_found", f"录音 {recording_id} 没有第 {index} 段。")
@@ -125,7 +126,7 @@ def correct_segments(
                 )
                 or 0
             ) + 1
-            session.add(
+            added.append(
                 SegmentRevision(
                     recording_id=recording_id,
                     segment_index=index,
@@ -135,6 +136,21 @@ def correct_segments(
                     edited_by=actor.id,
                 )
             )
+        session.add_all(added)
+        # A correction changes what the 询问笔录 will say: it is a recorded, signed act.
+        CaseWorkflow(services)._record(
+            session,
+            case,
+            actor,
+            "segments_corrected",
+            case.status,
+            case.status,
+            {
+                "recording_id": recording_id,
+                "segments": [{"index": r.segment_index, "version": r.version} for r in added],
+            },
+            covers=added,
+        )
         session.flush()
         return current_segments(session, recording)
 

@@ -292,6 +292,10 @@ class CaseEvent(Base):
     signature: Mapped[str | None] = mapped_column(String(128))
     key_id: Mapped[str | None] = mapped_column(String(32))
     files: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The SHA-256 of the content the event records (case snapshot, results, segments,
+    # documents), hashed with the event: `record verify` compares them with the rows. NULL on
+    # events signed before content commitments existed (migration 0014).
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class SigningKey(Base):

@@ -302,6 +302,7 @@ def _succeed(
                 "duration_seconds": recording.duration_seconds,
                 "segments": count,
             },
+            covers=[recording],
         )
 
 

@@ -1,10 +1,11 @@
 """一户式 archive: everything about one taxpayer in one signed zip, importable elsewhere.
 
 The archive holds `manifest.json` (the taxpayer, its cases with their events, recordings with
-transcripts, documents and step results, the public keyring, and the SHA-256 of every file),
-`manifest.sig` (Ed25519 over the manifest bytes by the exporting authority's active key) and
-`files/<sha256>`. Import checks every checksum and the signature, loads the rows with their
-original ids into an empty data directory and re-verifies each case's signed record.
+transcripts and their corrections, documents with their revisions, step results, the public
+keyring, and the SHA-256 of every file), `manifest.sig` (Ed25519 over the manifest bytes by
+the exporting authority's active key) and `files/<sha256>`. Import checks every checksum and
+the signature, loads the rows with their original ids into an empty data directory and
+re-verifies each case's signed record.
 
 An uploaded archive is untrusted until verified: its compressed size, entry count and the
 unpacked sizes its directory declares are checked against `ArchiveLimits` before anything is
@@ -34,7 +35,9 @@ from assistant.db.models import (
     CaseEvent,
     CaseResult,
     Document,
+    DocumentRevision,
     Recording,
+    SegmentRevision,
     SigningKey,
     Taxpayer,
     TranscriptSegment,
@@ -52,7 +55,9 @@ TABLES: list[type[Base]] = [
     CaseEvent,
     Recording,
     TranscriptSegment,
+    SegmentRevision,
     Document,
+    DocumentRevision,
     CaseResult,
 ]
 MAX_MANIFEST_BYTES = 64 * 1024**2  # parsed in memory; a real manifest is a few MB
@@ -82,6 +87,8 @@ class ArchiveLimits:
 
 
 ArchiveSource = bytes | BinaryIO
+# Tables added after the first archives were written: an archive without them has none.
+LATER_TABLES = frozenset({"segment_revisions", "document_revisions"})
 
 
 def export_archive(services: Services, uscc: str) -> bytes:
@@ -93,6 +100,7 @@ def export_archive(services: Services, uscc: str) -> bytes:
         cases = list(session.scalars(select(Case).where(Case.taxpayer_id == taxpayer.id)))
         case_ids = [c.id for c in cases]
         recordings = list(session.scalars(select(Recording).where(Recording.case_id.in_(case_ids))))
+        documents = list(session.scalars(select(Document).where(Document.case_id.in_(case_ids))))
         rows: dict[str, list[dict[str, Any]]] = {
             "taxpayers": [_row(taxpayer)],
             "cases": [_row(c) for c in cases],
@@ -111,9 +119,22 @@ def export_archive(services: Services, uscc: str) -> bytes:
                     )
                 )
             ],
-            "documents": [
+            "segment_revisions": [
+                _row(s)
+                for s in session.scalars(
+                    select(SegmentRevision).where(
+                        SegmentRevision.recording_id.in_([r.id for r in recordings])
+                    )
+                )
+            ],
+            "documents": [_row(d) for d in documents],
+            "document_revisions": [
                 _row(d)
-                for d in session.scalars(select(Document).where(Document.case_id.in_(case_ids)))
+                for d in session.scalars(
+                    select(DocumentRevision).where(
+                        DocumentRevision.document_id.in_([d.id for d in documents])
+                    )
+                )
             ],
             "case_results": [
                 _row(r)
@@ -126,6 +147,8 @@ def export_archive(services: Services, uscc: str) -> bytes:
         actor_ids |= {r["uploaded_by"] for r in rows["recordings"]}
         actor_ids |= {d["created_by"] for d in rows["documents"]}
         actor_ids |= {r["created_by"] for r in rows["case_results"]}
+        actor_ids |= {r["edited_by"] for r in rows["segment_revisions"]}
+        actor_ids |= {r["author_id"] for r in rows["document_revisions"]}
         users = [
             {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role}
             for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
@@ -137,6 +160,7 @@ def export_archive(services: Services, uscc: str) -> bytes:
             linked
             | {r["sha256"] for r in rows["recordings"]}
             | {d["sha256"] for d in rows["documents"]}
+            | {r["sha256"] for r in rows["document_revisions"]}
         )
     files = {sha: services.files.path_for(sha).read_bytes() for sha in shas}
     manifest = {
@@ -243,6 +267,8 @@ def verify_archive(
             _check_against_keyring(manifest["signing_keys"], manifest["signing_key"], keyring)
         files = dict(manifest["files"])
         for table in ("taxpayers", "cases", *(t.__tablename__ for t in TABLES)):
+            if table in LATER_TABLES:
+                manifest["rows"].setdefault(table, [])
             if not isinstance(manifest["rows"][table], list):
                 raise TypeError(table)
     except (KeyError, TypeError, ValueError) as exc:

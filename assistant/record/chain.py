@@ -2,15 +2,21 @@
 
 Each event's hash is SHA-256 over its canonical JSON, which includes the case, its position
 (`seq`), the previous event's hash, who/role/when/what, the states before and after, the
-details, the SHA-256 of every linked file and the signing key; the hash is signed with Ed25519.
-Editing, deleting, reordering or re-signing an event, or changing a linked file, therefore
-breaks a check that names the event (and the file).
+details, the SHA-256 of every linked file, the hashes of the content it records
+(`assistant.record.content`) and the signing key; the hash is signed with Ed25519. Editing,
+deleting, reordering or re-signing an event, changing a linked file or changing recorded
+content in the database therefore breaks a check that names the event (and the file or row).
+
+Events signed before content commitments existed (`content` NULL) still verify; the report
+lists them, and any row only they cover, as notes ("content not covered"), not as problems:
+the record cannot prove what they did not commit to, and failing them would make every old
+case fail.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,22 +28,18 @@ from assistant.db.files import FileStore
 from assistant.db.models import Case, CaseEvent, Document, Recording
 from assistant.db.types import utcnow
 from assistant.errors import NotFound
+from assistant.record.canonical import canonical_sha256
+from assistant.record.content import current_content, describe
 from assistant.record.keys import PublicKeyInfo, Signer, key_id_for, keyring_from_db, public_raw
 
 GENESIS = "0" * 64
 FORMAT_VERSION = 1
 
 
-def canonical_json(payload: dict[str, Any]) -> bytes:
-    """One byte string per payload: sorted keys, no spaces, UTF-8 (the hash must be stable)."""
-    return json.dumps(
-        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
-
-
 def event_payload(event: CaseEvent) -> dict[str, Any]:
-    """What is hashed: every field of the event except its hash and signature."""
-    return {
+    """What is hashed: every field of the event except its hash and signature (`content` only
+    when present, so events signed before it existed keep their hash)."""
+    payload = {
         "v": FORMAT_VERSION,
         "case_id": event.case_id,
         "seq": event.seq,
@@ -52,10 +54,13 @@ def event_payload(event: CaseEvent) -> dict[str, Any]:
         "created_at": _iso(event.created_at),
         "key_id": event.key_id,
     }
+    if event.content is not None:
+        payload["content"] = event.content
+    return payload
 
 
 def event_hash(event: CaseEvent) -> str:
-    return hashlib.sha256(canonical_json(event_payload(event))).hexdigest()
+    return canonical_sha256(event_payload(event))
 
 
 FILE_KINDS = {
@@ -85,12 +90,15 @@ def append_event(
     after: str | None,
     details: dict[str, Any],
     files: list[dict[str, Any]] | None = None,
+    content: dict[str, str] | None = None,
 ) -> CaseEvent:
     """Add the next event of the case's chain, hashed and signed, and move the case head.
 
     The position and the previous hash are taken from the case row under its write lock
     (`claim_position`), never from the caller's possibly stale copy, so concurrent appends
     to one case queue up instead of colliding on `seq`.
+
+    `content`: reference -> SHA-256 of what the event records (`content.commitments`).
     """
     seq, prev_hash = claim_position(session, case.id)
     event = CaseEvent(
@@ -107,6 +115,7 @@ def append_event(
         seq=seq,
         prev_hash=prev_hash,
         key_id=signer.key_id,
+        content=dict(content) if content is not None else None,
     )
     event.hash = event_hash(event)
     event.signature = signer.sign(bytes.fromhex(event.hash)).hex()
@@ -145,6 +154,7 @@ class Problem:
     event_id: int | None = None
     seq: int | None = None
     sha256: str | None = None
+    ref: str | None = None  # the content reference (`assistant.record.content`)
 
 
 @dataclass
@@ -153,10 +163,16 @@ class RecordReport:
     events: int
     files: int
     problems: list[Problem] = field(default_factory=list)
+    # What the record cannot vouch for without being wrong: content of pre-upgrade events.
+    notes: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def content_covered(self) -> bool:
+        return not any(n.kind == "content_not_covered" for n in self.notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,7 +180,9 @@ class RecordReport:
             "ok": self.ok,
             "events": self.events,
             "files": self.files,
+            "content_covered": self.content_covered,
             "problems": [asdict(p) for p in self.problems],
+            "notes": [asdict(n) for n in self.notes],
         }
 
 
@@ -296,6 +314,7 @@ def verify_case(
             )
         )
     _check_case_files(session, case_id, seen_files, add)
+    _check_content(session, case, events, add, report.notes.append)
     return report
 
 
@@ -332,6 +351,72 @@ def _check_case_files(session: Session, case_id: int, seen: dict[str, int], add:
                     sha256=sha,
                 )
             )
+
+
+def _check_content(
+    session: Session,
+    case: Case,
+    events: list[CaseEvent],
+    add: Callable[[Problem], None],
+    note: Callable[[Problem], None],
+) -> None:
+    """Each content row must hash to what the latest event recording it committed to; a row
+    no event commits to is a write outside the workflow (a note only on pre-upgrade cases)."""
+    latest: dict[str, tuple[str, CaseEvent]] = {}
+    uncovered: list[int] = []
+    for event in events:
+        if event.content is None:
+            uncovered.append(event.seq or 0)
+            continue
+        for ref, sha in event.content.items():
+            latest[ref] = (str(sha), event)
+    current, pending = current_content(session, case)
+    for ref, (sha, event) in latest.items():
+        where = f"第{event.seq}号事件（id {event.id}，{event.action}）"
+        now = current.get(ref)
+        if now is None:
+            add(
+                Problem(
+                    "content_missing",
+                    f"{where}记录的{describe(ref)}已不存在（被删除）。",
+                    event.id,
+                    event.seq,
+                    ref=ref,
+                )
+            )
+        elif now != sha:
+            add(
+                Problem(
+                    "content_altered",
+                    f"{describe(ref)}与{where}签名记录的内容不符（数据库中的内容被修改）。",
+                    event.id,
+                    event.seq,
+                    ref=ref,
+                )
+            )
+    unrecorded = sorted(
+        ref
+        for ref in current
+        if ref not in latest and ref not in pending and not ref.startswith("case.")
+    )
+    if uncovered:
+        seqs = f"{uncovered[0]}" + (f"–{uncovered[-1]}" if len(uncovered) > 1 else "")
+        note(
+            Problem(
+                "content_not_covered",
+                f"第{seqs}号事件签名于内容哈希启用之前，其记录的内容（案件信息、结果、转写、文书"
+                f"文字）不在签名范围内，无法据此验证；未被后续事件覆盖的有{len(unrecorded)}项。",
+            )
+        )
+        return
+    for ref in unrecorded:
+        add(
+            Problem(
+                "content_not_in_record",
+                f"{describe(ref)}不在签名记录中（绕过办案流程写入）。",
+                ref=ref,
+            )
+        )
 
 
 def _iso(value: datetime) -> str:

@@ -23,19 +23,21 @@ def verify(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check a case's chain, signatures and files; exit 2 and name each problem when it fails."""
+    """Check a case's chain, signatures, files and recorded content; exit 2 and name each
+    problem when it fails (content of pre-upgrade events is a note, not a failure)."""
     from assistant.cli import _print, _services
     from assistant.record.service import verify_record
 
     report = verify_record(_services(), case_id, keyring_file=keyring)
     if as_json:
         _print(report.to_dict())
-    elif report.ok:
-        typer.echo(
-            f"案件 {case_id} 的记录完整：{report.events} 个事件、{report.files} 个文件均验证通过。"
-        )
     else:
-        for problem in report.problems:
+        if report.ok:
+            typer.echo(
+                f"案件 {case_id} 的记录完整：{report.events} 个事件、{report.files} 个文件"
+                "及其记录的内容均验证通过。"
+            )
+        for problem in [*report.problems, *report.notes]:
             typer.echo(f"[{problem.kind}] {problem.message}")
     if not report.ok:
         raise SystemExit(2)

@@ -77,7 +77,9 @@ def timeline(services: Services, case_id: int) -> dict[str, Any]:
             "number": case.number,
             "status": case.status,
             "verified": report.ok,
+            "content_covered": report.content_covered,
             "problems": report.to_dict()["problems"],
+            "notes": report.to_dict()["notes"],
             "events": entries,
         }
 

@@ -198,18 +198,22 @@ def test_restart_keeps_cases_recordings_documents_and_index(
 def test_separation_of_duties(
     flow_settings: Settings, case_payload_module: dict[str, object]
 ) -> None:
-    """An admin who handles a case still cannot review or approve it."""
+    """An admin who handles a case (with a credential of its own) still cannot review or
+    approve it."""
     with running_app(flow_settings) as client:
         admin = login(client, "admin")
+        credential = {"username": "admin", "number": "ADMIN-FLOW-1"}
+        period = {"issued_on": "2024-01-01", "valid_until": "2099-12-31"}
+        assert client.post("/credentials", json=credential | period, headers=admin).is_success
         payload = dict(case_payload_module)
         case = client.post("/cases", json=payload, headers=admin)
         assert case.status_code == 201, case.text
         case_id = case.json()["id"]
         response = client.post(f"/cases/{case_id}/review", json={"result": "同意"}, headers=admin)
         assert response.status_code == 403
-        assert response.json()["error"]["code"] == "handling_officer_cannot_review"
+        assert response.json()["error"]["code"] == "separation_of_duties"
         response = client.post(f"/cases/{case_id}/approve", json={}, headers=admin)
-        assert response.json()["error"]["code"] == "handling_officer_cannot_review"
+        assert response.json()["error"]["code"] == "separation_of_duties"
         response = client.post(
             f"/cases/{case_id}/approve", json={}, headers=login(client, "approver")
         )

@@ -236,9 +236,12 @@ def test_no_major_decision_without_a_passed_review(world: World) -> None:
             text("UPDATE cases SET status='approved', factors=:f WHERE id=:i"),
             {"i": case_id, "f": '["complex_case"]'},
         )
-    # The status set outside the workflow shows in the record's verification ...
-    kinds = {p.kind for p in verify_record(world.services, case_id).problems}
-    assert kinds == {"status_not_in_record"}
+    # The status and factors set outside the workflow show in the record's verification ...
+    problems = verify_record(world.services, case_id).problems
+    assert {(p.kind, p.ref) for p in problems} == {
+        ("status_not_in_record", None),
+        ("content_altered", "case.factors"),
+    }
     # ... and the guard, which reads the record, still refuses the decision.
     lc = world.lifecycle
     lc.notify(world.users["officer"], case_id, on=TODAY - timedelta(days=10))

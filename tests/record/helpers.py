@@ -13,7 +13,7 @@ from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.credentials import add_credential
 from assistant.config import Settings
-from assistant.db.models import Case, Document, User
+from assistant.db.models import Case, CaseEvent, Document, User
 from assistant.record import append_event
 from assistant.services import Services, build_services
 from tests.conftest import DEMO_USCC, make_settings
@@ -113,3 +113,37 @@ def _new_case() -> NewCase:
         tax_unpaid=Decimal("12000.00"),
         corrected_in_time=True,
     )
+
+
+def resign_as_pre_upgrade(services: Services, case_id: int, *, drop: tuple[str, ...] = ()) -> None:
+    """Rewrite a case's record as a database from before content hashes and pinned versions
+    holds it: the same events, signed with the real key, without `content` (and without the
+    `drop` keys of their details)."""
+    with services.db.session() as session:
+        signer = services.keystore().signer(session)
+        events = list(
+            session.query(CaseEvent).filter_by(case_id=case_id).order_by(CaseEvent.id).all()
+        )
+        rows = [
+            (e.actor_id, e.actor_role, e.action, e.state_before, e.state_after, e.details)
+            for e in events
+        ]
+        for event in events:
+            session.delete(event)
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.record_length, case.record_head = 0, None
+        session.flush()
+        for actor_id, role, action, before, after, details in rows:
+            append_event(
+                session,
+                signer,
+                case,
+                actor_id=actor_id,
+                actor_role=role,
+                action=action,
+                before=before,
+                after=after,
+                details={k: v for k, v in details.items() if k not in drop},
+            )
+    services.db.engine.dispose()

@@ -43,7 +43,15 @@ def test_verify_and_timeline_over_http_name_the_altered_event(
     case_id = client.post("/cases", json=demo_case_payload(), headers=officer).json()["id"]
     other = client.post("/cases", json=demo_case_payload(), headers=officer).json()["id"]
     report = client.get(f"/cases/{case_id}/record/verify", headers=officer).json()
-    assert report == {"case_id": case_id, "ok": True, "events": 1, "files": 0, "problems": []}
+    assert report == {
+        "case_id": case_id,
+        "ok": True,
+        "events": 1,
+        "files": 0,
+        "content_covered": True,
+        "problems": [],
+        "notes": [],
+    }
     _tamper(settings, f"UPDATE case_events SET state_after='approved' WHERE case_id={case_id}")
     report = client.get(f"/cases/{case_id}/record/verify", headers=officer).json()
     assert report["ok"] is False

@@ -49,7 +49,7 @@ def error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from what it is."""
     codes: set[int] = set()
     if operation.get("security"):
-        codes |= {401, 403}
+        codes |= {401, 403, 503}  # 503: the database stayed busy past the wait
     if "{" in path:
         codes |= {404, 422}
     if operation.get("parameters") or "requestBody" in operation:

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assistant.auth import resolve_token
+from assistant.auth import Bearer, Role, resolve_token
 from assistant.cases import CaseWorkflow
 from assistant.config import Settings
 from assistant.db import User
-from assistant.errors import Unauthorized
+from assistant.errors import Forbidden, Unauthorized
 from assistant.jobs import JobQueue
 from assistant.services import Services
 
@@ -49,14 +49,41 @@ def get_job_queue(request: Request) -> JobQueue:
 JobQueueDep = Annotated[JobQueue, Depends(get_job_queue)]
 
 
-def get_current_user(
+def get_bearer(
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+) -> Bearer:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing_token", "缺少登录凭证，请先登录获取令牌。")
     with services.db.session() as session:
         return resolve_token(session, credentials.credentials)
 
 
+CurrentBearer = Annotated[Bearer, Depends(get_bearer)]
+
+
+def get_current_user(bearer: CurrentBearer) -> User:
+    return bearer.user
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_admin(user: CurrentUser) -> User:
+    """Managing users, credentials and whole-taxpayer archives is the administrator's."""
+    if user.role != Role.ADMIN:
+        raise Forbidden(
+            "role_not_allowed", "只有管理员可以执行此操作。", details={"role": user.role}
+        )
+    return user
+
+
+AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def get_client_address(request: Request) -> str:
+    """The peer address, used to throttle sign-in (behind a proxy: the proxy's address)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import TaxAssistError
+from assistant.errors import RateLimited, TaxAssistError
 
 logger = logging.getLogger("taxassist.api")
 
@@ -41,14 +41,17 @@ def envelope(
     return JSONResponse(
         status_code=status,
         content={"error": {"code": code, "message": message, "details": details or {}}},
-        headers=headers,
+        headers=headers or None,
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TaxAssistError)
     async def _domain(_: Request, exc: TaxAssistError) -> JSONResponse:
-        return envelope(exc.status_code, exc.code, exc.message, exc.details)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return envelope(exc.status_code, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,17 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.routers import archive as archive_router
-from api.routers import auth, cases, discretion, documents, health, jobs, recordings, search
+from api.routers import (
+    auth,
+    cases,
+    discretion,
+    documents,
+    health,
+    jobs,
+    recordings,
+    search,
+    users,
+)
 from api.routers import escalation as escalation_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
@@ -55,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     app.add_middleware(SecurityHeaders)
-    for router in (health, auth, cases, recordings, jobs, documents, search, discretion):
+    for router in (health, auth, users, cases, recordings, jobs, documents, search, discretion):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
     app.include_router(record_router.router)  # issue 7: signed record, timeline

@@ -19,15 +19,28 @@ class TokenRequest(BaseModel):
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
-    expires_at: datetime
+    expires_at: datetime = Field(description="when the access token expires (minutes)")
+    refresh_token: str = Field(description="one use: POST /auth/refresh returns a new pair")
+    refresh_expires_at: datetime = Field(description="when this sign-in ends")
     role: str
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=256)
 
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=256)
+    password: str = Field(
+        min_length=1, max_length=256, description="password policy: see README (sign-in)"
+    )
     role: Literal["officer", "reviewer", "approver", "admin"]
     display_name: Line | None = Field(default=None, max_length=64)
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool = Field(description="false: disable and end every sign-in of the user")
 
 
 class UserOut(BaseModel):
@@ -36,6 +49,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     role: str
+    active: bool
 
 
 class TaxpayerIn(BaseModel):

@@ -238,9 +238,35 @@ def users_create(
     services = _services()
     with services.db.session() as session:
         user = create_user(
-            session, username=username, password=password, role=role, display_name=display_name
+            session,
+            username=username,
+            password=password,
+            role=role,
+            display_name=display_name,
+            min_password_length=services.settings.password_min_length,
         )
         _print({"id": user.id, "username": user.username, "role": user.role})
+
+
+@users_app.command("disable")
+def users_disable(username: str, as_json: JsonFlag = False) -> None:
+    """Disable a user: their tokens are revoked at once and they cannot sign in."""
+    _set_active(username, active=False)
+
+
+@users_app.command("enable")
+def users_enable(username: str, as_json: JsonFlag = False) -> None:
+    """Enable a user again; also lifts a sign-in lock on the username."""
+    _set_active(username, active=True)
+
+
+def _set_active(username: str, *, active: bool) -> None:
+    from assistant.auth import set_user_active
+
+    services = _services()
+    with services.db.session() as session:
+        user = set_user_active(session, username, active=active)
+        _print({"id": user.id, "username": user.username, "active": user.active})
 
 
 @case_app.command("create")

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = PROJECT_ROOT / "corpora"
 MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_PASSWORD_MIN_LENGTH = 12
 
 
 class Settings(BaseSettings):
@@ -98,7 +99,35 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = 200 * 1024 * 1024
     max_audio_seconds: float = 3 * 3600
-    token_ttl_hours: int = 12
+    # Sign-in: short access tokens renewed with rotating refresh tokens; failed sign-ins are
+    # counted per username (known or not) and per client address, and lock both for a while.
+    access_token_ttl_minutes: int = Field(
+        default=15, ge=1, description="lifetime of an access (bearer) token"
+    )
+    refresh_token_ttl_hours: int = Field(
+        default=10,
+        ge=1,
+        description="a sign-in lasts this long at most; refreshes do not extend it",
+    )
+    password_min_length: int = Field(default=DEFAULT_PASSWORD_MIN_LENGTH, ge=8)
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="failed sign-ins are counted over this window"
+    )
+    login_max_failures_per_account: int = Field(
+        default=5, ge=1, description="failures for one username before it is locked"
+    )
+    login_max_failures_per_address: int = Field(
+        default=20, ge=1, description="failures from one client address before it is locked"
+    )
+    login_lockout_seconds: int = Field(
+        default=900, ge=1, description="how long a locked username or address is refused (429)"
+    )
+    # 一户式 archives: what one upload may hold; zip entries are measured before any is unpacked.
+    archive_max_bytes: int = Field(default=2 * 1024**3, ge=1, description="compressed upload")
+    archive_max_unpacked_bytes: int = Field(
+        default=4 * 1024**3, ge=1, description="sum of the entries' unpacked sizes"
+    )
+    archive_max_entries: int = Field(default=20_000, ge=3, description="files in one archive")
     seed_demo_users: bool = Field(
         default=True, description="create demo users at setup (turn off in production)"
     )

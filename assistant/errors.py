@@ -60,6 +60,16 @@ class UnsupportedMedia(TaxAssistError):
     status_code = 415
 
 
+class RateLimited(TaxAssistError):
+    """Too many attempts; the caller may retry after `retry_after_seconds`."""
+
+    status_code = 429
+
+    def __init__(self, code: str, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(code, message, details={"retry_after_seconds": retry_after_seconds})
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ModelUnavailable(TaxAssistError):
     """A model is not materialized; the message says how to install it."""
 

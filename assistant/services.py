@@ -235,6 +235,7 @@ def seed_demo_users(services: Services) -> list[str]:
                     password=services.settings.demo_password,
                     role=role,
                     display_name=display_name,
+                    min_password_length=services.settings.password_min_length,
                 )
                 created.append(username)
         _seed_demo_credentials(session)

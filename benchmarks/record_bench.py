@@ -38,7 +38,9 @@ def main() -> None:
         services = build_services(settings)
         services.db.migrate()
         with services.db.session() as session:
-            officer = create_user(session, username="bench", password="bench-1234", role="officer")
+            officer = create_user(
+                session, username="bench", password="vanilla-kite-58-river", role="officer"
+            )
             session.flush()
             add_credential(
                 session,

@@ -1,43 +1,84 @@
+"""Sign-in: tokens, refresh, logout, and who am I."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from datetime import timedelta
 
-from api.deps import CurrentUser, ServicesDep
-from api.schemas import TokenRequest, TokenResponse, UserCreate, UserOut
-from assistant.auth import authenticate, create_user, issue_token
-from assistant.auth.security import Role
-from assistant.errors import Forbidden
+from fastapi import APIRouter, Response, status
 
-router = APIRouter(tags=["auth"])
+from api.deps import ClientAddress, CurrentBearer, CurrentUser, ServicesDep
+from api.schemas import RefreshRequest, TokenRequest, TokenResponse, UserOut
+from assistant.auth import (
+    TokenPair,
+    refresh_tokens,
+    revoke_family,
+    revoke_user_tokens,
+    sign_in,
+)
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _response(pair: TokenPair, response: Response) -> TokenResponse:
+    response.headers["Cache-Control"] = "no-store"
+    return TokenResponse(
+        access_token=pair.access_token,
+        expires_at=pair.access_expires_at,
+        refresh_token=pair.refresh_token,
+        refresh_expires_at=pair.refresh_expires_at,
+        role=pair.user.role,
+    )
 
 
 @router.post(
-    "/auth/token",
+    "/token",
     response_model=TokenResponse,
-    responses={401: {"description": "用户名或密码错误"}},
+    responses={
+        401: {"description": "用户名或密码错误"},
+        429: {"description": "尝试过多，暂时锁定（Retry-After）"},
+    },
 )
-def login(body: TokenRequest, services: ServicesDep) -> TokenResponse:
+def login(
+    body: TokenRequest, services: ServicesDep, address: ClientAddress, response: Response
+) -> TokenResponse:
+    """401 invalid_credentials for any wrong username or password; 429 with Retry-After while
+    the username or the client address is locked after repeated failures."""
+    pair = sign_in(
+        services.db,
+        services.settings,
+        username=body.username,
+        password=body.password,
+        address=address,
+    )
+    return _response(pair, response)
+
+
+@router.post(
+    "/refresh",
+    response_model=TokenResponse,
+    responses={401: {"description": "刷新令牌无效、过期或已被使用"}},
+)
+def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
+    """A new access and refresh token; the refresh token sent is used up. Sending a used one
+    again ends the sign-in (401 refresh_token_reused)."""
+    pair = refresh_tokens(
+        services.db,
+        body.refresh_token,
+        access_ttl=timedelta(minutes=services.settings.access_token_ttl_minutes),
+    )
+    return _response(pair, response)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(bearer: CurrentBearer, services: ServicesDep, everywhere: bool = False) -> None:
+    """End this sign-in (its access and refresh tokens); `everywhere=true` ends all of them."""
     with services.db.session() as session:
-        user = authenticate(session, body.username, body.password)
-        token, record = issue_token(session, user, ttl_hours=services.settings.token_ttl_hours)
-        return TokenResponse(access_token=token, expires_at=record.expires_at, role=user.role)
+        if everywhere:
+            revoke_user_tokens(session, bearer.user.id, "logout")
+        else:
+            revoke_family(session, bearer.token.family, "logout")
 
 
-@router.get("/auth/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut)
 def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
-
-
-@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def add_user(body: UserCreate, user: CurrentUser, services: ServicesDep) -> UserOut:
-    if user.role != Role.ADMIN:
-        raise Forbidden("role_not_allowed", "只有管理员可以创建用户。", details={"role": user.role})
-    with services.db.session() as session:
-        created = create_user(
-            session,
-            username=body.username,
-            password=body.password,
-            role=body.role,
-            display_name=body.display_name,
-        )
-        return UserOut.model_validate(created)

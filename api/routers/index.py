@@ -6,21 +6,17 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, ServicesDep
-from assistant.auth.security import Role
-from assistant.errors import Forbidden
+from api.deps import AdminUser, ServicesDep
 from assistant.services import check_index_consistency, index_status
 
 router = APIRouter(prefix="/index", tags=["index"])
 
 
 @router.get("/status")
-def status(services: ServicesDep, user: CurrentUser) -> dict[str, Any]:
+def status(services: ServicesDep, admin: AdminUser) -> dict[str, Any]:
     """Administrators only: the saved index and a read-only consistency check (embeds nothing).
 
     Repair is `taxassist index check --rebuild` (it may embed and takes a while).
     """
-    if user.role != Role.ADMIN:
-        raise Forbidden("role_not_allowed", "只有管理员可以查看检索索引状态。")
     report, _ = check_index_consistency(services, repair=False)
     return {**index_status(services), "check": report.as_dict()}

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentUser, ServicesDep
+from api.deps import AdminUser, CurrentUser, ServicesDep
 from api.fields import DbId, Line
 from assistant.auth.security import Role
 from assistant.cases.credentials import add_credential, credentials_of
@@ -42,11 +42,9 @@ credentials_router = APIRouter(prefix="/credentials", tags=["credentials"])
 
 @credentials_router.post("", status_code=201)
 def register_credential(
-    body: CredentialIn, user: CurrentUser, services: ServicesDep
+    body: CredentialIn, admin: AdminUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
     """Admins register enforcement credentials (执法证件) with their validity."""
-    if user.role != Role.ADMIN:
-        raise Forbidden("role_not_allowed", "只有管理员可以登记执法证件。")
     with services.db.session() as session:
         add_credential(
             session,
@@ -62,5 +60,9 @@ def register_credential(
 def list_credentials(
     username: str, user: CurrentUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
+    """Admins see anyone's; others only their own, and 403 for any other name, existing or
+    not, so that the answer does not tell which usernames exist."""
+    if user.role != Role.ADMIN and username != user.username:
+        raise Forbidden("role_not_allowed", "只能查看本人的执法证件。")
     with services.db.session() as session:
         return credentials_of(session, username)

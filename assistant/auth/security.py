@@ -1,21 +1,34 @@
-"""Password hashing (PBKDF2-SHA256, stdlib) and opaque tokens stored as SHA-256 digests."""
+"""Users, roles and sign-in: throttled, the same work and answer for unknown usernames."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.db.models import ApiToken, User
+from assistant.auth.passwords import (
+    check_password_policy,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from assistant.auth.throttle import (
+    ACCOUNT,
+    LoginLimits,
+    clear,
+    count_attempt,
+    forgive,
+    throttle_keys,
+)
+from assistant.auth.tokens import TokenPair, issue_tokens, prune_tokens, revoke_user_tokens
+from assistant.config import DEFAULT_PASSWORD_MIN_LENGTH, Settings
+from assistant.db.models import User
+from assistant.db.session import Database
 from assistant.db.types import utcnow
-from assistant.errors import Conflict, InvalidInput, Unauthorized
-
-_ITERATIONS = 240_000
+from assistant.errors import Conflict, InvalidInput, NotFound, Unauthorized
 
 
 class Role(StrEnum):
@@ -34,32 +47,18 @@ ROLE_NAMES_ZH = {
 }
 
 
-def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, _ITERATIONS)
-    return f"pbkdf2_sha256${_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, iterations, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    digest = hashlib.pbkdf2_hmac(
-        "sha256", password.encode(), bytes.fromhex(salt_hex), int(iterations)
-    )
-    return hmac.compare_digest(digest.hex(), digest_hex)
-
-
 def create_user(
-    session: Session, *, username: str, password: str, role: str, display_name: str | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    min_password_length: int = DEFAULT_PASSWORD_MIN_LENGTH,
 ) -> User:
     if role not in ROLES:
         raise InvalidInput("unknown_role", f"未知角色：{role}", details={"allowed": sorted(ROLES)})
-    if len(password) < 8:
-        raise InvalidInput("weak_password", "密码至少需要 8 位。")
+    check_password_policy(password, username=username, min_length=min_password_length)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict("user_exists", f"用户“{username}”已存在。")
     user = User(
@@ -73,35 +72,50 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def sign_in(
+    db: Database, settings: Settings, *, username: str, password: str, address: str
+) -> TokenPair:
+    """Check the password and start a sign-in (a token family).
+
+    The attempt is counted first, and refused (429) without any password work while the
+    username or the address is locked. Otherwise one password hash is verified whether or not
+    the user exists (a dummy hash for unknown usernames), every failure gets the same answer,
+    and a success takes its count back."""
+    limits = LoginLimits.from_settings(settings)
+    keys = throttle_keys(username, address)
+    now = utcnow()
+    with db.session() as session:
+        count_attempt(session, keys, limits, now)
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        stored = user.password_hash if user is not None else dummy_hash()
+        if verify_password(password, stored) and user is not None:
+            if not user.active:
+                raise Unauthorized("user_disabled", "该用户已被停用，请联系管理员。")
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            forgive(session, keys, limits)
+            # Kept a day past expiry so that a late client still hears "expired".
+            prune_tokens(session, expired_before=now - timedelta(days=1))
+            return issue_tokens(
+                session,
+                user,
+                access_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
+                session_expires_at=now + timedelta(hours=settings.refresh_token_ttl_hours),
+            )
+    raise Unauthorized("invalid_credentials", "用户名或密码错误。")
+
+
+def set_user_active(session: Session, username: str, *, active: bool) -> User:
+    """Disable a user (every sign-in of theirs ends at once) or enable them again (which also
+    lifts a sign-in lock on the username)."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(password, user.password_hash):
-        raise Unauthorized("invalid_credentials", "用户名或密码错误。")
-    return user
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(session: Session, user: User, *, ttl_hours: int) -> tuple[str, ApiToken]:
-    token = secrets.token_urlsafe(32)
-    record = ApiToken(
-        user_id=user.id,
-        token_sha256=_digest(token),
-        expires_at=utcnow() + timedelta(hours=ttl_hours),
-    )
-    session.add(record)
+    if user is None:
+        raise NotFound("user_not_found", f"用户“{username}”不存在。")
+    user.active = active
+    if active:
+        clear(session, ACCOUNT, throttle_keys(username, "")[ACCOUNT])
+    else:
+        revoke_user_tokens(session, user.id, "disabled")
     session.flush()
-    return token, record
-
-
-def resolve_token(session: Session, token: str) -> User:
-    record = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == _digest(token)))
-    if record is None:
-        raise Unauthorized("invalid_token", "登录凭证无效，请重新登录。")
-    if record.expires_at <= utcnow():
-        raise Unauthorized("token_expired", "登录已过期，请重新登录。")
-    if not record.user.active:
-        raise Unauthorized("user_disabled", "该用户已被停用。")
-    return record.user
+    return user

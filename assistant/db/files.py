@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from assistant.errors import InvalidInput, PayloadTooLarge
 
@@ -36,7 +36,7 @@ class FileStore:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
-    def stage(self, source: BinaryIO, *, max_bytes: int) -> StagedFile:
+    def stage(self, source: IO[bytes], *, max_bytes: int) -> StagedFile:
         """Stream an upload to a temp file, refusing empty or oversize input before storing it."""
         fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
         digest = hashlib.sha256()

@@ -40,17 +40,38 @@ class User(Base):
 
 
 class ApiToken(Base):
-    """Opaque bearer tokens; only their SHA-256 is stored so a database leak leaks no token."""
+    """Opaque tokens; only their SHA-256 is stored so a database leak leaks no token.
+
+    One sign-in is a family: its access tokens and the chain of refresh tokens that rotate; a
+    revoked family (logout, reuse of a rotated refresh token, user disabled) admits nothing."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (Index("ix_api_tokens_family", "family"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="access")  # access | refresh
+    family: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # rotated | logout | reused | disabled
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))
 
-    user: Mapped[User] = relationship(lazy="joined")
+
+class LoginThrottle(Base):
+    """Failed sign-ins per username (known or not, so a lock reveals nothing) or per address."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8))  # account | address
+    key: Mapped[str] = mapped_column(String(128))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Taxpayer(Base):

@@ -5,6 +5,11 @@ transcripts, documents and step results, the public keyring, and the SHA-256 of 
 `manifest.sig` (Ed25519 over the manifest bytes by the exporting authority's active key) and
 `files/<sha256>`. Import checks every checksum and the signature, loads the rows with their
 original ids into an empty data directory and re-verifies each case's signed record.
+
+An uploaded archive is untrusted until verified: its compressed size, entry count and the
+unpacked sizes its directory declares are checked against `ArchiveLimits` before anything is
+unpacked (zipfile never unpacks an entry beyond its declared size), and entries are hashed and
+stored in chunks, so memory stays flat whatever the archive holds.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.config import Settings
 from assistant.db.models import (
     Base,
     Case,
@@ -33,7 +40,7 @@ from assistant.db.models import (
     TranscriptSegment,
     User,
 )
-from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from assistant.record.chain import verify_case
 from assistant.record.keys import PublicKeyInfo
 from assistant.services import Services
@@ -48,6 +55,33 @@ TABLES: list[type[Base]] = [
     Document,
     CaseResult,
 ]
+MAX_MANIFEST_BYTES = 64 * 1024**2  # parsed in memory; a real manifest is a few MB
+_CHUNK = 1024**2
+
+
+def _default(name: str) -> int:
+    value: int = Settings.model_fields[name].default
+    return value
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What one archive may hold (settings `archive_max_*`)."""
+
+    max_bytes: int = _default("archive_max_bytes")
+    max_unpacked_bytes: int = _default("archive_max_unpacked_bytes")
+    max_entries: int = _default("archive_max_entries")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ArchiveLimits:
+        return cls(
+            max_bytes=settings.archive_max_bytes,
+            max_unpacked_bytes=settings.archive_max_unpacked_bytes,
+            max_entries=settings.archive_max_entries,
+        )
+
+
+ArchiveSource = bytes | BinaryIO
 
 
 def export_archive(services: Services, uscc: str) -> bytes:
@@ -128,7 +162,59 @@ def export_archive(services: Services, uscc: str) -> bytes:
     return buffer.getvalue()
 
 
-def verify_archive(data: bytes, keyring: list[PublicKeyInfo] | None = None) -> dict[str, Any]:
+def open_archive(source: ArchiveSource, limits: ArchiveLimits) -> zipfile.ZipFile:
+    """The zip, measured against `limits` before any entry is unpacked (413 beyond them)."""
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    if size > limits.max_bytes:
+        raise _too_large("archive_too_large", "归档文件过大", limits.max_bytes, size)
+    try:
+        archive = zipfile.ZipFile(stream)
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise InvalidInput("archive_invalid", f"归档文件无法读取：{exc}") from exc
+    entries = archive.infolist()
+    if len(entries) > limits.max_entries:
+        raise PayloadTooLarge(
+            "archive_too_many_entries",
+            f"归档中的文件过多（{len(entries)} 个，上限 {limits.max_entries} 个）。",
+            details={"entries": len(entries), "max_entries": limits.max_entries},
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limits.max_unpacked_bytes:
+        raise _too_large(
+            "archive_unpacked_too_large", "归档解压后过大", limits.max_unpacked_bytes, unpacked
+        )
+    for entry in entries:
+        small = entry.filename in ("manifest.json", "manifest.sig")
+        if small and entry.file_size > MAX_MANIFEST_BYTES:
+            raise _too_large(
+                "archive_unpacked_too_large", "归档清单过大", MAX_MANIFEST_BYTES, entry.file_size
+            )
+    return archive
+
+
+def _too_large(code: str, what: str, limit: int, size: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        code,
+        f"{what}（{size / 1024**2:.1f} MB，上限 {limit / 1024**2:.1f} MB）。",
+        details={"bytes": size, "max_bytes": limit},
+    )
+
+
+def _entry_sha256(archive: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(name) as entry:
+        while chunk := entry.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_archive(
+    source: ArchiveSource,
+    keyring: list[PublicKeyInfo] | None = None,
+    limits: ArchiveLimits | None = None,
+) -> dict[str, Any]:
     """Checksums of every file and the manifest signature; raises on the first problem.
 
     Without `keyring` the archive's own keyring is trusted, which only proves the archive is
@@ -137,8 +223,8 @@ def verify_archive(data: bytes, keyring: list[PublicKeyInfo] | None = None) -> d
     and every key the archive carries must be in it, with the same public key."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    archive = open_archive(source, limits or ArchiveLimits())
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
         manifest_bytes = archive.read("manifest.json")
         signature = bytes.fromhex(archive.read("manifest.sig").decode())
         manifest = json.loads(manifest_bytes)
@@ -175,7 +261,11 @@ def verify_archive(data: bytes, keyring: list[PublicKeyInfo] | None = None) -> d
             raise InvalidInput(
                 "archive_file_missing", f"归档缺少文件 {sha[:16]}…。", details={"sha256": sha}
             )
-        if hashlib.sha256(archive.read(name)).hexdigest() != meta["sha256"]:
+        try:
+            actual = _entry_sha256(archive, name)
+        except (zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError) as exc:
+            raise InvalidInput("archive_invalid", f"归档文件无法读取：{exc}") from exc
+        if actual != meta["sha256"]:
             raise InvalidInput(
                 "archive_file_altered",
                 f"归档中的文件 {sha[:16]}… 被修改。",
@@ -185,7 +275,7 @@ def verify_archive(data: bytes, keyring: list[PublicKeyInfo] | None = None) -> d
 
 
 def import_archive(
-    services: Services, data: bytes, keyring: list[PublicKeyInfo] | None = None
+    services: Services, source: ArchiveSource, keyring: list[PublicKeyInfo] | None = None
 ) -> dict[str, Any]:
     """Load a verified archive into this data directory, all or nothing.
 
@@ -193,14 +283,16 @@ def import_archive(
     failure), then every row is added and each case's signed record is re-verified inside the
     same transaction (against `keyring` when given): a record that does not verify rolls the
     whole import back, so nothing is half-imported."""
-    manifest = verify_archive(data, keyring)
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    limits = ArchiveLimits.from_settings(services.settings)
+    manifest = verify_archive(source, keyring, limits)
+    archive = open_archive(source, limits)
     created: list[str] = []
     try:
         for sha in manifest["files"]:
-            stored, _, new = services.files.put_bytes(archive.read(f"files/{sha}"))
-            if new:
-                created.append(stored)
+            with archive.open(f"files/{sha}") as entry:
+                staged = services.files.stage(entry, max_bytes=limits.max_unpacked_bytes)
+            if services.files.commit(staged)[1]:
+                created.append(staged.sha256)
         with services.db.session() as session:
             _load_rows(session, manifest)
             reports = [

@@ -162,10 +162,12 @@ def archive_export(
 @archive_app.command("verify")
 def archive_verify(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = False) -> None:
     """Check the archive's signature and every file's checksum (against --keyring if given)."""
-    from assistant.cli import _print
-    from assistant.record.archive import verify_archive
+    from assistant.cli import _print, _settings
+    from assistant.record.archive import ArchiveLimits, verify_archive
 
-    manifest = verify_archive(path.read_bytes(), _load_keyring(keyring))
+    with path.open("rb") as handle:
+        limits = ArchiveLimits.from_settings(_settings())
+        manifest = verify_archive(handle, _load_keyring(keyring), limits)
     _print({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
 
 
@@ -175,7 +177,8 @@ def archive_import(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = 
     from assistant.cli import _print, _services
     from assistant.record.archive import import_archive
 
-    report = import_archive(_services(), path.read_bytes(), _load_keyring(keyring))
+    with path.open("rb") as handle:
+        report = import_archive(_services(), handle, _load_keyring(keyring))
     _print(report)
     if not report["ok"]:
         raise SystemExit(2)

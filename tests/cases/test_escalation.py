@@ -37,7 +37,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> I
     prepare_data_dir(settings, shared_index_dir)
     services = build_services(settings)
     with services.db.session() as session:
-        create_user(session, username="chief", password="pw-12345678", role="approver")
+        create_user(session, username="chief", password="vanilla-kite-58-river", role="approver")
         session.flush()
         add_credential(
             session,

@@ -272,7 +272,9 @@ def test_an_officer_without_a_valid_credential_cannot_act(world: World) -> None:
     from assistant.cases.credentials import add_credential, revoke_credential
 
     with world.services.db.session() as session:
-        newcomer = create_user(session, username="newcomer", password="pw-12345678", role="officer")
+        newcomer = create_user(
+            session, username="newcomer", password="vanilla-kite-58-river", role="officer"
+        )
         session.flush()
         session.expunge(newcomer)
     new_case = NewCase(

@@ -48,7 +48,9 @@ def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Rec
     settings = make_settings(data_dir, seed_demo_users=False)
     services = build_services(settings)
     with services.db.session() as session:
-        officer = create_user(session, username="officer", password="pw-12345678", role="officer")
+        officer = create_user(
+            session, username="officer", password="vanilla-kite-58-river", role="officer"
+        )
         session.flush()
         add_credential(
             session,

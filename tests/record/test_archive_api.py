@@ -84,7 +84,12 @@ def test_archive_export_verify_import_over_http(tmp_path: Path, shared_index_dir
     prepare_data_dir(target, shared_index_dir)
     with running_app(target) as client:
         officer, admin = login(client, "officer"), login(client, "admin")
-        ok = client.post("/archives/verify", files=_upload(data, keyring), headers=officer)
+        assert_error(
+            client.post("/archives/verify", files=_upload(data, keyring), headers=officer),
+            403,
+            "role_not_allowed",
+        )
+        ok = client.post("/archives/verify", files=_upload(data, keyring), headers=admin)
         assert ok.status_code == 200 and ok.json()["uscc"] == DEMO_USCC, ok.text
         assert ok.json()["keyring_checked"] is True
         bad = {
@@ -93,15 +98,15 @@ def test_archive_export_verify_import_over_http(tmp_path: Path, shared_index_dir
         }
         for code, blob in bad.items():
             assert_error(
-                client.post("/archives/verify", files=_upload(blob), headers=officer), 422, code
+                client.post("/archives/verify", files=_upload(blob), headers=admin), 422, code
             )
         # A re-signed archive is self-consistent, so only the published keyring catches it.
         assert (
-            client.post("/archives/verify", files=_upload(resigned), headers=officer).status_code
+            client.post("/archives/verify", files=_upload(resigned), headers=admin).status_code
             == 200
         )
         assert_error(
-            client.post("/archives/verify", files=_upload(resigned, keyring), headers=officer),
+            client.post("/archives/verify", files=_upload(resigned, keyring), headers=admin),
             422,
             "archive_key_untrusted",
         )

@@ -36,7 +36,9 @@ def services(tmp_path: Path) -> Services:
 
 def _officer(services: Services) -> User:
     with services.db.session() as session:
-        officer = create_user(session, username="officer", password="pw-12345678", role="officer")
+        officer = create_user(
+            session, username="officer", password="vanilla-kite-58-river", role="officer"
+        )
         session.flush()
         add_credential(
             session,

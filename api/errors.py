@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import RateLimited, TaxAssistError
@@ -78,6 +80,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
         return envelope(500, "internal_error", "系统内部错误，请联系管理员。")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        """The database stayed locked or out of connections past the wait: retry later, not
+        a server error (nothing was written: the transaction rolled back)."""
+        if isinstance(exc, OperationalError) and "locked" not in str(exc.orig):
+            return await _unexpected(request, exc)
+        logger.warning("database busy: %s", exc)
+        return envelope(
+            503,
+            "database_busy",
+            "系统繁忙，请稍后重试。",
+            headers={"Retry-After": "5"},
+        )
 
 
 def allowed_methods(request: Request) -> str | None:

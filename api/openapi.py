@@ -26,7 +26,7 @@ DESCRIPTIONS = {
     413: "上传内容过大",
     415: "不支持的文件类型",
     422: "请求内容不符合要求",
-    429: "尝试过于频繁，请稍后再试",
+    429: "请求过于频繁",
     503: "服务暂不可用（签名密钥或模型）",
 }
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -50,7 +50,7 @@ def error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer, from what it is."""
     codes: set[int] = set()
     if operation.get("security"):
-        codes |= {401, 403}
+        codes |= {401, 403, 503}  # 503: the database stayed busy past the wait
     if "{" in path:
         codes |= {404, 422}
     if operation.get("parameters") or "requestBody" in operation:

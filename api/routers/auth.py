@@ -33,7 +33,10 @@ def _response(pair: TokenPair, response: Response) -> TokenResponse:
 @router.post(
     "/token",
     response_model=TokenResponse,
-    responses={401: {"description": "用户名或密码错误"}, 429: {}},
+    responses={
+        401: {"description": "用户名或密码错误"},
+        429: {"description": "尝试过多，暂时锁定（Retry-After）"},
+    },
 )
 def login(
     body: TokenRequest, services: ServicesDep, address: ClientAddress, response: Response
@@ -51,7 +54,9 @@ def login(
 
 
 @router.post(
-    "/refresh", response_model=TokenResponse, responses={401: {"description": "刷新令牌无效"}}
+    "/refresh",
+    response_model=TokenResponse,
+    responses={401: {"description": "刷新令牌无效、过期或已被使用"}},
 )
 def refresh(body: RefreshRequest, services: ServicesDep, response: Response) -> TokenResponse:
     """A new access and refresh token; the refresh token sent is used up. Sending a used one

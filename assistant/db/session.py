@@ -11,13 +11,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# How long a SQLite writer waits for the write lock before the request fails (503 busy).
+SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Writers queue on SQLite's one write lock; a draft holds it while it renders (its 文号
+    # and record event commit together), so under load the queue can be seconds long.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -26,7 +30,15 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
+            # One connection per request thread (the server's pool has 40): waiting for a
+            # pooled connection must not fail before waiting for the write lock would.
+            self.engine: Engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False},
+                pool_size=10,
+                max_overflow=40,
+                pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)

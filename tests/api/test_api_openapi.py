@@ -41,3 +41,21 @@ def test_allow_lists_every_method_of_the_path(tmp_path: Path) -> None:
         assert client.put("/cases/1").headers["allow"] == "GET, HEAD, PATCH"
         # a fixed path hides the template beside it, as in OpenAPI
         assert client.options("/archives/import").headers["allow"] == "POST"
+
+
+def test_a_database_that_stays_locked_is_503_not_500(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(make_settings(tmp_path / "data"))
+
+    @app.get("/locked-for-test")
+    def locked() -> None:
+        raise OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked"))
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/locked-for-test")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "database_busy"

@@ -149,3 +149,33 @@ def test_fifty_concurrent_uploads_and_steps_on_one_case(services: Services) -> N
         row = session.get(Case, case.id)
         assert row is not None and row.record_length == WRITERS + 1
     assert report.ok, report.problems
+
+
+DRAFTERS = 20
+
+
+def test_concurrent_drafts_get_distinct_numbers_and_a_valid_record(
+    tmp_path: Path, shared_index_dir: Path
+) -> None:
+    """Drafting takes a 文号 and appends to the record in one transaction, 20 at once."""
+    import shutil
+
+    from assistant.db.models import Document
+
+    settings = make_settings(tmp_path / "data", seed_demo_users=False)
+    shutil.copytree(shared_index_dir, settings.index_dir)
+    services = build_services(settings)
+    services.db.migrate()
+    officer = _officer(services)
+    workflow = CaseWorkflow(services)
+    case = workflow.create_case(officer, _new_case())
+    workflow.suggest(officer, case.id)
+
+    errors = _run(DRAFTERS, lambda _: workflow.draft(officer, case.id, "penalty_notice"))
+
+    assert errors == []
+    with services.db.session() as session:
+        numbers = list(session.scalars(select(Document.number).where(Document.case_id == case.id)))
+        report = verify_case(session, services.files, case.id)
+    assert len(numbers) == len(set(numbers)) == DRAFTERS
+    assert report.ok, report.problems

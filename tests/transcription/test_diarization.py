@@ -80,6 +80,9 @@ def test_roles_by_question_cues() -> None:
     flat = _spans(["好的。", "是的。"])
     roles, method, _, _ = d.assign_roles({0: 0, 1: 1}, flat, np.eye(2))
     assert roles == {0: "说话人1", 1: "说话人2"} and method == "none"
+    # one voice, nobody enrolled: nothing to say about roles, the turns stay unlabelled
+    roles, method, _, _ = d.assign_roles({0: 0, 1: 0}, spans[:2], np.eye(1))
+    assert roles == {} and method == "none"
 
 
 def test_roles_by_voiceprint_beat_question_cues() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from assistant.errors import ModelUnavailable
 
@@ -302,9 +303,13 @@ class VoiceEncoder:
         if not partials:
             return np.zeros((0, EMBEDDING_SIZE), dtype=np.float32)
         stacked = np.stack(partials)
-        embeds = np.concatenate(
-            [self.embed_mels(stacked[i : i + batch]) for i in range(0, len(stacked), batch)]
-        )
+        # One BLAS thread: the recurrence is hundreds of small products, for which OpenBLAS's
+        # threads mostly wait on each other (7x slower on 2 busy cores), and one thread gives
+        # the same bits whatever the machine's core count.
+        with threadpool_limits(limits=1, user_api="blas"):
+            embeds = np.concatenate(
+                [self.embed_mels(stacked[i : i + batch]) for i in range(0, len(stacked), batch)]
+            )
         sums = np.zeros((len(wavs), EMBEDDING_SIZE), dtype=np.float64)
         np.add.at(sums, np.asarray(owners), embeds.astype(np.float64))
         norms = np.linalg.norm(sums, axis=1, keepdims=True)

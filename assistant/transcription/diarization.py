@@ -29,6 +29,8 @@ MIN_CLUSTER_SECONDS = 1.0
 # speaker average 0.67–0.71, of two different speakers 0.42–0.52.
 CLUSTER_THRESHOLD = 0.60
 MAX_SPEAKERS = 4
+# At most this many chunks (20–30 minutes of speech) are clustered; the others are assigned.
+MAX_CLUSTERED = 600
 # An enrolled voiceprint (mean of many chunks) against a speaker's centroid: the same speaker
 # scores well above this, a different one below (see docs/benchmarks.md).
 VOICEPRINT_THRESHOLD = 0.75
@@ -148,10 +150,9 @@ def agglomerate(
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
     alive = np.ones(n, dtype=bool)
     while alive.sum() > 1:
-        masked = np.where(alive[:, None] & alive[None, :], sim, -np.inf)
-        flat = int(np.argmax(masked))  # first maximum: ties go to the lower index
+        flat = int(np.argmax(sim))  # merged-away rows are -inf; ties go to the lower index
         a, b = divmod(flat, n)
-        if masked[a, b] < threshold and alive.sum() <= max_clusters:
+        if sim[a, b] < threshold and alive.sum() <= max_clusters:
             break
         a, b = min(a, b), max(a, b)
         # Lance–Williams update for average linkage
@@ -261,6 +262,10 @@ def cluster_chunks(
     long_ = [i for i, c in enumerate(chunks) if c.seconds >= MIN_CLUSTER_SECONDS]
     if not long_:  # nothing long enough to tell voices apart: one speaker
         long_ = list(range(len(chunks)))
+    if len(long_) > MAX_CLUSTERED:
+        # agglomeration is cubic: a long recording clusters an evenly spread sample of its
+        # chunks (the same sample every time), the rest join the nearest speaker below
+        long_ = [long_[round(k)] for k in np.linspace(0, len(long_) - 1, MAX_CLUSTERED)]
     labels = np.full(len(chunks), -1, dtype=int)
     labels[long_] = agglomerate(embeddings[long_], threshold)
     k = int(labels.max()) + 1 if len(chunks) else 0
@@ -290,14 +295,13 @@ def diarize(
         return Diarization(labels={}, speakers=0, method="none")
     embeddings = embed_chunks(encoder, chunks, windows)
     chunk_cluster, centroids = cluster_chunks(chunks, embeddings, threshold)
-    speaker_of: dict[int, int] = {}
-    for span in spans:
-        votes: dict[int, float] = {}
-        for chunk, c in zip(chunks, chunk_cluster, strict=True):
-            if chunk.segment == span.index:
-                votes[int(c)] = votes.get(int(c), 0.0) + chunk.seconds
-        if votes:
-            speaker_of[span.index] = max(sorted(votes), key=lambda c: votes[c])
+    votes: dict[int, dict[int, float]] = {}
+    for chunk, c in zip(chunks, chunk_cluster, strict=True):
+        own = votes.setdefault(chunk.segment, {})
+        own[int(c)] = own.get(int(c), 0.0) + chunk.seconds
+    speaker_of = {
+        index: max(sorted(ballot), key=lambda c: ballot[c]) for index, ballot in votes.items()
+    }
     roles, method, users, sims = assign_roles(speaker_of, spans, centroids, voiceprints)
     return Diarization(
         labels={i: roles[c] for i, c in speaker_of.items() if c in roles},

@@ -166,3 +166,16 @@ def test_an_enrolled_officer_is_found_in_another_recording(encoder: VoiceEncoder
     truth = {i: s for i, (_, _, s) in enumerate(second.reference)}
     assert all((label == "问") == (truth[i] == "S0764") for i, label in result.labels.items())
     assert set(result.labels.values()) == {"问", "答"}
+
+
+def test_a_long_recording_clusters_a_sample_and_assigns_the_rest() -> None:
+    """3 hours of 3 s chunks: more than MAX_CLUSTERED, still every chunk placed, quickly."""
+    rng = np.random.default_rng(5)
+    centres = np.eye(64)[:2]
+    who = rng.integers(0, 2, 3600)
+    x = (centres[who] + rng.normal(0, 0.05, (3600, 64))).astype(np.float32)
+    chunks = [d.Chunk(i, i * 3.0, i * 3.0 + 2.5) for i in range(3600)]
+    labels, centroids = d.cluster_chunks(chunks, x)
+    assert len(centroids) == 2 and d.MAX_CLUSTERED < 3600
+    first = labels[0]
+    assert all((labels[i] == first) == (who[i] == who[0]) for i in range(3600))

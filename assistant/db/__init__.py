@@ -16,6 +16,7 @@ from assistant.db.models import (
     Taxpayer,
     TranscriptSegment,
     User,
+    Voiceprint,
 )
 from assistant.db.session import Database
 
@@ -36,4 +37,5 @@ __all__ = [
     "Taxpayer",
     "TranscriptSegment",
     "User",
+    "Voiceprint",
 ]

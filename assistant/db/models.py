@@ -322,3 +322,20 @@ class OfficerCredential(Base):
     valid_until: Mapped[date] = mapped_column(Date)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Voiceprint(Base):
+    """An officer's enrolled voice (GE2E embedding), so their turns in later mono recordings
+    are labelled 问 by voice rather than guessed from the text; one per user and model."""
+
+    __tablename__ = "voiceprints"
+    __table_args__ = (UniqueConstraint("user_id", "model"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    model: Mapped[str] = mapped_column(String(64))  # encoder name@weights SHA-256 prefix
+    embedding: Mapped[list[float]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)  # speech it was computed from
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
+    speaker: Mapped[str] = mapped_column(String(32))  # the label enrolled from, e.g. 问
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

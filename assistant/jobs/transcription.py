@@ -160,6 +160,8 @@ def _transcribe(
         spent = float(details.get("processing_seconds", 0.0)) + time.perf_counter() - started
         _update_details(services, job_id, processing_seconds=round(spent, 3))
         raise
+    if not split:  # mono: speakers from voices (a split recording has one per channel)
+        _update_details(services, job_id, diarization=_label_speakers(services, recording_id))
     elapsed = time.perf_counter() - started
     _succeed(services, job_id, recording_id, backend, language, split, elapsed, prompt)
 
@@ -281,6 +283,8 @@ def _succeed(
         }
         if split:
             model |= {"channels": 2, "speakers": list(SPEAKERS)}
+        if "diarization" in (job.details or {}):
+            model["diarization"] = job.details["diarization"]
         recording.language = language or services.settings.asr_language
         recording.model = model
         recording.processing_seconds = processing
@@ -327,6 +331,12 @@ def _status(services: Services, job_id: int) -> str:
 
 def _share(processed: float, duration: float) -> float:
     return round(min(1.0, processed / duration), 4) if duration > 0 else 0.0
+
+
+def _label_speakers(services: Services, recording_id: int) -> dict[str, Any]:
+    from assistant.cases.speakers import label_speakers
+
+    return label_speakers(services, recording_id)
 
 
 def _case_prompt(services: Services, case: Case) -> str | None:

@@ -181,12 +181,14 @@ def mark_words(words: Sequence[Word], threshold: float = LOW_CONFIDENCE_WORD) ->
 def interview_turns(
     segments: Sequence[SegmentLike], *, officer: str = "问", taxpayer: str = "答"
 ) -> list[tuple[str, str]]:
-    """Q/A turns: a speaker's consecutive segments joined; unlabelled speech is 〔未标注〕."""
+    """Q/A turns: a speaker's consecutive segments joined; unlabelled speech is 〔未标注〕.
+    A second officer (问2) asks and a second party (答2) answers like the first."""
     turns: list[tuple[str, str]] = []
     for segment in segments:
-        if segment.speaker == officer:
+        speaker = segment.speaker or ""
+        if speaker == officer or speaker.rstrip("0123456789") == "问":
             role = "问"
-        elif segment.speaker == taxpayer:
+        elif speaker == taxpayer or speaker.rstrip("0123456789") == "答":
             role = "答"
         else:
             role = "〔未标注〕"

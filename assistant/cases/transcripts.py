@@ -202,9 +202,11 @@ def export_transcript(
             return to_text(segments).encode("utf-8")
         case = session.get(Case, recording.case_id)
         header = _header(case)
+        events = ((recording.model or {}).get("check_results") or {}).get("events", [])
         if fmt == "record_txt":
-            return ("\n".join(interview_record_lines(segments, header)) + "\n").encode("utf-8")
-        return interview_record_docx(segments, header)
+            lines = interview_record_lines(segments, header, check_events=events)
+            return ("\n".join(lines) + "\n").encode("utf-8")
+        return interview_record_docx(segments, header, check_events=events)
 
 
 def _header(case: Case | None) -> InterviewHeader:

@@ -7,7 +7,7 @@ followed by 2–12 s of digital silence, white noise, mains hum or low-passed ru
 an interview room has (seeded, so the file is the same every run). The file goes through
 `CaseWorkflow.add_recording` and its transcription job (windows, checks, one commit per segment)
 in a subprocess; the stored transcript is then compared with where speech was placed:
-- text where there is none: a segment with words that overlaps no utterance;
+- text where there is none: a word (by its time) near no utterance;
 - a placeholder where there is speech: a 【无法识别】 segment that overlaps an utterance;
 - CER of each placed utterance that has a reference (segments whose middle falls inside it);
 - the share of segments ending in punctuation, the check events, RTF and peak RSS.
@@ -114,7 +114,10 @@ def job_worker(audio: Path) -> dict[str, Any]:
                 .where(TranscriptSegment.recording_id == recording_id)
                 .order_by(TranscriptSegment.index)
             )
-            segments = [{"start": s.start, "end": s.end, "text": s.text} for s in rows]
+            segments = [
+                {"start": s.start, "end": s.end, "text": s.text, "words": s.words or []}
+                for s in rows
+            ]
             result = {
                 "status": status,
                 "audio_seconds": recording.duration_seconds,
@@ -138,19 +141,30 @@ def evaluate(placed: list[dict[str, Any]], job: dict[str, Any]) -> dict[str, Any
     segments = job["segments"]
     unrecognized = [s for s in segments if s["text"].startswith("【无法识别")]
     spoken = [s for s in segments if not s["text"].startswith("【无法识别")]
-    text_without_speech = [s for s in spoken if not any(overlap(s, u) > 0 for u in placed)]
     placeholder_in_speech = [s for s in unrecognized if any(overlap(s, u) > 0 for u in placed)]
+    # A segment may span two utterances and the pause between them (VAD joins speech chunks
+    # before decoding), so words, not segments, are attributed: to the utterance around the
+    # word's middle (± 0.5 s); a word near no utterance is text where nobody spoke.
+    heard: dict[int, str] = {}
+    stray: list[dict[str, Any]] = []
+    for segment in spoken:
+        for word in segment["words"] or [segment]:
+            middle = (word["start"] + word["end"]) / 2
+            home = next(
+                (n for n, u in enumerate(placed) if u["start"] - 0.5 <= middle <= u["end"] + 0.5),
+                None,
+            )
+            if home is None:
+                stray.append({**word, "segment": segment["text"][:40]})
+            else:
+                heard[home] = heard.get(home, "") + word.get("word", word.get("text", ""))
+    text_without_speech = stray
     errors = chars = 0
     worst: list[dict[str, Any]] = []
-    for utterance in placed:
+    for n, utterance in enumerate(placed):
         if utterance["reference"] is None:
             continue
-        inside = [
-            s
-            for s in spoken
-            if utterance["start"] - 0.5 <= (s["start"] + s["end"]) / 2 <= utterance["end"] + 0.5
-        ]
-        scored = score(utterance["id"], utterance["reference"], "".join(s["text"] for s in inside))
+        scored = score(utterance["id"], utterance["reference"], heard.get(n, ""))
         errors += scored.errors
         chars += scored.reference_chars
         if scored.cer > 0.5:
@@ -161,7 +175,7 @@ def evaluate(placed: list[dict[str, Any]], job: dict[str, Any]) -> dict[str, Any
         "segments": len(segments),
         "placeholders": len(unrecognized),
         "placeholders_where_speech": len(placeholder_in_speech),
-        "text_where_no_speech": len(text_without_speech),
+        "words_where_no_speech": len(text_without_speech),
         "text_where_no_speech_examples": text_without_speech[:5],
         "cer_referenced": round(errors / chars, 4) if chars else None,
         "utterances_above_0_5": worst,
@@ -211,7 +225,7 @@ def main() -> None:
         f"({report['speech_seconds']} s speech): RTF {report['rtf']}, peak RSS "
         f"{report['peak_rss_mb']} MB; {report['segments']} segments, "
         f"{report['placeholders']} placeholders ({report['placeholders_where_speech']} where "
-        f"speech), {report['text_where_no_speech']} with text where no speech; CER "
+        f"speech), {report['words_where_no_speech']} words where no speech; CER "
         f"{report['cer_referenced']}; ending in punctuation {report['ends_with_punctuation']}"
     )
 

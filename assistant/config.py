@@ -54,9 +54,15 @@ class Settings(BaseSettings):
         default=True, description="word times and probabilities (low-confidence words marked)"
     )
     asr_temperatures: tuple[float, ...] = Field(
-        default=(0.0, 0.2, 0.4), description="fallback ladder; shorter = faster on noise"
+        default=(0.0,),
+        description="0 only = deterministic beam search; higher values sample without a seed",
     )
     asr_no_repeat_ngram_size: int = Field(default=6, description="repetition guard; 0 = off")
+    asr_checks: bool = Field(
+        default=True,
+        description="check each segment for loops, rare characters, text without speech; "
+        "decode a flagged one again, else keep a 【无法识别】 placeholder (off: benchmarks only)",
+    )
     asr_language: str = "zh"
     asr_domain_prompt: bool = Field(
         default=True, description="prompt Whisper with the tax glossary (corpora/asr)"

@@ -166,6 +166,7 @@ class ModelRegistry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._loaded: dict[str, Any] = {}
+        self._hashes: dict[Path, str] = {}
         self._lock = threading.Lock()
 
     def asr_model_dir(self) -> Path:
@@ -185,6 +186,15 @@ class ModelRegistry:
             return self.settings.speaker_model_path
         spec = load_manifest()["speaker"]
         return package_file(spec.files[0].parts[0])
+
+    def asr_model_sha256(self) -> str:
+        """SHA-256 of the ASR weights in use (model.bin), hashed once per process: the transcript
+        metadata names the exact model, also when asr_model_path points at a bureau's own."""
+        path = self.asr_model_dir() / "model.bin"
+        with self._lock:
+            if path not in self._hashes:
+                self._hashes[path] = sha256_file(path)
+            return self._hashes[path]
 
     def get(self, role: str) -> Any:
         with self._lock:

@@ -1,12 +1,15 @@
-"""ASR speed and memory: reference settings vs the project default on synthetic Mandarin.
+"""ASR speed and memory: reference settings vs the project default, on real Mandarin.
 
-    python benchmarks/asr_bench.py [--minutes 10] [--reference-minutes 2] [--openai-minutes 1]
-        [--checkpoint PATH] [--json]
+    python benchmarks/asr_bench.py [--source real|espeak] [--rounds 4] [--minutes 10]
+        [--reference-minutes 2] [--openai-minutes 0] [--checkpoint PATH] [--json]
 
-Builds a long recording from espeak-ng Mandarin (cmn-latn-pinyin voice, tone-numbered pinyin;
-Debian package espeak-ng) with pauses between sentences, then runs each configuration in its own
-subprocess so that its peak RSS (ru_maxrss) is its own. Synthetic speech measures speed and
-memory only; it is NOT an accuracy benchmark (see `taxassist asr eval` on real speech).
+`--source real` (default): the six real recordings of ../shared/corpora/speech joined with
+0.5-s pauses, `--rounds` times (4 rounds: 132.6 s). `--source espeak`: espeak-ng Mandarin
+(cmn-latn-pinyin voice; Debian package espeak-ng) up to `--minutes`; robotic speech drives the
+reference into fallbacks, so it measures memory more than speed. Each configuration runs in its
+own subprocess so that its peak RSS (ru_maxrss) is its own. Not an accuracy benchmark (see
+`taxassist asr eval`); it reports the share of segments that end in punctuation, and what the
+determinism and the checks cost (`default` against `no-checks` and `sampling`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,32 @@ CONFIGS: dict[str, dict[str, object]] = {
     "reference-openai": {"compute_type": "float32", "beam_size": 5, "vad": False, "openai": True},
     # The project default: whatever assistant.config's defaults build (Services.transcriber()).
     "default": {"from_settings": True},
+    # The default without the segment checks (their cost), and the earlier default: unseeded
+    # temperature fallback 0.2/0.4 and no checks (the cost of determinism, and what it replaced).
+    "no-checks": {"from_settings": True, "settings": {"asr_checks": False}},
+    "sampling": {
+        "from_settings": True,
+        "settings": {"asr_checks": False, "asr_temperatures": (0.0, 0.2, 0.4)},
+    },
 }
+SPEECH = ROOT.parent / "shared" / "corpora" / "speech"
+
+
+def join_real(rounds: int, out: Path, speech: Path = SPEECH) -> float:
+    """The real recordings (sorted by name) with 0.5-s pauses, `rounds` times; 16 kHz mono."""
+    clips = [_read_16k(path) for path in sorted((speech / "wav").glob("*.wav"))]
+    if not clips:
+        raise SystemExit(f"no recordings in {speech / 'wav'} (see shared/corpora/README.md)")
+    pause = np.zeros(8000, dtype=np.int16)
+    audio = np.concatenate(
+        [piece for _ in range(rounds) for clip in clips for piece in (clip, pause)]
+    )
+    with wave.open(str(out), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(audio.tobytes())
+    return len(audio) / 16000
 
 
 def synth(minutes: float, out: Path) -> float:
@@ -121,11 +149,15 @@ def worker(name: str, audio: Path, checkpoint: Path | None = None) -> dict[str, 
     from assistant.config import get_settings
     from assistant.registry import ModelRegistry
     from assistant.services import build_services
+    from assistant.transcription.punctuation import ends_with_punctuation
     from assistant.transcription.vocabulary import build_prompt
 
     config = CONFIGS[name]
     settings = get_settings()
+    punctuated = None
     if config.get("from_settings"):
+        overrides = dict(config.get("settings") or {})  # type: ignore[call-overload]
+        settings = settings.model_copy(update=overrides)
         backend = build_services(settings).transcriber()
         started = time.perf_counter()
         prompt = build_prompt() if settings.asr_domain_prompt else None
@@ -134,6 +166,8 @@ def worker(name: str, audio: Path, checkpoint: Path | None = None) -> dict[str, 
         described = transcript.model
         segments = len(transcript.segments)
         duration = transcript.duration_seconds
+        spoken = [s for s in transcript.segments if s.check != "unrecognized"]
+        punctuated = round(sum(ends_with_punctuation(s.text) for s in spoken) / len(spoken), 3)
     elif config.get("openai"):
         from assistant.transcription.openai_backend import (
             OpenAIWhisperBackend,
@@ -179,12 +213,15 @@ def worker(name: str, audio: Path, checkpoint: Path | None = None) -> dict[str, 
         "rtf": round(elapsed / duration, 4),
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "segments": segments,
+        "ends_with_punctuation": punctuated,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--source", choices=("real", "espeak"), default="real")
+    parser.add_argument("--rounds", type=int, default=4, help="real: times the corpus is joined")
+    parser.add_argument("--minutes", type=float, default=10.0, help="espeak: length")
     parser.add_argument(
         "--reference-minutes",
         type=float,
@@ -194,7 +231,7 @@ def main() -> None:
     parser.add_argument(
         "--openai-minutes",
         type=float,
-        default=1.0,
+        default=0.0,
         help="run openai-whisper on the first N minutes only (0: skip it)",
     )
     parser.add_argument(
@@ -213,8 +250,12 @@ def main() -> None:
         print(json.dumps(row, ensure_ascii=False))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        audio = Path(tmp) / "synthetic_zh.wav"
-        seconds = synth(args.minutes, audio)
+        audio = Path(tmp) / f"{args.source}_zh.wav"
+        if args.source == "real":
+            seconds = join_real(args.rounds, audio)
+            args.minutes = seconds / 60
+        else:
+            seconds = synth(args.minutes, audio)
         names = [n for n in CONFIGS if n != "reference-openai" or args.openai_minutes > 0]
         inputs = {name: audio for name in names}
         for name, minutes in (
@@ -249,12 +290,12 @@ def main() -> None:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
         return
-    print(f"synthetic Mandarin, {seconds / 60:.1f} min (speed/memory only, not accuracy)")
+    print(f"{args.source} Mandarin, {seconds:.1f} s (speed/memory, not accuracy)")
     for row in results:
         print(
             f"{row['config']:>16}: RTF {row['rtf']:.3f}  peak RSS {row['peak_rss_mb']:.0f} MB"
             f"  ({row['processing_seconds']} s for {row['audio_seconds']} s of audio,"
-            f" {row['segments']} segments)"
+            f" {row['segments']} segments, ending in punctuation {row['ends_with_punctuation']})"
         )
     print(f"default is {summary['speedup']}x faster than the reference (faster-whisper fp32)")
     if "speedup_vs_openai" in summary:

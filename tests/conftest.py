@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,10 @@ import pytest
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED_CORPORA = (PROJECT_ROOT.parent / "shared" / "corpora").resolve()
+# ../shared/corpora next to the checkout (CI); TAXASSIST_SHARED_CORPORA for a worktree elsewhere.
+SHARED_CORPORA = Path(
+    os.environ.get("TAXASSIST_SHARED_CORPORA") or PROJECT_ROOT.parent / "shared" / "corpora"
+).resolve()
 # A valid 统一社会信用代码 (check character computed per GB 32100-2015) for a fictional company.
 DEMO_USCC = "91150100MA0N7Y2K37"
 DEMO_PASSWORD = "taxassist-test-pw"

@@ -229,6 +229,8 @@ def export_transcript(
             if case is not None
             else InterviewHeader()
         )
+        events = ((recording.model or {}).get("check_results") or {}).get("events", [])
         if fmt == "record_txt":
-            return ("\n".join(interview_record_lines(segments, header)) + "\n").encode("utf-8")
-        return interview_record_docx(segments, header)
+            lines = interview_record_lines(segments, header, check_events=events)
+            return ("\n".join(lines) + "\n").encode("utf-8")
+        return interview_record_docx(segments, header, check_events=events)

@@ -22,8 +22,9 @@ from assistant.db.types import utcnow
 from assistant.errors import TaxAssistError
 from assistant.jobs import store
 from assistant.services import Services
-from assistant.transcription.backend import Segment, SegmentStream, Transcriber
+from assistant.transcription.backend import Segment, SegmentStream, Transcriber, check_summary
 from assistant.transcription.channels import channels_differ
+from assistant.transcription.checks import placeholder
 from assistant.transcription.windows import Window, iter_windows
 
 log = logging.getLogger(__name__)
@@ -145,8 +146,9 @@ def _transcribe(
             if split is None:  # decided once, on the first window, and kept for resumes
                 split = window.samples.shape[0] >= 2 and channels_differ(*window.samples[:2])
                 _update_details(services, job_id, split_channels=split)
+            events: list[dict[str, Any]] = []
             for segment, lang in _window_segments(
-                backend, window, split, settings.asr_language, prompt
+                backend, window, split, settings.asr_language, prompt, events
             ):
                 if language is None:
                     language = lang
@@ -154,6 +156,8 @@ def _transcribe(
                 _store_segment(services, job_id, recording_id, next_index, segment, window)
                 next_index += 1
                 _check(services, job_id, stopping)
+            if events:  # segments that failed the checks: counted in the recording's metadata
+                _add_check_events(services, job_id, events)
             _progress(services, job_id, window.end)
             _check(services, job_id, stopping)
     except BaseException:
@@ -172,17 +176,32 @@ def _window_segments(
     split: bool,
     language: str,
     prompt: str | None,
+    events: list[dict[str, Any]],
 ) -> Iterator[tuple[Segment, str]]:
-    """Segments of one window, as produced; per channel and merged by start time when split."""
+    """Segments of one window, as produced; per channel and merged by start time when split.
+
+    Once the window is done, `events` holds its check events in recording time."""
     channels = window.samples[:2] if split else [window.samples.mean(axis=0)]
     streams = [
         backend.stream(samples, language=language, initial_prompt=prompt) for samples in channels
     ]
     if not split:
         yield from ((s, streams[0].language) for s in streams[0].segments)
-        return
-    tagged = [_labelled(stream, SPEAKERS[ch]) for ch, stream in enumerate(streams)]
-    yield from heapq.merge(*tagged, key=lambda item: (item[0].start, item[0].end))
+    else:
+        tagged = [_labelled(stream, SPEAKERS[ch]) for ch, stream in enumerate(streams)]
+        yield from heapq.merge(*tagged, key=lambda item: (item[0].start, item[0].end))
+    for ch, stream in enumerate(streams):
+        for event in stream.events:
+            row = event.to_dict(offset=window.start)
+            events.append(row | {"speaker": SPEAKERS[ch]} if split else row)
+    events.sort(key=lambda row: (row["start"], row["end"]))
+
+
+def _add_check_events(services: Services, job_id: int, events: list[dict[str, Any]]) -> None:
+    with services.db.session() as session:
+        job = store.load_job(session, job_id)
+        details = dict(job.details or {})
+        job.details = details | {"check_events": [*details.get("check_events", []), *events]}
 
 
 def _labelled(stream: SegmentStream, speaker: str) -> Iterator[tuple[Segment, str]]:
@@ -201,14 +220,17 @@ def _store_segment(
     """One segment and the job's progress in one commit: what is stored is never redone."""
     off = window.start
     end = min(round(segment.end + off, 3), round(window.end, 3))
+    start = round(segment.start + off, 3)
+    # A placeholder names its span in recording time, not in the window's.
+    text = placeholder(start, end) if segment.check == "unrecognized" else segment.text
     with services.db.session() as session:
         session.add(
             TranscriptSegment(
                 recording_id=recording_id,
                 index=index,
-                start=round(segment.start + off, 3),
+                start=start,
                 end=end,
-                text=segment.text,
+                text=text,
                 avg_logprob=segment.avg_logprob,
                 no_speech_prob=segment.no_speech_prob,
                 speaker=segment.speaker,
@@ -280,6 +302,7 @@ def _succeed(
             "language": services.settings.asr_language,
             "initial_prompt": prompt,
             "window_seconds": services.settings.asr_window_seconds,
+            "check_results": check_summary((job.details or {}).get("check_events", [])),
         }
         if split:
             model |= {"channels": 2, "speakers": list(SPEAKERS)}

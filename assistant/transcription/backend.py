@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.transcription import checks
+from assistant.transcription.punctuation import join_words, readable_pieces, readable_text
+
+SAMPLE_RATE = 16000
 # Whisper was trained on subtitles: on silence it emits these credits. Drop them when the
 # model itself thinks the segment is probably not speech.
 PHANTOM_PHRASES = ("谢谢观看", "请不吝点赞", "订阅", "字幕", "明镜与点点")
@@ -41,6 +45,9 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
+    """`check`: None for text as first decoded; "redecoded" when the first decoding failed the
+    checks and the fallback passed them; "unrecognized" when the text is a placeholder."""
+
     index: int
     start: float
     end: float
@@ -49,6 +56,44 @@ class Segment:
     no_speech_prob: float
     speaker: str | None = None
     words: tuple[Word, ...] = ()
+    check: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckEvent:
+    """One segment that failed the checks: where, why, and what the transcript kept."""
+
+    start: float
+    end: float
+    reasons: tuple[str, ...]
+    outcome: str  # "redecoded" | "unrecognized" | "removed" (no speech there)
+    rejected: str  # the text that was not kept (shortened), for the audit trail
+
+    def to_dict(self, offset: float = 0.0) -> dict[str, Any]:
+        return {
+            "start": round(self.start + offset, 3),
+            "end": round(self.end + offset, 3),
+            "reasons": list(self.reasons),
+            "outcome": self.outcome,
+            "rejected": self.rejected,
+        }
+
+
+def check_summary(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Counts per outcome and per reason, then the events: what the transcript metadata keeps."""
+    listed = list(events)
+    outcomes: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for event in listed:
+        outcomes[event["outcome"]] = outcomes.get(event["outcome"], 0) + 1
+        for reason in event["reasons"]:
+            reasons[reason] = reasons.get(reason, 0) + 1
+    return {
+        "flagged": len(listed),
+        "outcomes": dict(sorted(outcomes.items())),
+        "reasons": dict(sorted(reasons.items())),
+        "events": listed,
+    }
 
 
 @dataclass(frozen=True)
@@ -72,12 +117,14 @@ class Transcript:
 class SegmentStream:
     """Segments as the model produces them, so a job can store each one as it arrives.
 
-    Times are relative to the audio given; `index` counts from 0 within this stream.
+    Times are relative to the audio given; `index` counts from 0 within this stream. `events`
+    fills up while `segments` is consumed: the segments that failed the checks.
     """
 
     language: str
     duration_seconds: float
     segments: Iterator[Segment]
+    events: list[CheckEvent] = field(default_factory=list)
 
 
 class Transcriber(Protocol):
@@ -113,7 +160,11 @@ def collect(
         language=stream.language,
         duration_seconds=stream.duration_seconds,
         processing_seconds=round(time.perf_counter() - started, 3),
-        model={**backend.settings_record, **record},
+        model={
+            **backend.settings_record,
+            **record,
+            "check_results": check_summary(e.to_dict() for e in stream.events),
+        },
     )
 
 
@@ -146,7 +197,13 @@ class StreamingBackend:
 
 
 class FasterWhisperBackend(StreamingBackend):
-    """faster-whisper with its Silero VAD; settings are recorded on every transcript."""
+    """faster-whisper with its Silero VAD; settings are recorded on every transcript.
+
+    Decoding is deterministic: beam search at temperature 0 only (no sampling, so no seed), and
+    CTranslate2 gives the same result with 1 or 2 CPU threads (measured, docs/benchmarks.md).
+    Each segment then goes through `checks`; a flagged one is decoded once more with a fixed
+    fallback (`_redecode`) and kept as a placeholder when that fails too.
+    """
 
     def __init__(
         self,
@@ -154,18 +211,21 @@ class FasterWhisperBackend(StreamingBackend):
         *,
         model_name: str,
         model_version: str,
+        model_sha256: str | None = None,
         beam_size: int = 5,
         compute_type: str = "int8",
         vad_filter: bool = True,
-        temperatures: tuple[float, ...] = (0.0, 0.2, 0.4),
+        temperatures: tuple[float, ...] = (0.0,),
         no_repeat_ngram_size: int = 6,
         vad_parameters: dict[str, Any] | None = None,
         batch_size: int = 0,
         word_timestamps: bool = False,
+        checks_enabled: bool = True,
     ) -> None:
         self.model = model
         self.model_name = model_name
         self.model_version = model_version
+        self.model_sha256 = model_sha256
         self.beam_size = beam_size
         self.compute_type = compute_type
         self.vad_filter = vad_filter
@@ -176,6 +236,7 @@ class FasterWhisperBackend(StreamingBackend):
         # BatchedInferencePipeline, which decodes up to `batch_size` VAD chunks at once.
         self.batch_size = batch_size
         self.word_timestamps = word_timestamps
+        self.checks_enabled = checks_enabled
         self._pipeline: Any = None
         if batch_size > 0:
             from faster_whisper import BatchedInferencePipeline
@@ -184,19 +245,45 @@ class FasterWhisperBackend(StreamingBackend):
 
     @property
     def settings_record(self) -> dict[str, Any]:
+        import ctranslate2
+        import faster_whisper
+
         return {
             "name": self.model_name,
             "version": self.model_version,
+            "model_sha256": self.model_sha256,
             "backend": "faster-whisper",
+            "faster_whisper": faster_whisper.__version__,
+            "ctranslate2": ctranslate2.__version__,
             "compute_type": self.compute_type,
             "beam_size": self.beam_size,
             "vad_filter": self.vad_filter,
             "vad_parameters": self.vad_parameters,
             "temperatures": list(self.temperatures),
+            "seed": None if all(t == 0 for t in self.temperatures) else "unseeded",
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "condition_on_previous_text": False,
             "batch_size": self.batch_size,
             "word_timestamps": self.word_timestamps,
+            "checks": self.checks_record() if self.checks_enabled else None,
+        }
+
+    def checks_record(self) -> dict[str, Any]:
+        return {
+            "charset": "通用规范汉字表 (8105)",
+            "charset_sha256": checks.charset_sha256(),
+            "max_compression_ratio": checks.MAX_COMPRESSION_RATIO,
+            "max_chars_per_second": checks.MAX_CHARS_PER_SECOND,
+            "min_logprob": checks.MIN_LOGPROB,
+            "noise": {"logprob": checks.NOISE_LOGPROB, "no_speech": checks.NOISE_NO_SPEECH},
+            "speech_vad": dict(CHECK_VAD),
+            "fallback": {
+                "beam_size": max(self.beam_size, 5),
+                "temperature": 0.0,
+                "initial_prompt": None,
+                "without_timestamps": True,
+                "window": "speech inside the segment ± 0.2 s",
+            },
         }
 
     def stream(
@@ -207,6 +294,12 @@ class FasterWhisperBackend(StreamingBackend):
         initial_prompt: str | None = None,
     ) -> SegmentStream:
         """`audio` is a file, or 16 kHz mono float32 samples (a channel, or a window of a file)."""
+        if isinstance(audio, Path):
+            from faster_whisper.audio import decode_audio
+
+            samples = decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
+        else:
+            samples = audio
         options: dict[str, Any] = {
             "language": language,
             "beam_size": self.beam_size,
@@ -218,23 +311,148 @@ class FasterWhisperBackend(StreamingBackend):
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "word_timestamps": self.word_timestamps,
         }
-        source = str(audio) if isinstance(audio, Path) else audio
         if self._pipeline is not None:
             raw_segments, info = self._pipeline.transcribe(
-                source, batch_size=self.batch_size, **options
+                samples, batch_size=self.batch_size, **options
             )
         else:
-            raw_segments, info = self.model.transcribe(source, **options)
+            raw_segments, info = self.model.transcribe(samples, **options)
         duration = float(info.duration)
-        return SegmentStream(
-            language=info.language,
-            duration_seconds=duration,
-            segments=_clean(raw_segments, duration, initial_prompt),
+        stream = SegmentStream(language=info.language, duration_seconds=duration, segments=iter(()))
+        cleaned = clean_segments(raw_segments, duration, initial_prompt)
+        if self.checks_enabled:
+            speech = speech_intervals(samples)
+            stream.segments = self._checked(cleaned, samples, speech, language, stream.events)
+        else:
+            stream.segments = cleaned
+        return stream
+
+    def _checked(
+        self,
+        segments: Iterable[Segment],
+        samples: np.ndarray,
+        speech: list[tuple[float, float]],
+        language: str,
+        events: list[CheckEvent],
+    ) -> Iterator[Segment]:
+        """Segments that pass the checks as they are; the others decoded again or replaced."""
+        index = 0
+        for segment in segments:
+            verdict = checks.check_segment(
+                segment.text,
+                segment.start,
+                segment.end,
+                speech=speech,
+                word_starts=[w.start for w in segment.words],
+                avg_logprob=segment.avg_logprob,
+                no_speech_prob=segment.no_speech_prob,
+            )
+            kept: Segment | None = segment
+            if not verdict.ok:
+                kept, outcome = self._fallback(segment, verdict, samples, speech, language)
+                events.append(
+                    CheckEvent(
+                        segment.start, segment.end, verdict.reasons, outcome, segment.text[:60]
+                    )
+                )
+            if kept is not None:
+                yield replace(kept, index=index)
+                index += 1
+
+    def _fallback(
+        self,
+        segment: Segment,
+        verdict: checks.Verdict,
+        samples: np.ndarray,
+        speech: list[tuple[float, float]],
+        language: str,
+    ) -> tuple[Segment | None, str]:
+        """No speech there: drop it. Else decode the speech inside it once more (beam search, no
+        prompt, no timestamps, a window of just that speech, tokens capped by its length); keep
+        that if it passes, else a placeholder with the span."""
+        if checks.NO_SPEECH in verdict.reasons:
+            return None, "removed"
+        parts = [(max(s, segment.start), min(e, segment.end)) for s, e in speech]
+        parts = [(s, e) for s, e in parts if e > s]
+        duration = len(samples) / SAMPLE_RATE
+        lo = max(0.0, parts[0][0] - 0.2) if parts else segment.start
+        hi = min(duration, parts[-1][1] + 0.2) if parts else segment.end
+        clip = samples[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
+        raw_segments, _ = self.model.transcribe(
+            clip,
+            language=language,
+            beam_size=max(self.beam_size, 5),
+            temperature=[0.0],
+            initial_prompt=None,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            without_timestamps=True,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
+            word_timestamps=self.word_timestamps,
+            max_new_tokens=int(2 * checks.MAX_CHARS_PER_SECOND * (hi - lo)) + 8,
+        )
+        retried = list(clean_segments(raw_segments, hi - lo, None))
+        text = "".join(s.text for s in retried)
+        words = tuple(
+            replace(w, start=round(w.start + lo, 3), end=round(w.end + lo, 3))
+            for s in retried
+            for w in s.words
+        )
+        if text:
+            again = checks.check_segment(
+                text,
+                lo,
+                hi,
+                speech=speech,
+                word_starts=[w.start for w in words],
+                avg_logprob=min(s.avg_logprob for s in retried),
+                no_speech_prob=max(s.no_speech_prob for s in retried),
+            )
+            if again.ok:
+                return (
+                    replace(
+                        segment,
+                        text=text,
+                        words=words,
+                        avg_logprob=min(s.avg_logprob for s in retried),
+                        check="redecoded",
+                    ),
+                    "redecoded",
+                )
+        # The span named is the speech inside the segment, never wider than the segment.
+        start = round(max(segment.start, parts[0][0]) if parts else segment.start, 3)
+        end = round(min(segment.end, parts[-1][1]) if parts else segment.end, 3)
+        return (
+            replace(
+                segment,
+                start=start,
+                end=end,
+                text=checks.placeholder(start, end),
+                words=(),
+                check="unrecognized",
+            ),
+            "unrecognized",
         )
 
 
-def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> Iterator[Segment]:
-    """Simplified Chinese, no phantom credits or parroted prompt, timestamps inside the audio."""
+# Speech as the checks see it: Silero VAD with little padding (faster-whisper's own VAD pads each
+# chunk by 400 ms, which is where a phantom tail sits).
+CHECK_VAD = {"threshold": 0.5, "min_silence_duration_ms": 500, "speech_pad_ms": 100}
+
+
+def speech_intervals(samples: np.ndarray) -> list[tuple[float, float]]:
+    """Where the VAD hears speech, in seconds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions(**CHECK_VAD))
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def clean_segments(
+    raw_segments: Iterable[Any], duration: float, prompt: str | None
+) -> Iterator[Segment]:
+    """Simplified Chinese with 笔录 punctuation, no phantom credits or parroted prompt, timestamps
+    inside the audio; numbered from 0 (the checks renumber what they keep)."""
     index = 0
     for raw in raw_segments:
         text = to_simplified(raw.text.strip())
@@ -246,6 +464,13 @@ def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> 
         # transcript never points at a moment the recording does not have.
         end = min(float(raw.end), duration)
         start = min(float(raw.start), end)
+        words = clean_words(getattr(raw, "words", None) or (), start, end)
+        if words:
+            pieces = readable_pieces([w.word for w in words])
+            words = tuple(replace(w, word=p) for w, p in zip(words, pieces, strict=True))
+            text = join_words(pieces)
+        else:
+            text = readable_text(text)
         yield Segment(
             index=index,
             start=round(start, 3),
@@ -253,7 +478,7 @@ def _clean(raw_segments: Iterable[Any], duration: float, prompt: str | None) -> 
             text=text,
             avg_logprob=float(raw.avg_logprob),
             no_speech_prob=float(raw.no_speech_prob),
-            words=clean_words(getattr(raw, "words", None) or (), start, end),
+            words=words,
         )
         index += 1
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.transcription.backend import Word
+from assistant.transcription.checks import clock
 
 # Below this mean token log-probability a segment is marked for checking (whisper's own
 # fallback threshold is -1.0; -0.8 flags a little more, since a wrong word in a record matters).
@@ -199,12 +200,49 @@ def interview_turns(
     return turns
 
 
+_REASONS = {
+    "repetition": "重复循环",
+    "outside_charset": "生僻字或乱码",
+    "invalid_utf8": "乱码",
+    "no_speech": "无语音处出现文字",
+    "past_speech_end": "文字超出语音结束处",
+    "too_fast": "文字多于语音时长",
+    "low_confidence": "模型把握不足",
+}
+_OUTCOMES = {
+    "redecoded": "已重新识别，请对照录音核对该段文字",
+    "unrecognized": "无法可靠识别，笔录中以【无法识别】标出，请听录音补记",
+    "removed": "该处无语音，识别文字已删除，请听录音确认",
+}
+
+
+def check_point_lines(events: Sequence[dict[str, Any]]) -> list[str]:
+    """One line per segment that failed the recognition checks: where to listen, and why."""
+    if not events:
+        return []
+    lines = [f"核对要点（自动识别存疑 {len(events)} 处，宣读前请对照录音核对）："]
+    for n, event in enumerate(events, start=1):
+        reasons = "、".join(_REASONS.get(r, r) for r in event.get("reasons", []))
+        speaker = f"〔{event['speaker']}〕" if event.get("speaker") else ""
+        lines.append(
+            f"{n}. {clock(event['start'])}–{clock(event['end'])}{speaker}：{reasons}；"
+            f"{_OUTCOMES.get(event.get('outcome', ''), event.get('outcome', ''))}。"
+        )
+    return lines
+
+
 def interview_record_lines(
-    segments: Sequence[SegmentLike], header: InterviewHeader, **speakers: str
+    segments: Sequence[SegmentLike],
+    header: InterviewHeader,
+    *,
+    check_events: Sequence[dict[str, Any]] = (),
+    **speakers: str,
 ) -> list[str]:
-    """The draft as lines: header, Q/A turns, the reading-back statement and signature lines."""
+    """The draft as lines: header, Q/A turns, the reading-back statement and signature lines;
+    `check_events` (the transcript's check results) become points to check before the header."""
     lines = [
         "询问笔录（草稿，须经承办人核对）",
+        *check_point_lines(check_events),
         f"时间：{header.started} 至 {header.ended}",
         f"地点：{header.place}",
         f"询问人：{header.interviewers}",
@@ -223,7 +261,11 @@ def interview_record_lines(
 
 
 def interview_record_docx(
-    segments: Sequence[SegmentLike], header: InterviewHeader, **speakers: str
+    segments: Sequence[SegmentLike],
+    header: InterviewHeader,
+    *,
+    check_events: Sequence[dict[str, Any]] = (),
+    **speakers: str,
 ) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -232,7 +274,7 @@ def interview_record_docx(
 
     doc = Document()
     setup_page(doc)
-    lines = interview_record_lines(segments, header, **speakers)
+    lines = interview_record_lines(segments, header, check_events=check_events, **speakers)
     add_paragraph(doc, lines[0], role=Role.TITLE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     for line in lines[1:]:
         add_paragraph(doc, line, role=Role.BODY, indent=False)

@@ -33,6 +33,7 @@ def make_transcriber(settings: Settings, registry: ModelRegistry) -> Transcriber
         registry.get("asr"),
         model_name=spec.name if settings.asr_model_path is None else "custom",
         model_version=spec.version,
+        model_sha256=registry.asr_model_sha256(),
         beam_size=settings.asr_beam_size,
         compute_type=settings.asr_compute_type,
         temperatures=settings.asr_temperatures,
@@ -40,4 +41,5 @@ def make_transcriber(settings: Settings, registry: ModelRegistry) -> Transcriber
         vad_filter=settings.asr_vad_filter,
         batch_size=settings.asr_batch_size,
         word_timestamps=settings.asr_word_timestamps,
+        checks_enabled=settings.asr_checks,
     )

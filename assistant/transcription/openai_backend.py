@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import ModelUnavailable
-from assistant.transcription.backend import SegmentStream, StreamingBackend, _clean
+from assistant.transcription.backend import SegmentStream, StreamingBackend, clean_segments
 
 SAMPLE_RATE = 16000
 INSTALL_HINT = "pip install -e '.[whisper-ref]'"
@@ -122,12 +122,12 @@ class OpenAIWhisperBackend(StreamingBackend):
         return SegmentStream(
             language=str(result.get("language") or language),
             duration_seconds=duration,
-            segments=_clean(raw, duration, initial_prompt),
+            segments=clean_segments(raw, duration, initial_prompt),
         )
 
 
 class _RawSegment:
-    """openai-whisper's segment dict with the attribute names `_clean` reads."""
+    """openai-whisper's segment dict with the attribute names `clean_segments` reads."""
 
     def __init__(self, segment: dict[str, Any]) -> None:
         self.text = str(segment["text"])

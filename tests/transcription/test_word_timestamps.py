@@ -11,6 +11,7 @@ import pytest
 from assistant.registry import ModelRegistry
 from assistant.transcription import FasterWhisperBackend, Transcript, Word, to_simplified
 from assistant.transcription.backend import clean_words
+from assistant.transcription.checks import has_repetition, outside_charset, placeholder
 from assistant.transcription.exports import (
     LOW_CONFIDENCE_WORD,
     InterviewHeader,
@@ -51,7 +52,16 @@ def _check_words(transcript: Transcript) -> None:
 def test_words_from_real_decoding(backend: FasterWhisperBackend) -> None:
     transcript = backend.transcribe(FIXTURES / "interview_zh.wav", language="zh")
     _check_words(transcript)
-    assert transcript.segments[-1].words[-1].end <= transcript.duration_seconds
+    assert transcript.segments[-1].end <= transcript.duration_seconds
+    # Robotic espeak Mandarin: whisper-base hears little of it (it wrote "钢鋳鋳钢锯…" here when
+    # sampling). Whatever is kept is clean text with words, or a placeholder naming its span.
+    for segment in transcript.segments:
+        assert "\ufffd" not in segment.text
+        if segment.check == "unrecognized":
+            assert segment.text == placeholder(segment.start, segment.end) and not segment.words
+        else:
+            assert not outside_charset(segment.text) and not has_repetition(segment.text)
+            assert segment.words
 
 
 @requires_shared

@@ -1,0 +1,99 @@
+"""The no-invented-text checks and 笔录 punctuation (pure: no model)."""
+
+from __future__ import annotations
+
+from assistant.transcription import checks
+from assistant.transcription.backend import check_summary
+from assistant.transcription.exports import InterviewHeader, interview_record_lines
+from assistant.transcription.punctuation import (
+    ends_with_punctuation,
+    join_words,
+    readable_pieces,
+    readable_text,
+)
+from tests.transcription.test_word_timestamps import Seg
+
+
+def test_charset_is_the_8105_table() -> None:
+    table = checks.general_standard_chars()
+    assert len(table) == 8105
+    for ch in "的税罚款滞纳金稽查申辩":
+        assert ch in table
+    for ch in "稅發鋳鋲":  # traditional or Japanese forms are not in the table
+        assert ch not in table
+    assert "国发〔2013〕23号" in checks.CHARSET.read_text(encoding="utf-8")
+
+
+def test_outside_charset_allows_digits_latin_and_punctuation() -> None:
+    assert checks.outside_charset("补缴税款12,000元（VAT）、滞纳金0.5‰。") == []
+    assert checks.outside_charset("千万你钢丝钢钢鋳鋳钢锯钢鋲") == ["鋲", "鋳"]
+
+
+def test_repetition_catches_the_loops_seen_on_real_speech() -> None:
+    # What whisper-base wrote on the real corpus with sampling or past the end of speech.
+    for loop in (
+        "换一首歌我认为你认为你设定了我认为你颂护护护抚抚抚押押押抚押抚抚抹押押押押",
+        "请您您您您您您 请您您您您 您 您 您您 您 请您您 请您 请您 您 您",
+        "字幕——字幕——字幕—字幕——字幕",
+    ):
+        assert checks.has_repetition(loop), loop
+    for fine in ("对对对，是的。", "补缴税款10000元。", "已经注销的账号......公司", "哈哈，好的"):
+        assert not checks.has_repetition(fine), fine
+    assert checks.compression_ratio("他的" * 40) > checks.MAX_COMPRESSION_RATIO
+
+
+def test_check_segment_reasons() -> None:
+    speech = [(0.5, 3.0)]
+    ok = checks.check_segment("一二线城市虽然也处于调整中。", 0.4, 3.1, speech=speech)
+    assert ok.ok and ok.speech_seconds == 2.5
+    silent = checks.check_segment("谢谢大家。", 5.0, 6.0, speech=speech)
+    assert silent.reasons == (checks.NO_SPEECH,)
+    tail = checks.check_segment(
+        "处于调整中我认识你了", 1.0, 4.5, speech=speech, word_starts=[1.0, 2.0, 3.6, 4.0]
+    )
+    assert tail.reasons == (checks.PAST_SPEECH_END,)
+    fast = checks.check_segment("一二三四五六七八九十" * 3, 0.5, 1.0, speech=speech)
+    assert checks.TOO_FAST in fast.reasons
+    broken = checks.check_segment("钢\ufffd锯", 0.5, 1.5, speech=speech)
+    assert broken.reasons == (checks.INVALID_UTF8,)
+    unsure = checks.check_segment("无论导义", 0.5, 2.0, speech=speech, avg_logprob=-1.2)
+    assert unsure.reasons == (checks.LOW_CONFIDENCE,)
+    noise = checks.check_segment(
+        "无论导义", 0.5, 2.0, speech=speech, avg_logprob=-0.6, no_speech_prob=0.8
+    )
+    assert noise.reasons == (checks.LOW_CONFIDENCE,)
+
+
+def test_placeholder_names_the_span() -> None:
+    assert checks.placeholder(12.34, 15.0) == "【无法识别 00:12.3–00:15.0】"
+    assert checks.clock(3723.46) == "1:02:03.5"
+
+
+def test_punctuation_and_figures_as_in_a_record() -> None:
+    assert readable_text("对,这就是我 万人敬仰的太乙真人.") == "对，这就是我万人敬仰的太乙真人。"
+    assert readable_text("补缴税款12,000元,时间是10:30?") == "补缴税款12,000元，时间是10:30？"
+    assert readable_text("税率１３％") == "税率13%"
+    assert readable_text("VAT invoice 两张") == "VAT invoice两张"
+    words = ["对", ",", "补", "缴", "12", ",", "000", "元", "."]
+    pieces = readable_pieces(words)
+    assert pieces == ["对", "，", "补", "缴", "12", ",", "000", "元", "。"]
+    assert join_words(pieces) == "对，补缴12,000元。"
+    assert join_words(["VAT", "invoice", "两", "张"]) == "VAT invoice两张"
+    assert ends_with_punctuation("好的。") and not ends_with_punctuation("好的")
+
+
+def test_check_points_lead_the_record_draft() -> None:
+    events = [
+        {"start": 12.3, "end": 15.0, "reasons": ["repetition"], "outcome": "unrecognized"},
+        {"start": 61.0, "end": 64.2, "reasons": ["outside_charset"], "outcome": "redecoded"},
+    ]
+    summary = check_summary(events)
+    assert summary["flagged"] == 2
+    assert summary["outcomes"] == {"redecoded": 1, "unrecognized": 1}
+    segments = [Seg(0, 12.3, 15.0, checks.placeholder(12.3, 15.0), 0.0, None)]
+    lines = interview_record_lines(segments, InterviewHeader(), check_events=events)
+    assert lines[1] == "核对要点（自动识别存疑 2 处，宣读前请对照录音核对）："
+    assert lines[2].startswith("1. 00:12.3–00:15.0：重复循环；无法可靠识别")
+    assert lines[3].startswith("2. 01:01.0–01:04.2：生僻字或乱码；已重新识别")
+    assert "〔未标注〕：【无法识别 00:12.3–00:15.0】" in lines
+    assert interview_record_lines(segments, InterviewHeader())[1].startswith("时间：")

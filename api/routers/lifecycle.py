@@ -1,4 +1,6 @@
-"""Lifecycle actions after review and approval: 告知, 听证, 决定, 送达, 执行, 结案, 移送."""
+"""Lifecycle actions after review and approval: 告知, 陈述申辩与复核, 听证, 重大案件审理, 决定,
+送达, 执行, 结案, 移送 (approved by the bureau head; back to administrative handling when the
+police decline)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,26 @@ from pydantic import BaseModel, ConfigDict
 from api.deps import CurrentUser, WorkflowDep
 from api.schemas import CaseOut
 from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS, CaseLifecycle
+from assistant.errors import InvalidInput
 
 router = APIRouter(prefix="/cases", tags=["lifecycle"])
 
 Action = Literal[
     "notify",
     "request_hearing",
+    "schedule_hearing",
     "hold_hearing",
+    "record_statement",
+    "review_statement",
+    "committee_review",
     "decide",
     "serve",
     "execute",
     "close",
     "refer",
+    "approve_referral",
+    "reject_referral",
+    "police_declined",
     "resubmit",
 ]
 
@@ -30,7 +40,17 @@ Action = Literal[
 class LifecycleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: date | None = None  # the date of the act (China date); default today
-    summary: str = ""  # hearing record summary (hold_hearing)
+    record: str = ""  # 听证笔录 (hold_hearing)
+    hearing_on: date | None = None  # the hearing date notified (schedule_hearing)
+    chair: str = ""  # username of the designated hearing chair (schedule_hearing)
+    place: str = ""  # hearing place (schedule_hearing)
+    statement: str = ""  # the party's 陈述申辩 (record_statement)
+    waived: bool = False  # the party expressly waived 陈述申辩 (record_statement)
+    opinion: str = ""  # 复核意见 (review_statement), 审理意见 (committee_review)
+    adopted: bool = False  # the party's facts/reasons held and were adopted (review_statement)
+    reason: str = ""  # why (approve_referral / reject_referral)
+    report: str = ""  # 移送报告 (refer)
+    notice: str = ""  # 公安机关不予立案通知书 (police_declined)
     note: str = ""  # what was corrected (resubmit)
 
 
@@ -58,12 +78,36 @@ def act(
     workflow: WorkflowDep,
 ) -> CaseOut:
     lifecycle = CaseLifecycle(workflow)
-    if action == "hold_hearing":
-        case = lifecycle.hold_hearing(user, case_id, summary=body.summary, on=body.on)
+    on = body.on
+    if action == "schedule_hearing":
+        if body.hearing_on is None:
+            raise InvalidInput("missing_hearing_date", "请填写听证日期（hearing_on）。")
+        case = lifecycle.schedule_hearing(
+            user, case_id, hearing_on=body.hearing_on, chair=body.chair, place=body.place, on=on
+        )
+    elif action == "hold_hearing":
+        case = lifecycle.hold_hearing(user, case_id, record=body.record, on=on)
+    elif action == "record_statement":
+        case = lifecycle.record_statement(
+            user, case_id, statement=body.statement, waived=body.waived, on=on
+        )
+    elif action == "review_statement":
+        case = lifecycle.review_statement(
+            user, case_id, opinion=body.opinion, adopted=body.adopted, on=on
+        )
+    elif action == "committee_review":
+        case = lifecycle.committee_review(user, case_id, opinion=body.opinion, on=on)
+    elif action == "refer":
+        case = lifecycle.refer(user, case_id, report=body.report, on=on)
+    elif action in {"approve_referral", "reject_referral"}:
+        approve = action == "approve_referral"
+        case = lifecycle.decide_referral(user, case_id, approve=approve, reason=body.reason, on=on)
+    elif action == "police_declined":
+        case = lifecycle.police_declined(user, case_id, notice=body.notice, on=on)
     elif action == "resubmit":
         case = lifecycle.resubmit(user, case_id, note=body.note)
     else:
-        case = getattr(lifecycle, action)(user, case_id, on=body.on)
+        case = getattr(lifecycle, action)(user, case_id, on=on)
     return CaseOut.model_validate(case)
 
 

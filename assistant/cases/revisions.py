@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
+from assistant.cases.lifecycle import check_issue
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -32,10 +33,6 @@ from assistant.db.types import utcnow
 from assistant.errors import Conflict, InvalidInput, NotFound
 
 MAX_TEXT_CHARS = 100_000
-# Documents are issued once the leader has approved the case, at any later stage of it.
-ISSUABLE_STAGES = frozenset(
-    {"approved", "notified", "hearing_requested", "heard", "decided", "served"}
-)
 
 
 @dataclass(frozen=True)
@@ -237,12 +234,7 @@ class DocumentRevisions:
                 raise Conflict(
                     "document_issued", "文书已签发。", details={"document_id": document.id}
                 )
-            if case.status not in ISSUABLE_STAGES:
-                raise Conflict(
-                    "case_not_approved",
-                    "案件尚未经负责人批准，不能签发文书。",
-                    details={"status": case.status},
-                )
+            check_issue(case, document.doc_type)
             self._guard(session, document, document.text)
             document.issued_at = utcnow()
             document.issued_by = actor.id

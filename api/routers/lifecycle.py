@@ -46,6 +46,7 @@ class LifecycleRequest(BaseModel):
     place: str = ""  # hearing place (schedule_hearing)
     statement: str = ""  # the party's 陈述申辩 (record_statement)
     waived: bool = False  # the party expressly waived 陈述申辩 (record_statement)
+    waives_hearing: bool = False  # the party expressly waived the hearing (record_statement)
     opinion: str = ""  # 复核意见 (review_statement), 审理意见 (committee_review)
     adopted: bool = False  # the party's facts/reasons held and were adopted (review_statement)
     reason: str = ""  # why (approve_referral / reject_referral)
@@ -89,7 +90,12 @@ def act(
         case = lifecycle.hold_hearing(user, case_id, record=body.record, on=on)
     elif action == "record_statement":
         case = lifecycle.record_statement(
-            user, case_id, statement=body.statement, waived=body.waived, on=on
+            user,
+            case_id,
+            statement=body.statement,
+            waived=body.waived,
+            waives_hearing=body.waives_hearing,
+            on=on,
         )
     elif action == "review_statement":
         case = lifecycle.review_statement(

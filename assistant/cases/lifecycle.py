@@ -1,9 +1,12 @@
 """The case lifecycle as an explicit state machine with the guards the law sets.
 
 立案 → 调查取证 (investigating) → 审理/法制审核 (review_passed | review_failed → resubmit) →
-负责人批准 (approved) → 告知 (notified) → 陈述申辩 / 听证 (hearing_requested → heard → review again)
-→ 决定 (decided) → 送达 (served) → 执行 (executing) → 结案归档 (closed); a case whose facts reach a
-criminal threshold goes to 移送 (referred) instead of an administrative decision.
+负责人批准 (approved) → 告知 (notified) → 陈述申辩 and its 复核 / 听证 (hearing_requested →
+hearing_scheduled → heard → review again) → 重大税务案件审理 where the amount requires it →
+决定 (decided) → 送达 (served) → 执行 (executing) → 结案归档 (closed); a case whose facts reach a
+criminal threshold goes to 移送 (referral_proposed → referred, approved by the bureau head)
+instead of an administrative decision, and back to investigating when the head refuses or the
+police decline to open a criminal case.
 
 The facts the guards need (when the notice was served, whether a hearing was requested and
 held, the last review's result) are read from the case's signed event record, never from a
@@ -137,6 +140,7 @@ class RecordFacts:
     statements: int = 0
     statement_reviews: int = 0
     statement_waived: bool = False
+    hearing_waived: bool = False
     committee_seq: int | None = None
     referral_returned: bool = False  # the latest referral ended in administrative handling
 
@@ -234,9 +238,11 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
         elif event.action == "hearing_held":
             held, hearing_seq = when, event.seq
         elif event.action == "statement_recorded":
+            if event.details.get("waives_hearing"):
+                more["hearing_waived"] = True
             if event.details.get("waived"):
                 more["statement_waived"] = True
-            else:
+            if event.details.get("statement"):
                 more["statements"] += 1
         elif event.action == "statement_reviewed":
             more["statement_reviews"] += 1
@@ -410,19 +416,26 @@ class CaseLifecycle:
         *,
         statement: str = "",
         waived: bool = False,
+        waives_hearing: bool = False,
         on: date | None = None,
     ) -> Case:
-        """陈述申辩: what the party stated, or that they expressly waived the right."""
+        """陈述申辩: what the party stated, or that they expressly waived the right; the party may
+        also expressly waive the hearing offered (otherwise the decision waits out its period)."""
 
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
             if facts.notice_date is None:
                 raise refuse("notice_before_decision", "尚未告知当事人，不能记录陈述申辩。")
-            if waived == bool(statement.strip()):
+            said = bool(statement.strip())
+            if (waived and said) or not (waived or said or waives_hearing):
                 raise InvalidInput(
                     "invalid_statement",
-                    "请填写当事人陈述申辩的内容，或注明当事人明确放弃陈述申辩（二者选一）。",
+                    "请填写当事人陈述申辩的内容，或注明当事人明确放弃陈述申辩（二者选一），"
+                    "或注明当事人明确放弃听证。",
                 )
-            return {"waived": True} if waived else {"statement": statement}
+            details: dict[str, Any] = {"waived": True} if waived else {}
+            if said:
+                details["statement"] = statement
+            return {**details, "waives_hearing": True} if waives_hearing else details
 
         return self._act(
             actor, case_id, "record_statement", "statement_recorded", on, guard, handler=True
@@ -500,6 +513,20 @@ class CaseLifecycle:
                         f"陈述申辩期（告知后{days}日，至 {ends}）尚未届满，当事人既未陈述申辩"
                         "也未明确放弃，不得作出决定。",
                         statement_period_ends=ends.isoformat(),
+                    )
+                request_days = load_procedure().hearing_request_days
+                request_ends = facts.notice_date + timedelta(days=request_days)
+                if (
+                    suggestion.get("hearing_required")
+                    and facts.hearing_requested is None
+                    and not facts.hearing_waived
+                    and when <= request_ends
+                ):
+                    raise refuse(
+                        "hearing_request_period",
+                        f"当事人享有听证权利，告知后{request_days}日（至 {request_ends}）内可以"
+                        "要求听证；期限届满或当事人明确放弃前不得作出决定。",
+                        hearing_request_ends=request_ends.isoformat(),
                     )
                 amount = Decimal(str(suggestion.get("suggested_amount") or "0"))
                 if facts.notice_amount is not None and amount > facts.notice_amount:

@@ -212,7 +212,7 @@ def test_a_major_tax_case_goes_to_the_review_committee(
     monkeypatch.setattr("assistant.cases.lifecycle.load_guard_rules", lambda: provincial)
     case_id, _ = approved(client, violation="tax_evasion", tax_unpaid="90000.00")
     ok(act(client, case_id, "notify", "officer"))
-    ok(act(client, case_id, "record_statement", "officer", waived=True))
+    ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
     refused(act(client, case_id, "decide", "approver"), "major_case_committee")
     assert act(client, case_id, "committee_review", "officer", opinion="同意").status_code == 403
     ok(act(client, case_id, "committee_review", "approver", opinion="经审理，同意处罚"))

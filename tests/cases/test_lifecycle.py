@@ -202,6 +202,9 @@ def test_statement_is_heard_and_reviewed_and_never_makes_it_heavier(world: World
         officer, case_id, opinion="所述理由不影响违法事实认定，不予采纳。", adopted=False
     )
     assert reviewed.status == "notified"  # recorded, the stage unchanged
+    # 行政处罚法第六十四条第（一）项: the hearing offered may still be requested within 5 days
+    refused("hearing_request_period", lambda: lc.decide(approver, case_id))
+    lc.record_statement(officer, case_id, waives_hearing=True)
     # a new suggestion heavier than the notice: refused (第四十五条第二款)
     with world.services.db.session() as session:
         session.get(Case, case_id).tax_unpaid = Decimal("60000.00")  # type: ignore[union-attr]
@@ -360,7 +363,7 @@ def test_police_decline_returns_the_case_to_administrative_handling(
     review(world, case_id)
     approve(world, case_id)
     lc.notify(officer, case_id)
-    lc.record_statement(officer, case_id, waived=True)
+    lc.record_statement(officer, case_id, waived=True, waives_hearing=True)
     # the police declined: the penalty is no longer a substitute for a referral
     refused("major_case_committee", lambda: lc.decide(approver, case_id))
     lc.committee_review(approver, case_id, opinion="同意按告知内容作出处罚决定")
@@ -387,7 +390,7 @@ def test_major_tax_case_goes_to_the_review_committee(
     approve(world, case_id)
     lc.committee_review(approver, case_id, opinion="同意")  # too early: before the notice
     lc.notify(officer, case_id)
-    lc.record_statement(officer, case_id, waived=True)
+    lc.record_statement(officer, case_id, waived=True, waives_hearing=True)
     refused("major_case_committee", lambda: lc.decide(approver, case_id))
     with pytest.raises(Forbidden):
         lc.committee_review(officer, case_id, opinion="同意")
@@ -412,7 +415,7 @@ def test_no_major_decision_without_a_passed_review(world: World) -> None:
     # ... and the guard, which reads the record, still refuses the decision.
     lc = world.lifecycle
     lc.notify(world.users["officer"], case_id)
-    lc.record_statement(world.users["officer"], case_id, waived=True)
+    lc.record_statement(world.users["officer"], case_id, waived=True, waives_hearing=True)
     refused("legal_review_before_decision", lambda: lc.decide(world.users["approver"], case_id))
 
 

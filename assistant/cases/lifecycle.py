@@ -197,8 +197,12 @@ def needs_penalty_documents(session: Session, case: Case) -> bool:
     result = _latest_result(session, case.id, "discretion")
     if result is None:
         return True
-    return result.payload.get("decision") != "no_penalty" and not result.payload.get(
-        "criminal_referral"
+    if result.payload.get("decision") == "no_penalty":
+        return False
+    # Back from a refused or declined referral, the case is handled as a penalty case again.
+    return (
+        not result.payload.get("criminal_referral")
+        or record_facts(session, case.id).referral_returned
     )
 
 

@@ -358,6 +358,9 @@ def test_police_decline_returns_the_case_to_administrative_handling(
         officer, case_id, notice="某公安局不予立案通知书（某公（经）不立字〔2026〕1号）"
     )
     assert back.status == "investigating"
+    with pytest.raises(Conflict) as caught:  # handled as a penalty case again: drafts first
+        review(world, case_id)
+    assert caught.value.code == "documents_required"
     for doc_type in ("penalty_notice", "penalty_decision"):
         world.workflow.draft(officer, case_id, doc_type)
     review(world, case_id)

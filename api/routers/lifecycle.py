@@ -1,4 +1,6 @@
-"""Lifecycle actions after review and approval: 告知, 听证, 决定, 送达, 执行, 结案, 移送."""
+"""Lifecycle actions after review and approval: 告知, 陈述申辩与复核, 听证, 重大案件审理, 决定,
+送达, 执行, 结案, 移送 (approved by the bureau head; back to administrative handling when the
+police decline)."""
 
 from __future__ import annotations
 
@@ -9,21 +11,29 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, WorkflowDep
-from api.fields import DbId, JsonObject, Paragraph
+from api.fields import DbId, Flag, JsonObject, Line, Paragraph
 from api.schemas import CaseOut
 from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS, CaseLifecycle
+from assistant.errors import InvalidInput
 
 router = APIRouter(prefix="/cases", tags=["lifecycle"])
 
 Action = Literal[
     "notify",
     "request_hearing",
+    "schedule_hearing",
     "hold_hearing",
+    "record_statement",
+    "review_statement",
+    "committee_review",
     "decide",
     "serve",
     "execute",
     "close",
     "refer",
+    "approve_referral",
+    "reject_referral",
+    "police_declined",
     "resubmit",
 ]
 
@@ -31,7 +41,18 @@ Action = Literal[
 class LifecycleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on: date | None = None  # the date of the act (China date); default today
-    summary: Paragraph = Field(default="", max_length=20000)  # hearing record (hold_hearing)
+    record: Paragraph = Field(default="", max_length=20000)  # 听证笔录 (hold_hearing)
+    hearing_on: date | None = None  # the hearing date notified (schedule_hearing)
+    chair: Line = Field(default="", max_length=150)  # designated hearing chair (schedule_hearing)
+    place: Line = Field(default="", max_length=200)  # hearing place (schedule_hearing)
+    statement: Paragraph = Field(default="", max_length=20000)  # 陈述申辩 (record_statement)
+    waived: Flag = False  # the party expressly waived 陈述申辩 (record_statement)
+    waives_hearing: Flag = False  # the party expressly waived the hearing (record_statement)
+    opinion: Paragraph = Field(default="", max_length=20000)  # 复核意见, 审理意见
+    adopted: Flag = False  # the party's facts/reasons held and were adopted (review_statement)
+    reason: Paragraph = Field(default="", max_length=5000)  # approve_/reject_referral
+    report: Paragraph = Field(default="", max_length=20000)  # 移送报告 (refer)
+    notice: Paragraph = Field(default="", max_length=5000)  # 不予立案通知书 (police_declined)
     note: Paragraph = Field(default="", max_length=5000)  # what was corrected (resubmit)
 
 
@@ -59,12 +80,41 @@ def act(
     workflow: WorkflowDep,
 ) -> CaseOut:
     lifecycle = CaseLifecycle(workflow)
-    if action == "hold_hearing":
-        case = lifecycle.hold_hearing(user, case_id, summary=body.summary, on=body.on)
+    on = body.on
+    if action == "schedule_hearing":
+        if body.hearing_on is None:
+            raise InvalidInput("missing_hearing_date", "请填写听证日期（hearing_on）。")
+        case = lifecycle.schedule_hearing(
+            user, case_id, hearing_on=body.hearing_on, chair=body.chair, place=body.place, on=on
+        )
+    elif action == "hold_hearing":
+        case = lifecycle.hold_hearing(user, case_id, record=body.record, on=on)
+    elif action == "record_statement":
+        case = lifecycle.record_statement(
+            user,
+            case_id,
+            statement=body.statement,
+            waived=body.waived,
+            waives_hearing=body.waives_hearing,
+            on=on,
+        )
+    elif action == "review_statement":
+        case = lifecycle.review_statement(
+            user, case_id, opinion=body.opinion, adopted=body.adopted, on=on
+        )
+    elif action == "committee_review":
+        case = lifecycle.committee_review(user, case_id, opinion=body.opinion, on=on)
+    elif action == "refer":
+        case = lifecycle.refer(user, case_id, report=body.report, on=on)
+    elif action in {"approve_referral", "reject_referral"}:
+        approve = action == "approve_referral"
+        case = lifecycle.decide_referral(user, case_id, approve=approve, reason=body.reason, on=on)
+    elif action == "police_declined":
+        case = lifecycle.police_declined(user, case_id, notice=body.notice, on=on)
     elif action == "resubmit":
         case = lifecycle.resubmit(user, case_id, note=body.note)
     else:
-        case = getattr(lifecycle, action)(user, case_id, on=body.on)
+        case = getattr(lifecycle, action)(user, case_id, on=on)
     return CaseOut.model_validate(case)
 
 

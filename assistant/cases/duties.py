@@ -22,14 +22,33 @@ DUTY_NAMES: dict[str, str] = {"handling": "承办", "review": "法制审核", "a
 SOURCE = "行政处罚法第五十八条（法制审核人员与承办人员分离）；承办、审核、批准由不同人员担任"
 
 REVIEW_ACTIONS = frozenset({"legal_review"})
-# The leader's acts: approval, the decision, issuing a document, deciding a review dispute.
-APPROVAL_ACTIONS = frozenset({"approved", "decided", "document_issued", "escalation_decided"})
+# The leader's acts: approval, the decision, issuing a document, deciding a review dispute,
+# scheduling a hearing (naming its chair), recording the review committee's opinion, and the
+# bureau head's decision on a referral to the police.
+APPROVAL_ACTIONS = frozenset(
+    {
+        "approved",
+        "decided",
+        "document_issued",
+        "escalation_decided",
+        "hearing_scheduled",
+        "committee_reviewed",
+        "referred",
+        "referral_rejected",
+    }
+)
+# Chairing the hearing is no duty of the three: 行政处罚法第六十四条第（四）项 bars only the
+# case's investigators from it (a guard of its own), so a reviewer or leader may chair.
+NEUTRAL_ACTIONS = frozenset({"hearing_held"})
 # Documents that belong to the review itself (the reviewer's opinions), not to what is reviewed.
 REVIEW_DOC_TYPES = frozenset({"review_opinion", "legal_review_opinion"})
 
 
-def duty_of(action: str, details: dict[str, Any]) -> Duty:
-    """The duty a recorded action belongs to; anything not review or approval is handling."""
+def duty_of(action: str, details: dict[str, Any]) -> Duty | None:
+    """The duty a recorded action belongs to (None: no duty); anything not review, approval or
+    neutral is handling."""
+    if action in NEUTRAL_ACTIONS:
+        return None
     if action in REVIEW_ACTIONS:
         return "review"
     if action in APPROVAL_ACTIONS:
@@ -49,7 +68,9 @@ def duties_held(session: Session, case: Case, user_id: int) -> set[str]:
             CaseEvent.case_id == case.id, CaseEvent.actor_id == user_id
         )
     ):
-        held.add(duty_of(action, details or {}))
+        duty = duty_of(action, details or {})
+        if duty is not None:
+            held.add(duty)
     return held
 
 

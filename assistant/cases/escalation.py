@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.lifecycle import RULES, CaseLifecycle, refuse
+from assistant.cases.lifecycle import RULES, CaseLifecycle, principals, refuse
 from assistant.cases.service import _load_case, _require_handler
 from assistant.db.models import Case, CaseEvent, User
 from assistant.errors import Forbidden, InvalidInput
@@ -76,10 +76,6 @@ def escalation_state(session: Session, case_id: int) -> EscalationState:
             state.pending = "principal" if event.details.get("outcome") == "support" else None
             state.history.append(_step(event))
     return state
-
-
-def principals(setting: str) -> set[str]:
-    return {name.strip() for name in setting.split(",") if name.strip()}
 
 
 class Escalation:

@@ -1,9 +1,12 @@
 """The case lifecycle as an explicit state machine with the guards the law sets.
 
 立案 → 调查取证 (investigating) → 审理/法制审核 (review_passed | review_failed → resubmit) →
-负责人批准 (approved) → 告知 (notified) → 陈述申辩 / 听证 (hearing_requested → heard → review again)
-→ 决定 (decided) → 送达 (served) → 执行 (executing) → 结案归档 (closed); a case whose facts reach a
-criminal threshold goes to 移送 (referred) instead of an administrative decision.
+负责人批准 (approved) → 告知 (notified) → 陈述申辩 and its 复核 / 听证 (hearing_requested →
+hearing_scheduled → heard → review again) → 重大税务案件审理 where the amount requires it →
+决定 (decided) → 送达 (served) → 执行 (executing) → 结案归档 (closed); a case whose facts reach a
+criminal threshold goes to 移送 (referral_proposed → referred, approved by the bureau head)
+instead of an administrative decision, and back to investigating when the head refuses or the
+police decline to open a criminal case.
 
 The facts the guards need (when the notice was served, whether a hearing was requested and
 held, the last review's result) are read from the case's signed event record, never from a
@@ -24,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
 from assistant.cases.duties import require_separate_duty
+from assistant.cases.guard_rules import load_guard_rules
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -31,9 +35,9 @@ from assistant.cases.service import (
     _require_handler,
     _require_role,
 )
-from assistant.dates import today_in_china
+from assistant.dates import to_china_time, today_in_china
 from assistant.db.models import Case, CaseEvent, Document, User
-from assistant.errors import Conflict, InvalidInput, TaxAssistError
+from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
 
 # Chinese names of the stages, for messages and the UI.
 STAGES = {
@@ -44,14 +48,23 @@ STAGES = {
     "approved": "负责人已批准",
     "notified": "已告知（陈述申辩期）",
     "hearing_requested": "已申请听证",
+    "hearing_scheduled": "已通知听证",
     "heard": "已听证",
     "decided": "已作出决定",
     "served": "已送达",
     "executing": "执行中",
     "closed": "结案归档",
+    "referral_proposed": "已提出移送（待负责人审批）",
     "referred": "已移送司法机关",
 }
 
+# The target of an action that records a step without moving the case to another stage.
+STAY = "="
+
+# 陈述申辩 and its 复核 may come at any point after the notice and before the decision.
+STATEMENT_STAGES = frozenset(
+    {"notified", "hearing_requested", "hearing_scheduled", "heard", "review_passed", "approved"}
+)
 # action -> (stages it may start from, stage it leads to). Review and approval live in
 # CaseWorkflow (review → review_passed/review_failed, approve → approved).
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -63,12 +76,22 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve": (frozenset({"review_passed"}), "approved"),
     "notify": (frozenset({"approved"}), "notified"),
     "request_hearing": (frozenset({"notified"}), "hearing_requested"),
-    "hold_hearing": (frozenset({"hearing_requested"}), "heard"),
+    "schedule_hearing": (
+        frozenset({"hearing_requested", "hearing_scheduled"}),
+        "hearing_scheduled",
+    ),
+    "hold_hearing": (frozenset({"hearing_scheduled"}), "heard"),
+    "record_statement": (STATEMENT_STAGES, STAY),
+    "review_statement": (STATEMENT_STAGES, STAY),
+    "committee_review": (frozenset({"approved", "notified"}), STAY),
     "decide": (frozenset({"approved", "notified"}), "decided"),
     "serve": (frozenset({"decided"}), "served"),
     "execute": (frozenset({"served"}), "executing"),
     "close": (frozenset({"served", "executing", "referred"}), "closed"),
-    "refer": (frozenset({"investigating", "review_passed", "approved"}), "referred"),
+    "refer": (frozenset({"investigating", "review_passed", "approved"}), "referral_proposed"),
+    "approve_referral": (frozenset({"referral_proposed"}), "referred"),
+    "reject_referral": (frozenset({"referral_proposed"}), "investigating"),
+    "police_declined": (frozenset({"referred"}), "investigating"),
 }
 
 ACTION_NAMES = {
@@ -79,34 +102,25 @@ ACTION_NAMES = {
     "approve": "负责人批准",
     "notify": "告知",
     "request_hearing": "申请听证",
+    "schedule_hearing": "通知听证（指定主持人）",
     "hold_hearing": "举行听证",
+    "record_statement": "记录陈述申辩",
+    "review_statement": "复核陈述申辩",
+    "committee_review": "重大税务案件审理委员会审理",
     "decide": "作出决定",
     "serve": "送达",
     "execute": "执行",
     "close": "结案归档",
-    "refer": "移送司法机关",
+    "refer": "提出移送（移送涉嫌犯罪案件的书面报告）",
+    "approve_referral": "批准移送司法机关",
+    "reject_referral": "不批准移送",
+    "police_declined": "公安机关不予立案，转回行政处理",
 }
 
-# Every rule a refusal can name, with its legal source (checked against 行政处罚法(2021)).
-RULES = {
-    "lifecycle_order": "办案程序顺序（行政处罚法第五章第三节 普通程序）",
-    "notice_before_decision": "行政处罚法第四十四条、第六十二条（作出处罚决定前应当告知）",
-    "statement_period": "行政处罚法第四十五条（听取陈述申辩；期限为本局惯例，见 procedure.yaml）",
-    "hearing_request_period": "行政处罚法第六十四条第（一）项（告知后五日内提出听证要求）",
-    "hearing_before_decision": "行政处罚法第六十四条（当事人要求听证的，应当组织听证）",
-    "legal_review_before_decision": "行政处罚法第五十八条（未经法制审核或审核未通过，不得决定）",
-    "criminal_referral": "行政处罚法第二十七条、第五十七条第一款第（四）项（涉嫌犯罪的移送）",
-    "no_criminal_threshold": "行政处罚法第二十七条（仅涉嫌犯罪的案件移送）",
-    "penalty_notice_document": "行政处罚法第四十四条（告知须以告知书载明拟处罚内容）",
-    "separation_of_duties": "行政处罚法第五十八条（法制审核人员与承办人分离）",
-    "act_date": "执法行为日期不得早于前一程序、不得晚于今天",
-    "review_checklist": "行政处罚法第五十八条（法制审核要点；未通过的不得作出决定）",
-    # The escalation path is the bureau's procedure as the plan describes it (承办机构 → 承办机构
-    # 负责人 → 主要负责人); no statute in the corpus sets it, so the source says so.
-    "escalation_order": "本局法制审核意见分歧处理程序（承办机构→其负责人→主要负责人；计划书）",
-    "escalation_separation": "行政处罚法第五十八条（审核与承办分离）；本局意见分歧处理程序",
-    "escalation_level": "本局意见分歧处理程序（各级由相应负责人协调或决定）",
-}
+# Every rule a refusal can name, with its legal source: data, in corpora/procedure_guards.yaml.
+RULES = load_guard_rules().rules
+# Rules about the date of an act answer 422 (a bad input), the others 409.
+DATE_RULES = frozenset({"act_date"})
 
 
 @dataclass(frozen=True)
@@ -120,11 +134,25 @@ class RecordFacts:
     hearing_seq: int | None
     last_act: date | None
     escalation_overrules: int = 0  # reviews resolved by the principal (escalation.py)
+    notice_seq: int | None = None
+    notice_amount: Decimal | None = None  # the fine the notice announced
+    hearing_on: date | None = None  # the hearing date of the latest 听证通知
+    hearing_chair: int | None = None
+    statements: int = 0
+    statement_reviews: int = 0
+    statement_waived: bool = False
+    hearing_waived: bool = False
+    committee_seq: int | None = None
+    referral_returned: bool = False  # the latest referral ended in administrative handling
 
 
-def refuse(rule: str, message: str, **details: Any) -> Conflict:
-    return Conflict(
-        f"rule_{rule}", message, details={"rule": rule, "source": RULES[rule], **details}
+def refuse(rule: str, message: str, **details: Any) -> Conflict | InvalidInput:
+    """The refusal for `rule`: its message names the article the rule comes from."""
+    error = InvalidInput if rule in DATE_RULES else Conflict
+    return error(
+        f"rule_{rule}",
+        f"{message}（依据：{RULES[rule]}）",
+        details={"rule": rule, "source": RULES[rule], **details},
     )
 
 
@@ -142,42 +170,100 @@ def check_transition(case: Case, action: str) -> str:
     return target
 
 
+def check_issue(case: Case, doc_type: str) -> None:
+    """签发 only at the stages the lifecycle allows for the type: a 决定书 once the decision is
+    made (after the notice and the statement or hearing), other documents once approved."""
+    stages = load_guard_rules().stages_for(doc_type)
+    if case.status in stages:
+        return
+    if case.status in {"investigating", "review_passed", "review_failed", "escalated"}:
+        raise Conflict(
+            "case_not_approved",
+            "案件尚未经负责人批准，不能签发文书。",
+            details={"status": case.status},
+        )
+    raise refuse(
+        "document_issue_stage",
+        f"案件处于“{STAGES.get(case.status, case.status)}”阶段，该文书尚不能签发"
+        "（处罚决定书须在告知、听取陈述申辩并作出决定后签发）。",
+        status=case.status,
+        doc_type=doc_type,
+        allowed_stages=sorted(stages),
+    )
+
+
 def needs_penalty_documents(session: Session, case: Case) -> bool:
     """Penalty drafts are reviewed with the case; a 不予处罚 case or one to be referred (移送)
     has none: no administrative penalty document is made for it."""
     result = _latest_result(session, case.id, "discretion")
     if result is None:
         return True
-    return result.payload.get("decision") != "no_penalty" and not result.payload.get(
-        "criminal_referral"
+    if result.payload.get("decision") == "no_penalty":
+        return False
+    # Back from a refused or declined referral, the case is handled as a penalty case again.
+    return (
+        not result.payload.get("criminal_referral")
+        or record_facts(session, case.id).referral_returned
     )
 
 
 def record_facts(session: Session, case_id: int) -> RecordFacts:
+    """Read the guards' facts from the signed record. `last_act` is the latest date any earlier
+    event happened: its stated date (`on`) or, for an event without one, the China date it was
+    recorded, so no act can be dated before the case was opened or before an earlier step."""
     notice = requested = held = last = None
     hearing_seq = None
     overrules = 0
     reviews: list[tuple[int, bool]] = []
+    more: dict[str, Any] = {"statements": 0, "statement_reviews": 0}
     events = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
     )
     for event in events:
         on = event.details.get("on")
-        if isinstance(on, str):
-            last = date.fromisoformat(on)
+        when = (
+            date.fromisoformat(on)
+            if isinstance(on, str)
+            else to_china_time(event.created_at).date()
+            if event.created_at is not None
+            else None
+        )
+        if when is not None and (last is None or when > last):
+            last = when
         if event.action == "notified":
-            notice = last
+            notice = when
+            more["notice_seq"] = event.seq
+            amount = event.details.get("amount")
+            more["notice_amount"] = Decimal(str(amount)) if amount is not None else None
         elif event.action == "hearing_requested":
-            requested = last
+            requested = when
+        elif event.action == "hearing_scheduled":
+            more["hearing_on"] = date.fromisoformat(event.details["hearing_on"])
+            more["hearing_chair"] = event.details.get("chair_id")
         elif event.action == "hearing_held":
-            held, hearing_seq = last, event.seq
+            held, hearing_seq = when, event.seq
+        elif event.action == "statement_recorded":
+            if event.details.get("waives_hearing"):
+                more["hearing_waived"] = True
+            if event.details.get("waived"):
+                more["statement_waived"] = True
+            if event.details.get("statement"):
+                more["statements"] += 1
+        elif event.action == "statement_reviewed":
+            more["statement_reviews"] += 1
+        elif event.action == "committee_reviewed":
+            more["committee_seq"] = event.seq
+        elif event.action in {"referral_rejected", "referral_declined_by_police"}:
+            more["referral_returned"] = True
+        elif event.action == "referral_proposed":
+            more["referral_returned"] = False
         elif event.action == "legal_review":
             reviews.append((event.seq or 0, event.details.get("result") == "同意"))
         elif event.action == "escalation_decided" and event.details.get("outcome") == "overrule":
             # The principal adopted the unit's view: the disputed review counts as resolved.
             reviews.append((event.seq or 0, True))
             overrules += 1
-    return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules)
+    return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules, **more)
 
 
 def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -> list[str]:
@@ -225,7 +311,11 @@ class CaseLifecycle:
                 )
             if facts.notice_date is not None:
                 raise refuse("lifecycle_order", "已告知当事人，不能重复告知。", status=case.status)
-            return {"document_id": notice.id, "number": notice.number}
+            return {
+                "document_id": notice.id,
+                "number": notice.number,
+                "amount": suggestion.get("suggested_amount"),
+            }
 
         return self._act(actor, case_id, "notify", "notified", on, guard, handler=True)
 
@@ -249,15 +339,144 @@ class CaseLifecycle:
 
         return self._act(actor, case_id, "request_hearing", "hearing_requested", on, guard)
 
-    def hold_hearing(
-        self, actor: User, case_id: int, *, summary: str, on: date | None = None
+    def schedule_hearing(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        hearing_on: date,
+        chair: str,
+        place: str,
+        on: date | None = None,
     ) -> Case:
-        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
-            if not summary.strip():
-                raise InvalidInput("missing_hearing_summary", "请填写听证笔录摘要。")
-            return {"summary": summary}
+        """听证通知: the authority designates a chair who did not investigate and notifies the
+        party of the time and place at least the statutory days before the hearing."""
 
-        return self._act(actor, case_id, "hold_hearing", "hearing_held", on, guard, handler=True)
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            _require_role(actor, Role.APPROVER, Role.ADMIN)
+            if not place.strip():
+                raise InvalidInput("missing_hearing_place", "请填写听证地点。")
+            days = load_guard_rules().hearing_notice_days
+            notified = on or today_in_china()
+            if hearing_on < notified + timedelta(days=days):
+                raise refuse(
+                    "hearing_notice_period",
+                    f"听证通知须在举行听证的{days}日前送达当事人"
+                    f"（通知日 {notified}，听证日最早为 {notified + timedelta(days=days)}）。",
+                    notified_on=notified.isoformat(),
+                    hearing_on=hearing_on.isoformat(),
+                    earliest=(notified + timedelta(days=days)).isoformat(),
+                )
+            person = session.scalar(select(User).where(User.username == chair))
+            if person is None or not person.active:
+                raise InvalidInput("unknown_hearing_chair", f"听证主持人 {chair} 不存在或已停用。")
+            if person.id in investigators(session, case):
+                raise refuse(
+                    "hearing_chair",
+                    "听证主持人不得由本案调查人员担任，请指定非本案调查人员主持。",
+                    chair=chair,
+                )
+            return {
+                "hearing_on": hearing_on.isoformat(),
+                "chair_id": person.id,
+                "chair": person.display_name,
+                "place": place,
+            }
+
+        return self._act(
+            actor, case_id, "schedule_hearing", "hearing_scheduled", on, guard, handler=False
+        )
+
+    def hold_hearing(
+        self, actor: User, case_id: int, *, record: str, on: date | None = None
+    ) -> Case:
+        """听证: held on the notified day by the designated chair, with its 听证笔录."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            if actor.id != facts.hearing_chair:
+                raise refuse(
+                    "hearing_chair",
+                    "只有被指定的听证主持人可以记录听证。",
+                    chair=facts.hearing_chair,
+                )
+            when = on or today_in_china()
+            if facts.hearing_on is not None and when != facts.hearing_on:
+                raise refuse(
+                    "hearing_notice_period",
+                    f"听证日期与听证通知不一致（通知的听证日 {facts.hearing_on}）；"
+                    "改期须重新通知当事人。",
+                    hearing_on=facts.hearing_on.isoformat(),
+                    on=when.isoformat(),
+                )
+            if not record.strip():
+                raise refuse("hearing_record", "听证应当制作笔录，请填写听证笔录。")
+            return {"record": record}
+
+        return self._act(actor, case_id, "hold_hearing", "hearing_held", on, guard, handler=False)
+
+    def record_statement(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        statement: str = "",
+        waived: bool = False,
+        waives_hearing: bool = False,
+        on: date | None = None,
+    ) -> Case:
+        """陈述申辩: what the party stated, or that they expressly waived the right; the party may
+        also expressly waive the hearing offered (otherwise the decision waits out its period)."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            if facts.notice_date is None:
+                raise refuse("notice_before_decision", "尚未告知当事人，不能记录陈述申辩。")
+            said = bool(statement.strip())
+            if (waived and said) or not (waived or said or waives_hearing):
+                raise InvalidInput(
+                    "invalid_statement",
+                    "请填写当事人陈述申辩的内容，或注明当事人明确放弃陈述申辩（二者选一），"
+                    "或注明当事人明确放弃听证。",
+                )
+            details: dict[str, Any] = {"waived": True} if waived else {}
+            if said:
+                details["statement"] = statement
+            return {**details, "waives_hearing": True} if waives_hearing else details
+
+        return self._act(
+            actor, case_id, "record_statement", "statement_recorded", on, guard, handler=True
+        )
+
+    def review_statement(
+        self, actor: User, case_id: int, *, opinion: str, adopted: bool, on: date | None = None
+    ) -> Case:
+        """复核: the facts, reasons and evidence the party gave are checked and answered."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            if facts.statement_reviews >= facts.statements:
+                raise refuse("statement_review", "没有待复核的陈述申辩。")
+            if not opinion.strip():
+                raise InvalidInput("missing_review_opinion", "请填写复核意见。")
+            return {"opinion": opinion, "adopted": adopted}
+
+        return self._act(
+            actor, case_id, "review_statement", "statement_reviewed", on, guard, handler=True
+        )
+
+    def committee_review(
+        self, actor: User, case_id: int, *, opinion: str, on: date | None = None
+    ) -> Case:
+        """重大税务案件审理委员会的审理意见, recorded by a leader, never the handling officer."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            _require_role(actor, Role.APPROVER, Role.ADMIN)
+            require_separate_duty(session, case, actor, "approval")
+            if not opinion.strip():
+                raise InvalidInput("missing_committee_opinion", "请填写审理委员会的审理意见。")
+            return {"opinion": opinion}
+
+        return self._act(
+            actor, case_id, "committee_review", "committee_reviewed", on, guard, handler=False
+        )
 
     def decide(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         """决定: by the leader, only when every procedural guard holds."""
@@ -267,7 +486,7 @@ class CaseLifecycle:
             _require_role(actor, Role.APPROVER, Role.ADMIN)
             require_separate_duty(session, case, actor, "approval")
             suggestion = self._suggestion(session, case)
-            if suggestion.get("criminal_referral"):
+            if suggestion.get("criminal_referral") and not facts.referral_returned:
                 raise refuse(
                     "criminal_referral",
                     "案件事实达到涉嫌犯罪标准，应移送司法机关，不得以行政处罚决定代替移送。",
@@ -283,14 +502,57 @@ class CaseLifecycle:
                     raise refuse(
                         "hearing_before_decision", "当事人已申请听证，听证前不得作出决定。"
                     )
+                if facts.statement_reviews < facts.statements:
+                    raise refuse(
+                        "statement_review",
+                        "当事人的陈述申辩尚未复核，不得作出决定。",
+                        statements=facts.statements,
+                        reviewed=facts.statement_reviews,
+                    )
                 days = load_procedure().statement_defence_days
                 ends = facts.notice_date + timedelta(days=days)
-                if facts.hearing_held is None and when <= ends:
+                heard = facts.hearing_held is not None or facts.statement_waived
+                if not heard and not facts.statements and when <= ends:
                     raise refuse(
                         "statement_period",
-                        f"陈述申辩期（告知后{days}日，至 {ends}）尚未届满，不得作出决定。",
+                        f"陈述申辩期（告知后{days}日，至 {ends}）尚未届满，当事人既未陈述申辩"
+                        "也未明确放弃，不得作出决定。",
                         statement_period_ends=ends.isoformat(),
                     )
+                request_days = load_procedure().hearing_request_days
+                request_ends = facts.notice_date + timedelta(days=request_days)
+                if (
+                    suggestion.get("hearing_required")
+                    and facts.hearing_requested is None
+                    and not facts.hearing_waived
+                    and when <= request_ends
+                ):
+                    raise refuse(
+                        "hearing_request_period",
+                        f"当事人享有听证权利，告知后{request_days}日（至 {request_ends}）内可以"
+                        "要求听证；期限届满或当事人明确放弃前不得作出决定。",
+                        hearing_request_ends=request_ends.isoformat(),
+                    )
+                amount = Decimal(str(suggestion.get("suggested_amount") or "0"))
+                if facts.notice_amount is not None and amount > facts.notice_amount:
+                    raise refuse(
+                        "no_heavier_penalty",
+                        f"拟决定的罚款（{amount}元）高于告知书告知的罚款（{facts.notice_amount}元），"
+                        "不得因陈述申辩加重处罚；处罚内容变化的，须重新告知。",
+                        amount=str(amount),
+                        notice_amount=str(facts.notice_amount),
+                    )
+                committee = load_guard_rules()
+                if amount >= committee.committee_threshold:
+                    after = max(facts.notice_seq or 0, facts.hearing_seq or 0)
+                    if facts.committee_seq is None or facts.committee_seq < after:
+                        raise refuse(
+                            "major_case_committee",
+                            f"罚款{amount}元达到重大税务案件标准（{committee.committee_threshold}元），"
+                            "须经重大税务案件审理委员会审理（告知、听证之后）后作出决定。",
+                            amount=str(amount),
+                            threshold=str(committee.committee_threshold),
+                        )
             major = is_major(suggestion, facts, list(case.factors or []))
             if major:
                 after = facts.hearing_seq or 0
@@ -338,14 +600,66 @@ class CaseLifecycle:
             self.services.index_closed_cases()
         return case
 
-    def refer(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
+    def refer(self, actor: User, case_id: int, *, report: str = "", on: date | None = None) -> Case:
+        """移送报告: the officer proposes the referral; the bureau head decides on it."""
+
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
             suggestion = self._suggestion(session, case)
             if not suggestion.get("criminal_referral"):
                 raise refuse("no_criminal_threshold", "案件事实未达到涉嫌犯罪标准，不能移送。")
-            return {"basis": suggestion.get("explanation", "")[:500]}
+            return {
+                "basis": suggestion.get("explanation", "")[:500],
+                "report": report or suggestion.get("explanation", "")[:500],
+            }
 
-        return self._act(actor, case_id, "refer", "referred", on, guard, handler=True)
+        return self._act(actor, case_id, "refer", "referral_proposed", on, guard, handler=True)
+
+    def decide_referral(
+        self, actor: User, case_id: int, *, approve: bool, reason: str, on: date | None = None
+    ) -> Case:
+        """The bureau head (正职负责人或主持工作的负责人) approves the referral, or refuses it with
+        the reasons on record; a refused referral goes back to administrative handling."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            heads = principals(self.services.settings.principal_usernames)
+            if not heads:
+                raise refuse(
+                    "referral_approval",
+                    "本局未配置正职负责人（TAXASSIST_PRINCIPAL_USERNAMES），不能审批移送。",
+                )
+            if actor.username not in heads:
+                raise Forbidden(
+                    "not_principal",
+                    "移送涉嫌犯罪案件须报经本机关正职负责人或者主持工作的负责人审批。",
+                    details={"rule": "referral_approval", "source": RULES["referral_approval"]},
+                )
+            require_separate_duty(session, case, actor, "approval")
+            if not approve and not reason.strip():
+                raise refuse("referral_approval", "不批准移送的，应当将不予批准的理由记录在案。")
+            return {"reason": reason}
+
+        if approve:
+            return self._act(
+                actor, case_id, "approve_referral", "referred", on, guard, handler=False
+            )
+        return self._act(
+            actor, case_id, "reject_referral", "referral_rejected", on, guard, handler=False
+        )
+
+    def police_declined(
+        self, actor: User, case_id: int, *, notice: str, on: date | None = None
+    ) -> Case:
+        """公安机关不予立案: the notice is recorded and the case returns to administrative handling
+        (an administrative penalty where the law gives one)."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            if not notice.strip():
+                raise refuse("referral_declined", "请填写公安机关不予立案通知书的文号及理由。")
+            return {"notice": notice}
+
+        return self._act(
+            actor, case_id, "police_declined", "referral_declined_by_police", on, guard
+        )
 
     def resubmit(self, actor: User, case_id: int, *, note: str) -> Case:
         """After a failed review: the officer corrects and resubmits; the count is tracked."""
@@ -502,17 +816,27 @@ class CaseLifecycle:
                 _require_handler(actor, case)
             target = check_transition(case, action)
             facts = record_facts(session, case.id)
-            when = on or today_in_china()
-            if when > today_in_china() or (facts.last_act is not None and when < facts.last_act):
+            today = today_in_china()
+            when = on or today
+            if when > today:
                 raise refuse(
                     "act_date",
-                    "执法行为日期不合理（晚于今天或早于前一程序）。",
+                    f"执法行为日期（{when}）晚于今天（{today}），不能预先记录。",
                     on=when.isoformat(),
-                    last=facts.last_act.isoformat() if facts.last_act else None,
+                    today=today.isoformat(),
+                )
+            if facts.last_act is not None and when < facts.last_act:
+                raise refuse(
+                    "act_date",
+                    f"执法行为日期（{when}）早于立案或前一程序的日期（{facts.last_act}），"
+                    "不能倒签。",
+                    on=when.isoformat(),
+                    last=facts.last_act.isoformat(),
                 )
             details = {"on": when.isoformat(), **guard(session, case, facts)}
             before = case.status
-            case.status = target
+            if target != STAY:
+                case.status = target
             self.workflow._record(session, case, actor, event, before, case.status, details)
             session.flush()
             return _load_case(session, case.id)
@@ -522,6 +846,38 @@ class CaseLifecycle:
         if result is None:
             raise refuse("lifecycle_order", "尚无裁量建议，无法判断处理决定。", status=case.status)
         return result.payload
+
+
+def principals(setting: str) -> set[str]:
+    """The usernames of the bureau's principal (主要负责人), from the comma-separated setting."""
+    return {name.strip() for name in setting.split(",") if name.strip()}
+
+
+# Events whose actor took part in the investigation (64(四) bars them from chairing a hearing).
+INVESTIGATION_EVENTS = frozenset(
+    {
+        "case_created",
+        "recording_uploaded",
+        "entities_completed",
+        "retrieval_completed",
+        "discretion_completed",
+        "document_drafted",
+        "document_edited",
+    }
+)
+
+
+def investigators(session: Session, case: Case) -> set[int]:
+    """The handling officer and everyone the record shows investigating (not the reviewer's
+    法制审核意见书, which is review, not investigation)."""
+    ids = {case.officer_id}
+    for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
+        if event.action in INVESTIGATION_EVENTS and event.details.get("doc_type") not in {
+            "review_opinion",
+            "legal_review_opinion",
+        }:
+            ids.add(event.actor_id)
+    return ids
 
 
 def _no_guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:

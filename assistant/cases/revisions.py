@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
 from assistant.cases.duties import duty_of, require_separate_duty
+from assistant.cases.lifecycle import check_issue
 from assistant.cases.service import (
     CaseWorkflow,
     _latest_result,
@@ -34,10 +35,6 @@ from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.record import text_sha256
 
 MAX_TEXT_CHARS = 100_000
-# Documents are issued once the leader has approved the case, at any later stage of it.
-ISSUABLE_STAGES = frozenset(
-    {"approved", "notified", "hearing_requested", "heard", "decided", "served"}
-)
 
 
 @dataclass(frozen=True)
@@ -220,9 +217,9 @@ class DocumentRevisions:
             case = _load_case(session, document.case_id)
             _require_handler(actor, case)
             # a review opinion is the reviewer's: the handler editing it would be reviewing
-            require_separate_duty(
-                session, case, actor, duty_of("document_edited", {"doc_type": document.doc_type})
-            )
+            duty = duty_of("document_edited", {"doc_type": document.doc_type})
+            if duty is not None:
+                require_separate_duty(session, case, actor, duty)
             if document.issued_at is not None:
                 raise Conflict(
                     "document_issued",
@@ -303,12 +300,7 @@ class DocumentRevisions:
                 raise Conflict(
                     "document_issued", "文书已签发。", details={"document_id": document.id}
                 )
-            if case.status not in ISSUABLE_STAGES:
-                raise Conflict(
-                    "case_not_approved",
-                    "案件尚未经负责人批准，不能签发文书。",
-                    details={"status": case.status},
-                )
+            check_issue(case, document.doc_type)
             self._guard(session, document, document.text)
             _require_approved_text(session, document)
             document.issued_at = utcnow()

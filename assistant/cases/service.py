@@ -78,7 +78,9 @@ class CaseWorkflow:
         `record verify` catches a later change to them."""
         from assistant.cases.credentials import require_credential
 
-        require_separate_duty(session, case, actor, duty_of(action, details))
+        duty = duty_of(action, details)
+        if duty is not None:
+            require_separate_duty(session, case, actor, duty)
         details = {**details, "credential": require_credential(session, actor)}
         _record(
             session,

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.dates import today_in_china
 from assistant.services import build_services
 from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
 from tests.conftest import demo_case_payload, make_settings
@@ -35,7 +33,8 @@ def client(
 
 
 def _approved_case(client: TestClient) -> tuple[int, dict[str, Any]]:
-    """A case drafted, reviewed and approved; returns it and its 决定书."""
+    """A case drafted, reviewed and approved; returns it and its 决定书 (the 告知书 rides along
+    under the key `notice`)."""
     officer = login(client, "officer")
     case_id = int(client.post("/cases", json=demo_case_payload(), headers=officer).json()["id"])
     assert client.post(f"/cases/{case_id}/discretion", headers=officer).status_code == 201
@@ -47,7 +46,20 @@ def _approved_case(client: TestClient) -> tuple[int, dict[str, Any]]:
         assert response.status_code == 201, response.text
         drafted[doc_type] = response.json()
     _review_and_approve(client, case_id)
-    return case_id, drafted["penalty_decision"]
+    return case_id, {**drafted["penalty_decision"], "notice": drafted["penalty_notice"]}
+
+
+def _decide(client: TestClient, case_id: int, notice: dict[str, Any]) -> None:
+    """The steps between approval and a 决定书 that may be issued: the 告知书 issued and
+    served, the party waiving 陈述申辩, the decision made."""
+    officer, approver = login(client, "officer"), login(client, "approver")
+    issued = client.post(f"/documents/{notice['id']}/issue", headers=approver)
+    assert issued.status_code == 200, issued.text
+    for action, body in (("notify", {}), ("record_statement", {"waived": True})):
+        done = client.post(f"/cases/{case_id}/lifecycle/{action}", json=body, headers=officer)
+        assert done.status_code == 200, done.text
+    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
+    assert decided.status_code == 200, decided.text
 
 
 def _review_and_approve(client: TestClient, case_id: int) -> None:
@@ -108,6 +120,7 @@ def test_editing_an_approved_document_reopens_review_and_blocks_issue(client: Te
     approved = _events(client, case_id)[-1]
     seen = {d["document_id"]: d for d in approved["details"]["documents"]}
     assert seen[decision["id"]]["revision"] == 2
+    _decide(client, case_id, decision["notice"])
     issued = client.post(f"/documents/{decision['id']}/issue", headers=approver)
     assert issued.status_code == 200, issued.text
     assert issued.json()["text"] == edited_text
@@ -119,11 +132,7 @@ def test_a_document_edited_after_the_decision_is_not_issued(client: TestClient) 
     """Past the decision the review cannot reopen; the issue check still refuses the text."""
     officer, approver = login(client, "officer"), login(client, "approver")
     case_id, decision = _approved_case(client)
-    on = (today_in_china() - timedelta(days=10)).isoformat()
-    notified = client.post(f"/cases/{case_id}/lifecycle/notify", json={"on": on}, headers=officer)
-    assert notified.status_code == 200, notified.text
-    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
-    assert decided.status_code == 200, decided.text
+    _decide(client, case_id, decision["notice"])
     edited = client.post(
         f"/documents/{decision['id']}/revisions",
         json={"text": _without_remedy(decision["text"])},
@@ -152,6 +161,7 @@ def test_an_approval_from_before_pinning_still_issues_an_unedited_document(
     with running_app(settings) as client:
         approved = _events(client, case_id)[-1]
         assert approved["action"] == "approved" and "documents" not in approved["details"]
+        _decide(client, case_id, decision["notice"])
         issued = client.post(
             f"/documents/{decision['id']}/issue", headers=login(client, "approver")
         )

@@ -1,5 +1,5 @@
 """Edits are revisions with author and time, diffable; a guard failure or an issued document
-refuses the edit; issuing needs an approver and an approved case."""
+refuses the edit; issuing needs an approver and the stage the lifecycle allows for the type."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def test_edit_diff_issue_then_immutable(client: TestClient) -> None:
         f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
     ).json()
     doc_id, original = drafted["id"], drafted["text"]
+    notice = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "penalty_notice"}, headers=officer
+    ).json()
     lines = original.split("\n")
     facts_at = lines.index("一、违法事实及证据") + 1
     edited = lines.copy()
@@ -88,6 +91,20 @@ def test_edit_diff_issue_then_immutable(client: TestClient) -> None:
     review = client.post(f"/cases/{case_id}/review", json={"result": "同意"}, headers=reviewer)
     assert review.status_code == 200, review.text
     assert client.post(f"/cases/{case_id}/approve", json={}, headers=approver).status_code == 200
+    # the 决定书 is final only once the decision is made: after the notice and the statement
+    error = assert_error(
+        client.post(f"/documents/{doc_id}/issue", headers=approver),
+        409,
+        "rule_document_issue_stage",
+    )
+    assert "第六十二条" in str(error["message"])
+    notice_issued = client.post(f"/documents/{notice['id']}/issue", headers=approver)
+    assert notice_issued.status_code == 200, notice_issued.text
+    for action, body in (("notify", {}), ("record_statement", {"waived": True})):
+        done = client.post(f"/cases/{case_id}/lifecycle/{action}", json=body, headers=officer)
+        assert done.status_code == 200, done.text
+    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
+    assert decided.status_code == 200, decided.text
     issued = client.post(f"/documents/{doc_id}/issue", headers=approver)
     assert issued.status_code == 200, issued.text
     assert issued.json()["issued_at"] and issued.json()["issued_by"]

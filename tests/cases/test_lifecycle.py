@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from sqlalchemy import select, text
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.lifecycle import RULES, CaseLifecycle
 from assistant.dates import today_in_china
-from assistant.db.models import User
-from assistant.errors import Conflict, Forbidden, InvalidInput
+from assistant.db.models import Case, User
+from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
 from assistant.record.service import verify_record
 from assistant.services import Services, build_services
 from tests.api.apphelpers import prepare_data_dir
@@ -39,9 +39,24 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> Iterator[World]:
-    settings = make_settings(tmp_path_factory.mktemp("lifecycle") / "data")
+    from assistant.auth import create_user
+    from assistant.cases.credentials import add_credential
+
+    settings = make_settings(
+        tmp_path_factory.mktemp("lifecycle") / "data", principal_usernames="chief"
+    )
     prepare_data_dir(settings, shared_index_dir)
     services = build_services(settings)
+    with services.db.session() as session:  # the bureau head (正职负责人)
+        create_user(session, username="chief", password="vanilla-kite-58-river", role="approver")
+        session.flush()
+        add_credential(
+            session,
+            "chief",
+            number="TEST-CHIEF-L",
+            issued_on=date(2024, 1, 1),
+            valid_until=date(2099, 12, 31),
+        )
     with services.db.session() as session:
         users = {u.username: u for u in session.scalars(select(User))}
     workflow = CaseWorkflow(services)
@@ -89,19 +104,33 @@ def approve(world: World, case_id: int) -> str:
     return world.workflow.approve(world.users["approver"], case_id, opinion="同意").status
 
 
-def refused(rule: str, call: Callable[[], object]) -> None:
-    with pytest.raises(Conflict) as caught:
+def refused(rule: str, call: Callable[[], object], status: int = 409) -> None:
+    """Refused with the rule, its source from data, and the article in the message."""
+    with pytest.raises(TaxAssistError) as caught:
         call()
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == status, caught.value.details
     assert caught.value.details["rule"] == rule, caught.value.details
     assert caught.value.details["source"] == RULES[rule]
+    assert RULES[rule] in caught.value.message
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], date]:
+    """Move the lifecycle's China date `days` after today (the record's timestamps stay real)."""
+
+    def travel(days: int) -> date:
+        day = TODAY + timedelta(days=days)
+        monkeypatch.setattr("assistant.cases.lifecycle.today_in_china", lambda: day)
+        return day
+
+    return travel
 
 
 def actions(world: World, case_id: int) -> list[str]:
     return [e.action for e in world.workflow.events(case_id)]
 
 
-def test_ordinary_penalty(world: World) -> None:
+def test_ordinary_penalty(world: World, clock: Callable[[int], date]) -> None:
     case_id = open_case(world)
     lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
     refused("lifecycle_order", lambda: lc.notify(officer, case_id))  # before review
@@ -109,11 +138,15 @@ def test_ordinary_penalty(world: World) -> None:
     refused("lifecycle_order", lambda: lc.decide(approver, case_id))  # before approval
     assert approve(world, case_id) == "approved"
     refused("notice_before_decision", lambda: lc.decide(approver, case_id))
-    refused("act_date", lambda: lc.notify(officer, case_id, on=TODAY + timedelta(days=1)))
-    assert lc.notify(officer, case_id, on=TODAY - timedelta(days=10)).status == "notified"
+    refused("act_date", lambda: lc.notify(officer, case_id, on=TODAY + timedelta(days=1)), 422)
+    # backdating before the case was opened would erase the statement and hearing periods
+    refused("act_date", lambda: lc.notify(officer, case_id, on=TODAY - timedelta(days=1)), 422)
+    assert lc.notify(officer, case_id).status == "notified"
+    clock(10)  # the statement period has run out
     with pytest.raises(Forbidden):
         lc.decide(officer, case_id)  # the handling officer never decides
     assert lc.decide(approver, case_id).status == "decided"
+    refused("act_date", lambda: lc.serve(officer, case_id, on=TODAY + timedelta(days=9)), 422)
     refused("lifecycle_order", lambda: lc.execute(officer, case_id))  # before service
     assert lc.serve(officer, case_id).status == "served"
     refused("lifecycle_order", lambda: lc.close(officer, case_id))  # fine not yet executed
@@ -132,12 +165,57 @@ def test_ordinary_penalty(world: World) -> None:
     assert verify_record(world.services, case_id).ok
 
 
-def test_statement_period_must_end_before_the_decision(world: World) -> None:
+def test_statement_period_must_end_before_the_decision(
+    world: World, clock: Callable[[int], date]
+) -> None:
     case_id = open_case(world)
+    lc, officer = world.lifecycle, world.users["officer"]
     review(world, case_id)
     approve(world, case_id)
-    world.lifecycle.notify(world.users["officer"], case_id, on=TODAY - timedelta(days=2))
-    refused("statement_period", lambda: world.lifecycle.decide(world.users["approver"], case_id))
+    lc.notify(officer, case_id)
+    clock(2)
+    refused("statement_period", lambda: lc.decide(world.users["approver"], case_id))
+    # 行政处罚法第六十二条: the party's express waiver lets the decision come at once
+    with pytest.raises(InvalidInput):
+        lc.record_statement(officer, case_id, statement="", waived=False)
+    lc.record_statement(officer, case_id, waived=True)
+    assert lc.decide(world.users["approver"], case_id).status == "decided"
+
+
+def test_statement_is_heard_and_reviewed_and_never_makes_it_heavier(world: World) -> None:
+    """行政处罚法第四十五条: the statement is recorded and 复核ed before the decision, and the
+    decision may not exceed what the notice announced."""
+    case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("30000.00"))
+    lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
+    refused("lifecycle_order", lambda: lc.record_statement(officer, case_id, statement="无异议"))
+    review(world, case_id)
+    approve(world, case_id)
+    refused("notice_before_decision", lambda: lc.record_statement(officer, case_id, statement="x"))
+    lc.notify(officer, case_id)
+    refused(
+        "statement_review",
+        lambda: lc.review_statement(officer, case_id, opinion="无", adopted=False),
+    )
+    lc.record_statement(officer, case_id, statement="逾期系财务人员离职所致，已补报补缴。")
+    refused("statement_review", lambda: lc.decide(approver, case_id))
+    reviewed = lc.review_statement(
+        officer, case_id, opinion="所述理由不影响违法事实认定，不予采纳。", adopted=False
+    )
+    assert reviewed.status == "notified"  # recorded, the stage unchanged
+    # 行政处罚法第六十四条第（一）项: the hearing offered may still be requested within 5 days
+    refused("hearing_request_period", lambda: lc.decide(approver, case_id))
+    lc.record_statement(officer, case_id, waives_hearing=True)
+    # a new suggestion heavier than the notice: refused (第四十五条第二款)
+    with world.services.db.session() as session:
+        session.get(Case, case_id).tax_unpaid = Decimal("60000.00")  # type: ignore[union-attr]
+    world.workflow.suggest(officer, case_id)
+    refused("no_heavier_penalty", lambda: lc.decide(approver, case_id))
+    with world.services.db.session() as session:
+        session.get(Case, case_id).tax_unpaid = Decimal("30000.00")  # type: ignore[union-attr]
+    world.workflow.suggest(officer, case_id)
+    assert lc.decide(approver, case_id).status == "decided"
+    kinds = [e.action for e in world.workflow.events(case_id)]
+    assert "statement_recorded" in kinds and "statement_reviewed" in kinds
 
 
 def test_no_penalty_under_first_violation(world: World) -> None:
@@ -162,17 +240,45 @@ def test_no_penalty_under_first_violation(world: World) -> None:
     assert f"taxassist:{closed.number}" in {h.id for h in knowledge.search_cases(closed.facts, k=3)}
 
 
-def test_hearing_requested_then_held_then_reviewed_again(world: World) -> None:
+def test_hearing_requested_then_held_then_reviewed_again(
+    world: World, clock: Callable[[int], date]
+) -> None:
     case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("30000.00"))
     lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
+    reviewer = world.users["reviewer"]
     review(world, case_id)
     approve(world, case_id)
-    lc.notify(officer, case_id, on=TODAY - timedelta(days=9))
-    assert lc.request_hearing(officer, case_id, on=TODAY - timedelta(days=6)).status == (
-        "hearing_requested"
-    )
+    lc.notify(officer, case_id)
+    clock(3)
+    assert lc.request_hearing(officer, case_id).status == "hearing_requested"
     refused("lifecycle_order", lambda: lc.decide(approver, case_id))  # hearing pending
-    assert lc.hold_hearing(officer, case_id, summary="当事人到场陈述").status == "heard"
+    refused("lifecycle_order", lambda: lc.hold_hearing(officer, case_id, record="笔录"))
+    hearing_on = TODAY + timedelta(days=10)
+
+    def schedule(days_ahead: int, chair: str) -> object:
+        return lc.schedule_hearing(
+            approver,
+            case_id,
+            hearing_on=TODAY + timedelta(days=3 + days_ahead),
+            chair=chair,
+            place="第一听证室",
+        )
+
+    # 行政处罚法第六十四条第（二）项: seven days' notice; 第（四）项: not an investigator
+    refused("hearing_notice_period", lambda: schedule(6, "reviewer"))
+    refused("hearing_chair", lambda: schedule(7, "officer"))
+    with pytest.raises(Forbidden):
+        lc.schedule_hearing(
+            officer, case_id, hearing_on=hearing_on, chair="reviewer", place="第一听证室"
+        )
+    assert schedule(7, "reviewer").status == "hearing_scheduled"
+    clock(10)
+    refused("hearing_chair", lambda: lc.hold_hearing(officer, case_id, record="笔录"))
+    refused("hearing_record", lambda: lc.hold_hearing(reviewer, case_id, record=" "))
+    heard = lc.hold_hearing(
+        reviewer, case_id, record="听证笔录：调查人员陈述事实，当事人申辩质证。"
+    )
+    assert heard.status == "heard"
     refused("lifecycle_order", lambda: lc.decide(approver, case_id))  # review again first
     assert review(world, case_id) == "review_passed"
     approve(world, case_id)
@@ -182,11 +288,12 @@ def test_hearing_requested_then_held_then_reviewed_again(world: World) -> None:
     assert verify_record(world.services, case_id).ok
 
 
-def test_hearing_requested_too_late_is_refused(world: World) -> None:
+def test_hearing_requested_too_late_is_refused(world: World, clock: Callable[[int], date]) -> None:
     case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("30000.00"))
     review(world, case_id)
     approve(world, case_id)
-    world.lifecycle.notify(world.users["officer"], case_id, on=TODAY - timedelta(days=6))
+    world.lifecycle.notify(world.users["officer"], case_id)
+    clock(6)
     refused(
         "hearing_request_period",
         lambda: world.lifecycle.request_hearing(world.users["officer"], case_id),
@@ -213,18 +320,87 @@ def test_review_failed_then_passed_tracks_the_resubmission(world: World) -> None
 def test_referral_for_a_suspected_crime(world: World) -> None:
     case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("600000.00"))
     lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
+    chief = world.users["chief"]
     review(world, case_id)
     approve(world, case_id)
     refused("criminal_referral", lambda: lc.decide(approver, case_id))
-    assert lc.refer(officer, case_id).status == "referred"
+    assert lc.refer(officer, case_id, report="涉嫌逃税罪，移送公安机关").status == (
+        "referral_proposed"
+    )
+    refused("lifecycle_order", lambda: lc.close(officer, case_id))  # not referred yet
+    # 国务院令第310号 第五条: only the bureau head approves, not the officer or another leader
+    for someone in (officer, approver):
+        with pytest.raises(Forbidden) as caught:
+            lc.decide_referral(someone, case_id, approve=True, reason="")
+        assert caught.value.details["rule"] == "referral_approval"
+    assert lc.decide_referral(chief, case_id, approve=True, reason="").status == "referred"
     refused("lifecycle_order", lambda: lc.decide(approver, case_id))
     assert lc.close(officer, case_id).status == "closed"
     assert verify_record(world.services, case_id).ok
 
 
-def test_referral_needs_a_criminal_threshold(world: World) -> None:
-    case_id = open_case(world)
-    refused("no_criminal_threshold", lambda: world.lifecycle.refer(world.users["officer"], case_id))
+def test_police_decline_returns_the_case_to_administrative_handling(
+    world: World, clock: Callable[[int], date]
+) -> None:
+    case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("600000.00"))
+    lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
+    chief = world.users["chief"]
+    lc.refer(officer, case_id)
+    refused(
+        "referral_approval", lambda: lc.decide_referral(chief, case_id, approve=False, reason="")
+    )
+    back = lc.decide_referral(chief, case_id, approve=False, reason="证据尚不足以证明涉嫌犯罪")
+    assert back.status == "investigating"
+    lc.refer(officer, case_id)
+    lc.decide_referral(chief, case_id, approve=True, reason="")
+    refused("referral_declined", lambda: lc.police_declined(officer, case_id, notice=""))
+    back = lc.police_declined(
+        officer, case_id, notice="某公安局不予立案通知书（某公（经）不立字〔2026〕1号）"
+    )
+    assert back.status == "investigating"
+    with pytest.raises(Conflict) as caught:  # handled as a penalty case again: drafts first
+        review(world, case_id)
+    assert caught.value.code == "documents_required"
+    for doc_type in ("penalty_notice", "penalty_decision"):
+        world.workflow.draft(officer, case_id, doc_type)
+    review(world, case_id)
+    approve(world, case_id)
+    lc.notify(officer, case_id)
+    lc.record_statement(officer, case_id, waived=True, waives_hearing=True)
+    # the police declined: the penalty is no longer a substitute for a referral
+    refused("major_case_committee", lambda: lc.decide(approver, case_id))
+    lc.committee_review(approver, case_id, opinion="同意按告知内容作出处罚决定")
+    assert lc.decide(approver, case_id).status == "decided"
+    assert verify_record(world.services, case_id).ok
+
+
+def test_major_tax_case_goes_to_the_review_committee(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """重大税务案件审理办法: the provincial amount is configuration (sourced, marked verify)."""
+    import dataclasses
+
+    from assistant.cases.guard_rules import load_guard_rules
+
+    rules = load_guard_rules()
+    assert "verify" in rules.confidence["major_case_committee"]
+    assert rules.committee_source
+    provincial = dataclasses.replace(rules, committee_threshold=Decimal("10000.00"))
+    monkeypatch.setattr("assistant.cases.lifecycle.load_guard_rules", lambda: provincial)
+    case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("90000.00"))
+    lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
+    review(world, case_id)
+    approve(world, case_id)
+    lc.committee_review(approver, case_id, opinion="同意")  # too early: before the notice
+    lc.notify(officer, case_id)
+    lc.record_statement(officer, case_id, waived=True, waives_hearing=True)
+    refused("major_case_committee", lambda: lc.decide(approver, case_id))
+    with pytest.raises(Forbidden):
+        lc.committee_review(officer, case_id, opinion="同意")
+    lc.committee_review(approver, case_id, opinion="经审理，同意按告知内容处罚")
+    assert lc.decide(approver, case_id).status == "decided"
+    monkeypatch.undo()
+    assert load_guard_rules().committee_threshold == Decimal("500000.00")
 
 
 def test_no_major_decision_without_a_passed_review(world: World) -> None:
@@ -244,7 +420,8 @@ def test_no_major_decision_without_a_passed_review(world: World) -> None:
     }
     # ... and the guard, which reads the record, still refuses the decision.
     lc = world.lifecycle
-    lc.notify(world.users["officer"], case_id, on=TODAY - timedelta(days=10))
+    lc.notify(world.users["officer"], case_id)
+    lc.record_statement(world.users["officer"], case_id, waived=True, waives_hearing=True)
     refused("legal_review_before_decision", lambda: lc.decide(world.users["approver"], case_id))
 
 

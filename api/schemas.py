@@ -78,6 +78,10 @@ class CaseCreate(BaseModel):
     harm: Literal["none", "minor", "serious"] = "minor"
     factors: list[str] = Field(default_factory=list, max_length=20)
     evidence: list[str] = Field(default_factory=list, max_length=100)
+    discovery_date: date | None = None
+    invoice_tax_amount: Money = Decimal("0")
+    tax_payable: Money | None = None
+    party_role: Literal["taxpayer", "withholding_agent"] = "taxpayer"
 
 
 class CaseOut(BaseModel):
@@ -100,6 +104,10 @@ class CaseOut(BaseModel):
     harm: str
     factors: list[str]
     evidence: list[str]
+    discovery_date: date | None = Field(validation_alias="discovered_date")
+    invoice_tax_amount: Money
+    tax_payable: Money | None
+    party_role: str
     created_at: datetime
     updated_at: datetime
 

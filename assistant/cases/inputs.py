@@ -14,6 +14,7 @@ from assistant.nlp import uscc_problem, validate_resident_id, validate_uscc
 
 TaxpayerKind = Literal["organisation", "individual"]
 Harm = Literal["none", "minor", "serious"]
+PartyRole = Literal["taxpayer", "withholding_agent"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,13 @@ class NewCase:
     harm: Harm = "minor"
     factors: tuple[str, ...] = ()
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    # Facts the articles turn on: 征管法第八十六条 counts to discovery; 刑法第二百零五条 and
+    # 第二百零一条 measure the tax on the invoices and the share of the tax payable; 第六十三条
+    # distinguishes the taxpayer (第一款) from the withholding agent (第二款).
+    discovery_date: date | None = None
+    invoice_tax_amount: Decimal = Decimal("0.00")
+    tax_payable: Decimal | None = None
+    party_role: PartyRole = "taxpayer"
 
     def validated(self) -> NewCase:
         from assistant.taxonomy import get_violation
@@ -77,8 +85,22 @@ class NewCase:
                 "违法行为发生日期不能晚于今天。",
                 details={"field": "violation_date", "value": self.violation_date.isoformat()},
             )
+        if self.discovery_date is not None and not (
+            self.violation_date <= self.discovery_date <= today_in_china()
+        ):
+            raise InvalidInput(
+                "dates_out_of_order",
+                "发现日期应在违法行为发生日期之后、且不晚于今天。",
+                details={"field": "discovery_date", "value": self.discovery_date.isoformat()},
+            )
+        if self.party_role not in ("taxpayer", "withholding_agent"):
+            raise InvalidInput(
+                "invalid_field",
+                "当事人身份应为 taxpayer（纳税人）或 withholding_agent（扣缴义务人）。",
+                details={"field": "party_role", "value": str(self.party_role)},
+            )
         amounts: dict[str, Any] = {}
-        for name in ("tax_unpaid", "invoice_amount", "illegal_gains"):
+        for name in ("tax_unpaid", "invoice_amount", "illegal_gains", "invoice_tax_amount"):
             value = to_yuan(getattr(self, name))
             if value < 0:
                 raise InvalidInput(
@@ -104,5 +126,19 @@ class NewCase:
             harm=self.harm,
             factors=tuple(self.factors),
             evidence=tuple(e.strip() for e in self.evidence if e.strip()),
+            discovery_date=self.discovery_date,
+            tax_payable=None if self.tax_payable is None else _non_negative(self.tax_payable),
+            party_role=self.party_role,
             **amounts,
         )
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    amount = to_yuan(value)
+    if amount < 0:
+        raise InvalidInput(
+            "negative_amount",
+            "金额不能为负数。",
+            details={"field": "tax_payable", "value": str(amount)},
+        )
+    return amount

@@ -152,6 +152,10 @@ class CaseWorkflow:
                 tax_unpaid=new_case.tax_unpaid,
                 invoice_amount=new_case.invoice_amount,
                 illegal_gains=new_case.illegal_gains,
+                discovered_date=new_case.discovery_date,
+                invoice_tax_amount=new_case.invoice_tax_amount,
+                tax_payable=new_case.tax_payable,
+                party_role=new_case.party_role,
                 days_overdue=new_case.days_overdue,
                 occurrences=new_case.occurrences,
                 first_violation=new_case.first_violation,
@@ -734,6 +738,10 @@ def discretion_input(case: Case, *, decision_date: date) -> Any:
         corrected_in_time=case.corrected_in_time,
         harm=case.harm,  # type: ignore[arg-type]
         factors=tuple(case.factors or ()),
+        discovery_date=case.discovered_date,
+        invoice_tax_amount=case.invoice_tax_amount,
+        tax_payable=case.tax_payable,
+        party_role=case.party_role,  # type: ignore[arg-type]
     )
 
 

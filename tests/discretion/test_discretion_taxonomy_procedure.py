@@ -20,7 +20,13 @@ CODES = {
     "withholding_records_failure", "tax_evasion", "false_tax_basis", "non_filing_evasion",
     "arrears_evasion", "export_refund_fraud", "tax_resistance", "withholding_failure",
     "obstructing_inspection", "invoice_misuse", "invoice_false_issuing",
-    "overdue_tax_unpaid",  # 征管法第六十八条: with it 第六十条 to 第七十条 are all covered
+    "overdue_tax_unpaid", "accounting_system_unfiled", "tax_control_device_failure",
+    "registration_certificate_misuse", "illegal_invoice_printing", "refusing_tax_treatment",
+    "bank_noncooperation", "registration_verification_failure", "tax_receipt_forgery",
+    "bank_account_number_failure", "facilitating_evasion", "withholding_refused_unpaid",
+    "transport_inspection_refused", "tax_agent_violation", "invoice_blank_transport",
+    "invoice_lost", "invoice_illegal_proxy", "invoice_forgery", "invoice_transfer",
+    "invoice_illegal_acceptance", "invoice_causing_tax_loss",
 }  # fmt: skip
 _CN = "零一二三四五六七八九"
 

@@ -11,6 +11,9 @@ import pytest
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The project-written statute summaries and fictional cases the retrieval tests were written
+# against; the product ships the official texts and SAT bulletins (corpora/SOURCES.md).
+DEMO_CORPUS = FIXTURES / "demo_corpus"
 SHARED_CORPORA = (PROJECT_ROOT.parent / "shared" / "corpora").resolve()
 # A valid 统一社会信用代码 (check character computed per GB 32100-2015) for a fictional company.
 DEMO_USCC = "91150100MA0N7Y2K37"
@@ -28,6 +31,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "database_url": None,
         "models_dir": MODELS_DIR,
         "corpora": "",
+        "demo_corpus_dir": DEMO_CORPUS,
         "demo_password": DEMO_PASSWORD,
         "seed_demo_users": True,
     }

@@ -505,6 +505,7 @@ class CaseWorkflow:
             reconsideration_days=procedure.reconsideration_days,
             lawsuit_months=procedure.lawsuit_months,
             reconsideration_body=self.settings.reconsideration_body,
+            confiscation=Decimal(str(suggestion.get("confiscated_amount") or "0")),
             provenance={
                 "legal_basis": tuple(citations),
                 "amount": (f"discretion:{suggestion.get('benchmark_item')}",),

@@ -200,3 +200,44 @@ def test_cli_suggest_takes_the_same_facts(tmp_path: Path) -> None:
     assert bad.returncode != 0
     error = json.loads(bad.stdout or bad.stderr)["error"]
     assert error["code"] == "unknown_field" and "discovered" in error["message"]
+
+
+def test_confiscation_reaches_the_documents_and_bars_the_simple_procedure(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    created = client.post(
+        "/cases",
+        json=_case(
+            violation="invoice_misuse",
+            violation_date="2024-05-10",
+            corrected_in_time=True,
+            illegal_gains="24000",
+            facts="你单位于2024年5月10日以其他凭证代替发票使用，取得违法所得24,000元。",
+        ),
+        headers=officer,
+    )
+    case_id = created.json()["id"]
+    assert client.post(f"/cases/{case_id}/discretion", headers=officer).status_code == 201
+    notice = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "penalty_notice"}, headers=officer
+    )
+    assert notice.status_code == 201, notice.text
+    text = notice.json()["text"]
+    assert "没收违法所得24,000.00元（大写：贰万肆仟元整）" in text
+    assert "听证" in text
+    simple = client.post(
+        f"/cases/{case_id}/documents",
+        json={
+            "doc_type": "simple_penalty_decision",
+            "inputs": {
+                "place": "示例区办税服务厅",
+                "when": "2026-05-10T10:30:00",
+                "officers": [
+                    {"name": "王检查", "certificate": "15010001"},
+                    {"name": "李检查", "certificate": "15010002"},
+                ],
+            },
+        },
+        headers=officer,
+    )
+    assert_error(simple, 422, "simple_procedure_not_allowed")

@@ -92,6 +92,10 @@ class CaseCreate(BaseModel):
     evidence: list[Annotated[Line, Field(max_length=500)]] = Field(
         default_factory=list, max_length=100
     )
+    discovery_date: date | None = None
+    invoice_tax_amount: Money = Decimal("0")
+    tax_payable: Money | None = None
+    party_role: Literal["taxpayer", "withholding_agent"] = "taxpayer"
 
 
 class CaseUpdate(BaseModel):
@@ -113,6 +117,10 @@ class CaseUpdate(BaseModel):
     evidence: list[Annotated[Line, Field(max_length=500)]] | None = Field(
         default=None, max_length=100
     )
+    discovery_date: date | None = None
+    invoice_tax_amount: Money | None = None
+    tax_payable: Money | None = None
+    party_role: Literal["taxpayer", "withholding_agent"] | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> CaseUpdate:
@@ -147,6 +155,10 @@ class CaseOut(BaseModel):
     harm: str
     factors: list[str]
     evidence: list[str]
+    discovery_date: date | None = Field(validation_alias="discovered_date")
+    invoice_tax_amount: Money
+    tax_payable: Money | None
+    party_role: str
     created_at: datetime
     updated_at: datetime
 

@@ -28,6 +28,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(case_app, name="case")
 app.add_typer(search_app, name="search")
 app.add_typer(discretion_app, name="discretion")
+taxonomy_app = typer.Typer(help="Violation codes and their penalty articles.", no_args_is_help=True)
+app.add_typer(taxonomy_app, name="taxonomy")
 eval_app = typer.Typer(help="Measure retrieval on real published data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -526,6 +528,20 @@ def search_cases(
     else:
         for row in rows:
             typer.echo(f"{row['score']:.4f}  {row['id']}  {row['title']}")
+
+
+@taxonomy_app.command("list")
+def taxonomy_list(as_json: JsonFlag = False) -> None:
+    """Every violation code with its name, articles (per version) and penalty kinds."""
+    from assistant.taxonomy import load_taxonomy
+
+    rows = [entry.to_dict() for entry in load_taxonomy().values()]
+    if as_json:
+        _print(rows)
+        return
+    for row in rows:
+        kinds = "、".join(p["name_zh"] for p in row["penalties"])
+        typer.echo(f"{row['code']}  {row['name_zh']}  {' '.join(row['articles'])}  {kinds}")
 
 
 @discretion_app.command("suggest")

@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file under data_dir (WAL)"
     )
-    demo_corpus_dir: Path = Field(default=BUNDLED_CORPUS, description="project-written corpus")
+    demo_corpus_dir: Path = Field(
+        default=BUNDLED_CORPUS,
+        description="bundled corpus: official statutes, SAT bulletins (corpora/SOURCES.md)",
+    )
     corpora: str = Field(
         default="",
         description="extra corpus dirs separated by ':' (e.g. ../shared/corpora)",

@@ -20,6 +20,45 @@ from assistant.errors import InvalidInput
 DEFAULT_TAXONOMY = BUNDLED_CORPUS / "taxonomy" / "violations.yaml"
 
 
+PENALTY_KINDS: dict[str, str] = {
+    "fine": "罚款",
+    "confiscate_illegal_gains": "没收违法所得",
+    "confiscate_tools": "没收（销毁）作案工具和非法物品",
+    "destroy_illegal_invoices": "销毁非法印制的发票",
+    "stop_export_refund": "停止为其办理出口退税",
+    "withhold_invoices": "收缴发票或者停止向其发售发票",
+    "revoke_printing_permit": "吊销发票准印证",
+    "fine_responsible_persons": "对直接负责的主管人员和其他直接责任人员处以罚款",
+}
+"""Penalty kinds an article may impose (行政处罚法第九条 lists the kinds in general)."""
+
+
+@dataclass(frozen=True)
+class PenaltyKind:
+    """One penalty an article imposes: `when` is the article's condition (有违法所得的 …), if any.
+
+    `mandatory` separates 并处/予以没收 from 可以 (the authority may impose it).
+    """
+
+    kind: str
+    text: str
+    mandatory: bool = True
+    when: str = ""
+
+    @property
+    def name_zh(self) -> str:
+        return PENALTY_KINDS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name_zh": self.name_zh,
+            "text": self.text,
+            "mandatory": self.mandatory,
+            "when": self.when,
+        }
+
+
 @dataclass(frozen=True)
 class StatuteVersion:
     """One version of the penalty provision (e.g. 发票管理办法 2019 vs 2023 numbering)."""
@@ -30,6 +69,7 @@ class StatuteVersion:
     legal_basis: tuple[str, ...]
     source: str
     prohibition: str | None = None
+    penalties: tuple[PenaltyKind, ...] | None = None
 
     def in_force_on(self, day: date) -> bool:
         return self.effective_from <= day and (
@@ -47,6 +87,57 @@ class ViolationType:
     source: str
     item: int | None = None
     versions: tuple[StatuteVersion, ...] = ()
+    penalties: tuple[PenaltyKind, ...] = ()
+    also_cites: tuple[str, ...] = ()
+
+    def all_provisions(self) -> tuple[str, ...]:
+        """Every provision this code is decided under, across versions (for coverage checks)."""
+        out = [*self.legal_basis, *self.also_cites]
+        for version in self.versions:
+            out.extend(version.legal_basis)
+        return tuple(dict.fromkeys(out))
+
+    def articles(self) -> tuple[str, ...]:
+        """The penalty provisions down to the 项 (`item`), per version where numbering differs."""
+        bases = [b for v in self.versions for b in v.legal_basis] or list(self.legal_basis)
+        out = []
+        for basis in bases:
+            ident, at, version = basis.partition("@")
+            if self.item is not None and ident.count(":") == 2:
+                ident = f"{ident}:{self.item}"
+            out.append(ident + at + version)
+        return tuple(dict.fromkeys(out))
+
+    def penalties_on(self, day: date) -> tuple[PenaltyKind, ...]:
+        """Penalty kinds of the version in force on `day` (a revision may drop one)."""
+        for version in self.versions:
+            if version.in_force_on(day) and version.penalties is not None:
+                return version.penalties
+        return self.penalties
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI/API listing: code, name, articles (per version) and penalty kinds."""
+        return {
+            "code": self.code,
+            "name_zh": self.name_zh,
+            "legal_basis": list(self.legal_basis),
+            "item": self.item,
+            "articles": list(self.articles()),
+            "also_cites": list(self.also_cites),
+            "versions": [
+                {
+                    "version": v.version,
+                    "effective_from": v.effective_from.isoformat(),
+                    "effective_to": None if v.effective_to is None else v.effective_to.isoformat(),
+                    "legal_basis": list(v.legal_basis),
+                    "penalties": [p.to_dict() for p in (v.penalties or self.penalties)],
+                    "source": v.source,
+                }
+                for v in self.versions
+            ],
+            "penalties": [p.to_dict() for p in self.penalties],
+            "source": self.source,
+        }
 
     def legal_basis_on(self, day: date) -> tuple[str, ...]:
         """Penalty provision in force on `day`; unversioned entries always return legal_basis."""
@@ -73,6 +164,27 @@ def _as_date(value: Any, where: str) -> date:
         ) from exc
 
 
+def _parse_penalties(raw: Any, where: str) -> tuple[PenaltyKind, ...]:
+    out = []
+    for p in raw or ():
+        kind = str(p["kind"])
+        if kind not in PENALTY_KINDS:
+            raise InvalidInput(
+                "invalid_taxonomy",
+                f"违法行为分类文件中处罚种类未知：{kind}（{where}）",
+                details={"at": where, "kind": kind, "valid_kinds": sorted(PENALTY_KINDS)},
+            )
+        out.append(
+            PenaltyKind(
+                kind=kind,
+                text=str(p["text"]),
+                mandatory=bool(p.get("mandatory", True)),
+                when=str(p.get("when") or ""),
+            )
+        )
+    return tuple(out)
+
+
 def _parse_entry(raw: dict[str, Any]) -> ViolationType:
     code = str(raw["code"])
     versions = tuple(
@@ -87,6 +199,11 @@ def _parse_entry(raw: dict[str, Any]) -> ViolationType:
             legal_basis=tuple(str(x) for x in v["legal_basis"]),
             source=str(v["source"]),
             prohibition=None if v.get("prohibition") is None else str(v["prohibition"]),
+            penalties=(
+                None
+                if v.get("penalties") is None
+                else _parse_penalties(v["penalties"], f"{code}.versions")
+            ),
         )
         for v in raw.get("versions") or ()
     )
@@ -100,6 +217,8 @@ def _parse_entry(raw: dict[str, Any]) -> ViolationType:
         source=str(raw["source"]),
         item=None if item is None else int(item),
         versions=versions,
+        penalties=_parse_penalties(raw.get("penalties"), code),
+        also_cites=tuple(str(x) for x in raw.get("also_cites") or ()),
     )
 
 

@@ -12,6 +12,9 @@ import pytest
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The project-written statute summaries and fictional cases the retrieval tests were written
+# against; the product ships the official texts and SAT bulletins (corpora/SOURCES.md).
+DEMO_CORPUS = FIXTURES / "demo_corpus"
 # ../shared/corpora next to the checkout (CI); TAXASSIST_SHARED_CORPORA for a worktree elsewhere.
 SHARED_CORPORA = Path(
     os.environ.get("TAXASSIST_SHARED_CORPORA") or PROJECT_ROOT.parent / "shared" / "corpora"
@@ -32,6 +35,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "database_url": None,
         "models_dir": MODELS_DIR,
         "corpora": "",
+        "demo_corpus_dir": DEMO_CORPUS,
         "demo_password": DEMO_PASSWORD,
         "seed_demo_users": True,
     }

@@ -258,6 +258,13 @@ def _simple(
     inputs: SimplePenaltyInputs,
     book: StatuteBook,
 ) -> tuple[RenderedDocument, FactRecord]:
+    if ctx.confiscation > 0:
+        raise InvalidInput(
+            "simple_procedure_not_allowed",
+            "并处没收违法所得的，不适用简易程序（行政处罚法第五十一条只允许当场给予警告或者限额内罚款），"
+            "请适用一般程序。",
+            details={"confiscation": str(ctx.confiscation)},
+        )
     legal_basis = ctx.legal_basis
     sctx = SimplePenaltyContext(
         authority=ctx.authority,

@@ -31,7 +31,12 @@ EDITABLE_FIELDS = (
     "harm",
     "factors",
     "evidence",
+    "discovery_date",
+    "invoice_tax_amount",
+    "tax_payable",
+    "party_role",
 )
+PartyRole = Literal["taxpayer", "withholding_agent"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,13 @@ class NewCase:
     harm: Harm = "minor"
     factors: tuple[str, ...] = ()
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    # Facts the articles turn on: 征管法第八十六条 counts to discovery; 刑法第二百零五条 and
+    # 第二百零一条 measure the tax on the invoices and the share of the tax payable; 第六十三条
+    # distinguishes the taxpayer (第一款) from the withholding agent (第二款).
+    discovery_date: date | None = None
+    invoice_tax_amount: Decimal = Decimal("0.00")
+    tax_payable: Decimal | None = None
+    party_role: PartyRole = "taxpayer"
 
     def validated(self) -> NewCase:
         """The case as it will be stored, or InvalidInput: the same rules for the API, the CLI
@@ -106,8 +118,22 @@ class NewCase:
                 "违法行为发生日期不能晚于今天。",
                 details={"field": "violation_date", "value": self.violation_date.isoformat()},
             )
+        if self.discovery_date is not None and not (
+            self.violation_date <= self.discovery_date <= today_in_china()
+        ):
+            raise InvalidInput(
+                "dates_out_of_order",
+                "发现日期应在违法行为发生日期之后、且不晚于今天。",
+                details={"field": "discovery_date", "value": self.discovery_date.isoformat()},
+            )
+        if self.party_role not in ("taxpayer", "withholding_agent"):
+            raise InvalidInput(
+                "invalid_field",
+                "当事人身份应为 taxpayer（纳税人）或 withholding_agent（扣缴义务人）。",
+                details={"field": "party_role", "value": str(self.party_role)},
+            )
         amounts: dict[str, Any] = {}
-        for name in ("tax_unpaid", "invoice_amount", "illegal_gains"):
+        for name in ("tax_unpaid", "invoice_amount", "illegal_gains", "invoice_tax_amount"):
             try:
                 value = to_yuan(getattr(self, name))
             except (TypeError, ValueError):
@@ -138,6 +164,9 @@ class NewCase:
             harm=self.harm,
             factors=tuple(self.factors),
             evidence=tuple(e for e in evidence if e),
+            discovery_date=self.discovery_date,
+            tax_payable=None if self.tax_payable is None else _non_negative(self.tax_payable),
+            party_role=self.party_role,
             **amounts,
         )
         case.discretion_input(today_in_china())  # what the suggestion refuses is refused here
@@ -168,6 +197,10 @@ class NewCase:
             harm=case.harm,  # type: ignore[arg-type]  # stored from a validated input
             factors=tuple(case.factors or ()),
             evidence=tuple(case.evidence or ()),
+            discovery_date=case.discovered_date,
+            invoice_tax_amount=case.invoice_tax_amount,
+            tax_payable=case.tax_payable,
+            party_role=case.party_role,  # type: ignore[arg-type]  # stored from a validated input
         )
 
     def discretion_input(self, decision_date: date) -> Any:
@@ -188,6 +221,10 @@ class NewCase:
             corrected_in_time=self.corrected_in_time,
             harm=self.harm,
             factors=tuple(self.factors),
+            discovery_date=self.discovery_date,
+            invoice_tax_amount=self.invoice_tax_amount,
+            tax_payable=self.tax_payable,
+            party_role=self.party_role,
         )
 
 
@@ -209,3 +246,14 @@ def _text(field_name: str, value: str, *, multiline: bool = False) -> str:
 
 def _optional_text(field_name: str, value: str | None) -> str | None:
     return None if value is None else _text(field_name, value).strip() or None
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    amount = to_yuan(value)
+    if amount < 0:
+        raise InvalidInput(
+            "negative_amount",
+            "金额不能为负数。",
+            details={"field": "tax_payable", "value": str(amount)},
+        )
+    return amount

@@ -41,6 +41,8 @@ from assistant.services import Services
 from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
+# Input fields stored under another column name.
+CASE_COLUMNS = {"violation": "violation_code", "discovery_date": "discovered_date"}
 # Case facts can be corrected until the case goes to review, and again when review sends it back.
 EDITABLE_STATUSES = ("investigating", "review_failed")
 # 文号 kind per document type (罚告 = 处罚事项告知书, 罚 = 处罚决定书 …): see document_drafts.
@@ -165,6 +167,10 @@ class CaseWorkflow:
                 tax_unpaid=new_case.tax_unpaid,
                 invoice_amount=new_case.invoice_amount,
                 illegal_gains=new_case.illegal_gains,
+                discovered_date=new_case.discovery_date,
+                invoice_tax_amount=new_case.invoice_tax_amount,
+                tax_payable=new_case.tax_payable,
+                party_role=new_case.party_role,
                 days_overdue=new_case.days_overdue,
                 occurrences=new_case.occurrences,
                 first_violation=new_case.first_violation,
@@ -217,7 +223,7 @@ class CaseWorkflow:
                 return case
             for name in diff:
                 value = getattr(updated, name)
-                column = "violation_code" if name == "violation" else name
+                column = CASE_COLUMNS.get(name, name)
                 setattr(case, column, list(value) if isinstance(value, tuple) else value)
             self._record(
                 session, case, actor, "case_updated", case.status, case.status, {"changes": diff}
@@ -560,6 +566,7 @@ class CaseWorkflow:
             reconsideration_days=procedure.reconsideration_days,
             lawsuit_months=procedure.lawsuit_months,
             reconsideration_body=self.settings.reconsideration_body,
+            confiscation=Decimal(str(suggestion.get("confiscated_amount") or "0")),
             provenance={
                 "legal_basis": tuple(citations),
                 "amount": (f"discretion:{suggestion.get('benchmark_item')}",),

@@ -48,6 +48,7 @@ FIELD_ZH = {
     "first_violation": "首次违法",
     "harm": "危害后果",
     "taxpayer_type": "当事人类型",
+    "party_role": "当事人身份",
     "factors_any": "情节（任一）",
     "factors_none": "情节（均无）",
 }

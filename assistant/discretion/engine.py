@@ -34,7 +34,7 @@ from assistant.discretion.procedure import ProcedureRules, load_procedure
 from assistant.errors import InvalidInput, NotFound
 from assistant.limits import DAYS_MAX, OCCURRENCES_MAX, YUAN_MAX
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
-from assistant.taxonomy import get_violation
+from assistant.taxonomy import PENALTY_KINDS, get_violation
 
 FIRST_VIOLATION_FILE = BUNDLED_CORPUS / "discretion" / "first_violation.yaml"
 INTERPRETATION_2024 = (
@@ -42,6 +42,8 @@ INTERPRETATION_2024 = (
 )
 TaxpayerType = Literal["organisation", "individual"]
 Harm = Literal["none", "minor", "serious"]
+PartyRole = Literal["taxpayer", "withholding_agent"]
+PARTY_ROLES: tuple[str, ...] = ("taxpayer", "withholding_agent")
 _MONEY_FIELDS = ("tax_unpaid", "invoice_amount", "illegal_gains", "invoice_tax_amount")
 _ZERO = Decimal("0.00")
 _CRIMINAL_THRESHOLD = Decimal("100000")
@@ -134,6 +136,7 @@ class DiscretionInput:
     invoice_tax_amount: Decimal = _ZERO
     discovery_date: date | None = None
     also_violates: tuple[str, ...] = ()
+    party_role: PartyRole = "taxpayer"
 
     def __post_init__(self) -> None:
         get_violation(self.violation)
@@ -148,6 +151,12 @@ class DiscretionInput:
                 "invalid_field",
                 "taxpayer_type 应为 organisation（单位）或 individual（个人）",
                 field="taxpayer_type",
+            )
+        if self.party_role not in PARTY_ROLES:
+            raise _bad(
+                "invalid_field",
+                "party_role 应为 taxpayer（纳税人）或 withholding_agent（扣缴义务人）",
+                field="party_role",
             )
         if self.harm not in ("none", "minor", "serious"):
             raise _bad("invalid_field", "harm 应为 none、minor 或 serious", field="harm")
@@ -244,6 +253,7 @@ class DiscretionInput:
             invoice_tax_amount=_money("invoice_tax_amount", data.get("invoice_tax_amount")),
             discovery_date=discovery_date,
             also_violates=tuple(dict.fromkeys(also)),
+            party_role=data.get("party_role") or "taxpayer",
         )
 
 
@@ -263,6 +273,28 @@ class Factor:
             "description": self.description,
             "effect": self.effect,
             "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class ImposedPenalty:
+    """One penalty kind of the suggestion: the fine, 没收违法所得 (with its amount), or a kind the
+    article lets the authority add (`mandatory` False: 可以 …)."""
+
+    kind: str
+    amount: Decimal | None
+    basis: tuple[str, ...]
+    text: str
+    mandatory: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name_zh": PENALTY_KINDS[self.kind],
+            "amount": None if self.amount is None else _s(self.amount),
+            "basis": list(self.basis),
+            "text": self.text,
+            "mandatory": self.mandatory,
         }
 
 
@@ -287,6 +319,15 @@ class Suggestion:
     criminal_basis: tuple[str, ...]
     explanation: str
     benchmark_citation: str | None
+    penalties: tuple[ImposedPenalty, ...] = ()
+
+    @property
+    def confiscated_amount(self) -> Decimal:
+        """违法所得 to be confiscated (行政处罚法第二十八条第二款 and the article)."""
+        return sum(
+            (p.amount or _ZERO for p in self.penalties if p.kind == "confiscate_illegal_gains"),
+            _ZERO,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; Decimals as strings with 2 places. Keys are the API contract."""
@@ -312,6 +353,8 @@ class Suggestion:
             "factors": [f.to_dict() for f in self.factors],
             "benchmark_range": bench_range,
             "benchmark_citation": self.benchmark_citation,
+            "penalties": [p.to_dict() for p in self.penalties],
+            "confiscated_amount": _s(self.confiscated_amount),
         }
 
 
@@ -486,6 +529,18 @@ def _tier_bounds(case: DiscretionInput, tier: Tier) -> tuple[Decimal, Decimal]:
 def _criminal(case: DiscretionInput) -> tuple[bool, tuple[str, ...], str]:
     """Narrow referral screen; the officer and the police decide, the engine only flags."""
     v = case.violation
+    if (
+        v == "tax_evasion"
+        and case.party_role == "withholding_agent"
+        and case.tax_unpaid >= _CRIMINAL_THRESHOLD
+    ):
+        return (
+            True,
+            ("刑法:201:2", f"{INTERPRETATION_2024}:2"),
+            f"扣缴义务人不缴或者少缴已扣、已收税款{format_yuan(case.tax_unpaid)}，达到“数额较大”标准"
+            "（10万元以上），依据刑法第二百零一条第二款不要求占应纳税额的比例，涉嫌逃税罪；"
+            "第四款补缴后不予追究刑事责任的规定只适用于第一款（纳税人）。",
+        )
     if v == "tax_evasion" and case.tax_unpaid >= _CRIMINAL_THRESHOLD:
         basis = ("刑法:201:1", f"{INTERPRETATION_2024}:2", f"{INTERPRETATION_2024}:4")
         caveat = (
@@ -511,12 +566,21 @@ def _criminal(case: DiscretionInput) -> tuple[bool, tuple[str, ...], str]:
             )
         return False, (), ""
     if v == "invoice_false_issuing":
-        if "vat_special_invoice" in case.factors and case.invoice_tax_amount >= _CRIMINAL_THRESHOLD:
+        # 虚开税款数额 is stated only for 专用发票 and invoices used to claim refunds or credits
+        # (刑法第二百零五条); entering it means the invoices are of that kind.
+        if case.invoice_tax_amount >= _CRIMINAL_THRESHOLD:
+            kind = (
+                "虚开增值税专用发票"
+                if "vat_special_invoice" in case.factors
+                else "虚开增值税专用发票或者用于骗取出口退税、抵扣税款的其他发票"
+            )
             return (
                 True,
                 ("刑法:205:1", f"{INTERPRETATION_2024}:11:1"),
-                f"虚开增值税专用发票等税款数额{format_yuan(case.invoice_tax_amount)}，达到10万元以上的定罪标准，"
-                "涉嫌虚开增值税专用发票罪。",
+                f"{kind}，虚开税款数额{format_yuan(case.invoice_tax_amount)}，达到10万元以上的定罪标准"
+                "（上述解释第十一条第一款），涉嫌虚开增值税专用发票、用于骗取出口退税、抵扣税款发票罪"
+                "（不以骗抵税款为目的、没有因抵扣造成税款被骗损失的，依上述解释第十条第二款不以本罪论处，"
+                "须核实）。",
             )
         if "vat_special_invoice" not in case.factors and case.invoice_amount >= Decimal("500000"):
             return (
@@ -810,6 +874,53 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _imposed_penalties(
+    case: DiscretionInput, item: BenchmarkItem, fine: Decimal
+) -> tuple[ImposedPenalty, ...]:
+    """Every penalty kind the article (version at the act) carries, with amounts where known.
+
+    违法所得 is confiscated under the article where it says so, else under
+    行政处罚法第二十八条第二款 (当事人有违法所得，除依法应当退赔的外，应当予以没收).
+    """
+    kinds = get_violation(case.violation).penalties_on(case.violation_date)
+    out: list[ImposedPenalty] = []
+    gains_listed = False
+    for kind in kinds:
+        if kind.kind == "fine":
+            if item.statutory.max is not None and item.statutory.max > 0:
+                out.append(ImposedPenalty("fine", fine, item.basis, kind.text, kind.mandatory))
+        elif kind.kind == "confiscate_illegal_gains":
+            gains_listed = True
+            if case.illegal_gains > 0:
+                out.append(
+                    ImposedPenalty(
+                        kind.kind, case.illegal_gains, item.basis, kind.text, kind.mandatory
+                    )
+                )
+        else:
+            out.append(
+                ImposedPenalty(kind.kind, None, _kind_basis(case, item), kind.text, kind.mandatory)
+            )
+    if case.illegal_gains > 0 and not gains_listed:
+        out.append(
+            ImposedPenalty(
+                "confiscate_illegal_gains",
+                case.illegal_gains,
+                ("行政处罚法:28:2",),
+                "当事人有违法所得，除依法应当退赔的外，应当予以没收",
+                True,
+            )
+        )
+    return tuple(out)
+
+
+def _kind_basis(case: DiscretionInput, item: BenchmarkItem) -> tuple[str, ...]:
+    """A kind stated in a further 款 (停止出口退税: 征管法第六十六条第二款) cites it too."""
+    law = item.basis[0].split(":")[0]
+    extra = tuple(b for b in get_violation(case.violation).also_cites if b.split(":")[0] == law)
+    return extra or item.basis
+
+
 _HARM_ZH = {"none": "未造成危害后果", "minor": "危害后果轻微", "serious": "危害后果严重"}
 
 
@@ -916,14 +1027,30 @@ class _Context:
     ) -> Suggestion:
         case, rules = self.case, self.rules
         vtype = get_violation(case.violation)
-        hearing = rules.hearing_required(case.taxpayer_type, amount)
-        simple = amount > 0 and rules.simple_procedure_allowed(case.taxpayer_type, amount)
+        imposed = _imposed_penalties(case, self.item, amount)
+        confiscated = sum(
+            (p.amount or _ZERO for p in imposed if p.kind == "confiscate_illegal_gains"), _ZERO
+        )
+        fine_hearing = rules.hearing_required(case.taxpayer_type, amount)
+        gains_hearing = confiscated > 0 and confiscated >= rules.confiscation_hearing_threshold(
+            case.taxpayer_type
+        )
+        hearing = fine_hearing or gains_hearing
+        # 行政处罚法第五十一条: only 警告 or a small 罚款 on the spot — never with another kind.
+        other_kinds = [p for p in imposed if p.kind != "fine" and p.mandatory]
+        simple = (
+            amount > 0
+            and not other_kinds
+            and rules.simple_procedure_allowed(case.taxpayer_type, amount)
+        )
         review_reasons = [f"{t.text}（{t.source}）" for t in review_factors]
         if amount >= rules.legal_review_amount_threshold:
             review_reasons.append(
                 f"罚款达到本局法制审核金额标准{format_yuan(rules.legal_review_amount_threshold)}"
             )
         citations = [*self.item.basis]
+        for p in imposed:
+            citations.extend(p.basis)
         if any(f.code in MITIGATION for f in self.factors):
             citations.append("行政处罚法:32")
         if hearing:
@@ -935,12 +1062,17 @@ class _Context:
         citations += list(self.referral_basis)
         bench_cite = self._citation(tier)
         party = "个人" if case.taxpayer_type == "individual" else "单位"
+        no_fine = self.stat_max <= 0
         parts = [
             facts_sentence(case, self.item.base_label),
             f"当事人{vtype.name_zh}的行为，依据{'、'.join(cite(b) for b in self.item.basis)}，"
-            f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。",
+            + (
+                "该条不设罚款。"
+                if no_fine
+                else f"法定罚款幅度为{format_yuan(self.stat_min)}至{format_yuan(self.stat_max)}。"
+            ),
         ]
-        if bench_cite:
+        if bench_cite and not no_fine:
             fits = matched or tier
             standard = next((t.standard for t in self.item.tiers if t.name == fits), "")
             text = f"该行为符合{self._citation(fits)}的适用条件" + (
@@ -954,20 +1086,53 @@ class _Context:
                 parts.append(f"当事人{f.description}，依据{f.source}应当从轻处罚。")
             elif f.code in ("clamped_to_statute", "lighter_new_law"):
                 parts.append(f"{f.description}（{f.source}）。")
-        parts.append(
-            f"建议处罚款{format_yuan(amount)}（{to_chinese_capitals(amount)}）。计算：{formula}。"
-        )
-        if case.illegal_gains > 0:
-            parts.append(f"有违法所得{format_yuan(case.illegal_gains)}的，依法予以没收。")
-        if hearing:
+        if not no_fine:
             parts.append(
-                f"对{party}拟罚款{format_yuan(amount)}，达到听证标准"
-                f"（{format_yuan(rules.hearing_threshold(case.taxpayer_type))}以上，含本数），"
-                f"应告知当事人有权在告知后{rules.hearing_request_days}日内要求听证。"
+                f"建议处罚款{format_yuan(amount)}（{to_chinese_capitals(amount)}）。计算：{formula}。"
+            )
+        for p in imposed:
+            if p.kind == "fine":
+                continue
+            where = "、".join(cite(b) for b in p.basis)
+            if p.kind == "confiscate_illegal_gains" and p.amount is not None:
+                parts.append(
+                    f"没收违法所得{format_yuan(p.amount)}（{to_chinese_capitals(p.amount)}），"
+                    f"依据{where}。"
+                )
+            elif p.mandatory:
+                parts.append(f"{PENALTY_KINDS[p.kind]}，依据{where}。")
+            else:
+                parts.append(f"另依{where}，{p.text}（可选，由办案人员决定）。")
+        if hearing:
+            reasons = []
+            if fine_hearing:
+                reasons.append(
+                    f"拟罚款{format_yuan(amount)}达到听证标准"
+                    f"（{format_yuan(rules.hearing_threshold(case.taxpayer_type))}以上，含本数）"
+                )
+            if gains_hearing:
+                reasons.append(
+                    f"拟没收违法所得{format_yuan(confiscated)}达到“较大数额”标准"
+                    f"（{format_yuan(rules.confiscation_hearing_threshold(case.taxpayer_type))}"
+                    "以上，行政处罚法第六十三条第一款第（二）项）"
+                )
+            parts.append(
+                f"对{party}" + "；".join(reasons) + f"，应告知当事人有权在告知后"
+                f"{rules.hearing_request_days}日内要求听证。"
             )
         if simple:
             parts.append(
                 "罚款数额在行政处罚法第五十一条规定限额内，违法事实确凿的可以适用简易程序当场处罚。"
+            )
+        elif (
+            amount > 0
+            and other_kinds
+            and rules.simple_procedure_allowed(case.taxpayer_type, amount)
+        ):
+            parts.append(
+                "罚款虽在行政处罚法第五十一条限额内，但并处"
+                + "、".join(PENALTY_KINDS[p.kind] for p in other_kinds)
+                + "，不适用简易程序，应当适用普通程序。"
             )
         if review_reasons:
             parts.append("作出决定前应当进行法制审核：" + "；".join(review_reasons) + "。")
@@ -993,4 +1158,5 @@ class _Context:
             criminal_basis=self.referral_basis,
             explanation="".join(parts),
             benchmark_citation=bench_cite,
+            penalties=imposed,
         )

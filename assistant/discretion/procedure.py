@@ -49,6 +49,18 @@ class ProcedureRules:
     legal_review_triggers: tuple[LegalReviewTrigger, ...]
     sources: dict[str, str] = field(default_factory=dict)
     confidence: dict[str, str] = field(default_factory=dict)
+    confiscation_hearing_individual: Decimal | None = None
+    confiscation_hearing_organisation: Decimal | None = None
+
+    def confiscation_hearing_threshold(self, taxpayer_type: TaxpayerType) -> Decimal:
+        """较大数额违法所得 (行政处罚法第六十三条第一款第（二）项) is set by each province;
+        without a configured amount the fine thresholds are used."""
+        own = (
+            self.confiscation_hearing_individual
+            if taxpayer_type == "individual"
+            else self.confiscation_hearing_organisation
+        )
+        return self.hearing_threshold(taxpayer_type) if own is None else own
 
     def hearing_threshold(self, taxpayer_type: TaxpayerType) -> Decimal:
         if taxpayer_type == "individual":
@@ -133,6 +145,13 @@ def _parse(data: dict[str, Any], path: Path) -> ProcedureRules:
     confidence = {
         key: str(sec["confidence"]) for key, sec in sections.items() if "confidence" in sec
     }
+    confiscation = data.get("confiscation_hearing")
+    if confiscation is not None:
+        if not isinstance(confiscation, dict) or "source" not in confiscation:
+            raise _bad(path, "confiscation_hearing", "应为含 source 的映射")
+        sources["confiscation_hearing"] = str(confiscation["source"])
+        if "confidence" in confiscation:
+            confidence["confiscation_hearing"] = str(confiscation["confidence"])
     review = sections["legal_review"]
     sources["legal_review.amount_threshold"] = str(review.get("amount_threshold_source", ""))
     triggers = tuple(
@@ -172,6 +191,16 @@ def _parse(data: dict[str, Any], path: Path) -> ProcedureRules:
         legal_review_triggers=triggers,
         sources=sources,
         confidence=confidence,
+        confiscation_hearing_individual=(
+            None
+            if confiscation is None
+            else _money(confiscation, "threshold_individual", "confiscation_hearing", path)
+        ),
+        confiscation_hearing_organisation=(
+            None
+            if confiscation is None
+            else _money(confiscation, "threshold_organisation", "confiscation_hearing", path)
+        ),
     )
 
 

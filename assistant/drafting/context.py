@@ -60,3 +60,5 @@ class PenaltyContext:
     inspection_period: tuple[date, date] | None = None  # 检查起止日期
     tax_period: tuple[date, date] | None = None  # 检查所属期间
     payment_place: str | None = None  # "国家税务总局示例市示例区税务局"; None: bank / e-payment
+    # 没收违法所得 imposed with the fine (the article, else 行政处罚法第二十八条第二款)
+    confiscation: Decimal = Decimal("0.00")

@@ -162,6 +162,12 @@ def _validate(ctx: PenaltyContext) -> None:
         raise InvalidInput(
             "invalid_amount", "罚款金额应大于零。", details={"amount": str(ctx.amount)}
         )
+    if not isinstance(ctx.confiscation, Decimal) or to_yuan(ctx.confiscation) < 0:
+        raise InvalidInput(
+            "invalid_amount",
+            "没收违法所得金额应为不小于零的精确数值。",
+            details={"confiscation": str(ctx.confiscation)},
+        )
     periods = {
         "statement_days": ctx.statement_days,
         "payment_days": ctx.payment_days,
@@ -221,7 +227,11 @@ def _penalty_sentence(draft: _Draft, ctx: PenaltyContext, *, proposed: bool) -> 
         sentence += f"{you}上述违法行为符合{citation}的适用条件，"
         draft.cite("benchmark", tuple(ctx.provenance.get("benchmark", ())))
     verb = "拟对" if proposed else "决定对"
-    sentence += f"{verb}{you}处以罚款{_amount(ctx)}。"
+    sentence += f"{verb}{you}处以罚款{_amount(ctx)}"
+    if ctx.confiscation > 0:
+        gains = to_yuan(ctx.confiscation)
+        sentence += f"，没收违法所得{format_yuan(gains)}（大写：{to_chinese_capitals(gains)}）"
+    sentence += "。"
     draft.add(sentence)
     draft.cite("penalty", tuple(b.statute_id for b in ctx.legal_basis))
     draft.cite("penalty", tuple(ctx.provenance.get("penalty", ())))
@@ -303,8 +313,9 @@ def _decision(ctx: PenaltyContext) -> tuple[_Draft, tuple[str, ...]]:
         if ctx.payment_place and ctx.payment_place.strip()
         else "到指定的银行或者通过电子支付系统缴纳"
     )
+    total = to_yuan(ctx.amount + ctx.confiscation)
     draft.add(
-        f"以上应缴款项共计{format_yuan(ctx.amount)}。限{you}自本决定书送达之日起"
+        f"以上应缴款项共计{format_yuan(total)}。限{you}自本决定书送达之日起"
         f"{_days(ctx.payment_days)}内{where}。到期不缴纳罚款的，{we}可以依照"
         f"{_cite(*LATE_FINE_BASIS)}的规定，每日按罚款数额的"
         f"{chinese_percent(ctx.late_fine_rate_percent)}加处罚款，加处罚款的数额不得超出罚款的数额。"

@@ -185,7 +185,14 @@ class FactRecord:
             act_date=act_date,
             doc_number=ctx.doc_number,
             sources=(ctx.facts, *ctx.evidence, ctx.benchmark_citation or "", *sources),
-            amounts=tuple(amounts),
+            amounts=(
+                *amounts,
+                *(
+                    (to_yuan(ctx.confiscation), to_yuan(ctx.amount + ctx.confiscation))
+                    if ctx.confiscation > 0
+                    else ()
+                ),
+            ),
             dates=tuple(extra_dates),
             names=tuple(names),
         )

@@ -12,10 +12,16 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from tests.conftest import DEMO_CORPUS
 
 
 def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TAXASSIST_DATA_DIR": str(data_dir), "TAXASSIST_CORPORA": ""}
+    env = {
+        **os.environ,
+        "TAXASSIST_DATA_DIR": str(data_dir),
+        "TAXASSIST_CORPORA": "",
+        "TAXASSIST_DEMO_CORPUS_DIR": str(DEMO_CORPUS),
+    }
     code = "from assistant.cli import main; main()"
     return subprocess.run(
         [sys.executable, "-c", code, *args],

@@ -31,7 +31,7 @@ def test_validate_the_bundled_sample(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["valid"] is True and summary["sample"] is True
-    assert summary["items"] == 20 and summary["tiers"] == 60
+    assert summary["items"] == 50 and summary["tiers"] == 142
 
 
 def test_validate_names_file_line_and_reason(tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.discretion import DiscretionInput
 from assistant.discretion.consistency import (
     compare,
@@ -18,7 +17,7 @@ from assistant.discretion.consistency import (
 )
 from assistant.errors import InvalidInput
 from assistant.knowledge.cases_corpus import load_cases
-from tests.conftest import SHARED_CORPORA, requires_shared
+from tests.conftest import DEMO_CORPUS, SHARED_CORPORA, requires_shared
 
 TODAY = date(2025, 1, 1)
 BASE = {
@@ -60,7 +59,7 @@ def test_percentile_mid_rank() -> None:
 
 
 def _demo(violation: str) -> list[Any]:
-    return [c for c in load_cases([BUNDLED_CORPUS]) if c.violation_type == violation]
+    return [c for c in load_cases([DEMO_CORPUS]) if c.violation_type == violation]
 
 
 def test_demo_late_filing_within_everything() -> None:

@@ -59,4 +59,5 @@ def test_no_penalty_paragraph_states_facts_and_ground() -> None:
 def test_invoice_facts_and_confiscation() -> None:
     text = _explain(violation="invoice_misuse", illegal_gains="800", corrected_in_time=True)
     assert "违法所得800.00元" in text.split("。")[0]
-    assert "有违法所得800.00元的，依法予以没收" in text
+    assert "没收违法所得800.00元（捌佰元整），依据《中华人民共和国发票管理办法》" in text
+    assert "不适用简易程序" in text

@@ -67,7 +67,7 @@ def test_to_dict_contract() -> None:
         "decision", "legal_ground", "statutory_range", "benchmark_item", "tier",
         "suggested_amount", "formula", "citations", "hearing_required",
         "legal_review_required", "simple_procedure", "criminal_referral", "explanation",
-        "factors", "benchmark_range", "benchmark_citation",
+        "factors", "benchmark_range", "benchmark_citation", "penalties", "confiscated_amount",
     }  # fmt: skip
     assert out["statutory_range"] == {"min": "0.00", "max": "10000.00"}
     assert out["suggested_amount"] == "300.00"

@@ -71,6 +71,12 @@ def test_case(case: dict[str, Any]) -> None:
     if "notice" in expect:
         assert expect["notice"] in result.explanation
         assert expect["notice"] in result.citations
+    if "confiscated" in expect:
+        assert out["confiscated_amount"] == expect["confiscated"], result.explanation
+        if expect["confiscated"] != "0.00":
+            assert "没收违法所得" in result.explanation
+    if "penalty_kind" in expect:
+        assert expect["penalty_kind"] in {p["kind"] for p in out["penalties"]}, out["penalties"]
     for flag in ("hearing_required", "legal_review_required", "simple_procedure"):
         if flag in expect:
             assert out[flag] is expect[flag], result.explanation

@@ -22,7 +22,7 @@ from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment
 from assistant.jobs import InProcessJobQueue
 from assistant.record import verify_case
 from assistant.services import Services, build_services, setup
-from tests.conftest import DEMO_PASSWORD, make_settings, queue_demo_recording
+from tests.conftest import DEMO_CORPUS, DEMO_PASSWORD, make_settings, queue_demo_recording
 from tests.jobs.audio import long_interview
 
 WINDOW_SECONDS = 15.0
@@ -69,6 +69,7 @@ def test_killed_worker_resumes_without_redoing_stored_segments(tmp_path: Path) -
         "TAXASSIST_DATA_DIR": str(settings.data_dir),
         "TAXASSIST_MODELS_DIR": str(MODELS_DIR),
         "TAXASSIST_CORPORA": "",
+        "TAXASSIST_DEMO_CORPUS_DIR": str(DEMO_CORPUS),
         "TAXASSIST_DEMO_PASSWORD": DEMO_PASSWORD,
         "TAXASSIST_ASR_WINDOW_SECONDS": str(WINDOW_SECONDS),
     }

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.errors import InvalidInput
 from assistant.knowledge import StatuteBook, parse_citations
 from assistant.knowledge.cases_corpus import CaseDoc
@@ -26,7 +25,7 @@ from assistant.knowledge.concordance import (
 )
 from assistant.knowledge.evaluation import case_label
 from assistant.knowledge.recommend import StatuteRecommender
-from tests.conftest import SHARED_CORPORA, requires_shared
+from tests.conftest import DEMO_CORPUS, SHARED_CORPORA, requires_shared
 
 INVOICE = "发票管理办法"
 NOTE_2019 = "财政部令第6号发布，国务院令第709号修订"
@@ -190,7 +189,7 @@ def _votes(book: StatuteBook, case: CaseDoc, on: date) -> dict[str, float]:
 
 
 def test_case_votes_follow_the_renumbering_in_the_demo_corpus() -> None:
-    book = StatuteBook.load([BUNDLED_CORPUS])
+    book = StatuteBook.load([DEMO_CORPUS])
     case = _case(("发票管理办法:22:2", "税收征收管理法:63"), date(2021, 5, 1))
     assert set(_votes(book, case, date(2024, 3, 1))) == {"发票管理办法:21", "税收征收管理法:63"}
     assert set(_votes(book, case, date(2020, 3, 1))) == {"发票管理办法:22", "税收征收管理法:63"}
@@ -231,7 +230,7 @@ def test_case_label_reads_the_cited_version() -> None:
 def real_book() -> StatuteBook:
     if not SHARED_CORPORA.is_dir():
         pytest.skip(f"real corpora not found at {SHARED_CORPORA}")
-    return StatuteBook.load([BUNDLED_CORPUS, SHARED_CORPORA])
+    return StatuteBook.load([DEMO_CORPUS, SHARED_CORPORA])
 
 
 def _expected_2019_to_2023(n: int) -> int | None:

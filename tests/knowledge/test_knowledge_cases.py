@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.errors import InvalidInput
 from assistant.knowledge import classify_violation, load_cases
 from assistant.knowledge.cases_corpus import VIOLATION_CODES
+from tests.conftest import DEMO_CORPUS
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora").resolve()
 
 
 def test_demo_cases_cover_the_demo_violations() -> None:
-    cases = load_cases([BUNDLED_CORPUS])
+    cases = load_cases([DEMO_CORPUS])
     assert 8 <= len(cases) <= 12
     assert len({c.id for c in cases}) == len(cases)
     types = {c.violation_type for c in cases}
@@ -38,8 +38,8 @@ def test_demo_cases_cover_the_demo_violations() -> None:
 def test_demo_case_statutes_exist_in_the_version_in_force() -> None:
     from assistant.knowledge import StatuteBook
 
-    book = StatuteBook.load([BUNDLED_CORPUS])
-    for case in load_cases([BUNDLED_CORPUS]):
+    book = StatuteBook.load([DEMO_CORPUS])
+    for case in load_cases([DEMO_CORPUS]):
         for sid in case.statutes:
             book.get(sid, case.date)  # raises NotFound when the article is not in that version
 

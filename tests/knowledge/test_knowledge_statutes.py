@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import BUNDLED_CORPUS
 from assistant.errors import InvalidInput, NotFound
 from assistant.knowledge import StatuteBook, parse_statute_file, parse_statute_id
+from tests.conftest import DEMO_CORPUS
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora").resolve()
 
@@ -22,7 +22,7 @@ def _write(path: Path, text: str) -> Path:
 
 
 def test_parse_demo_file_structure() -> None:
-    arts = parse_statute_file(BUNDLED_CORPUS / "statutes" / "税收征收管理法(2015-04-24).md")
+    arts = parse_statute_file(DEMO_CORPUS / "statutes" / "税收征收管理法(2015-04-24).md")
     by_id = {a.id: a for a in arts}
     a63 = by_id["税收征收管理法:63"]
     assert a63.law == "税收征收管理法"
@@ -38,7 +38,7 @@ def test_parse_demo_file_structure() -> None:
 
 
 def test_demo_corpus_has_required_articles() -> None:
-    book = StatuteBook.load([BUNDLED_CORPUS])
+    book = StatuteBook.load([DEMO_CORPUS])
     required = {
         "税收征收管理法": [25, 32, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 86, 88],
         "行政处罚法": [29, 32, 33, 36, 37, 44, 45, 51, 58, 63, 64, 67, 72],
@@ -122,7 +122,7 @@ def test_later_corpus_dir_wins(tmp_path: Path) -> None:
 
 
 def test_get_accepts_paragraph_suffix_and_rejects_bad_ids() -> None:
-    book = StatuteBook.load([BUNDLED_CORPUS])
+    book = StatuteBook.load([DEMO_CORPUS])
     assert book.get("税收征收管理法:63:1").id == "税收征收管理法:63"
     assert book.get("税收征收管理法:60:1:2").id == "税收征收管理法:60"
     with pytest.raises(InvalidInput) as exc:
@@ -141,7 +141,7 @@ def test_get_accepts_paragraph_suffix_and_rejects_bad_ids() -> None:
 @pytest.mark.skipif(not SHARED.exists(), reason="../shared/corpora absent")
 def test_demo_summary_numbers_match_official_text() -> None:
     """Every money figure, multiple and period in a demo summary appears in the real article."""
-    demo = StatuteBook.load([BUNDLED_CORPUS])
+    demo = StatuteBook.load([DEMO_CORPUS])
     real = StatuteBook.load([SHARED])
     pattern = re.compile(
         r"[0-9一二三四五六七八九十百千万]+(?:元|倍|年|日|天)|百分之[一二三四五六七八九十]+"
@@ -164,7 +164,7 @@ def test_parse_all_shared_statutes() -> None:
         assert len(ids) == len(set(ids)), path.name
         assert all(a.paragraphs and a.paragraphs[0] for a in arts)
         assert not any(re.match(r"^第[一二三四五六七八九十百千]+条\s", a.text) for a in arts)
-    book = StatuteBook.load([BUNDLED_CORPUS, SHARED])
+    book = StatuteBook.load([DEMO_CORPUS, SHARED])
     assert len(book.laws()) == 15  # the 刑法 excerpt is folded into the full text
     assert book.laws()["刑法"] == [date(2023, 12, 29)]
     assert book.get("刑法:205之一").chapter == "第三章 破坏社会主义市场经济秩序罪"

@@ -4,7 +4,7 @@ from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, File, Request, Response, UploadFile, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentUser, JobQueueDep, WorkflowDep
 from api.fields import DbId, Line, Paragraph, Position
@@ -168,26 +168,31 @@ def recording_segment_versions(
 
 
 class VoiceprintEnrolment(BaseModel):
-    speaker: str = Field(
+    model_config = ConfigDict(extra="forbid")
+    speaker: Line = Field(
         default="问", min_length=1, max_length=32, description="the label of your own turns"
     )
 
 
 @router.post("/recordings/{recording_id}/voiceprint", status_code=status.HTTP_201_CREATED)
 def enrol_recording_voiceprint(
-    recording_id: int, body: VoiceprintEnrolment, user: CurrentUser, workflow: WorkflowDep
+    recording_id: DbId, body: VoiceprintEnrolment, user: CurrentUser, workflow: WorkflowDep
 ) -> dict[str, Any]:
     """Enrol your voice from this recording's turns labelled `speaker` (check them first): in
     later mono recordings your turns are then labelled 问 by voice, not by question cues."""
     return asdict(enrol_voiceprint(workflow.services, user, recording_id, body.speaker))
 
 
-@router.get("/auth/me/voiceprint")
+@router.get("/auth/me/voiceprint", responses={404: {"description": "尚未登记声纹"}})
 def my_voiceprint(user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
     return asdict(voiceprint_status(workflow.services, user))
 
 
-@router.delete("/auth/me/voiceprint", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/auth/me/voiceprint",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={404: {"description": "尚未登记声纹"}},
+)
 def delete_my_voiceprint(user: CurrentUser, workflow: WorkflowDep) -> Response:
     delete_voiceprint(workflow.services, user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -70,10 +70,10 @@ def test_a_multiple_is_stated_as_decisions_state_it(client: TestClient) -> None:
     officer = login(client, "officer")
     case_id = _case(client, officer, **EVASION)
     text = str(_draft(client, officer, case_id, "penalty_decision")["text"])
-    assert "决定对你单位不缴或者少缴的税款50,000.00元，处百分之七十五的罚款，计37,500.00元" in text
-    assert "处以罚款37,500.00元" not in text
+    assert "决定对你单位不缴或者少缴的税款50,000.00元，处百分之五十的罚款，计25,000.00元" in text
+    assert "处以罚款25,000.00元" not in text
     notice = str(_draft(client, officer, case_id, "penalty_notice")["text"])
-    assert "拟对你单位不缴或者少缴的税款50,000.00元，处百分之七十五的罚款" in notice
+    assert "拟对你单位不缴或者少缴的税款50,000.00元，处百分之五十的罚款" in notice
 
 
 def test_facts_are_addressed_to_the_party_and_characterised(client: TestClient) -> None:

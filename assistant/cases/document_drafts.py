@@ -25,6 +25,7 @@ from assistant.drafting.documents import RenderedDocument
 from assistant.drafting.guard import FactRecord, check_draft, require_clean
 from assistant.drafting.other_documents import (
     SIMPLE_BASIS,
+    SIMPLE_REMEDY_BASIS,
     SURCHARGE_BASIS,
     TAX_DISPUTE_BASIS,
     CorrectionNoticeContext,
@@ -271,7 +272,7 @@ def _simple(
         doc_number=ctx.doc_number,
         party=ctx.party,
         facts=ctx.facts,
-        violated=_violated(suggestion, book),
+        violated=(),
         legal_basis=legal_basis,
         amount=ctx.amount,
         place=inputs.place,
@@ -281,6 +282,7 @@ def _simple(
         payment_place=inputs.payment_place,
         payment_days=ctx.payment_days,
         late_fine_rate_percent=ctx.late_fine_rate_percent,
+        finding=ctx.finding,
     )
     rendered = render_simple_penalty(sctx)
     record = _record(
@@ -295,8 +297,8 @@ def _simple(
         dates=(inputs.when.date(),),
         names=tuple(n for n in (inputs.payment_place, inputs.place) if n),
         legal_basis=(
-            *(b.statute_id.split("@", 1)[0] for b in sctx.violated),
             *SIMPLE_BASIS,  # the template's on-the-spot clause
+            *SIMPLE_REMEDY_BASIS,  # and its reconsideration-first remedy
         ),
     )
     return rendered, record

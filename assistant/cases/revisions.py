@@ -228,6 +228,9 @@ class DocumentRevisions:
                 )
             if text == document.text:
                 raise Conflict("no_change", "文书内容没有变化。", details={})
+            from assistant.drafting.guard import GuardReport, remedy_changes, require_clean
+
+            require_clean(GuardReport(remedy_changes(document.text, text)))
             self._guard(session, document, text)
             history = _history(session, document)
             added: list[DocumentRevision] = []

@@ -516,9 +516,11 @@ class CaseWorkflow:
     def _penalty_context(
         self, session: Session, case: Case, suggestion: dict[str, Any], number: str
     ) -> Any:
-        from assistant.discretion import load_procedure
+        from assistant.discretion import load_benchmark, load_procedure
         from assistant.drafting import LegalBasis, PenaltyContext
         from assistant.drafting import Party as DraftParty
+        from assistant.drafting.findings import finding_for
+        from assistant.taxonomy import get_violation
 
         procedure = load_procedure()
         statutes = self.services.knowledge().statutes
@@ -540,6 +542,14 @@ class CaseWorkflow:
             )
         amount = Decimal(str(suggestion.get("suggested_amount", "0")))
         hearing = bool(suggestion.get("hearing_required"))
+        bench = load_benchmark(self.settings.benchmark_file)
+        fine_base = _fine_base(bench, case, suggestion, amount)
+        finding = finding_for(
+            case.violation_code,
+            fallback_name=get_violation(case.violation_code).name_zh,
+            full_title=statutes.full_title,
+            party_role=str(getattr(case, "party_role", None) or "taxpayer"),
+        )
         return PenaltyContext(
             authority=self.settings.authority_name,
             doc_number=number,
@@ -571,7 +581,11 @@ class CaseWorkflow:
                 "legal_basis": tuple(citations),
                 "amount": (f"discretion:{suggestion.get('benchmark_item')}",),
                 "periods": tuple(f"procedure:{k}" for k in sorted(procedure.sources)),
+                "finding": ("corpora/drafting/findings.yaml",),
             },
+            fine_base=fine_base,
+            finding=finding,
+            benchmark_is_sample=bench.sample,
         )
 
     def _fact_check(
@@ -979,6 +993,23 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def _fine_base(bench: Any, case: Case, suggestion: dict[str, Any], amount: Decimal) -> Any:
+    """What a multiple-of fine multiplies (不缴或者少缴的税款 50,000元 × 0.75), when the item is
+    one and the fine is exactly base × rate; otherwise None and the fine is stated as a sum."""
+    from assistant.drafting.context import FineBase
+
+    item = next((i for i in bench.items if i.id == suggestion.get("benchmark_item")), None)
+    if item is None or item.statutory.kind != "multiple" or item.statutory.base is None:
+        return None
+    base = getattr(case, str(item.statutory.base), None)
+    if not isinstance(base, Decimal) or base <= 0 or amount <= 0:
+        return None
+    rate = (amount / base).quantize(Decimal("0.0001"))
+    if (base * rate).quantize(Decimal("0.01")) != amount.quantize(Decimal("0.01")):
+        return None
+    return FineBase(item.base_label or "涉案金额", base, rate)
 
 
 def penalty_basis(suggestion: dict[str, Any]) -> list[str]:

@@ -144,6 +144,7 @@ class Benchmark:
     note: str = ""
     version: str = ""
     path: Path | None = None
+    publication: str = ""  # 国家税务总局XX省税务局公告2024年第1号: cited with the name
 
     def items_for(self, violation: str) -> tuple[BenchmarkItem, ...]:
         return tuple(item for item in self.items if item.violation == violation)
@@ -384,6 +385,7 @@ def benchmark_from_dict(data: Mapping[str, Any], *, path: Path | None = None) ->
         note=data.get("note", ""),
         version=data.get("version", ""),
         path=path,
+        publication=data.get("publication", ""),
     )
 
 

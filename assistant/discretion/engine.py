@@ -34,6 +34,7 @@ from assistant.discretion.procedure import ProcedureRules, load_procedure
 from assistant.errors import InvalidInput, NotFound
 from assistant.limits import DAYS_MAX, OCCURRENCES_MAX, YUAN_MAX
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
+from assistant.statute_markers import version_marker
 from assistant.taxonomy import PENALTY_KINDS, get_violation
 
 FIRST_VIOLATION_FILE = BUNDLED_CORPUS / "discretion" / "first_violation.yaml"
@@ -390,13 +391,14 @@ def chinese_number(n: int) -> str:
 
 
 def cite(statute_id: str) -> str:
-    """`税收征收管理法:63:1` -> 《中华人民共和国税收征收管理法》第六十三条第一款."""
+    """`税收征收管理法:63:1` -> 《中华人民共和国税收征收管理法》第六十三条第一款; a version
+    `@2023-07-20` is named by its official marker (（国务院令第764号修订）)."""
     ident, _, version = statute_id.partition("@")
     parts = ident.split(":")
     law = parts[0]
     title = f"《中华人民共和国{law}》" if law in _PRC_LAWS else f"《{law}》"
     if version:
-        title += f"（{version}版）"
+        title += f"（{version_marker(law, date.fromisoformat(version))}）"
     article = parts[1] if len(parts) > 1 else ""
     num, sep, suffix = article.partition("之")
     text = (
@@ -974,7 +976,8 @@ class _Context:
     def _citation(self, tier: str | None) -> str | None:
         if tier is None:
             return None
-        return f"《{self.bench.name}》第{self.item.number}项“{tier}”阶次"
+        published = f"（{self.bench.publication}）" if self.bench.publication else ""
+        return f"《{self.bench.name}》{published}第{self.item.number}项“{tier}”阶次"
 
     def no_penalty(
         self, ground: tuple[str, ...], reason: str, *, tier: str | None = None, notice: str = ""

@@ -62,3 +62,33 @@ class PenaltyContext:
     payment_place: str | None = None  # "国家税务总局示例市示例区税务局"; None: bank / e-payment
     # 没收违法所得 imposed with the fine (the article, else 行政处罚法第二十八条第二款)
     confiscation: Decimal = Decimal("0.00")
+    # A fine set as a multiple of an amount (征管法第六十三条 …): what it multiplies and by how
+    # much, so the decision states the rate as issued decisions do (处…百分之七十五的罚款，计…元).
+    fine_base: FineBase | None = None
+    # The characterisation the facts end with (已构成偷税 / 违反了…的规定), from the record.
+    finding: Finding | None = None
+    # A benchmark that is a TaxAssist sample: the document carries a visible 样本 marking and
+    # does not cite the sample as if it were published.
+    benchmark_is_sample: bool = False
+
+
+@dataclass(frozen=True)
+class FineBase:
+    """`label` (不缴或者少缴的税款) of `amount` yuan, multiplied by `rate` (Decimal("0.75"))."""
+
+    label: str
+    amount: Decimal
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What the act is in law: `name` (偷税) and the provisions that define or forbid it.
+
+    `defines` is true where the cited provision defines the act (征管法第六十三条: 是偷税), so the
+    document reads 根据…的规定，…已构成偷税; otherwise it reads 违反了…的规定，构成….
+    """
+
+    name: str
+    provisions: tuple[LegalBasis, ...]
+    defines: bool = False

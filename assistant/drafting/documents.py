@@ -19,7 +19,7 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from assistant.drafting.context import LegalBasis, PenaltyContext
+from assistant.drafting.context import Finding, LegalBasis, PenaltyContext
 from assistant.drafting.layout import Role, add_paragraph, setup_page
 from assistant.drafting.numerals import (
     chinese_date,
@@ -28,7 +28,7 @@ from assistant.drafting.numerals import (
     figure_date,
     legal_basis_sentence,
 )
-from assistant.drafting.text import to_document_text
+from assistant.drafting.text import addressed_to_party, to_document_text
 from assistant.errors import InvalidInput
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
 
@@ -44,6 +44,12 @@ TITLES: dict[DocumentType, str] = {
 }
 
 SEAL_PLACEHOLDER = "（印章）"
+# Printed on every document whose tier comes from the bundled sample benchmark: the sample is
+# no region's published 裁量基准, so a document resting on it must not pass for an issued one.
+SAMPLE_MARK = (
+    "【样本】本文书的裁量阶次取自TaxAssist样本裁量基准，并非正式公布的裁量基准，"
+    "不得作为正式文书送达。"
+)
 
 # Fixed clauses and the provisions they rest on (each checked against the statute text in
 # ../shared/corpora/statutes, or legal-notes.md where the text is absent).
@@ -51,7 +57,10 @@ SEAL_PLACEHOLDER = "（印章）"
 # defend and request a hearing; 第四十五条: the right to state and defend, review, and
 # 第二款 no heavier penalty because of it.
 NOTICE_BASIS = ("行政处罚法:44", "行政处罚法:45")
-STATEMENT_BASIS = ("行政处罚法:44", "行政处罚法:45:1", "行政处罚法:45:2")
+STATEMENT_BASIS = ("行政处罚法:44", "行政处罚法:45:1", "行政处罚法:45:2", "行政处罚法:62")
+# 行政处罚法第四十五条第一款: the party may state and defend its case; 第六十二条: a decision
+# is not made before the party was heard — so the notice sets no cut-off for 陈述申辩 (only the
+# hearing request has one: 第六十四条第（一）项, five days).
 # 行政处罚法第六十三条 (hearing for 较大数额罚款), 第六十四条第（一）项 (request within 5 days).
 HEARING_BASIS = ("行政处罚法:63", "行政处罚法:64")
 # 行政处罚法第六十七条第三款: pay within fifteen days at the designated bank or electronically.
@@ -80,7 +89,7 @@ class RenderedDocument:
 @dataclass(frozen=True)
 class _Block:
     text: str
-    kind: str  # authority, title, number, party, body, heading, evidence, sign, seal, date
+    kind: str  # mark, authority, title, number, party, body, heading, evidence, sign, seal, date
 
 
 @dataclass
@@ -194,6 +203,8 @@ def _validate(ctx: PenaltyContext) -> None:
 
 def _header(draft: _Draft, ctx: PenaltyContext, doc_type: DocumentType) -> None:
     party = ctx.party
+    if ctx.benchmark_is_sample:
+        draft.add(SAMPLE_MARK, "mark")
     draft.add(ctx.authority, "authority")
     draft.add(TITLES[doc_type], "title")
     draft.add(ctx.doc_number, "number")
@@ -204,10 +215,24 @@ def _address(ctx: PenaltyContext) -> str:
     return f"（地址：{ctx.party.address}）" if ctx.party.address else ""
 
 
+def finding_sentence(finding: Finding, you: str) -> str:
+    """已构成偷税 (a defining article) or 违反了…的规定，构成…的违法行为 (a breached duty)."""
+    if not finding.provisions:
+        return f"{you}的上述行为构成{finding.name}的违法行为。"
+    basis = legal_basis_sentence(finding.provisions)
+    if finding.defines:
+        return f"根据{basis}的规定，{you}的上述行为已构成{finding.name}。"
+    return f"{you}的上述行为违反了{basis}的规定，构成{finding.name}的违法行为。"
+
+
 def _facts_and_evidence(draft: _Draft, ctx: PenaltyContext) -> None:
-    for line in to_document_text(ctx.facts).splitlines():
+    you = _pronoun(ctx)
+    for line in addressed_to_party(ctx.facts, ctx.party.name, you).splitlines():
         draft.add(line)
     draft.cite("facts", tuple(ctx.provenance.get("facts", ())))
+    if ctx.finding is not None:
+        draft.add(finding_sentence(ctx.finding, you))
+        draft.cite("finding", tuple(b.statute_id for b in ctx.finding.provisions))
     evidence = [to_document_text(e).replace("\n", "") for e in ctx.evidence if e.strip()]
     if evidence:
         draft.add("上述违法事实，主要有以下证据证明：")
@@ -216,18 +241,37 @@ def _facts_and_evidence(draft: _Draft, ctx: PenaltyContext) -> None:
         draft.cite("evidence", tuple(ctx.provenance.get("evidence", ())))
 
 
+def _rate_percent(ctx: PenaltyContext) -> Decimal | None:
+    """The multiple as a percentage when the fine is exactly base × rate, else None."""
+    base = ctx.fine_base
+    if base is None or base.amount <= 0 or base.rate <= 0:
+        return None
+    if to_yuan(base.amount * base.rate) != to_yuan(ctx.amount):
+        return None
+    return (base.rate * 100).normalize()
+
+
 def _penalty_sentence(draft: _Draft, ctx: PenaltyContext, *, proposed: bool) -> None:
-    """根据…的规定，[符合裁量基准…的适用条件，]（拟）对你单位处以罚款…元（大写…）。"""
+    """根据…的规定，[符合裁量基准…的适用条件，]（拟）对你单位处以罚款…元（大写…）; a multiple
+    is stated as decisions state it: 对你单位少缴的税款…元，处百分之七十五的罚款，计…元."""
     basis = legal_basis_sentence(ctx.legal_basis)
     draft.cite("legal_basis", tuple(b.statute_id for b in ctx.legal_basis))
     you = _pronoun(ctx)
     sentence = f"根据{basis}的规定，"
-    if ctx.benchmark_citation and ctx.benchmark_citation.strip():
+    if ctx.benchmark_citation and ctx.benchmark_citation.strip() and not ctx.benchmark_is_sample:
         citation = to_document_text(ctx.benchmark_citation).replace("\n", "")
         sentence += f"{you}上述违法行为符合{citation}的适用条件，"
         draft.cite("benchmark", tuple(ctx.provenance.get("benchmark", ())))
     verb = "拟对" if proposed else "决定对"
-    sentence += f"{verb}{you}处以罚款{_amount(ctx)}"
+    percent = _rate_percent(ctx)
+    if ctx.fine_base is not None and percent is not None:
+        sentence += (
+            f"{verb}{you}{ctx.fine_base.label}{format_yuan(ctx.fine_base.amount)}，"
+            f"处{chinese_percent(percent)}的罚款，计{_amount(ctx)}"
+        )
+        draft.cite("multiple", tuple(b.statute_id for b in ctx.legal_basis))
+    else:
+        sentence += f"{verb}{you}处以罚款{_amount(ctx)}"
     if ctx.confiscation > 0:
         gains = to_yuan(ctx.confiscation)
         sentence += f"，没收违法所得{format_yuan(gains)}（大写：{to_chinese_capitals(gains)}）"
@@ -261,10 +305,9 @@ def _notice(ctx: PenaltyContext) -> tuple[_Draft, tuple[str, ...]]:
 
     draft.add(headings[1], "heading")
     draft.add(
-        f"{you}有陈述、申辩的权利。请自收到本告知书之日起{_days(ctx.statement_days)}内"
-        f"到{we}进行陈述、申辩，或者提交书面陈述、申辩材料；逾期未进行陈述、申辩的，"
-        f"视为放弃陈述、申辩的权利。{we}将对{you}提出的事实、理由和证据进行复核，"
-        f"不因{you}陈述、申辩而给予更重的处罚。"
+        f"{you}有陈述、申辩的权利。在{we}作出税务行政处罚决定之前，{you}可以到{we}进行"
+        f"陈述、申辩，或者提交书面陈述、申辩材料。{we}将对{you}提出的事实、理由和证据"
+        f"进行复核，不因{you}陈述、申辩而给予更重的处罚。"
     )
     draft.cite("statement", STATEMENT_BASIS)
 
@@ -339,6 +382,7 @@ def _decision(ctx: PenaltyContext) -> tuple[_Draft, tuple[str, ...]]:
 
 _LAYOUT: dict[str, tuple[Role, WD_ALIGN_PARAGRAPH, bool, int]] = {
     # kind: role, alignment, first-line indent, right indent in characters
+    "mark": (Role.BODY, WD_ALIGN_PARAGRAPH.LEFT, False, 0),
     "authority": (Role.TITLE, WD_ALIGN_PARAGRAPH.CENTER, False, 0),
     "title": (Role.TITLE, WD_ALIGN_PARAGRAPH.CENTER, False, 0),
     "number": (Role.BODY, WD_ALIGN_PARAGRAPH.CENTER, False, 0),

@@ -36,6 +36,7 @@ from assistant.errors import Conflict, NotFound
 from assistant.knowledge.citations import parse_citations
 from assistant.knowledge.statutes import StatuteBook, chinese_numeral_to_int
 from assistant.money import to_chinese_capitals, to_yuan
+from assistant.statute_markers import bundled_markers
 
 # Statute ids the templates cite in fixed procedural clauses (documents.py constants): the
 # only citations a draft may carry beyond the record's legal basis. 行政诉讼法 and 行政复议法
@@ -97,6 +98,7 @@ _TOTAL = re.compile(r"应缴款项共计(?P<amount>[\d,]+(?:\.\d+)?)元")
 _HEARING = re.compile(r"要求听证的权利")
 _DIGITS = re.compile(r"(?<![\d.,])\d+(?:\.\d+)?(?![\d.,]*\d)")
 _LIST_INDEX = re.compile(r"^\d+\.", re.M)
+_ORDER_MARKER = re.compile(r"国务院令第(?P<n>\d+)号修订")
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,10 @@ class FactRecord:
             hearing_required=ctx.hearing_offered if hearing_required is None else hearing_required,
             periods=periods,
             late_fine_rate_percent=ctx.late_fine_rate_percent,
-            legal_basis=tuple(b.statute_id.split("@", 1)[0] for b in ctx.legal_basis),
+            legal_basis=tuple(
+                b.statute_id.split("@", 1)[0]
+                for b in (*ctx.legal_basis, *(ctx.finding.provisions if ctx.finding else ()))
+            ),
             address=ctx.party.address,
             legal_representative=ctx.party.legal_representative,
             act_date=act_date,
@@ -187,6 +192,7 @@ class FactRecord:
             sources=(ctx.facts, *ctx.evidence, ctx.benchmark_citation or "", *sources),
             amounts=(
                 *amounts,
+                *((ctx.fine_base.amount,) if ctx.fine_base else ()),
                 *(
                     (to_yuan(ctx.confiscation), to_yuan(ctx.amount + ctx.confiscation))
                     if ctx.confiscation > 0
@@ -401,7 +407,8 @@ def _check_names(
     for line in lines[:-1]:
         offsets.append(offsets[-1] + len(line) + 1)
     # header authority (first line) and the signature line before the seal
-    expected_lines = {0: record.authority} if whole_document else {}
+    first = 1 if lines and lines[0].startswith(SAMPLE_MARK_PREFIX) else 0
+    expected_lines = {first: record.authority} if whole_document else {}
     for i, line in enumerate(lines):
         if line.strip() == "（印章）" and i > 0:
             expected_lines[i - 1] = record.authority
@@ -504,7 +511,18 @@ def _check_periods(text: str, record: FactRecord, out: list[Finding]) -> None:
     for name, pattern in _PERIODS.items():
         want = record.periods.get(name)
         for m in pattern.finditer(text):
-            if _number(m.group("n")) != want:
+            if name == "statement_days":  # 陈述、申辩 runs until the decision: no cut-off at all
+                out.append(
+                    Finding(
+                        "period",
+                        m.start("n"),
+                        m.end("n"),
+                        m.group("n"),
+                        "陈述、申辩不得限定期限：当事人在作出处罚决定前均可陈述、申辩"
+                        "（行政处罚法第四十五条、第六十二条）",
+                    )
+                )
+            elif _number(m.group("n")) != want:
                 out.append(
                     Finding(
                         "period",
@@ -529,7 +547,8 @@ def _check_periods(text: str, record: FactRecord, out: list[Finding]) -> None:
                     f"{record.late_fine_rate_percent}%",
                 )
             )
-    is_notice = "告知书" in text.split("\n", 2)[1] if "\n" in text else False
+    body = text.split("\n", 1)[1] if text.startswith(SAMPLE_MARK_PREFIX) else text
+    is_notice = "告知书" in body.split("\n", 2)[1] if "\n" in body else False
     hearing = _HEARING.search(text)
     if is_notice and record.hearing_required and hearing is None:
         out.append(Finding("period", 0, 0, "", "裁量结果要求告知听证权利，但文书中没有听证告知"))
@@ -561,12 +580,59 @@ def _check_numbers(text: str, record: FactRecord, out: list[Finding]) -> None:
     for pattern in (_FIG_DATE, _FIG_AMOUNT, _ID):
         covered.extend(m.span() for m in pattern.finditer(text))
     covered.extend(m.span() for m in _LIST_INDEX.finditer(text))
+    orders = {n for markers in bundled_markers().values() for n in markers}
+    for m in _ORDER_MARKER.finditer(text):  # 国务院令第764号修订: a known revision only
+        if int(m.group("n")) in orders:
+            covered.append(m.span())
     sources = [*record.sources, record.address or "", record.doc_number or ""]
     allowed = {m.group(0) for src in sources for m in _DIGITS.finditer(src)}
     for m in _DIGITS.finditer(text):
         if any(a <= m.start() < b for a, b in covered) or m.group(0) in allowed:
             continue
         out.append(Finding("number", m.start(), m.end(), m.group(0), "数字不在案件记录中"))
+
+
+#: A leading line so marked says the document rests on the sample benchmark (not a fact).
+SAMPLE_MARK_PREFIX = "【样本】"
+_REMEDY_WORDS = ("申请行政复议", "人民法院起诉", "人民法院提起诉讼")
+
+
+def _remedy_sentences(text: str) -> list[str]:
+    return [
+        part.strip() + "。"
+        for line in text.splitlines()
+        for part in line.split("。")
+        if any(word in part for word in _REMEDY_WORDS)
+    ]
+
+
+def remedy_changes(before: str, after: str) -> list[Finding]:
+    """Remedy clauses a revision removed or changed: refused, because a decision must state the
+    bodies and periods of reconsideration and lawsuit (行政处罚法第五十九条第一款第（五）项) and the
+    drafted clause is the one the procedure rules give."""
+    kept = set(_remedy_sentences(after))
+    return [
+        Finding(
+            "remedy",
+            0,
+            0,
+            sentence,
+            "不得删除或者改动救济途径（申请行政复议、提起行政诉讼的途径和期限）",
+        )
+        for sentence in _remedy_sentences(before)
+        if sentence not in kept
+    ]
+
+
+def _check_remedy_present(text: str, out: list[Finding]) -> None:
+    """A decision (决定书, not a 告知书) states how to challenge it."""
+    head = "\n".join(text.split("\n", 4)[:4])
+    if "决定书" in head and "告知书" not in head and not _remedy_sentences(text):
+        out.append(
+            Finding(
+                "remedy", 0, 0, "", "决定书缺少救济途径（行政处罚法第五十九条第一款第（五）项）"
+            )
+        )
 
 
 def check_draft(
@@ -585,6 +651,7 @@ def check_draft(
     _check_ids(text, record, findings)
     if whole_document:
         _check_periods(text, record, findings)
+        _check_remedy_present(text, findings)
     _check_numbers(text, record, findings)
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     return GuardReport(findings)

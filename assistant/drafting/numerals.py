@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from assistant.drafting.context import LegalBasis
 from assistant.errors import InvalidInput
+from assistant.statute_markers import version_marker
 
 _DIGITS = "零一二三四五六七八九"
 _YEAR_DIGITS = "〇一二三四五六七八九"
@@ -123,7 +124,9 @@ def article_reference(statute_id: str) -> str:
 def legal_basis_sentence(basis: Sequence[LegalBasis]) -> str:
     """Cite several provisions the way decisions do, one 《title》 per law, articles joined by 、.
 
-    Laws keep the order of their first appearance; a repeated provision is cited once.
+    Laws keep the order of their first appearance; a repeated provision is cited once. A
+    versioned id (`发票管理办法:33@2023-07-20`) names its version by the official marker:
+    《中华人民共和国发票管理办法》（国务院令第764号修订）第三十三条.
     The title must be the full title of the statute id's short name (short name = title without
     中华人民共和国), so that a citation can never name one law and point to another's article.
     """
@@ -139,8 +142,14 @@ def legal_basis_sentence(basis: Sequence[LegalBasis]) -> str:
                 f"法律名称“{title}”与法条编号“{item.statute_id}”不一致。",
                 details={"statute_id": item.statute_id, "law_title": title},
             )
+        _, _, version = item.statute_id.partition("@")
+        if version:
+            marker = version_marker(short, date.fromisoformat(version.strip()))
+            title = f"{title}》（{marker}）"
+        else:
+            title += "》"
         refs = grouped.setdefault(title, [])
         ref = article_reference(item.statute_id)
         if ref not in refs:
             refs.append(ref)
-    return "、".join(f"《{title}》" + "、".join(refs) for title, refs in grouped.items())
+    return "、".join(f"《{title}" + "、".join(refs) for title, refs in grouped.items())

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from assistant.drafting.context import LegalBasis, Party
+from assistant.drafting.context import Finding, LegalBasis, Party
 from assistant.drafting.documents import (
     LATE_FINE_BASIS,
     PAYMENT_BASIS,
@@ -37,6 +37,7 @@ from assistant.drafting.documents import (
     _Draft,
     _to_docx,
     docx_text,
+    finding_sentence,
 )
 from assistant.drafting.numerals import (
     chinese_date,
@@ -44,13 +45,19 @@ from assistant.drafting.numerals import (
     figure_date,
     legal_basis_sentence,
 )
-from assistant.drafting.text import to_document_text
+from assistant.drafting.text import addressed_to_party, to_document_text
 from assistant.errors import InvalidInput
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
 
 NO_PENALTY_BASIS = ("行政处罚法:33:1",)
 EDUCATION_BASIS = ("行政处罚法:33:3",)
 SIMPLE_BASIS = ("行政处罚法:51", "行政处罚法:52")
+# Since 2024-01-01 a penalty decided on the spot is first taken to reconsideration: 行政复议法
+# (2023修订) 第二十三条第一款第（一）项 (对当场作出的行政处罚决定不服) and 第二款; a lawsuit
+# follows within 15 days of the reconsideration decision (行政诉讼法第四十五条). legal-notes.md:
+# texts not in corpora.
+SIMPLE_REMEDY_BASIS = ("行政复议法:23:1:1", "行政诉讼法:45")
+AFTER_RECONSIDERATION_DAYS = 15
 SURCHARGE_BASIS = ("税收征收管理法:32",)
 TAX_DISPUTE_BASIS = ("税收征收管理法:88:1",)
 TAX_ENFORCEMENT_BASIS = ("税收征收管理法:40",)
@@ -120,6 +127,7 @@ class SimplePenaltyContext:
     payment_place: str | None = None
     payment_days: int = 15
     late_fine_rate_percent: Decimal = Decimal("3")
+    finding: Finding | None = None  # what the act is in law (定性), from the record
 
 
 @dataclass(frozen=True)
@@ -289,7 +297,7 @@ def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     draft.add(f"经我局对{you}{address}的涉税情况进行调查，{you}存在违法事实及不予处罚决定如下：")
     sections = ("一、违法事实及证据", "二、不予处罚的理由及依据")
     draft.add(sections[0], "heading")
-    _lines(draft, ctx.facts)
+    _lines(draft, addressed_to_party(ctx.facts, ctx.party.name, you))
     _evidence(draft, ctx.evidence)
     draft.add(sections[1], "heading")
     basis = ctx.legal_basis or tuple(_law(s) for s in NO_PENALTY_BASIS)
@@ -336,9 +344,16 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     sections = ("违法事实", "处罚依据及内容", "缴纳方式", "救济途径", "执法人员", "当事人签收")
     when = f"{figure_date(ctx.when.date())}{ctx.when.hour}时{ctx.when.minute:02d}分"
-    draft.add(f"违法事实：{you}于{when}在{ctx.place}，{to_document_text(ctx.facts).rstrip('。')}。")
+    facts = addressed_to_party(ctx.facts, ctx.party.name, you).replace("\n", "")
+    facts = facts.removeprefix("经查，").rstrip("。")
+    draft.add(f"违法事实：{when}，执法人员在{ctx.place}当场查明，{facts}。")
+    violated = ""
+    if ctx.finding is not None:
+        violated = finding_sentence(ctx.finding, you)
+    elif ctx.violated:
+        violated = f"{you}的上述行为违反了{legal_basis_sentence(ctx.violated)}的规定。"
     draft.add(
-        f"处罚依据及内容：{you}的上述行为违反了{legal_basis_sentence(ctx.violated)}的规定，"
+        f"处罚依据及内容：{violated}"
         f"根据{legal_basis_sentence(ctx.legal_basis)}和{_cite(*SIMPLE_BASIS)}的规定，"
         f"当场决定对{you}处以罚款{format_yuan(amount)}（大写：{to_chinese_capitals(amount)}）。"
     )
@@ -351,7 +366,13 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
         "加处罚款，加处罚款的数额不得超出罚款的数额。"
     )
     draft.cite("payment", (*PAYMENT_BASIS, *LATE_FINE_BASIS))
-    draft.add("救济途径：" + _remedy_sentence(you, ctx.remedy, "决定书"))
+    draft.add(
+        f"救济途径：{you}如对本决定书不服，应当自收到本决定书之日起"
+        f"{_days(ctx.remedy.reconsideration_days)}内依法向{ctx.remedy.reconsideration_body}"
+        f"申请行政复议（{_cite(*SIMPLE_REMEDY_BASIS[:1])}），对行政复议决定不服的，可以自收到"
+        f"行政复议决定书之日起{_days(AFTER_RECONSIDERATION_DAYS)}内向人民法院提起诉讼。"
+    )
+    draft.cite("remedy", SIMPLE_REMEDY_BASIS)
     names = "、".join(f"{n}（执法证号：{c}）" for n, c in ctx.officers)
     draft.add(f"执法人员：{names}")
     draft.add("当事人签收：                  年    月    日")
@@ -390,7 +411,7 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
     )
     sections = ("一、违法事实", "二、处理决定及依据")
     draft.add(sections[0], "heading")
-    _lines(draft, ctx.facts)
+    _lines(draft, addressed_to_party(ctx.facts, ctx.party.name, you))
     _evidence(draft, ctx.evidence)
     draft.add(sections[1], "heading")
     total_tax = Decimal("0")

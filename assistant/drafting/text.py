@@ -43,3 +43,27 @@ def to_document_text(text: str) -> str:
         if line:
             lines.append(line)
     return "\n".join(lines)
+
+
+# How an officer's note names the party in the third person; a document speaks to the party.
+_THIRD_PERSON = ("该扣缴义务人", "该纳税人", "该公司", "该单位", "该企业", "该户", "当事人")
+
+
+def addressed_to_party(facts: str, party_name: str, pronoun: str) -> str:
+    """The recorded facts as a document addressed to the party states them: 经查，你单位….
+
+    Only the naming changes (该公司 / the party's name -> 你单位); every figure, date and name
+    of the record stays as recorded, so the fact guard still finds each of them in the record.
+    """
+    lines = []
+    for line in to_document_text(facts).splitlines():
+        for word in (*_THIRD_PERSON, party_name.strip()):
+            if word:
+                line = line.replace(word, pronoun)
+        lines.append(line)
+    if lines and not lines[0].startswith(("经查", "经检查", "经核查")):
+        if len(lines) == 1:
+            lines[0] = "经查，" + lines[0]
+        else:  # several facts, one a paragraph: the lead-in stands alone
+            lines.insert(0, "经查：")
+    return "\n".join(lines)

@@ -28,21 +28,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, lru_cache
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-from assistant.config import BUNDLED_CORPUS
-from assistant.errors import InvalidInput
 from assistant.knowledge.statutes import Article, StatuteBook, parse_statute_id
+from assistant.statute_markers import bundled_markers
+from assistant.statute_markers import load_version_markers as load_version_markers
 
 #: Entries of the in-force memo before it is cleared (query dates are unbounded in a server).
 _MEMO_LIMIT = 4096
 #: Below this Dice similarity two articles are not the same rule (see the module docstring).
 SIMILARITY_THRESHOLD = 0.5
-VERSION_MARKERS_FILE = "version_markers.yaml"
-DEFAULT_MARKERS = BUNDLED_CORPUS / "statutes" / VERSION_MARKERS_FILE
 
 _NON_WORD = re.compile(r"[\W_]+")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -140,29 +135,6 @@ def match_articles(
     deleted = [a.id for i, a in enumerate(olds) if i not in used_old]
     added = [a.id for j, a in enumerate(news) if j not in used_new]
     return pairs, deleted, added
-
-
-def load_version_markers(path: Path) -> dict[str, dict[int, date]]:
-    """`version_markers.yaml`: law -> {国务院令 number: date of that revision}."""
-    if not path.is_file():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    rows = data.get("markers") if isinstance(data, dict) else None
-    out: dict[str, dict[int, date]] = {}
-    for row in rows or []:
-        try:
-            if not str(row["source"]).strip():
-                raise ValueError("source is empty")
-            out.setdefault(str(row["law"]), {})[int(row["order"])] = date.fromisoformat(
-                str(row["version_date"])
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(
-                "invalid_version_markers",
-                f"法规版本标记表条目不完整或格式错误：{path}（{exc}）",
-                details={"path": str(path)},
-            ) from exc
-    return out
 
 
 class Concordance:
@@ -346,11 +318,6 @@ def concordance_for(book: StatuteBook) -> Concordance:
     Kept on the book itself (not in a global map), so it lives and goes with the book."""
     found = getattr(book, _ATTRIBUTE, None)
     if not isinstance(found, Concordance):
-        found = Concordance(book, markers=_bundled_markers())
+        found = Concordance(book, markers=bundled_markers())
         setattr(book, _ATTRIBUTE, found)
     return found
-
-
-@lru_cache(maxsize=1)
-def _bundled_markers() -> dict[str, dict[int, date]]:
-    return load_version_markers(DEFAULT_MARKERS)

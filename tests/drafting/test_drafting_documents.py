@@ -124,7 +124,7 @@ def test_notice_sections_and_wording_in_order() -> None:
             "第3项“一般”阶次",
             "拟对你单位处以罚款12,345.60元（大写：壹万贰仟叁佰肆拾伍元陆角整）",
             doc.sections[1],
-            "请自收到本告知书之日起三日内",
+            "在我局作出税务行政处罚决定之前",
             doc.sections[2],
             "自收到本告知书之日起五日内",
             "（印章）",
@@ -219,7 +219,7 @@ def test_periods_and_rate_come_from_the_context() -> None:
     )
     notice = render(DocumentType.PENALTY_NOTICE, ctx).text
     decision = render(DocumentType.PENALTY_DECISION, ctx).text
-    assert "自收到本告知书之日起七日内" in notice
+    assert "七日内" not in notice  # 陈述、申辩 runs until the decision (行政处罚法第四十五条)
     assert "自收到本告知书之日起四日内" in notice
     assert "三日内" not in notice and "五日内" not in notice
     assert "送达之日起三十日内" in decision
@@ -319,7 +319,7 @@ def test_page_size_margins_and_fonts(doc_type: DocumentType) -> None:
     number = next(p for p in paragraphs if p.text == "示税稽罚〔2026〕3号")
     assert number.alignment == 1
 
-    body = next(p for p in paragraphs if p.text.startswith("你单位2025年3月"))
+    body = next(p for p in paragraphs if p.text.startswith("经查，你单位2025年3月"))
     assert _east_asian(body.runs[0]._element) == "仿宋_GB2312"
     assert body.runs[0].font.size == Pt(16)
     assert body.paragraph_format.first_line_indent == Pt(32)

@@ -108,7 +108,13 @@ PLANTS = [
     Plant("wrong notice clause", N, "第四十五条、第六十三条", "第四十六条、第六十三条", "citation"),
     Plant("wrong remedy clause", D, "第八十八条第三款", "第八十八条第一款", "citation"),
     # periods
-    Plant("statement days", N, "之日起三日内到我局", "之日起五日内到我局", "period"),
+    Plant(
+        "statement cut off",
+        N,
+        "在我局作出税务行政处罚决定之前，你单位可以到我局",
+        "请自收到本告知书之日起五日内到我局",
+        "period",
+    ),
     Plant("hearing days", N, "之日起五日内向我局", "之日起三日内向我局", "period"),
     Plant("payment days", D, "送达之日起十五日内", "送达之日起十日内", "period"),
     Plant("reconsideration days", D, "六十日内依法向", "三十日内依法向", "period"),

@@ -342,7 +342,7 @@ def test_referral_for_a_suspected_crime(world: World) -> None:
 def test_police_decline_returns_the_case_to_administrative_handling(
     world: World, clock: Callable[[int], date]
 ) -> None:
-    case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("600000.00"))
+    case_id = open_case(world, violation="tax_evasion", tax_unpaid=Decimal("1200000.00"))
     lc, officer, approver = world.lifecycle, world.users["officer"], world.users["approver"]
     chief = world.users["chief"]
     lc.refer(officer, case_id)

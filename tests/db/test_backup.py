@@ -9,14 +9,19 @@ import os
 import shutil
 import stat
 import threading
+import uuid
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 
+from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+from assistant.cases.credentials import add_credential
 from assistant.db.backup import create_backup, read_manifest, restore_backup
 from assistant.db.models import Case, User
 from assistant.errors import Conflict, InvalidInput, TaxAssistError
@@ -242,32 +247,77 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
     assert os.listdir(tmp_path / "data" / "blobs")  # the original store is untouched
 
 
-def test_postgresql_backup_uses_pg_dump(tmp_path: Path) -> None:
+@pytest.fixture
+def postgres_databases() -> Iterator[tuple[str, str]]:
+    """Two new databases (source, empty target) on the server TAXASSIST_TEST_POSTGRES_URL names."""
     url = os.environ.get("TAXASSIST_TEST_POSTGRES_URL")
-    empty_url = os.environ.get("TAXASSIST_TEST_POSTGRES_EMPTY_URL")
-    if not (url and empty_url and shutil.which("pg_dump") and shutil.which("pg_restore")):
+    if not (url and shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip(
             "PostgreSQL backup test needs pg_dump/pg_restore on PATH and "
-            "TAXASSIST_TEST_POSTGRES_URL (a migrated database with cases) plus "
-            "TAXASSIST_TEST_POSTGRES_EMPTY_URL (an empty database)"
+            "TAXASSIST_TEST_POSTGRES_URL (a server URL whose user may create databases)"
         )
-    settings = make_settings(tmp_path / "data", database_url=url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    names = [f"taxassist_backup_{uuid.uuid4().hex[:12]}_{part}" for part in ("src", "dst")]
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = make_url(url)
+    try:
+        yield (
+            base.set(database=names[0]).render_as_string(hide_password=False),
+            base.set(database=names[1]).render_as_string(hide_password=False),
+        )
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_postgresql_backup_and_restore_through_pg_dump(
+    tmp_path: Path, postgres_databases: tuple[str, str]
+) -> None:
+    source_url, empty_url = postgres_databases
+    settings = make_settings(tmp_path / "data", database_url=source_url, seed_demo_users=False)
     services = build_services(settings)
     services.db.migrate()
     with services.db.session() as session:
-        before = session.scalars(select(Case.id).order_by(Case.id)).all()
+        officer = create_user(session, username="officer", password=PASSWORD, role="officer")
+        session.flush()
+        add_credential(
+            session,
+            "officer",
+            number="PG-0001",
+            issued_on=date(2024, 1, 1),
+            valid_until=date(2099, 12, 31),
+        )
+        session.expunge(officer)
+    workflow = CaseWorkflow(services)
+    created = [workflow.create_case(officer, new_case()) for _ in range(3)]
     services.db.engine.dispose()
+
     backup = tmp_path / "backup"
-    manifest = create_backup(url, settings.data_dir, backup)
+    manifest = create_backup(source_url, settings.data_dir, backup)
     assert manifest.database == "postgresql" and "database.pgdump" in manifest.files
-    restore_backup(backup, tmp_path / "restored", empty_url)
-    restored = build_services(make_settings(tmp_path / "restored", database_url=empty_url))
+    assert manifest.summary()["keys"] == 1
+    restored_dir = tmp_path / "restored"
+    restore_backup(backup, restored_dir, empty_url)
+    restored = build_services(
+        make_settings(restored_dir, database_url=empty_url, seed_demo_users=False)
+    )
     with restored.db.session() as session:
-        assert session.scalars(select(Case.id).order_by(Case.id)).all() == before
-    for case_id in before:
-        assert verify_record(restored, case_id).ok
-    with pytest.raises(Conflict):
+        cases = session.scalars(select(Case).order_by(Case.id)).all()
+        assert [(c.id, c.number) for c in cases] == [(c.id, c.number) for c in created]
+    for case in created:
+        report = verify_record(restored, case.id)
+        assert report.ok and report.content_covered, report.to_dict()
+    # The restored authority signs with the restored key.
+    assert verify_record(restored, CaseWorkflow(restored).create_case(officer, new_case()).id).ok
+    restored.db.engine.dispose()
+    with pytest.raises(Conflict) as exc:
         restore_backup(backup, tmp_path / "again", empty_url)
+    assert exc.value.code == "restore_target_not_empty"
+    assert not (tmp_path / "again").exists()
 
 
 def test_backup_without_private_keys_verifies_but_cannot_sign(tmp_path: Path) -> None:

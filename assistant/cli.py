@@ -629,6 +629,58 @@ from assistant.cases.escalation_cli import escalation_app  # noqa: E402
 app.add_typer(escalation_app, name="escalation")
 
 
+backup_app = typer.Typer(
+    help="Back up and restore the database, file store and signing keys.", no_args_is_help=True
+)
+app.add_typer(backup_app, name="backup")
+
+
+@backup_app.command("create")
+def backup_create(
+    dest: Annotated[Path, typer.Argument(help="new or empty directory for the backup")],
+    no_private_keys: Annotated[
+        bool,
+        typer.Option(
+            "--no-private-keys",
+            help="leave out the private signing keys (the copy verifies but cannot sign)",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy the database (online: safe while the server runs), blobs and keys, with hashes."""
+    from assistant.db.backup import create_backup
+
+    settings = get_settings()
+    manifest = create_backup(
+        settings.resolved_database_url,
+        settings.data_dir,
+        dest.expanduser().resolve(),
+        include_private_keys=not no_private_keys,
+    )
+    _print({"backup": str(dest), **manifest.summary()})
+
+
+@backup_app.command("restore")
+def backup_restore(
+    src: Annotated[Path, typer.Argument(help="a directory written by `backup create`")],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="empty target data dir; default TAXASSIST_DATA_DIR"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check every file of a backup, then restore it into an empty data dir and database."""
+    from assistant.db.backup import restore_backup
+
+    settings = get_settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir.expanduser().resolve()})
+    manifest = restore_backup(
+        src.expanduser().resolve(), settings.data_dir, settings.resolved_database_url
+    )
+    _print({"restored_to": str(settings.data_dir), **manifest.summary()})
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     corpus: CorpusOption = None,

@@ -91,3 +91,16 @@ def upload_recording(
     recording = client.get(f"/recordings/{accepted['recording']['id']}", headers=headers)
     assert recording.status_code == 200, recording.text
     return recording.json()  # type: ignore[no-any-return]
+
+
+def decide_after_notice(client: TestClient, case_id: int, notice_id: int) -> None:
+    """The steps between approval and a 决定书 that may be issued: the 告知书 issued and
+    served, the party waiving 陈述申辩, the decision made."""
+    officer, approver = login(client, "officer"), login(client, "approver")
+    issued = client.post(f"/documents/{notice_id}/issue", headers=approver)
+    assert issued.status_code == 200, issued.text
+    for action, body in (("notify", {}), ("record_statement", {"waived": True})):
+        done = client.post(f"/cases/{case_id}/lifecycle/{action}", json=body, headers=officer)
+        assert done.status_code == 200, done.text
+    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
+    assert decided.status_code == 200, decided.text

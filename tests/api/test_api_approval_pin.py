@@ -17,7 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.services import build_services
-from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
+from tests.api.apphelpers import (
+    assert_error,
+    decide_after_notice,
+    login,
+    prepare_data_dir,
+    running_app,
+)
 from tests.conftest import demo_case_payload, make_settings
 from tests.record.helpers import resign_as_pre_upgrade
 
@@ -49,19 +55,6 @@ def _approved_case(client: TestClient) -> tuple[int, dict[str, Any]]:
     return case_id, {**drafted["penalty_decision"], "notice": drafted["penalty_notice"]}
 
 
-def _decide(client: TestClient, case_id: int, notice: dict[str, Any]) -> None:
-    """The steps between approval and a 决定书 that may be issued: the 告知书 issued and
-    served, the party waiving 陈述申辩, the decision made."""
-    officer, approver = login(client, "officer"), login(client, "approver")
-    issued = client.post(f"/documents/{notice['id']}/issue", headers=approver)
-    assert issued.status_code == 200, issued.text
-    for action, body in (("notify", {}), ("record_statement", {"waived": True})):
-        done = client.post(f"/cases/{case_id}/lifecycle/{action}", json=body, headers=officer)
-        assert done.status_code == 200, done.text
-    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
-    assert decided.status_code == 200, decided.text
-
-
 def _review_and_approve(client: TestClient, case_id: int) -> None:
     review = client.post(
         f"/cases/{case_id}/review", json={"result": "同意"}, headers=login(client, "reviewer")
@@ -77,8 +70,10 @@ def _events(client: TestClient, case_id: int) -> list[dict[str, Any]]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def _without_remedy(text: str) -> str:
-    return "\n".join(line for line in text.split("\n") if "申请行政复议" not in line)
+def _reworded(text: str) -> str:
+    """An edit the fact guard lets through (the remedy clauses may not be touched at all): a
+    sentence added at the end, as an officer's afterthought would be."""
+    return text.rstrip("\n") + "\n本决定书一式两份，一份送达当事人，一份存档。"
 
 
 def test_review_and_approval_record_the_versions_they_saw(client: TestClient) -> None:
@@ -95,11 +90,11 @@ def test_review_and_approval_record_the_versions_they_saw(client: TestClient) ->
 def test_editing_an_approved_document_reopens_review_and_blocks_issue(client: TestClient) -> None:
     officer, approver = login(client, "officer"), login(client, "approver")
     case_id, decision = _approved_case(client)
-    edited_text = _without_remedy(decision["text"])
+    edited_text = _reworded(decision["text"])
     assert edited_text != decision["text"]
     edited = client.post(
         f"/documents/{decision['id']}/revisions",
-        json={"text": edited_text, "note": "删去救济途径"},
+        json={"text": edited_text, "note": "补充送达说明"},
         headers=officer,
     )
     assert edited.status_code == 201, edited.text
@@ -120,7 +115,7 @@ def test_editing_an_approved_document_reopens_review_and_blocks_issue(client: Te
     approved = _events(client, case_id)[-1]
     seen = {d["document_id"]: d for d in approved["details"]["documents"]}
     assert seen[decision["id"]]["revision"] == 2
-    _decide(client, case_id, decision["notice"])
+    decide_after_notice(client, case_id, decision["notice"]["id"])
     issued = client.post(f"/documents/{decision['id']}/issue", headers=approver)
     assert issued.status_code == 200, issued.text
     assert issued.json()["text"] == edited_text
@@ -132,10 +127,10 @@ def test_a_document_edited_after_the_decision_is_not_issued(client: TestClient) 
     """Past the decision the review cannot reopen; the issue check still refuses the text."""
     officer, approver = login(client, "officer"), login(client, "approver")
     case_id, decision = _approved_case(client)
-    _decide(client, case_id, decision["notice"])
+    decide_after_notice(client, case_id, decision["notice"]["id"])
     edited = client.post(
         f"/documents/{decision['id']}/revisions",
-        json={"text": _without_remedy(decision["text"])},
+        json={"text": _reworded(decision["text"])},
         headers=officer,
     )
     assert edited.status_code == 201, edited.text
@@ -161,7 +156,7 @@ def test_an_approval_from_before_pinning_still_issues_an_unedited_document(
     with running_app(settings) as client:
         approved = _events(client, case_id)[-1]
         assert approved["action"] == "approved" and "documents" not in approved["details"]
-        _decide(client, case_id, decision["notice"])
+        decide_after_notice(client, case_id, decision["notice"]["id"])
         issued = client.post(
             f"/documents/{decision['id']}/issue", headers=login(client, "approver")
         )

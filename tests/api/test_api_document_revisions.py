@@ -10,7 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.config import Settings
-from tests.api.apphelpers import assert_error, login, prepare_data_dir, running_app
+from tests.api.apphelpers import (
+    assert_error,
+    decide_after_notice,
+    login,
+    prepare_data_dir,
+    running_app,
+)
 from tests.conftest import demo_case_payload, make_settings
 
 
@@ -98,13 +104,7 @@ def test_edit_diff_issue_then_immutable(client: TestClient) -> None:
         "rule_document_issue_stage",
     )
     assert "第六十二条" in str(error["message"])
-    notice_issued = client.post(f"/documents/{notice['id']}/issue", headers=approver)
-    assert notice_issued.status_code == 200, notice_issued.text
-    for action, body in (("notify", {}), ("record_statement", {"waived": True})):
-        done = client.post(f"/cases/{case_id}/lifecycle/{action}", json=body, headers=officer)
-        assert done.status_code == 200, done.text
-    decided = client.post(f"/cases/{case_id}/lifecycle/decide", json={}, headers=approver)
-    assert decided.status_code == 200, decided.text
+    decide_after_notice(client, case_id, notice["id"])
     issued = client.post(f"/documents/{doc_id}/issue", headers=approver)
     assert issued.status_code == 200, issued.text
     assert issued.json()["issued_at"] and issued.json()["issued_by"]

@@ -389,7 +389,9 @@ class FasterWhisperBackend(StreamingBackend):
             without_timestamps=True,
             no_repeat_ngram_size=self.no_repeat_ngram_size,
             word_timestamps=self.word_timestamps,
-            max_new_tokens=int(2 * checks.MAX_CHARS_PER_SECOND * (hi - lo)) + 8,
+            # Whisper's text context is 448 tokens, the 4-token start sequence included: a longer
+            # cap raises on segments over ~21 s.
+            max_new_tokens=min(int(2 * checks.MAX_CHARS_PER_SECOND * (hi - lo)) + 8, 440),
         )
         retried = list(clean_segments(raw_segments, hi - lo, None))
         text = "".join(s.text for s in retried)

@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
-from assistant.cases.credentials import add_credential
-from assistant.db.models import Case, CaseEvent, Taxpayer, User
+from assistant.db.models import Case, CaseEvent, Taxpayer
 from assistant.record import verify_case
 from assistant.services import Services, build_services
 from tests.conftest import DEMO_USCC, make_settings
+from tests.record.helpers import credentialed_officer
 
 WRITERS = 50
 
@@ -32,23 +31,6 @@ def services(tmp_path: Path) -> Services:
     services = build_services(make_settings(tmp_path / "data", seed_demo_users=False))
     services.db.migrate()
     return services
-
-
-def _officer(services: Services) -> User:
-    with services.db.session() as session:
-        officer = create_user(
-            session, username="officer", password="vanilla-kite-58-river", role="officer"
-        )
-        session.flush()
-        add_credential(
-            session,
-            "officer",
-            number="TEST-0001",
-            issued_on=date(2024, 1, 1),
-            valid_until=date(2099, 12, 31),
-        )
-        session.expunge(officer)
-    return officer
 
 
 def _new_case(uscc: str = DEMO_USCC) -> NewCase:
@@ -77,7 +59,7 @@ def _run(writers: int, work: Callable[[int], object]) -> list[BaseException]:
 
 
 def test_fifty_concurrent_appends_to_one_case_record(services: Services) -> None:
-    officer = _officer(services)
+    officer = credentialed_officer(services)
     workflow = CaseWorkflow(services)
     case = workflow.create_case(officer, _new_case())
 
@@ -98,7 +80,7 @@ def test_fifty_concurrent_appends_to_one_case_record(services: Services) -> None
 
 
 def test_fifty_concurrent_case_creations_for_one_new_taxpayer(services: Services) -> None:
-    officer = _officer(services)
+    officer = credentialed_officer(services)
     workflow = CaseWorkflow(services)
 
     errors = _run(WRITERS, lambda _: workflow.create_case(officer, _new_case()))
@@ -112,7 +94,7 @@ def test_fifty_concurrent_case_creations_for_one_new_taxpayer(services: Services
 def test_concurrent_creations_with_another_name_are_a_conflict_not_a_crash(
     services: Services,
 ) -> None:
-    officer = _officer(services)
+    officer = credentialed_officer(services)
     workflow = CaseWorkflow(services)
     other = replace(_new_case(), taxpayer=TaxpayerInput("另一家公司", DEMO_USCC, "organisation"))
 
@@ -127,7 +109,7 @@ def test_fifty_concurrent_uploads_and_steps_on_one_case(services: Services) -> N
     """The upload and the analysis steps append to the same record at once."""
     from tests.conftest import FIXTURES
 
-    officer = _officer(services)
+    officer = credentialed_officer(services)
     workflow = CaseWorkflow(services)
     case = workflow.create_case(officer, _new_case())
     audio = FIXTURES / "interview_zh.wav"
@@ -166,7 +148,7 @@ def test_concurrent_drafts_get_distinct_numbers_and_a_valid_record(
     shutil.copytree(shared_index_dir, settings.index_dir)
     services = build_services(settings)
     services.db.migrate()
-    officer = _officer(services)
+    officer = credentialed_officer(services)
     workflow = CaseWorkflow(services)
     case = workflow.create_case(officer, _new_case())
     workflow.suggest(officer, case.id)

@@ -41,12 +41,8 @@ def migrated_template(root: Path) -> Path:
     return template / "taxassist.db"
 
 
-def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Record:
-    """A late-filing case with `events` signed events; events 3 and 6 link a file each."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, data_dir / "taxassist.db")
-    settings = make_settings(data_dir, seed_demo_users=False)
-    services = build_services(settings)
+def credentialed_officer(services: Services) -> User:
+    """The handling officer `officer` with a valid 执法证件: every recorded act needs one."""
     with services.db.session() as session:
         officer = create_user(
             session, username="officer", password="vanilla-kite-58-river", role="officer"
@@ -60,6 +56,16 @@ def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Rec
             valid_until=date(2099, 12, 31),
         )
         session.expunge(officer)
+    return officer
+
+
+def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Record:
+    """A late-filing case with `events` signed events; events 3 and 6 link a file each."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, data_dir / "taxassist.db")
+    settings = make_settings(data_dir, seed_demo_users=False)
+    services = build_services(settings)
+    officer = credentialed_officer(services)
     case = CaseWorkflow(services).create_case(officer, _new_case())
     files: dict[int, str] = {}
     document_id = 0

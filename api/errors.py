@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.errors import RateLimited, TaxAssistError
+from assistant.legal import LegalValueError
 
 logger = logging.getLogger("taxassist.api")
 
@@ -52,6 +53,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, RateLimited):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
         return envelope(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+    @app.exception_handler(LegalValueError)
+    async def _legal(_: Request, exc: LegalValueError) -> JSONResponse:
+        """A malformed statute id, numeral or citation (the legal core): 422 like InvalidInput."""
+        return envelope(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,6 +14,7 @@ import typer
 
 from assistant.config import Settings, get_settings
 from assistant.errors import NotFound, TaxAssistError
+from assistant.legal import LegalValueError
 
 app = typer.Typer(help="TaxAssist 税务执法智能辅助系统", no_args_is_help=True)
 models_app = typer.Typer(help="Bundled models: install and list.", no_args_is_help=True)
@@ -443,7 +444,7 @@ def _run_batch(queries: Path, search: Any) -> None:
                 raw_date = obj.get("date")
                 on = date.fromisoformat(str(raw_date)) if raw_date else None
                 out: dict[str, Any] = {"id": qid, "results": search(str(obj.get("text") or ""), on)}
-            except TaxAssistError as exc:
+            except (TaxAssistError, LegalValueError) as exc:
                 out = {"id": qid, **exc.to_envelope()}
             except ValueError as exc:
                 out = {
@@ -797,7 +798,7 @@ def main() -> None:
     """Entry point: domain errors become the JSON envelope (with --json) and a non-zero exit."""
     try:
         app(standalone_mode=False)
-    except TaxAssistError as exc:
+    except (TaxAssistError, LegalValueError) as exc:
         if "--json" in sys.argv:
             typer.echo(json.dumps(exc.to_envelope(), ensure_ascii=False))
         else:

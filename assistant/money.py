@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-CENT = Decimal("0.01")
+from assistant.legal.numerals import CAPITAL_DIGITS, chinese_number
 
-_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-_SMALL_UNITS = ["", "拾", "佰", "仟"]
-_BIG_UNITS = ["", "万", "亿", "万亿"]
+CENT = Decimal("0.01")
 
 
 def to_yuan(value: Decimal | int | str) -> Decimal:
@@ -44,23 +42,6 @@ def format_yuan(value: Decimal) -> str:
     return f"{to_yuan(value):,.2f}元"
 
 
-def _four_digits(n: int) -> str:
-    """Capitals for 0 < n < 10000, with inner zeros collapsed (1001 -> 壹仟零壹)."""
-    out: list[str] = []
-    zero_pending = False
-    for pos in range(3, -1, -1):
-        digit = (n // 10**pos) % 10
-        if digit == 0:
-            if out:
-                zero_pending = True
-            continue
-        if zero_pending:
-            out.append("零")
-            zero_pending = False
-        out.append(_DIGITS[digit] + _SMALL_UNITS[pos])
-    return "".join(out)
-
-
 def to_chinese_capitals(value: Decimal | int | str) -> str:
     """Amount in Chinese capital numerals, e.g. 12000 -> 壹万贰仟元整, 1.05 -> 壹元零伍分."""
     amount = to_yuan(value)
@@ -74,30 +55,16 @@ def to_chinese_capitals(value: Decimal | int | str) -> str:
 
     parts: list[str] = []
     if integer:
-        groups = []
-        while integer:
-            groups.append(integer % 10000)
-            integer //= 10000
-        need_zero = False
-        for idx in range(len(groups) - 1, -1, -1):
-            group = groups[idx]
-            if group == 0:
-                need_zero = True
-                continue
-            if parts and (need_zero or group < 1000):
-                parts.append("零")
-            parts.append(_four_digits(group) + _BIG_UNITS[idx])
-            need_zero = False
-        parts.append("元")
+        parts.append(chinese_number(integer, capitals=True) + "元")
     if fraction == 0:
         parts.append("整")
         return "".join(parts)
     if jiao:
-        parts.append(_DIGITS[jiao] + "角")
+        parts.append(CAPITAL_DIGITS[jiao] + "角")
     elif parts:
         parts.append("零")
     if fen:
-        parts.append(_DIGITS[fen] + "分")
+        parts.append(CAPITAL_DIGITS[fen] + "分")
     else:
         parts.append("整")
     return "".join(parts)

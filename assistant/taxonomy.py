@@ -6,7 +6,7 @@ statute ids so downstream facts keep their provenance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,7 @@ import yaml
 
 from assistant.config import BUNDLED_CORPUS
 from assistant.errors import InvalidInput
+from assistant.legal import StatuteId
 
 DEFAULT_TAXONOMY = BUNDLED_CORPUS / "taxonomy" / "violations.yaml"
 
@@ -102,10 +103,10 @@ class ViolationType:
         bases = [b for v in self.versions for b in v.legal_basis] or list(self.legal_basis)
         out = []
         for basis in bases:
-            ident, at, version = basis.partition("@")
-            if self.item is not None and ident.count(":") == 2:
-                ident = f"{ident}:{self.item}"
-            out.append(ident + at + version)
+            sid = StatuteId.parse(basis)
+            if self.item is not None and sid.paragraph is not None and sid.item is None:
+                sid = replace(sid, item=self.item)
+            out.append(str(sid))
         return tuple(dict.fromkeys(out))
 
     def penalties_on(self, day: date) -> tuple[PenaltyKind, ...]:

@@ -46,6 +46,7 @@ from assistant.drafting.other_documents import (
 )
 from assistant.errors import InvalidInput
 from assistant.knowledge.statutes import StatuteBook
+from assistant.legal import StatuteId
 from assistant.money import to_yuan
 
 # 文号 kind per type, as issued documents print them: 示税稽罚告〔2026〕1号 (告知书),
@@ -207,7 +208,7 @@ def _violated(suggestion: dict[str, Any], book: StatuteBook) -> tuple[LegalBasis
 
 
 def _basis(book: StatuteBook, ids: list[str]) -> list[LegalBasis]:
-    return [LegalBasis(c, book.full_title(c.split(":", 1)[0].split("@")[0])) for c in ids]
+    return [LegalBasis(c, book.full_title(StatuteId.parse(c).law)) for c in ids]
 
 
 def _ground(suggestion: dict[str, Any]) -> list[str]:
@@ -520,7 +521,7 @@ def _legal_review(
             details={"doc_type": "legal_review_opinion", "fields": missing},
         )
     assert conclusion is not None
-    from assistant.drafting.numerals import legal_basis_sentence
+    from assistant.legal import cite_all
     from assistant.money import format_yuan
 
     amount = to_yuan(ctx.amount)
@@ -536,7 +537,7 @@ def _legal_review(
             ReviewPoint(
                 "主体", f"当事人为{ctx.party.name}，{ctx.party.id_label}{ctx.party.id_number}"
             ),
-            ReviewPoint("依据", f"适用{legal_basis_sentence(ctx.legal_basis)}的规定"),
+            ReviewPoint("依据", f"适用{cite_all(ctx.legal_basis)}的规定"),
             ReviewPoint(
                 "裁量",
                 f"依据{ctx.benchmark_citation}，拟{proposal.removeprefix('对' + ctx.party.name)}"

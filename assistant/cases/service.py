@@ -35,6 +35,7 @@ from assistant.db.models import (
 )
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, Forbidden, InvalidInput, NotFound
+from assistant.legal import StatuteId
 from assistant.nlp import validate_uscc
 from assistant.record import Signer, append_event, commitments, text_sha256
 from assistant.services import Services
@@ -672,9 +673,7 @@ class CaseWorkflow:
         violated = [c for c in citations if c not in ground and ":" in c and "公告" not in c]
 
         def basis(ids: list[str]) -> tuple[LegalBasis, ...]:
-            return tuple(
-                LegalBasis(c, statutes.full_title(c.split(":", 1)[0].split("@")[0])) for c in ids
-            )
+            return tuple(LegalBasis(c, statutes.full_title(StatuteId.parse(c).law)) for c in ids)
 
         notices = [c for c in citations if "公告" in c]
         reason = "鉴于" + ("你单位" if context.party.kind == "organisation" else "你")

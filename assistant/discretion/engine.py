@@ -32,9 +32,10 @@ from assistant.discretion.benchmark import (
 from assistant.discretion.factors import FACTORS, MITIGATION
 from assistant.discretion.procedure import ProcedureRules, load_procedure
 from assistant.errors import InvalidInput, NotFound
+from assistant.legal import PRC_PREFIX, StatuteId
+from assistant.legal import cite as legal_cite
 from assistant.limits import DAYS_MAX, OCCURRENCES_MAX, YUAN_MAX
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
-from assistant.statute_markers import version_marker
 from assistant.taxonomy import PENALTY_KINDS, get_violation
 
 FIRST_VIOLATION_FILE = BUNDLED_CORPUS / "discretion" / "first_violation.yaml"
@@ -365,52 +366,14 @@ def _s(amount: Decimal) -> str:
 
 # --------------------------------------------------------------------------- citations
 
-_DIGITS = "零一二三四五六七八九"
 _PRC_LAWS = ("税收征收管理法", "行政处罚法", "发票管理办法", "刑法", "行政复议法", "行政诉讼法")
-
-
-def chinese_number(n: int) -> str:
-    """1..999 as 一, 十, 六十二, 一百零五 (article numbering style)."""
-    if n < 10:
-        return _DIGITS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        tail = ""
-    elif rest < 10:
-        tail = "零" + _DIGITS[rest]
-    else:
-        tail = (
-            (_DIGITS[rest // 10] + "十" + (_DIGITS[rest % 10] if rest % 10 else ""))
-            if (rest >= 10)
-            else ""
-        )
-    return _DIGITS[hundreds] + "百" + tail
 
 
 def cite(statute_id: str) -> str:
     """`税收征收管理法:63:1` -> 《中华人民共和国税收征收管理法》第六十三条第一款; a version
     `@2023-07-20` is named by its official marker (（国务院令第764号修订）)."""
-    ident, _, version = statute_id.partition("@")
-    parts = ident.split(":")
-    law = parts[0]
-    title = f"《中华人民共和国{law}》" if law in _PRC_LAWS else f"《{law}》"
-    if version:
-        title += f"（{version_marker(law, date.fromisoformat(version))}）"
-    article = parts[1] if len(parts) > 1 else ""
-    num, sep, suffix = article.partition("之")
-    text = (
-        title
-        + (f"第{chinese_number(int(num))}条" if num.isdigit() else "")
-        + (f"之{suffix}" if sep else "")
-    )
-    if len(parts) > 2:
-        text += f"第{chinese_number(int(parts[2]))}款"
-    if len(parts) > 3:
-        text += f"第（{chinese_number(int(parts[3]))}）项"
-    return text
+    law = StatuteId.parse(statute_id).law
+    return legal_cite(statute_id, f"{PRC_PREFIX}{law}" if law in _PRC_LAWS else law)
 
 
 # --------------------------------------------------------------------------- first violation
@@ -918,8 +881,9 @@ def _imposed_penalties(
 
 def _kind_basis(case: DiscretionInput, item: BenchmarkItem) -> tuple[str, ...]:
     """A kind stated in a further 款 (停止出口退税: 征管法第六十六条第二款) cites it too."""
-    law = item.basis[0].split(":")[0]
-    extra = tuple(b for b in get_violation(case.violation).also_cites if b.split(":")[0] == law)
+    law = StatuteId.parse(item.basis[0]).law
+    also = get_violation(case.violation).also_cites
+    extra = tuple(b for b in also if StatuteId.parse(b).law == law)
     return extra or item.basis
 
 

@@ -2,14 +2,7 @@
 
 from assistant.drafting.context import LegalBasis, Party, PenaltyContext
 from assistant.drafting.documents import DocumentType, RenderedDocument, docx_text, render
-from assistant.drafting.numerals import (
-    article_reference,
-    chinese_date,
-    chinese_number,
-    chinese_percent,
-    figure_date,
-    legal_basis_sentence,
-)
+from assistant.drafting.numerals import chinese_date, figure_date
 
 __all__ = [
     "DocumentType",
@@ -17,12 +10,8 @@ __all__ = [
     "Party",
     "PenaltyContext",
     "RenderedDocument",
-    "article_reference",
     "chinese_date",
-    "chinese_number",
-    "chinese_percent",
     "docx_text",
     "figure_date",
-    "legal_basis_sentence",
     "render",
 ]

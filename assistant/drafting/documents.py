@@ -21,15 +21,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from assistant.drafting.context import Finding, LegalBasis, PenaltyContext
 from assistant.drafting.layout import Role, add_paragraph, setup_page
-from assistant.drafting.numerals import (
-    chinese_date,
-    chinese_number,
-    chinese_percent,
-    figure_date,
-    legal_basis_sentence,
-)
+from assistant.drafting.numerals import chinese_date, figure_date
 from assistant.drafting.text import addressed_to_party, to_document_text
 from assistant.errors import InvalidInput
+from assistant.legal import chinese_number, chinese_percent, cite_all
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
 
 
@@ -113,7 +108,7 @@ def _law(statute_id: str) -> LegalBasis:
 
 
 def _cite(*statute_ids: str) -> str:
-    return legal_basis_sentence([_law(s) for s in statute_ids])
+    return cite_all([_law(s) for s in statute_ids])
 
 
 def _pronoun(ctx: PenaltyContext) -> str:
@@ -219,7 +214,7 @@ def finding_sentence(finding: Finding, you: str) -> str:
     """已构成偷税 (a defining article) or 违反了…的规定，构成…的违法行为 (a breached duty)."""
     if not finding.provisions:
         return f"{you}的上述行为构成{finding.name}的违法行为。"
-    basis = legal_basis_sentence(finding.provisions)
+    basis = cite_all(finding.provisions)
     if finding.defines:
         return f"根据{basis}的规定，{you}的上述行为已构成{finding.name}。"
     return f"{you}的上述行为违反了{basis}的规定，构成{finding.name}的违法行为。"
@@ -254,7 +249,7 @@ def _rate_percent(ctx: PenaltyContext) -> Decimal | None:
 def _penalty_sentence(draft: _Draft, ctx: PenaltyContext, *, proposed: bool) -> None:
     """根据…的规定，[符合裁量基准…的适用条件，]（拟）对你单位处以罚款…元（大写…）; a multiple
     is stated as decisions state it: 对你单位少缴的税款…元，处百分之七十五的罚款，计…元."""
-    basis = legal_basis_sentence(ctx.legal_basis)
+    basis = cite_all(ctx.legal_basis)
     draft.cite("legal_basis", tuple(b.statute_id for b in ctx.legal_basis))
     you = _pronoun(ctx)
     sentence = f"根据{basis}的规定，"

@@ -34,9 +34,9 @@ from decimal import Decimal, InvalidOperation
 from assistant.drafting.context import PenaltyContext
 from assistant.errors import Conflict, NotFound
 from assistant.knowledge.citations import parse_citations
-from assistant.knowledge.statutes import StatuteBook, chinese_numeral_to_int
+from assistant.knowledge.statutes import StatuteBook
+from assistant.legal import StatuteId, bundled_markers, parse_integer, parse_numeral
 from assistant.money import to_chinese_capitals, to_yuan
-from assistant.statute_markers import bundled_markers
 
 # Statute ids the templates cite in fixed procedural clauses (documents.py constants): the
 # only citations a draft may carry beyond the record's legal basis. 行政诉讼法 and 行政复议法
@@ -60,8 +60,6 @@ TEMPLATE_CITATIONS = frozenset(
     }
 )
 
-_CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7}
-_CN_DIGIT |= {"八": 8, "九": 9}
 _NUM = r"[0-9〇零一二三四五六七八九十百两]+"
 _FIG_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _CN_DATE = re.compile(
@@ -218,12 +216,10 @@ class GuardReport:
 
 # -- parsing helpers ------------------------------------------------------------------------------
 def _number(raw: str) -> int | None:
-    raw = raw.strip()
-    if raw.isdigit():
-        return int(raw)
+    """A whole number in figures or Chinese numerals; None for what reads as no number."""
     try:
-        return chinese_numeral_to_int(raw)
-    except Exception:
+        return parse_integer(raw)
+    except ValueError:
         return None
 
 
@@ -236,10 +232,9 @@ def _figure(raw: str, wan: str | None) -> Decimal | None:
 
 
 def _cn_date(match: re.Match[str]) -> date | None:
-    year = "".join(str(_CN_DIGIT[c]) for c in match.group(1))
-    month, day = _number(match.group(2)), _number(match.group(3))
+    year, month, day = (_number(match.group(n)) for n in (1, 2, 3))
     try:
-        return date(int(year), month or 0, day or 0)
+        return date(year or 0, month or 0, day or 0)
     except ValueError:
         return None
 
@@ -304,7 +299,7 @@ def _check_citations(text: str, record: FactRecord, book: StatuteBook, out: list
             found = []
             for on in on_dates:
                 try:
-                    found.append(book.get(cite.id, on))
+                    found.append(book.get(StatuteId.parse(cite.id).article_id, on))
                 except NotFound:
                     continue
             if not found and cite.id in TEMPLATE_CITATIONS:
@@ -320,14 +315,12 @@ def _check_citations(text: str, record: FactRecord, book: StatuteBook, out: list
                     )
                 )
                 continue
-            # corpus paragraphs include 项 lines, so this bounds 款 from above: no false alarm
             if cite.paragraph is not None and all(
-                cite.paragraph > len(a.paragraphs) for a in found
+                a.provision(cite.paragraph, cite.item) is None for a in found
             ):
-                most = max(len(a.paragraphs) for a in found)
-                out.append(
-                    Finding("citation", start, end, span_text, f"{cite.id}：该条只有{most}款")
-                )
+                most = max(len(a.clauses()) for a in found)
+                lacks = f"该条只有{most}款" if cite.item is None else "该条没有所引的款或项"
+                out.append(Finding("citation", start, end, span_text, f"{cite.id}：{lacks}"))
                 continue
         if cite.id not in allowed:
             out.append(
@@ -565,13 +558,11 @@ def _check_periods(text: str, record: FactRecord, out: list[Finding]) -> None:
 
 
 def _cn_decimal(raw: str) -> Decimal | None:
-    if "点" in raw:
-        whole, frac = raw.split("点", 1)
-        head = _number(whole)
-        digits = "".join(str(_CN_DIGIT.get(c, "")) for c in frac)
-        return Decimal(f"{head}.{digits}") if head is not None and digits else None
-    value = _number(raw)
-    return Decimal(value) if value is not None else None
+    """三点五 -> 3.5, 三 -> 3; None for what reads as no number."""
+    try:
+        return parse_numeral(raw)
+    except ValueError:
+        return None
 
 
 def _check_numbers(text: str, record: FactRecord, out: list[Finding]) -> None:

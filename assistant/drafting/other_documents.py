@@ -39,14 +39,10 @@ from assistant.drafting.documents import (
     docx_text,
     finding_sentence,
 )
-from assistant.drafting.numerals import (
-    chinese_date,
-    chinese_number,
-    figure_date,
-    legal_basis_sentence,
-)
+from assistant.drafting.numerals import chinese_date, figure_date
 from assistant.drafting.text import addressed_to_party, to_document_text
 from assistant.errors import InvalidInput
+from assistant.legal import chinese_number, cite_all
 from assistant.money import format_yuan, to_chinese_capitals, to_yuan
 
 NO_PENALTY_BASIS = ("行政处罚法:33:1",)
@@ -302,8 +298,8 @@ def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     draft.add(sections[1], "heading")
     basis = ctx.legal_basis or tuple(_law(s) for s in NO_PENALTY_BASIS)
     draft.add(
-        f"{you}的上述行为属于{legal_basis_sentence(ctx.violated)}规定的违法行为。"
-        f"{to_document_text(ctx.reason).rstrip('。，,')}，根据{legal_basis_sentence(basis)}的规定，"
+        f"{you}的上述行为属于{cite_all(ctx.violated)}规定的违法行为。"
+        f"{to_document_text(ctx.reason).rstrip('。，,')}，根据{cite_all(basis)}的规定，"
         f"决定不予税务行政处罚。"
     )
     draft.cite("legal_basis", tuple(b.statute_id for b in (*ctx.violated, *basis)))
@@ -351,10 +347,10 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
     if ctx.finding is not None:
         violated = finding_sentence(ctx.finding, you)
     elif ctx.violated:
-        violated = f"{you}的上述行为违反了{legal_basis_sentence(ctx.violated)}的规定。"
+        violated = f"{you}的上述行为违反了{cite_all(ctx.violated)}的规定。"
     draft.add(
         f"处罚依据及内容：{violated}"
-        f"根据{legal_basis_sentence(ctx.legal_basis)}和{_cite(*SIMPLE_BASIS)}的规定，"
+        f"根据{cite_all(ctx.legal_basis)}和{_cite(*SIMPLE_BASIS)}的规定，"
         f"当场决定对{you}处以罚款{format_yuan(amount)}（大写：{to_chinese_capitals(amount)}）。"
     )
     draft.cite("legal_basis", tuple(b.statute_id for b in (*ctx.violated, *ctx.legal_basis)))
@@ -428,9 +424,7 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
             f"按日加收滞纳税款万分之五的滞纳金（截至{figure_date(ctx.surcharge_until)}为"
             f"{format_yuan(extra)}）。"
         )
-    draft.add(
-        f"根据{legal_basis_sentence(ctx.legal_basis)}和{_cite(*SURCHARGE_BASIS)}的规定，决定如下："
-    )
+    draft.add(f"根据{cite_all(ctx.legal_basis)}和{_cite(*SURCHARGE_BASIS)}的规定，决定如下：")
     for line in lines:
         draft.add(line)
     draft.cite("legal_basis", tuple(b.statute_id for b in ctx.legal_basis))
@@ -474,10 +468,10 @@ def render_correction_notice(ctx: CorrectionNoticeContext) -> RenderedDocument:
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     sections = ("事由", "依据", "通知内容")
     draft.add("事由：责令限期改正")
-    draft.add(f"依据：{legal_basis_sentence(ctx.legal_basis)}")
+    draft.add(f"依据：{cite_all(ctx.legal_basis)}")
     draft.add(
         f"通知内容：{to_document_text(ctx.facts).rstrip('。')}，违反了"
-        f"{legal_basis_sentence(ctx.violated)}的规定。现责令{you}于{figure_date(ctx.deadline)}前"
+        f"{cite_all(ctx.violated)}的规定。现责令{you}于{figure_date(ctx.deadline)}前"
         f"{to_document_text(ctx.correction).rstrip('。')}。逾期不改正的，我局将依法处理。"
     )
     draft.cite("legal_basis", tuple(b.statute_id for b in (*ctx.violated, *ctx.legal_basis)))

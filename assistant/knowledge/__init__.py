@@ -19,11 +19,7 @@ from assistant.knowledge.search import (
 from assistant.knowledge.statutes import (
     Article,
     StatuteBook,
-    article_label,
-    chinese_numeral_to_int,
-    int_to_chinese_numeral,
     parse_statute_file,
-    parse_statute_id,
 )
 
 __all__ = [
@@ -38,16 +34,12 @@ __all__ = [
     "StatuteBook",
     "StatuteHit",
     "VectorIndex",
-    "article_label",
     "available_embedders",
-    "chinese_numeral_to_int",
     "classify_violation",
     "corpus_fingerprint",
     "get_embedder",
-    "int_to_chinese_numeral",
     "load_cases",
     "normalize_law_name",
     "parse_citations",
     "parse_statute_file",
-    "parse_statute_id",
 ]

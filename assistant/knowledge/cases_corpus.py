@@ -34,6 +34,7 @@ from assistant.knowledge.case_fields import (
 )
 from assistant.knowledge.citations import Citation, parse_citations
 from assistant.knowledge.regions import region_matches
+from assistant.legal import StatuteId
 
 VIOLATION_CODES: frozenset[str] = frozenset(
     {
@@ -165,7 +166,7 @@ def _notes(citations: Sequence[Citation]) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
     for c in citations:
         if c.version_note:
-            found.setdefault(":".join(c.id.split(":")[:2]), c.version_note)
+            found.setdefault(StatuteId.parse(c.id).article_id, c.version_note)
     return tuple(found.items())
 
 

@@ -11,12 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assistant.knowledge.statutes import (
-    CN_NUMERAL_CHARS,
-    PRC_PREFIX,
-    chinese_numeral_to_int,
-    make_article_id,
-)
+from assistant.legal import ARTICLE_NUMERAL_CHARS, PRC_PREFIX, StatuteId, parse_integer
 
 #: Common short forms -> the corpus short name (title without 中华人民共和国).
 LAW_ALIASES: dict[str, str] = {
@@ -44,7 +39,7 @@ LAW_ALIASES: dict[str, str] = {
 }
 
 _WS = r"[\s\u3000]*"
-_NUM = rf"[{CN_NUMERAL_CHARS}0-9０-９][{CN_NUMERAL_CHARS}0-9０-９\s\u3000]*?"
+_NUM = rf"[{ARTICLE_NUMERAL_CHARS}0-9０-９][{ARTICLE_NUMERAL_CHARS}0-9０-９\s\u3000]*?"
 # 第X条[之Y][第X款][第(X)项] — whitespace tolerated everywhere (PDF line breaks).
 _UNIT = re.compile(
     rf"第{_WS}(?P<num>{_NUM}){_WS}(?P<kind>条|款|项)"
@@ -89,10 +84,12 @@ def _spaced(name: str) -> str:
 
 
 def _to_int(raw: str) -> int | None:
+    """A positive article, 款 or 项 number; None for what is not one (第零条, 第十十条)."""
     try:
-        return chinese_numeral_to_int(raw)
-    except Exception:
+        value = parse_integer(raw)
+    except ValueError:
         return None
+    return value if value > 0 else None
 
 
 def parse_citations(text: str, *, known_laws: Iterable[str] | None = None) -> list[Citation]:
@@ -141,6 +138,8 @@ def parse_citations(text: str, *, known_laws: Iterable[str] | None = None) -> li
 def _parse_chain(text: str, pos: int, law: str, note: str | None = None) -> list[Citation]:
     """Read 第X条第Y款第(Z)项、第W条至第V条 … starting right after a law name."""
     out: list[Citation] = []
+    if not law or any(ch in law for ch in ":@"):
+        return out  # an empty title, or one with a colon, is no law a statute id can name
     article: int | None = None
     sub: int | None = None
     paragraph: int | None = None
@@ -188,7 +187,7 @@ def _parse_chain(text: str, pos: int, law: str, note: str | None = None) -> list
                 for n in range(range_from + 1, value):
                     out.append(
                         Citation(
-                            id=make_article_id(law, n),
+                            id=StatuteId(law, n).article_id,
                             law=law,
                             article=n,
                             paragraph=None,
@@ -231,12 +230,6 @@ def _parse_chain(text: str, pos: int, law: str, note: str | None = None) -> list
 def _cite_id(
     law: str, article: int, sub: int | None, paragraph: int | None, item: int | None
 ) -> str:
-    base = make_article_id(law, article, sub)
-    if paragraph is not None:
-        base += f":{paragraph}"
-        if item is not None:
-            base += f":{item}"
-    elif item is not None:
-        # 第X条第(Y)项 without a 款: the item belongs to the first paragraph
-        base += f":1:{item}"
-    return base
+    if paragraph is None and item is not None:
+        paragraph = 1  # 第X条第(Y)项 without a 款: the item belongs to the first paragraph
+    return str(StatuteId(law, article, sub, paragraph, item))

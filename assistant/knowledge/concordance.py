@@ -26,13 +26,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
-from assistant.knowledge.statutes import Article, StatuteBook, parse_statute_id
-from assistant.statute_markers import bundled_markers
-from assistant.statute_markers import load_version_markers as load_version_markers
+from assistant.knowledge.statutes import Article, StatuteBook
+from assistant.legal import StatuteId, bundled_markers
+from assistant.legal import load_version_markers as load_version_markers
 
 #: Entries of the in-force memo before it is cleared (query dates are unbounded in a server).
 _MEMO_LIMIT = 4096
@@ -46,9 +46,6 @@ _ORDER = re.compile(r"国务院令(第?\d+号(?:[、，,和及与]第?\d+号)*)"
 _YEAR = re.compile(
     r"(\d{4})年(?:\d{1,2}月(?:\d{1,2}日)?)?(?:第[一二三四五六七八九十]+次)?(?:修订|修正|修改|版)"
 )
-
-
-_parse = lru_cache(maxsize=65_536)(parse_statute_id)
 
 
 def normalise(text: str) -> str:
@@ -257,7 +254,7 @@ class Concordance:
         about (a law with one version, not in force on either date, an article its cited version
         lacks) come back unchanged, without the version suffix.
         """
-        ref = _parse(article_id)
+        ref = StatuteId.parse(article_id)
         suffix = "".join(f":{n}" for n in (ref.paragraph, ref.item) if n is not None)
         plain = ref.article_id + suffix
         versions = self._versions.get(ref.law, [])

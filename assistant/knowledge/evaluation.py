@@ -45,6 +45,7 @@ from assistant.knowledge.recommend import (
     fuse_basis,
 )
 from assistant.knowledge.statutes import Article, StatuteBook
+from assistant.legal import StatuteId
 
 CASE_PASSAGE_CHARS = 256
 QUERY_CHARS = 512
@@ -576,14 +577,14 @@ def case_label(
     invoice = _invoice_codes(concordance)
     notes = dict(case.statute_notes)
     for sid in case.statutes:
-        aid = article_level(sid)
-        law, _, num = aid.partition(":")
-        if not num.isdigit():
+        ref = StatuteId.parse(sid).article_level()
+        aid, law = ref.article_id, ref.law
+        if ref.sub is not None:
             continue
         if aid in penalty:
             return penalty[aid]
-        if law == "刑法" and int(num) in CRIMINAL_CODES:
-            return CRIMINAL_CODES[int(num)]
+        if law == "刑法" and ref.article in CRIMINAL_CODES:
+            return CRIMINAL_CODES[ref.article]
         if law == INVOICE_LAW:
             latest = concordance.translate(aid, case.date, None, version_note=notes.get(aid))
             if latest is not None and latest in invoice:

@@ -35,6 +35,7 @@ from assistant.errors import TaxAssistError
 from assistant.knowledge.cases_corpus import CaseDoc, classify_violation
 from assistant.knowledge.concordance import concordance_for
 from assistant.knowledge.statutes import Article, StatuteBook
+from assistant.legal import StatuteId
 
 RRF_K = 60
 SIGNALS: tuple[str, ...] = (
@@ -85,7 +86,7 @@ TAX_CHARGING: dict[str, tuple[str, ...]] = {
 
 def article_level(statute_id: str) -> str:
     """`税收征收管理法:63:1@2015-04-24` -> `税收征收管理法:63` (signals vote on articles)."""
-    return ":".join(statute_id.split("@")[0].split(":")[:2])
+    return StatuteId.parse(statute_id).article_id
 
 
 #: A tax is "assessed" in a sentence that names it outside an invoice name (增值税专用发票 is

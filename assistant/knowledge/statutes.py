@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,112 +18,28 @@ from typing import Any
 import yaml
 
 from assistant.errors import InvalidInput, NotFound
+from assistant.legal import ARTICLE_NUMERAL_CHARS, StatuteId, parse_integer, short_law_name
 
-PRC_PREFIX = "中华人民共和国"
 #: Version date used for statute files whose name and preamble carry no date (stated choice).
 UNDATED_VERSION = date(1997, 10, 1)
 EFFECTIVE_DATES_FILE = "effective_dates.yaml"
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
-CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万"
-
 _FILE_DATE = re.compile(r"^(?P<name>.+?)[(（](?P<date>\d{4}-\d{2}-\d{2})[)）]$")
 _TEXT_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _ARTICLE = re.compile(
-    rf"^第(?P<num>[{CN_NUMERAL_CHARS}0-9]+)条(?:之(?P<sub>[{CN_NUMERAL_CHARS}]+))?"
+    rf"^第(?P<num>[{ARTICLE_NUMERAL_CHARS}0-9]+)条(?:之(?P<sub>[{ARTICLE_NUMERAL_CHARS}]+))?"
     r"[ \u3000]+(?P<body>.*)$"
 )
 _HEADING = re.compile(r"^(?P<hashes>#+)\s*(?P<text>.+?)\s*$")
-_DIVISION = re.compile(rf"^(?P<num>第[{CN_NUMERAL_CHARS}0-9]+)(?P<kind>[编章节])\s*(?P<rest>.*)$")
-_STATUTE_ID = re.compile(
-    rf"^(?P<law>[^:@]+):(?P<article>\d+)(?:之(?P<sub>[{CN_NUMERAL_CHARS}0-9]+))?"
-    r"(?::(?P<para>\d+))?(?::(?P<item>\d+))?(?:@(?P<version>\d{4}-\d{2}-\d{2}))?$"
+_DIVISION = re.compile(
+    rf"^(?P<num>第[{ARTICLE_NUMERAL_CHARS}0-9]+)(?P<kind>[编章节])\s*(?P<rest>.*)$"
 )
 _FOOTNOTE = re.compile(r"^[①②③④⑤⑥⑦⑧⑨⑩]")
 INFO_END = "<!-- INFO END -->"
 
 
-def chinese_numeral_to_int(s: str) -> int:
-    """六十三 -> 63, 二百零五 -> 205, 十 -> 10, 一千 -> 1000; Arabic digits pass through."""
-    text = re.sub(r"\s+", "", s).translate(_FULLWIDTH)
-    if text.isdigit():
-        return int(text)
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS and ch != "万" for ch in text):
-        raise InvalidInput("invalid_numeral", f"无法识别的中文数字：{s!r}", details={"value": s})
-    if "万" in text:
-        high, _, low = text.partition("万")
-        return (chinese_numeral_to_int(high) if high else 1) * 10000 + (
-            chinese_numeral_to_int(low) if low else 0
-        )
-    total = 0
-    digit: int | None = None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            if digit is not None and digit != 0 and _CN_DIGITS[ch] != 0:
-                # "一二" is not a numeral of the unit form used in statutes
-                raise InvalidInput(
-                    "invalid_numeral", f"无法识别的中文数字：{s!r}", details={"value": s}
-                )
-            digit = _CN_DIGITS[ch]
-        else:
-            unit = _CN_UNITS[ch]
-            total += (1 if digit is None else digit) * unit
-            digit = None
-    return total + (digit or 0)
-
-
-def int_to_chinese_numeral(n: int) -> str:
-    """63 -> 六十三, 10 -> 十, 110 -> 一百一十, 205 -> 二百零五 (statute numbering style)."""
-    if not isinstance(n, int) or n < 0 or n >= 100_000_000:
-        raise InvalidInput("invalid_numeral", f"无法转换为中文数字：{n!r}", details={"value": n})
-    if n == 0:
-        return "零"
-    if n >= 10000:
-        high, low = divmod(n, 10000)
-        rest = "" if low == 0 else ("零" if low < 1000 else "") + _small_numeral(low, leading=False)
-        return _small_numeral(high, leading=True) + "万" + rest
-    return _small_numeral(n, leading=True)
-
-
-def _small_numeral(n: int, *, leading: bool) -> str:
-    digits = "零一二三四五六七八九"
-    parts: list[str] = []
-    zero_pending = False
-    for unit_value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        d, n = divmod(n, unit_value)
-        if d == 0:
-            if parts:
-                zero_pending = True
-            continue
-        if zero_pending:
-            parts.append("零")
-            zero_pending = False
-        if unit == "十" and d == 1 and not parts and leading:
-            parts.append("十")
-        else:
-            parts.append(digits[d] + unit)
-    return "".join(parts)
-
-
-def article_label(article: int, sub: int | None = None) -> str:
-    """第六十三条 / 第二百零五条之一, as decisions print it."""
-    label = f"第{int_to_chinese_numeral(article)}条"
-    return label if sub is None else f"{label}之{int_to_chinese_numeral(sub)}"
+#: A 项 opens its line with its number in brackets: （一） or (一).
+_ITEM_LINE = re.compile(rf"^[（(][{ARTICLE_NUMERAL_CHARS}]+[）)]")
 
 
 @dataclass(frozen=True)
@@ -139,10 +55,45 @@ class Article:
     paragraphs: tuple[str, ...]
     source: str
     sub: int | None = None  # 之一 / 之二 articles inserted by amendments (刑法第二百零五条之一)
+    #: set when this is one 款 (and 项) of the article, as `StatuteBook.get` returns a 款 id
+    paragraph: int | None = None
+    item: int | None = None
 
     @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
+
+    @property
+    def statute_id(self) -> StatuteId:
+        """The provision this text is: the article, or the 款/项 it was narrowed to."""
+        return StatuteId(self.law, self.article, self.sub, self.paragraph, self.item)
+
+    def clauses(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The article's 款, each with its 项: a line opening with （一） is a 项 of the 款 above.
+
+        The corpus keeps one line per 款 and one per 项, so lines alone do not count 款.
+        """
+        out: list[tuple[str, list[str]]] = []
+        for line in self.paragraphs:
+            if _ITEM_LINE.match(line) and out:
+                out[-1][1].append(line)
+            else:
+                out.append((line, []))
+        return [(lead, tuple(items)) for lead, items in out]
+
+    def provision(self, paragraph: int, item: int | None = None) -> Article | None:
+        """This article narrowed to one 款 (with its 项), or to one 项 after its 款's opening
+        words (a 项 read alone loses the conditions the 款 sets); None when it has no such 款/项.
+        """
+        clauses = self.clauses()
+        if not 1 <= paragraph <= len(clauses):
+            return None
+        lead, items = clauses[paragraph - 1]
+        if item is None:
+            return replace(self, paragraphs=(lead, *items), paragraph=paragraph, item=None)
+        if not 1 <= item <= len(items):
+            return None
+        return replace(self, paragraphs=(lead, items[item - 1]), paragraph=paragraph, item=item)
 
     @property
     def versioned_id(self) -> str:
@@ -150,55 +101,8 @@ class Article:
 
     @property
     def label(self) -> str:
-        return article_label(self.article, self.sub)
-
-
-@dataclass(frozen=True)
-class StatuteRef:
-    """A parsed statute id: `<law>:<article>[之N][:<款>[:<项>]][@<version date>]`."""
-
-    law: str
-    article: int
-    sub: int | None = None
-    paragraph: int | None = None
-    item: int | None = None
-    version: date | None = None
-
-    @property
-    def article_id(self) -> str:
-        return make_article_id(self.law, self.article, self.sub)
-
-
-def make_article_id(law: str, article: int, sub: int | None = None) -> str:
-    """The canonical article id; 之N articles get the suffix 之<中文数字> (刑法:205之一)."""
-    base = f"{law}:{article}"
-    return base if sub is None else f"{base}之{int_to_chinese_numeral(sub)}"
-
-
-def parse_statute_id(statute_id: str) -> StatuteRef:
-    """Split a statute id; raises InvalidInput(invalid_statute_id) on malformed ids."""
-    m = _STATUTE_ID.match(statute_id.strip()) if isinstance(statute_id, str) else None
-    if m is None:
-        raise InvalidInput(
-            "invalid_statute_id",
-            f"法条编号格式不正确：{statute_id!r}（应为“法律简称:条”，如“税收征收管理法:63”）",
-            details={"statute_id": str(statute_id)},
-        )
-    sub = m.group("sub")
-    return StatuteRef(
-        law=m.group("law").strip(),
-        article=int(m.group("article")),
-        sub=None if sub is None else chinese_numeral_to_int(sub),
-        paragraph=None if m.group("para") is None else int(m.group("para")),
-        item=None if m.group("item") is None else int(m.group("item")),
-        version=None if m.group("version") is None else date.fromisoformat(m.group("version")),
-    )
-
-
-def short_law_name(title: str) -> str:
-    """Title without the 中华人民共和国 prefix and without whitespace."""
-    compact = re.sub(r"\s+", "", title)
-    return compact.removeprefix(PRC_PREFIX) or compact
+        """第六十三条 / 第六十三条第二款: what this text is, as decisions cite it."""
+        return self.statute_id.reference
 
 
 def _normalize_division(text: str) -> str:
@@ -254,7 +158,7 @@ def parse_statute_file(path: Path) -> list[Article]:
         if current is not None:
             articles.append(
                 Article(
-                    id=make_article_id(law, current["article"], current["sub"]),
+                    id=StatuteId(law, current["article"], current["sub"]).article_id,
                     law=law,
                     title=title,
                     article=current["article"],
@@ -289,8 +193,8 @@ def parse_statute_file(path: Path) -> list[Article]:
             close()
             sub = m.group("sub")
             current = {
-                "article": chinese_numeral_to_int(m.group("num")),
-                "sub": None if sub is None else chinese_numeral_to_int(sub),
+                "article": parse_integer(m.group("num")),
+                "sub": None if sub is None else parse_integer(sub),
                 "chapter": chapter,
                 "paragraphs": [m.group("body").strip()],
             }
@@ -470,11 +374,12 @@ class StatuteBook:
 
     # -- lookups --------------------------------------------------------------------------
     def get(self, statute_id: str, on: date | None = None) -> Article:
-        """The article for `statute_id` in the version in force on `on` (款/项 ignored).
+        """The provision `statute_id` names in the version in force on `on`: the article, or
+        its 款 (`发票管理办法:34:2`) or 项 (`Article.provision`); NotFound when it has none.
 
         A `@YYYY-MM-DD` suffix names the version explicitly and overrides `on`.
         """
-        ref = parse_statute_id(statute_id)
+        ref = StatuteId.parse(statute_id)
         versions = self._laws.get(ref.law)
         if not versions:
             raise NotFound(
@@ -501,11 +406,20 @@ class StatuteBook:
         if article is None:
             raise NotFound(
                 "statute_not_found",
-                f"《{ref.law}》（{chosen.isoformat()}版）中没有"
-                f"{article_label(ref.article, ref.sub)}",
+                f"《{ref.law}》（{chosen.isoformat()}版）中没有{ref.label}",
                 details={"statute_id": statute_id, "version": chosen.isoformat()},
             )
-        return article
+        if ref.paragraph is None:
+            return article
+        narrowed = article.provision(ref.paragraph, ref.item)
+        if narrowed is None:
+            raise NotFound(
+                "statute_not_found",
+                f"《{ref.law}》（{chosen.isoformat()}版）{ref.label}中没有{ref.reference}"
+                f"（该条共{len(article.clauses())}款）",
+                details={"statute_id": statute_id, "version": chosen.isoformat()},
+            )
+        return narrowed
 
     def articles(self, on: date | None = None) -> list[Article]:
         """One version per law: the version in force on `on` (None: the latest of each law)."""
@@ -526,7 +440,7 @@ class StatuteBook:
         ]
 
     def by_versioned_id(self, versioned_id: str) -> Article | None:
-        ref = parse_statute_id(versioned_id)
+        ref = StatuteId.parse(versioned_id)
         if ref.version is None:
             return None
         version = self._laws.get(ref.law, {}).get(ref.version)

@@ -9,7 +9,7 @@ from assistant.nlp.entities import (
     Span,
     extract_entities,
 )
-from assistant.nlp.numerals import parse_amount, parse_numeral
+from assistant.nlp.numerals import parse_amount
 from assistant.nlp.uscc import (
     USCC_ALPHABET,
     resident_id_check_char,
@@ -30,7 +30,6 @@ __all__ = [
     "Span",
     "extract_entities",
     "parse_amount",
-    "parse_numeral",
     "resident_id_check_char",
     "resident_id_problem",
     "uscc_check_char",

@@ -15,7 +15,8 @@ from functools import lru_cache
 from typing import Any, Literal, get_args
 
 from assistant.errors import InvalidInput
-from assistant.nlp.numerals import CN_DIGITS, NUMERAL_CHARS, parse_amount, parse_numeral
+from assistant.legal import CN_DIGITS, NUMERAL_CHARS, parse_integer
+from assistant.nlp.numerals import parse_amount
 from assistant.nlp.uscc import (
     USCC_REGISTRATION_DEPTS,
     resident_id_problem,
@@ -343,15 +344,11 @@ def _date_value(y: int, m: int, d: int) -> tuple[str, bool]:
         return f"{y:04d}-{m:02d}-{d:02d}", False
 
 
-def _num(token: str) -> int:
-    return int(token) if token.isdigit() else int(parse_numeral(token))
-
-
 def _dates(orig: str, norm: str, reference_date: date | None) -> Iterator[Entity]:
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(norm):
             try:
-                y, mo, d = _num(m["y"]), _num(m["m"]), _num(m["d"])
+                y, mo, d = parse_integer(m["y"]), parse_integer(m["m"]), parse_integer(m["d"])
             except ValueError:
                 continue
             value, ok = _date_value(y, mo, d)
@@ -363,7 +360,7 @@ def _dates(orig: str, norm: str, reference_date: date | None) -> Iterator[Entity
         return
     for m in _MONTH_DAY.finditer(norm):
         try:
-            mo, d = _num(m["m"]), _num(m["d"])
+            mo, d = parse_integer(m["m"]), parse_integer(m["d"])
         except ValueError:
             continue
         year = reference_date.year

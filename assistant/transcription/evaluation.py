@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InvalidInput
+from assistant.legal import chinese_digits, chinese_number
 from assistant.transcription.backend import Transcriber, to_simplified
 
 
@@ -130,52 +131,21 @@ def _kaldi_lines(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-_DIGITS = "零一二三四五六七八九"
 _DIGIT_RUN = re.compile(r"[0-9]+")
 # More digit runs than this in one utterance: read them digit by digit only (2**n candidates).
 _MAX_NUMBER_RUNS = 6
 
 
 def digitwise_reading(number: str) -> str:
-    """二零二五 for 2025: how years, phone numbers and 一二线 are spoken."""
-    return "".join(_DIGITS[int(d)] for d in number)
+    """二零二五 for 2025: how years, phone numbers and 一二线 are spoken (AISHELL writes 零)."""
+    return chinese_digits(number, zero="零")
 
 
 def cardinal_reading(number: str) -> str:
     """四十五 for 45: how amounts and counts are spoken (integers below 10**16)."""
-    value = int(number)
-    if value == 0 or len(number) > 16 or number.startswith("0"):
+    if number.startswith("0") or len(number) > 16:
         return digitwise_reading(number)
-    groups = []
-    while value:
-        groups.append(value % 10000)
-        value //= 10000
-    out = ""
-    zero_pending = False
-    for position in range(len(groups) - 1, -1, -1):
-        group = groups[position]
-        if group == 0:
-            zero_pending = bool(out)
-            continue
-        if out and (zero_pending or group < 1000):
-            out += "零"
-        out += _four_digits(group) + ("", "万", "亿", "万亿")[position]
-        zero_pending = False
-    return out[1:] if out.startswith("一十") else out
-
-
-def _four_digits(value: int) -> str:
-    out, zero = "", False
-    for unit_value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit = value // unit_value % 10
-        if digit == 0:
-            zero = bool(out)
-            continue
-        if zero:
-            out += "零"
-            zero = False
-        out += _DIGITS[digit] + unit
-    return out
+    return chinese_number(int(number))
 
 
 def _readings(hypothesis: str) -> list[str]:

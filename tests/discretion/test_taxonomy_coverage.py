@@ -15,7 +15,7 @@ import pytest
 
 from assistant.config import BUNDLED_CORPUS
 from assistant.discretion import load_benchmark
-from assistant.knowledge.statutes import chinese_numeral_to_int
+from assistant.legal import parse_integer
 from assistant.taxonomy import PENALTY_KINDS, load_taxonomy
 from tests.core.test_cli import run_cli
 
@@ -49,7 +49,7 @@ def _paragraphs(law_file: str) -> dict[int, list[list[str]]]:
             continue
         match = ARTICLE.match(line)
         if match:
-            current = articles.setdefault(chinese_numeral_to_int(match.group(1)), [])
+            current = articles.setdefault(parse_integer(match.group(1)), [])
             current.append([match.group(2)])
         elif current is not None and ITEM.match(line):
             current[-1].append(line)

@@ -17,9 +17,9 @@ from assistant.drafting import (
     Party,
     PenaltyContext,
     chinese_date,
-    chinese_number,
     render,
 )
+from assistant.legal import chinese_number
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora").resolve()
 FULLTEXT = SHARED / "decisions" / "fulltext.jsonl"

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InvalidInput
 from assistant.knowledge import StatuteBook, parse_citations
 from assistant.knowledge.cases_corpus import CaseDoc
 from assistant.knowledge.concordance import (
@@ -25,6 +24,7 @@ from assistant.knowledge.concordance import (
 )
 from assistant.knowledge.evaluation import case_label
 from assistant.knowledge.recommend import StatuteRecommender
+from assistant.legal import LegalValueError
 from tests.conftest import DEMO_CORPUS, SHARED_CORPORA, requires_shared
 
 INVOICE = "发票管理办法"
@@ -106,7 +106,7 @@ def test_tiny_law_translate_both_ways(tmp_path: Path) -> None:
     assert conc.translate("单一法:1", old, new) == "单一法:1"
     assert conc.translate("示例管理办法:9", old, new) == "示例管理办法:9"
     assert conc.translate("未收录法:1", old, new) == "未收录法:1"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(LegalValueError):
         conc.translate("not an id", old, new)
 
 
@@ -147,7 +147,7 @@ def test_version_markers_name_the_cited_version(tmp_path: Path) -> None:
     assert conc.translate(f"{law}:3", later, later, version_note="国务院令第11号") == f"{law}:2"
     assert conc.translate(f"{law}:3", later, later, version_note="无关说明") == f"{law}:3"
     markers.write_text("markers:\n  - {law: 示例管理办法, order: 11}\n", encoding="utf-8")
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(LegalValueError) as exc:
         load_version_markers(markers)
     assert exc.value.code == "invalid_version_markers"
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InvalidInput, NotFound
-from assistant.knowledge import StatuteBook, parse_statute_file, parse_statute_id
+from assistant.config import BUNDLED_CORPUS
+from assistant.errors import NotFound
+from assistant.knowledge import StatuteBook, parse_statute_file
+from assistant.legal import LegalValueError, StatuteId
 from tests.conftest import DEMO_CORPUS
 
 SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora").resolve()
@@ -124,8 +126,7 @@ def test_later_corpus_dir_wins(tmp_path: Path) -> None:
 def test_get_accepts_paragraph_suffix_and_rejects_bad_ids() -> None:
     book = StatuteBook.load([DEMO_CORPUS])
     assert book.get("税收征收管理法:63:1").id == "税收征收管理法:63"
-    assert book.get("税收征收管理法:60:1:2").id == "税收征收管理法:60"
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(LegalValueError) as exc:
         book.get("税收征收管理法第63条")
     assert exc.value.code == "invalid_statute_id"
     with pytest.raises(NotFound) as nf:
@@ -133,7 +134,7 @@ def test_get_accepts_paragraph_suffix_and_rejects_bad_ids() -> None:
     assert nf.value.code == "statute_not_found"
     with pytest.raises(NotFound):
         book.full_title("不存在法")
-    ref = parse_statute_id("刑法:205之一:2@2023-12-29")
+    ref = StatuteId.parse("刑法:205之一:2@2023-12-29")
     assert (ref.article, ref.sub, ref.paragraph, ref.version) == (205, 1, 2, date(2023, 12, 29))
 
 
@@ -179,3 +180,39 @@ def test_parse_all_shared_statutes() -> None:
     assert "增值税暂行条例" in vat_2025 and "增值税法" not in vat_2025
     assert "增值税法" in vat_2026 and "增值税暂行条例" not in vat_2026
     assert book.effective_date("行政处罚法", date(2021, 1, 22)) == date(2021, 7, 15)
+
+
+BUNDLED_BOOK = StatuteBook.load([BUNDLED_CORPUS])
+
+
+def test_get_returns_the_paragraph_a_statute_id_names() -> None:
+    """发票管理办法:34:2 is the second 款 of 第三十四条 (丢失发票), not the whole article."""
+    whole = BUNDLED_BOOK.get("发票管理办法:34@2023-07-20")
+    second = BUNDLED_BOOK.get("发票管理办法:34:2@2023-07-20")
+    assert len(whole.clauses()) == 2
+    assert second.text == "丢失发票或者擅自损毁发票的，依照前款规定处罚。"
+    assert (second.paragraph, second.item) == (2, None)
+    assert str(second.statute_id) == "发票管理办法:34:2"
+    assert second.label == "第三十四条第二款"
+    first = BUNDLED_BOOK.get("发票管理办法:34:1@2023-07-20")
+    assert first.text.startswith("跨规定的使用区域携带") and "丢失发票" not in first.text
+
+
+def test_get_returns_an_item_after_its_paragraphs_opening_words() -> None:
+    """发票管理办法 2023 第三十三条第一款第（四）项: 拆本使用发票, read with the 款's conditions."""
+    item = BUNDLED_BOOK.get("发票管理办法:33:1:4@2023-07-20")
+    assert item.paragraphs[0].startswith("违反本办法的规定，有下列情形之一的")
+    assert item.paragraphs[1] == "（四）拆本使用发票的；"
+    assert len(item.paragraphs) == 2
+    clause = BUNDLED_BOOK.get("发票管理办法:33:1@2023-07-20")
+    assert any(line.startswith("（四）") for line in clause.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "statute_id", ["发票管理办法:34:3@2023-07-20", "发票管理办法:34:1:1@2023-07-20"]
+)
+def test_get_refuses_a_paragraph_or_item_the_article_lacks(statute_id: str) -> None:
+    with pytest.raises(NotFound) as nf:
+        BUNDLED_BOOK.get(statute_id)
+    assert nf.value.code == "statute_not_found"
+    assert "该条共2款" in nf.value.message

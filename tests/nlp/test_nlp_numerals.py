@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.money import format_yuan, to_chinese_capitals
-from assistant.nlp import parse_amount, parse_numeral
+from assistant.nlp import parse_amount
 
 
 @pytest.mark.parametrize(
@@ -68,14 +68,6 @@ def test_float_precision_traps_are_exact() -> None:
 
 def test_rounds_half_up_to_fen() -> None:
     assert parse_amount("0.125元") == Decimal("0.13")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("二〇二六", 2026), ("二十五", 25), ("十五", 15), ("一百一十", 110), ("零", 0)],
-)
-def test_numerals(text: str, expected: int) -> None:
-    assert parse_numeral(text) == expected
 
 
 amounts = st.decimals(

@@ -1,8 +1,7 @@
 """Official version markers of statutes (国务院令第764号修订), read from version_markers.yaml.
 
-Low level on purpose: the discretion engine's explanations, the drafting layer's citations and
-the knowledge layer's concordance all name a statute version the way issued decisions do, from
-one table whose rows carry their sources.
+Issued decisions name a version of an administrative regulation by the State Council order
+that revised it, not by a date; the table's rows carry their sources.
 """
 
 from __future__ import annotations
@@ -13,11 +12,13 @@ from pathlib import Path
 
 import yaml
 
-from assistant.config import BUNDLED_CORPUS
-from assistant.errors import InvalidInput
+from assistant.legal.errors import LegalValueError
 
 VERSION_MARKERS_FILE = "version_markers.yaml"
-DEFAULT_MARKERS = BUNDLED_CORPUS / "statutes" / VERSION_MARKERS_FILE
+#: The bundled table (`corpora/statutes/` of the project; the core knows no settings).
+DEFAULT_MARKERS = (
+    Path(__file__).resolve().parents[2] / "corpora" / "statutes" / VERSION_MARKERS_FILE
+)
 
 
 def load_version_markers(path: Path) -> dict[str, dict[int, date]]:
@@ -35,7 +36,7 @@ def load_version_markers(path: Path) -> dict[str, dict[int, date]]:
                 str(row["version_date"])
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(
+            raise LegalValueError(
                 "invalid_version_markers",
                 f"法规版本标记表条目不完整或格式错误：{path}（{exc}）",
                 details={"path": str(path)},

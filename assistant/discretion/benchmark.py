@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from jsonschema import Draft202012Validator, ValidationError
+from jsonschema.validators import extend
 
 from assistant.config import BUNDLED_CORPUS
-from assistant.discretion.jsonschema_lite import iter_errors
 from assistant.errors import InvalidInput
 from assistant.taxonomy import load_taxonomy
 
@@ -212,6 +213,73 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
+_TYPE_NAMES = {
+    "object": "映射",
+    "array": "列表",
+    "string": "字符串",
+    "integer": "整数",
+    "number": "数字",
+    "boolean": "布尔值",
+    "null": "空值",
+}
+# JSON Schema counts 2.0 as an integer; a YAML 2.0 is a float an officer should write as 2.
+_Validator = extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    schema = load_schema()
+    _Validator.check_schema(schema)
+    return _Validator(schema)
+
+
+def _reasons(error: ValidationError) -> list[tuple[JsonPath, str]]:
+    """One jsonschema error as (path, Chinese reason) pairs an officer can act on."""
+    path: JsonPath = tuple(error.absolute_path)
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "anyOf":
+        # the alternative that came closest (fewest errors) says what to fix
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context or ():
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+        best = min(branches.values(), key=len, default=[])
+        return [r for sub in best for r in _reasons(sub)]
+    if kind == "type":
+        names = [expected] if isinstance(expected, str) else list(expected)
+        hint = "（金额和倍数请加引号写成字符串）" if isinstance(value, float) else ""
+        wanted = "或".join(_TYPE_NAMES.get(n, n) for n in names)
+        return [(path, f"应为{wanted}，实际为 {type(value).__name__}{hint}")]
+    if kind == "required":
+        return [(path, f"缺少必填字段 {key}") for key in expected if key not in value]
+    if kind == "additionalProperties":
+        known = error.schema.get("properties", {})
+        return [((*path, key), f"不允许的字段 {key}") for key in value if key not in known]
+    reasons = {
+        "const": lambda: f"应为 {expected!r}",
+        "enum": lambda: f"取值 {value!r} 不在允许范围 {list(expected)} 内",
+        "minLength": lambda: "不能为空",
+        "pattern": lambda: f"取值 {value!r} 格式不符（应匹配 {expected}）",
+        "minimum": lambda: f"取值 {value!r} 小于最小值 {expected}",
+        "minItems": lambda: f"至少需要 {expected} 项",
+    }
+    return [(path, reasons[kind]() if kind in reasons else error.message)]
+
+
+def schema_errors(data: Any) -> list[tuple[JsonPath, str]]:
+    """Every violation of the benchmark schema (jsonschema, draft 2020-12), in Chinese."""
+    out: list[tuple[JsonPath, str]] = []
+    for error in _validator().iter_errors(data):
+        for reason in _reasons(error):
+            if reason not in out:  # `required` lists all missing keys on each of its errors
+                out.append(reason)
+    return out
+
+
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -325,7 +393,7 @@ def _range_errors(raw: Mapping[str, Any], where: JsonPath) -> list[tuple[JsonPat
 
 
 def _check(data: Any, node: yaml.Node | None, file: str) -> None:
-    problems = list(iter_errors(data, load_schema()))
+    problems = schema_errors(data)
     if not problems:
         problems = _semantic_errors(data)
     if problems:

@@ -101,3 +101,17 @@ def test_yaml_syntax_error_and_bad_statute_id(tmp_path: Path) -> None:
     assert "YAML" in err.details["reason"]
     err = _error(_write(tmp_path, GOOD.replace("税收征收管理法:62", "征管法第62条")))
     assert err.details["line"] == 7
+
+
+def test_schema_messages_are_chinese(tmp_path: Path) -> None:
+    """The jsonschema library checks the file; its findings reach the officer in Chinese."""
+    err = _error(_write(tmp_path, GOOD.replace("sample: true\n", "sample: true\ncolour: red\n")))
+    assert err.details["reason"] == "不允许的字段 colour" and err.details["line"] == 3
+    err = _error(
+        _write(tmp_path, GOOD.replace('kind: fixed, min: "500"', 'kind: ranged, min: "500"'))
+    )
+    assert "不在允许范围" in err.details["reason"] and "ranged" in err.details["reason"]
+    err = _error(_write(tmp_path, GOOD.replace("sample: true\n", "")))
+    assert err.details["reason"] == "缺少必填字段 sample"
+    err = _error(_write(tmp_path, GOOD.replace("number: 1", "number: 1.0")))
+    assert err.details["reason"].startswith("应为整数")

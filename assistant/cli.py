@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli_common import cli_services, cli_settings, print_json, user_named
 from assistant.config import Settings, get_settings
 from assistant.errors import NotFound, TaxAssistError
 from assistant.legal import LegalValueError
@@ -49,57 +50,12 @@ BenchmarkOption = Annotated[
 ]
 
 
-def _settings(corpus: list[Path] | None = None) -> Settings:
-    settings = get_settings()
-    if corpus:
-        settings = settings.model_copy(update={"corpora": ":".join(str(p) for p in corpus)})
-    return settings
-
-
-def _services(corpus: list[Path] | None = None) -> Any:
-    from assistant.services import build_services
-
-    services = build_services(_settings(corpus))
-    services.db.migrate()
-    return services
-
-
 def _knowledge(settings: Settings) -> Any:
     """The retrieval index of these settings, loaded (or built once when missing/stale)."""
     from assistant.knowledge.embeddings import embedder_from_settings
     from assistant.services import load_or_build_index
 
     return load_or_build_index(settings, embedder_from_settings(settings))
-
-
-def _print(data: Any) -> None:
-    typer.echo(json.dumps(_plain(data), ensure_ascii=False, indent=2))
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
-
-
-def _actor(services: Any, username: str) -> Any:
-    from sqlalchemy import select
-
-    from assistant.db import User
-
-    with services.db.session() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise NotFound("user_not_found", f"用户“{username}”不存在。")
-        return user
 
 
 @app.command()
@@ -111,7 +67,7 @@ def setup(
     """Migrate the database, materialize models, seed demo users, build the index."""
     from assistant.services import setup as run_setup
 
-    _print(run_setup(_services(corpus), with_index=not no_index))
+    print_json(run_setup(cli_services(corpus), with_index=not no_index))
 
 
 @app.command()
@@ -130,7 +86,7 @@ def models_install(as_json: JsonFlag = False) -> None:
     """Join and hash-check the bundled model files under models/ (no network)."""
     from assistant.registry import install_models
 
-    _print(
+    print_json(
         {
             role: str(path) if path else "in package"
             for role, path in install_models(get_settings().models_dir).items()
@@ -143,7 +99,7 @@ def models_list(as_json: JsonFlag = False) -> None:
     """Every manifest entry: role, name, license, origin, packages, extra, installed."""
     from assistant.registry import load_manifest, package_installed
 
-    _print(
+    print_json(
         {
             key: {k: v for k, v in asdict(spec).items() if k != "files"}
             | {"installed": package_installed(spec)}
@@ -180,7 +136,7 @@ def models_convert_whisper(
             f"转换需要 PyTorch，请运行 `{INSTALL_HINT}`。",
             details={"missing": "torch"},
         ) from None
-    _print(convert_ctranslate2_whisper(model_dir, to or settings.resolved_asr_checkpoint))
+    print_json(convert_ctranslate2_whisper(model_dir, to or settings.resolved_asr_checkpoint))
 
 
 @index_app.command("build")
@@ -188,12 +144,12 @@ def index_build(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
     """(Re)build the statute and case indexes over the bundled and configured corpora."""
     from assistant.services import build_index
 
-    knowledge = build_index(_services(corpus))
-    _print(
+    knowledge = build_index(cli_services(corpus))
+    print_json(
         {
             "statutes": len(knowledge.statutes.articles()),
             "cases": len(knowledge.cases),
-            "corpora": [str(p) for p in _settings(corpus).corpus_dirs],
+            "corpora": [str(p) for p in cli_settings(corpus).corpus_dirs],
         }
     )
 
@@ -212,10 +168,10 @@ def index_check(
     """
     from assistant.services import check_index_consistency
 
-    services = _services(corpus)
+    services = cli_services(corpus)
     before, after = check_index_consistency(services, repair=rebuild)
     out = before.as_dict() if not rebuild else {"before": before.as_dict(), **after.as_dict()}
-    _print(out)
+    print_json(out)
     if not after.ok:
         raise SystemExit(2)
 
@@ -225,7 +181,7 @@ def index_status(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None
     """What the saved index is: embedder/model, dimension, type (exact, IVF or HNSW), size."""
     from assistant.services import index_status as status
 
-    _print(status(_services(corpus)))
+    print_json(status(cli_services(corpus)))
 
 
 @users_app.command("create")
@@ -238,7 +194,7 @@ def users_create(
 ) -> None:
     from assistant.auth import create_user
 
-    services = _services()
+    services = cli_services()
     with services.db.session() as session:
         user = create_user(
             session,
@@ -248,7 +204,7 @@ def users_create(
             display_name=display_name,
             min_password_length=services.settings.password_min_length,
         )
-        _print({"id": user.id, "username": user.username, "role": user.role})
+        print_json({"id": user.id, "username": user.username, "role": user.role})
 
 
 @users_app.command("disable")
@@ -266,10 +222,10 @@ def users_enable(username: str, as_json: JsonFlag = False) -> None:
 def _set_active(username: str, *, active: bool) -> None:
     from assistant.auth import set_user_active
 
-    services = _services()
+    services = cli_services()
     with services.db.session() as session:
         user = set_user_active(session, username, active=active)
-        _print({"id": user.id, "username": user.username, "active": user.active})
+        print_json({"id": user.id, "username": user.username, "active": user.active})
 
 
 @case_app.command("create")
@@ -284,9 +240,9 @@ def case_create(
     data = body.model_dump()
     taxpayer = TaxpayerInput(**data.pop("taxpayer"))
     data["factors"], data["evidence"] = tuple(data["factors"]), tuple(data["evidence"])
-    services = _services()
+    services = cli_services()
     case = CaseWorkflow(services).create_case(
-        _actor(services, actor), NewCase(taxpayer=taxpayer, **data)
+        user_named(services, actor), NewCase(taxpayer=taxpayer, **data)
     )
     typer.echo(CaseOut.model_validate(case).model_dump_json(indent=2))
 
@@ -303,9 +259,9 @@ def case_transcribe(
     from assistant.cases import CaseWorkflow
     from assistant.jobs import run_job
 
-    services = _services()
+    services = cli_services()
     workflow = CaseWorkflow(services)
-    user = _actor(services, actor)
+    user = user_named(services, actor)
     with audio.open("rb") as handle:
         upload = workflow.add_recording(
             user, case_id, handle, filename=audio.name, content_type=None
@@ -341,7 +297,7 @@ def jobs_run(job_id: int) -> None:
     """Run (or resume) one queued job in this process: a worker outside the server."""
     from assistant.jobs import run_job
 
-    services = _services()
+    services = cli_services()
     status = run_job(services, job_id)
     typer.echo(json.dumps({"job_id": job_id, "status": status}))
     _finish_job(services, job_id, status)
@@ -352,7 +308,7 @@ def jobs_recover() -> None:
     """Queue again the jobs a crash left running (the server does this at start-up)."""
     from assistant.jobs.store import interrupted
 
-    services = _services()
+    services = cli_services()
     with services.db.session() as session:
         ids = [job.id for job in interrupted(session)]
     typer.echo(json.dumps({"requeued": ids}))
@@ -367,9 +323,9 @@ def case_step(
 ) -> None:
     from assistant.cases import CaseWorkflow
 
-    services = _services()
+    services = cli_services()
     workflow = CaseWorkflow(services)
-    user = _actor(services, actor)
+    user = user_named(services, actor)
     runners = {
         "entities": workflow.extract_entities,
         "retrieval": workflow.retrieve,
@@ -379,7 +335,7 @@ def case_step(
         raise TaxAssistError(
             "unknown_step", f"未知步骤：{step}", details={"allowed": list(runners)}
         )
-    _print(runners[step](user, case_id).payload)
+    print_json(runners[step](user, case_id).payload)
 
 
 @case_app.command("draft")
@@ -392,11 +348,11 @@ def case_draft(
 ) -> None:
     from assistant.cases import CaseWorkflow
 
-    services = _services()
-    document = CaseWorkflow(services).draft(_actor(services, actor), case_id, doc_type)
+    services = cli_services()
+    document = CaseWorkflow(services).draft(user_named(services, actor), case_id, doc_type)
     if out is not None:
         out.write_bytes(services.files.path_for(document.sha256).read_bytes())
-    _print(
+    print_json(
         {
             "id": document.id,
             "number": document.number,
@@ -469,7 +425,7 @@ def search_statutes(
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    knowledge = _knowledge(_settings(corpus))
+    knowledge = _knowledge(cli_settings(corpus))
     if queries is not None:
         _run_batch(
             queries,
@@ -487,7 +443,7 @@ def search_statutes(
     )
     rows = _statute_rows(hits)
     if as_json:
-        _print(rows)
+        print_json(rows)
     else:
         for row in rows:
             typer.echo(f"{row['score']:.4f}  {row['id']}  {str(row['text'])[:60]}")
@@ -508,7 +464,7 @@ def search_cases(
     queries: QueriesOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    knowledge = _knowledge(_settings(corpus))
+    knowledge = _knowledge(cli_settings(corpus))
 
     def run(q: str) -> list[dict[str, Any]]:
         return _case_rows(
@@ -525,7 +481,7 @@ def search_cases(
     )
     rows = _case_rows(hits)
     if as_json:
-        _print(rows)
+        print_json(rows)
     else:
         for row in rows:
             typer.echo(f"{row['score']:.4f}  {row['id']}  {row['title']}")
@@ -538,7 +494,7 @@ def taxonomy_list(as_json: JsonFlag = False) -> None:
 
     rows = [entry.to_dict() for entry in load_taxonomy().values()]
     if as_json:
-        _print(rows)
+        print_json(rows)
         return
     for row in rows:
         kinds = "、".join(p["name_zh"] for p in row["penalties"])
@@ -555,10 +511,10 @@ def discretion_suggest(
     from assistant.discretion import DiscretionInput, load_benchmark, suggest
 
     data = json.loads(case.read_text(encoding="utf-8"), parse_float=Decimal)
-    bench = load_benchmark(benchmark or _settings().benchmark_file)
+    bench = load_benchmark(benchmark or cli_settings().benchmark_file)
     suggestion = suggest(DiscretionInput.from_dict(data, today=today_in_china()), benchmark=bench)
     if as_json:
-        _print(suggestion.to_dict())
+        print_json(suggestion.to_dict())
     else:
         typer.echo(suggestion.explanation)
 
@@ -583,12 +539,12 @@ def discretion_check(
     if facts is not None:
         request["facts"] = facts
     parsed, proposed, text, top_k = parse_check_request(request, today=today_in_china())
-    settings = _settings(corpus)
+    settings = cli_settings(corpus)
     knowledge = _knowledge(settings)
     bench = load_benchmark(benchmark or settings.benchmark_file)
     report = check_consistency(parsed, proposed, knowledge, facts=text, k=top_k, benchmark=bench)
     if as_json:
-        _print(report.to_dict())
+        print_json(report.to_dict())
     else:
         typer.echo(report.explanation)
 
@@ -613,18 +569,18 @@ def discretion_validate(
         "tiers": sum(len(item.tiers) for item in bench.items),
     }
     if as_json:
-        _print(summary)
+        print_json(summary)
     else:
         typer.echo(f"有效：{bench.name}（{summary['items']}项，{summary['tiers']}个阶次）")
 
 
-# issue 7: `taxassist record verify|keys …` (defined in assistant.record.cli)
+# `taxassist record verify|keys …` (defined in assistant.record.cli)
 from assistant.record.cli import credentials_app, record_app  # noqa: E402
 
 app.add_typer(record_app, name="record")
 app.add_typer(credentials_app, name="credentials")
 
-# issue 7: `taxassist escalation show|escalate|decide` (assistant.cases.escalation_cli)
+# `taxassist escalation show|escalate|decide` (assistant.cases.escalation_cli)
 from assistant.cases.escalation_cli import escalation_app  # noqa: E402
 
 app.add_typer(escalation_app, name="escalation")
@@ -658,7 +614,7 @@ def backup_create(
         dest.expanduser().resolve(),
         include_private_keys=not no_private_keys,
     )
-    _print({"backup": str(dest), **manifest.summary()})
+    print_json({"backup": str(dest), **manifest.summary()})
 
 
 @backup_app.command("restore")
@@ -679,7 +635,7 @@ def backup_restore(
     manifest = restore_backup(
         src.expanduser().resolve(), settings.data_dir, settings.resolved_database_url
     )
-    _print({"restored_to": str(settings.data_dir), **manifest.summary()})
+    print_json({"restored_to": str(settings.data_dir), **manifest.summary()})
 
 
 @eval_app.command("retrieval")
@@ -704,7 +660,7 @@ def eval_retrieval(
     from assistant.knowledge.embeddings import available_embedders
     from assistant.knowledge.evaluation import markdown_table, run_evaluation
 
-    settings = _settings(corpus)
+    settings = cli_settings(corpus)
     shared = next((d for d in settings.corpus_dirs if (d / "decisions").is_dir()), None)
     if shared is None:
         raise NotFound(
@@ -740,7 +696,7 @@ def eval_retrieval(
     if markdown is not None:
         markdown.write_text(table + "\n", encoding="utf-8")
     if as_json:
-        _print(result)
+        print_json(result)
     else:
         typer.echo(table)
         typer.echo(json.dumps(result["cv"], ensure_ascii=False))
@@ -787,7 +743,7 @@ def asr_eval(
         initial_prompt=build_prompt() if use_prompt else None,
     )
     if as_json:
-        _print(report.to_dict())
+        print_json(report.to_dict())
         return
     for row in report.utterances:
         typer.echo(f"{row.id}\t{row.cer:.3f}\t{row.reference}\t{row.hypothesis}")

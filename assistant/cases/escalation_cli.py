@@ -18,18 +18,18 @@ def _escalation() -> tuple[Any, Any]:
     from assistant.cases import CaseWorkflow
     from assistant.cases.escalation import Escalation
     from assistant.cases.lifecycle import CaseLifecycle
-    from assistant.cli import _services
+    from assistant.cli_common import cli_services
 
-    services = _services()
+    services = cli_services()
     return services, Escalation(CaseLifecycle(CaseWorkflow(services)))
 
 
 @escalation_app.command("show")
 def show(case_id: int, as_json: JsonFlag = False) -> None:
     """Where the disagreement over the latest failed review stands."""
-    from assistant.cli import _print
+    from assistant.cli_common import print_json
 
-    _print(_escalation()[1].state(case_id))
+    print_json(_escalation()[1].state(case_id))
 
 
 @escalation_app.command("escalate")
@@ -40,11 +40,11 @@ def escalate(
     as_json: JsonFlag = False,
 ) -> None:
     """The handling officer refers 存在问题 to the next level."""
-    from assistant.cli import _actor, _print
+    from assistant.cli_common import print_json, user_named
 
     services, escalation = _escalation()
-    case = escalation.escalate(_actor(services, actor), case_id, reason=reason)
-    _print({"case_id": case.id, "status": case.status, **escalation.state(case_id)})
+    case = escalation.escalate(user_named(services, actor), case_id, reason=reason)
+    print_json({"case_id": case.id, "status": case.status, **escalation.state(case_id)})
 
 
 @escalation_app.command("decide")
@@ -56,8 +56,8 @@ def decide(
     as_json: JsonFlag = False,
 ) -> None:
     """The pending level's leader coordinates, or the principal decides."""
-    from assistant.cli import _actor, _print
+    from assistant.cli_common import print_json, user_named
 
     services, escalation = _escalation()
-    case = escalation.decide(_actor(services, actor), case_id, outcome=outcome, opinion=opinion)
-    _print({"case_id": case.id, "status": case.status, **escalation.state(case_id)})
+    case = escalation.decide(user_named(services, actor), case_id, outcome=outcome, opinion=opinion)
+    print_json({"case_id": case.id, "status": case.status, **escalation.state(case_id)})

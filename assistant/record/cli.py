@@ -25,12 +25,12 @@ def verify(
 ) -> None:
     """Check a case's chain, signatures, files and recorded content; exit 2 and name each
     problem when it fails (content of pre-upgrade events is a note, not a failure)."""
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
     from assistant.record.service import verify_record
 
-    report = verify_record(_services(), case_id, keyring_file=keyring)
+    report = verify_record(cli_services(), case_id, keyring_file=keyring)
     if as_json:
-        _print(report.to_dict())
+        print_json(report.to_dict())
     else:
         if report.ok:
             typer.echo(
@@ -46,28 +46,28 @@ def verify(
 @keys_app.command("generate")
 def keys_generate(as_json: JsonFlag = False) -> None:
     """Create the first signing key (refused when one is active: rotate instead)."""
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
     from assistant.record.service import generate_key
 
-    _print(generate_key(_services(), rotate=False))
+    print_json(generate_key(cli_services(), rotate=False))
 
 
 @keys_app.command("rotate")
 def keys_rotate(as_json: JsonFlag = False) -> None:
     """End the active key's validity now and sign from now on with a new key."""
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
     from assistant.record.service import generate_key
 
-    _print(generate_key(_services(), rotate=True))
+    print_json(generate_key(cli_services(), rotate=True))
 
 
 @keys_app.command("list")
 def keys_list(as_json: JsonFlag = False) -> None:
     """Every public key with its validity period."""
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
     from assistant.record.service import list_keys
 
-    _print(list_keys(_services()))
+    print_json(list_keys(cli_services()))
 
 
 @keys_app.command("export")
@@ -75,10 +75,10 @@ def keys_export(
     out: Annotated[Path, typer.Option("--out", help="write the public keyring JSON here")],
 ) -> None:
     """Publish the public keys outside the database: the anchor for `record verify --keyring`."""
-    from assistant.cli import _services
+    from assistant.cli_common import cli_services
     from assistant.record.service import export_keyring
 
-    out.write_text(export_keyring(_services()), encoding="utf-8")
+    out.write_text(export_keyring(cli_services()), encoding="utf-8")
     typer.echo(str(out))
 
 
@@ -97,9 +97,9 @@ def credentials_add(
     from datetime import date
 
     from assistant.cases.credentials import add_credential, credentials_of
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
 
-    services = _services()
+    services = cli_services()
     with services.db.session() as session:
         add_credential(
             session,
@@ -108,27 +108,27 @@ def credentials_add(
             issued_on=date.fromisoformat(issued_on),
             valid_until=date.fromisoformat(valid_until),
         )
-        _print(credentials_of(session, username))
+        print_json(credentials_of(session, username))
 
 
 @credentials_app.command("revoke")
 def credentials_revoke(number: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
     """Revoke a credential: its holder can no longer act from now on."""
     from assistant.cases.credentials import revoke_credential
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
 
-    with _services().db.session() as session:
+    with cli_services().db.session() as session:
         revoke_credential(session, number)
-    _print({"number": number, "revoked": True})
+    print_json({"number": number, "revoked": True})
 
 
 @credentials_app.command("list")
 def credentials_list(username: Annotated[str, typer.Option()], as_json: JsonFlag = False) -> None:
     from assistant.cases.credentials import credentials_of
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
 
-    with _services().db.session() as session:
-        _print(credentials_of(session, username))
+    with cli_services().db.session() as session:
+        print_json(credentials_of(session, username))
 
 
 archive_app = typer.Typer(help="一户式 archive of one taxpayer.", no_args_is_help=True)
@@ -155,32 +155,32 @@ def archive_export(
     out: Annotated[Path, typer.Option(help="the .zip to write")],
 ) -> None:
     """Everything about one taxpayer in one signed zip with a manifest and checksums."""
-    from assistant.cli import _services
+    from assistant.cli_common import cli_services
     from assistant.record.archive import write_archive
 
-    typer.echo(str(write_archive(_services(), uscc, out)))
+    typer.echo(str(write_archive(cli_services(), uscc, out)))
 
 
 @archive_app.command("verify")
 def archive_verify(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = False) -> None:
     """Check the archive's signature and every file's checksum (against --keyring if given)."""
-    from assistant.cli import _print, _settings
+    from assistant.cli_common import cli_settings, print_json
     from assistant.record.archive import ArchiveLimits, verify_archive
 
     with path.open("rb") as handle:
-        limits = ArchiveLimits.from_settings(_settings())
+        limits = ArchiveLimits.from_settings(cli_settings())
         manifest = verify_archive(handle, _load_keyring(keyring), limits)
-    _print({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
+    print_json({"ok": True, "uscc": manifest["uscc"], "files": len(manifest["files"])})
 
 
 @archive_app.command("import")
 def archive_import(path: Path, keyring: KeyringFlag = None, as_json: JsonFlag = False) -> None:
     """Load an archive into this data directory and re-verify every case's signed record."""
-    from assistant.cli import _print, _services
+    from assistant.cli_common import cli_services, print_json
     from assistant.record.archive import import_archive
 
     with path.open("rb") as handle:
-        report = import_archive(_services(), handle, _load_keyring(keyring))
-    _print(report)
+        report = import_archive(cli_services(), handle, _load_keyring(keyring))
+    print_json(report)
     if not report["ok"]:
         raise SystemExit(2)

@@ -19,8 +19,9 @@ from typing import Any, Literal, Protocol
 from assistant.discretion.benchmark import Benchmark, load_benchmark
 from assistant.discretion.engine import DiscretionInput, Suggestion, suggest
 from assistant.errors import InvalidInput
+from assistant.legal import parse_numeral
 from assistant.money import format_yuan, to_yuan
-from assistant.nlp.numerals import parse_amount, parse_numeral
+from assistant.nlp.numerals import parse_amount
 from assistant.taxonomy import get_violation
 
 #: Below this many comparable similar cases no percentile is reported (too few to mean anything).
@@ -56,8 +57,9 @@ class ParsedOutcome:
 
 
 def _numeral(text: str) -> Decimal | None:
+    """3.5 or 三点五 as a Decimal; None for what reads as no number."""
     try:
-        return Decimal(text) if text[0].isdigit() else parse_numeral(text)
+        return parse_numeral(text)
     except (ValueError, ArithmeticError):
         return None
 

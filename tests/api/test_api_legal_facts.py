@@ -241,3 +241,25 @@ def test_confiscation_reaches_the_documents_and_bars_the_simple_procedure(
         headers=officer,
     )
     assert_error(simple, 422, "simple_procedure_not_allowed")
+
+
+def test_statute_lookup_answers_the_paragraph_an_id_names(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    """GET /statutes/发票管理办法:34:2 is 丢失发票 (第二款), not the whole 第三十四条."""
+    whole = client.get("/statutes/发票管理办法:34", params={"date": "2024-03-01"}, headers=officer)
+    assert whole.status_code == 200, whole.text
+    assert "丢失发票" in whole.json()["text"] and "空白发票" in whole.json()["text"]
+    second = client.get(
+        "/statutes/发票管理办法:34:2", params={"date": "2024-03-01"}, headers=officer
+    )
+    assert second.status_code == 200, second.text
+    body = second.json()
+    assert body["text"] == "丢失发票或者擅自损毁发票的，依照前款规定处罚。"
+    assert (body["paragraph"], body["item"]) == (2, None)
+    missing = client.get(
+        "/statutes/发票管理办法:34:3", params={"date": "2024-03-01"}, headers=officer
+    )
+    assert_error(missing, 404, "statute_not_found")
+    bad = client.get("/statutes/发票管理办法:第34条", headers=officer)
+    assert_error(bad, 422, "invalid_statute_id")

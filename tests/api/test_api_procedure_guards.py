@@ -159,6 +159,23 @@ def test_statement_is_recorded_and_reviewed_before_the_decision(client: TestClie
     assert events[-3:] == ["statement_recorded", "statement_reviewed", "decided"]
 
 
+def test_a_decision_is_served_only_once_issued(client: TestClient) -> None:
+    """送达 delivers the 决定书 (行政处罚法第六十一条): not before the leader issued it."""
+    case_id, documents = approved(client)
+    ok(act(client, case_id, "notify", "officer"))
+    ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
+    assert ok(act(client, case_id, "decide", "approver"))["status"] == "decided"
+    details = refused(act(client, case_id, "serve", "officer"), "decision_issued_before_service")
+    assert details["status"] == "decided"
+    decision = documents["penalty_decision"]
+    issued = client.post(f"/documents/{decision}/issue", headers=headers(client, "approver"))
+    assert issued.status_code == 200, issued.text
+    assert ok(act(client, case_id, "serve", "officer"))["status"] == "served"
+    events = client.get(f"/cases/{case_id}/events", headers=headers(client, "officer")).json()
+    assert events[-1]["action"] == "served"
+    assert events[-1]["details"]["document_id"] == decision
+
+
 def test_hearing_notice_chair_and_record(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -149,6 +149,9 @@ class RecordFacts:
     escalation_overrules: int = 0  # reviews resolved by the principal (escalation.py)
     notice_seq: int | None = None
     notice_amount: Decimal | None = None  # the fine the notice announced
+    # what else the latest notice announced (violation, legal ground, facts): a decision on
+    # other facts or another basis needs a new notice (行政处罚法第四十四条); None: not recorded
+    notice_substance: dict[str, Any] | None = None
     hearing_on: date | None = None  # the hearing date of the latest 听证通知
     hearing_chair: int | None = None
     statements: int = 0
@@ -264,6 +267,7 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
             more["notice_seq"] = event.seq
             amount = event.details.get("amount")
             more["notice_amount"] = Decimal(str(amount)) if amount is not None else None
+            more["notice_substance"] = event.details.get("substance")
         elif event.action == "hearing_requested":
             requested = when
         elif event.action == "hearing_scheduled":
@@ -293,6 +297,32 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
             reviews.append((event.seq or 0, True))
             overrules += 1
     return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules, **more)
+
+
+CHANGE_NAMES = {"violation": "违法行为", "legal_ground": "处罚依据", "facts_sha256": "违法事实"}
+
+
+def substance(case: Case, suggestion: dict[str, Any]) -> dict[str, Any]:
+    """What a notice tells the party besides the fine (行政处罚法第四十四条: 事实、理由、依据)."""
+    return {
+        "violation": case.violation_code,
+        "legal_ground": [c for c in suggestion.get("legal_ground", []) if isinstance(c, str)],
+        "facts_sha256": text_sha256(case.facts),
+    }
+
+
+def substance_changed(facts: RecordFacts, case: Case, suggestion: dict[str, Any]) -> list[str]:
+    """What differs between the latest notice and the decision now proposed (empty: nothing,
+    or a notice recorded before its substance was). A lower fine is no change that needs a new
+    notice: 第四十五条 lets the authority adopt the party's statement."""
+    if facts.notice_substance is None:
+        return []
+    now = substance(case, suggestion)
+    return [
+        key
+        for key in now
+        if key in facts.notice_substance and facts.notice_substance[key] != now[key]
+    ]
 
 
 def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -> list[str]:
@@ -440,12 +470,13 @@ class CaseLifecycle:
                 raise refuse(
                     "penalty_notice_document", "尚未制作税务行政处罚事项告知书，不能告知。"
                 )
-            if facts.notice_date is not None:
+            if facts.notice_date is not None and not substance_changed(facts, case, suggestion):
                 raise refuse("lifecycle_order", "已告知当事人，不能重复告知。", status=case.status)
             return {
                 "document_id": notice.id,
                 "number": notice.number,
                 "amount": suggestion.get("suggested_amount"),
+                "substance": substance(case, suggestion),
             }
 
         return self._act(actor, case_id, "notify", "notified", on, guard, handler=True)
@@ -663,6 +694,16 @@ class CaseLifecycle:
                         f"当事人享有听证权利，告知后{request_days}日（至 {request_ends}）内可以"
                         "要求听证；期限届满或当事人明确放弃前不得作出决定。",
                         hearing_request_ends=request_ends.isoformat(),
+                    )
+                changed = substance_changed(facts, case, suggestion)
+                if changed:
+                    raise refuse(
+                        "renotice_required",
+                        "告知后案件的"
+                        + "、".join(CHANGE_NAMES[c] for c in changed)
+                        + "发生变化，须重新告知当事人拟作出的处罚内容及事实、理由、依据后"
+                        "方可作出决定。",
+                        changed=changed,
                     )
                 amount = Decimal(str(suggestion.get("suggested_amount") or "0"))
                 if facts.notice_amount is not None and amount > facts.notice_amount:

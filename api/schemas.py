@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.fields import Days, Flag, JsonObject, Line, Money, Occurrences, Paragraph
+from assistant.documents.registry import DRAFTABLE, REGISTRY, DocTypeCode
 
 
 class TokenRequest(BaseModel):
@@ -234,14 +235,11 @@ class StepResultOut(BaseModel):
 
 
 class DraftRequest(BaseModel):
-    doc_type: Line = Field(
-        min_length=1,
-        max_length=64,
-        description="penalty_notice | penalty_decision | no_penalty_decision | "
-        "simple_penalty_decision | tax_handling_decision | correction_notice | "
-        "interview_record | legal_review_opinion",
+    doc_type: DocTypeCode = Field(
+        description="a document type of the registry (assistant.documents.registry): "
+        + " | ".join(f"{code} ({REGISTRY[code].title})" for code in DRAFTABLE),
     )
-    # issue 6: what a type needs that the case record does not hold (validated per type)
+    # what a type needs that the case record does not hold (validated per type)
     inputs: JsonObject | None = Field(
         default=None, description="per-type inputs, e.g. tax_due_date for tax_handling_decision"
     )

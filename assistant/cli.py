@@ -14,6 +14,7 @@ import typer
 
 from assistant.cli_common import cli_services, cli_settings, print_json, user_named
 from assistant.config import Settings, get_settings
+from assistant.documents.registry import DocTypeCode
 from assistant.errors import NotFound, TaxAssistError
 from assistant.legal import LegalValueError
 
@@ -341,15 +342,22 @@ def case_step(
 @case_app.command("draft")
 def case_draft(
     case_id: int,
-    doc_type: Annotated[str, typer.Option("--type", help="penalty_notice | penalty_decision")],
+    doc_type: Annotated[
+        DocTypeCode,
+        typer.Option("--type", help="a document type of the registry (assistant.documents)"),
+    ],
     actor: ActorOption,
     out: Annotated[Path | None, typer.Option(help="write the .docx here")] = None,
+    inputs: Annotated[
+        Path | None, typer.Option(help="JSON file: the type's inputs the record lacks")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     from assistant.cases import CaseWorkflow
 
     services = cli_services()
-    document = CaseWorkflow(services).draft(user_named(services, actor), case_id, doc_type)
+    data = json.loads(inputs.read_text(encoding="utf-8")) if inputs is not None else None
+    document = CaseWorkflow(services).draft(user_named(services, actor), case_id, doc_type, data)
     if out is not None:
         out.write_bytes(services.files.path_for(document.sha256).read_bytes())
     print_json(

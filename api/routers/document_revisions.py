@@ -51,7 +51,7 @@ class DiffOut(BaseModel):
 def edit_document(
     document_id: DbId, body: EditRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> IssuedDocumentOut:
-    document = DocumentRevisions(workflow).edit(user, document_id, body.text, body.note)
+    document = DocumentRevisions(workflow.services).edit(user, document_id, body.text, body.note)
     return IssuedDocumentOut.model_validate(document, from_attributes=True)
 
 
@@ -61,7 +61,7 @@ def list_revisions(
 ) -> list[RevisionOut]:
     return [
         RevisionOut.model_validate(r, from_attributes=True)
-        for r in DocumentRevisions(workflow).history(document_id)
+        for r in DocumentRevisions(workflow.services).history(document_id)
     ]
 
 
@@ -73,7 +73,7 @@ def diff_revisions(
     from_revision: int = Query(1, alias="from", ge=1, le=INDEX_MAX),
     to_revision: int = Query(..., alias="to", ge=1, le=INDEX_MAX),
 ) -> DiffOut:
-    lines = DocumentRevisions(workflow).diff(document_id, from_revision, to_revision)
+    lines = DocumentRevisions(workflow.services).diff(document_id, from_revision, to_revision)
     return DiffOut(from_revision=from_revision, to_revision=to_revision, diff=lines)
 
 
@@ -81,5 +81,5 @@ def diff_revisions(
 def issue_document(
     document_id: DbId, user: CurrentUser, workflow: WorkflowDep
 ) -> IssuedDocumentOut:
-    document = DocumentRevisions(workflow).issue(user, document_id)
+    document = DocumentRevisions(workflow.services).issue(user, document_id)
     return IssuedDocumentOut.model_validate(document, from_attributes=True)

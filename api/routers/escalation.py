@@ -11,7 +11,6 @@ from api.deps import CurrentUser, WorkflowDep
 from api.fields import DbId, Paragraph
 from api.schemas import CaseOut
 from assistant.cases.escalation import Escalation
-from assistant.cases.lifecycle import CaseLifecycle
 
 router = APIRouter(prefix="/cases", tags=["lifecycle"])
 
@@ -29,14 +28,14 @@ class EscalationDecision(BaseModel):
 
 @router.get("/{case_id}/escalation")
 def escalation_state(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
-    return Escalation(CaseLifecycle(workflow)).state(case_id)
+    return Escalation(workflow.lifecycle).state(case_id)
 
 
 @router.post("/{case_id}/escalation", response_model=CaseOut)
 def escalate(
     case_id: DbId, body: EscalateRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
-    case = Escalation(CaseLifecycle(workflow)).escalate(user, case_id, reason=body.reason)
+    case = Escalation(workflow.lifecycle).escalate(user, case_id, reason=body.reason)
     return CaseOut.model_validate(case)
 
 
@@ -44,7 +43,7 @@ def escalate(
 def decide(
     case_id: DbId, body: EscalationDecision, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
-    case = Escalation(CaseLifecycle(workflow)).decide(
+    case = Escalation(workflow.lifecycle).decide(
         user, case_id, outcome=body.outcome, opinion=body.opinion
     )
     return CaseOut.model_validate(case)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CurrentUser, WorkflowDep
 from api.fields import DbId, Flag, JsonObject, Line, Paragraph
 from api.schemas import CaseOut
-from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS, CaseLifecycle
+from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS
 from assistant.errors import InvalidInput
 
 router = APIRouter(prefix="/cases", tags=["lifecycle"])
@@ -79,7 +79,7 @@ def act(
     user: CurrentUser,
     workflow: WorkflowDep,
 ) -> CaseOut:
-    lifecycle = CaseLifecycle(workflow)
+    lifecycle = workflow.lifecycle
     on = body.on
     if action == "schedule_hearing":
         if body.hearing_on is None:
@@ -130,14 +130,14 @@ class LegalReviewRequest(BaseModel):
 def review_checklist(
     case_id: DbId, user: CurrentUser, workflow: WorkflowDep
 ) -> list[dict[str, Any]]:
-    return CaseLifecycle(workflow).checklist(case_id)
+    return workflow.lifecycle.checklist(case_id)
 
 
 @router.post("/{case_id}/legal-review", response_model=CaseOut)
 def legal_review(
     case_id: DbId, body: LegalReviewRequest, user: CurrentUser, workflow: WorkflowDep
 ) -> CaseOut:
-    case = CaseLifecycle(workflow).legal_review(
+    case = workflow.lifecycle.legal_review(
         user, case_id, result=body.result, opinion=body.opinion, findings=body.findings
     )
     return CaseOut.model_validate(case)

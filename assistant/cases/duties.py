@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.db.models import Case, CaseEvent, User
+from assistant.documents.registry import REVIEWER_TYPES
 from assistant.errors import Forbidden
 
 Duty = Literal["handling", "review", "approval"]
@@ -40,13 +41,12 @@ APPROVAL_ACTIONS = frozenset(
 # Chairing the hearing is no duty of the three: 行政处罚法第六十四条第（四）项 bars only the
 # case's investigators from it (a guard of its own), so a reviewer or leader may chair.
 NEUTRAL_ACTIONS = frozenset({"hearing_held"})
-# Documents that belong to the review itself (the reviewer's opinions), not to what is reviewed.
-REVIEW_DOC_TYPES = frozenset({"review_opinion", "legal_review_opinion"})
 
 
 def duty_of(action: str, details: dict[str, Any]) -> Duty | None:
     """The duty a recorded action belongs to (None: no duty); anything not review, approval or
-    neutral is handling."""
+    neutral is handling. Drafting or editing a reviewer's document type (the registry's
+    `drafter`) is review."""
     if action in NEUTRAL_ACTIONS:
         return None
     if action in REVIEW_ACTIONS:
@@ -54,7 +54,7 @@ def duty_of(action: str, details: dict[str, Any]) -> Duty | None:
     if action in APPROVAL_ACTIONS:
         return "approval"
     if action in {"document_drafted", "document_edited"} and (
-        details.get("doc_type") in REVIEW_DOC_TYPES
+        details.get("doc_type") in REVIEWER_TYPES
     ):
         return "review"
     return "handling"

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.lifecycle import RULES, CaseLifecycle, principals, refuse
-from assistant.cases.service import _load_case, _require_handler
+from assistant.cases.access import load_case, lock_case, require_handler
+from assistant.cases.events import record_action
+from assistant.cases.lifecycle import RULES, CaseLifecycle, enter, principals, refuse
 from assistant.db.models import Case, CaseEvent, User
 from assistant.errors import Forbidden, InvalidInput
 
@@ -83,12 +84,11 @@ class Escalation:
 
     def __init__(self, lifecycle: CaseLifecycle) -> None:
         self.lifecycle = lifecycle
-        self.workflow = lifecycle.workflow
         self.services = lifecycle.services
 
     def state(self, case_id: int) -> dict[str, Any]:
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
+            case = load_case(session, case_id)
             return {"status": case.status, **escalation_state(session, case.id).to_dict()}
 
     def escalate(self, actor: User, case_id: int, *, reason: str) -> Case:
@@ -96,8 +96,8 @@ class Escalation:
         if not reason.strip():
             raise InvalidInput("missing_escalation_reason", "提请协调须书面说明不同意见的理由。")
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
-            _require_handler(actor, case)
+            case = lock_case(session, case_id)
+            require_handler(actor, case)
             if case.status != "review_failed":
                 raise refuse(
                     "escalation_order",
@@ -114,7 +114,9 @@ class Escalation:
             if level == "principal":
                 self._require_principal_configured()
             details = {"level": level, "reason": reason, "review_seq": state.review_seq}
-            return self._write(session, case, actor, "review_escalated", "escalated", details)
+            return self._write(
+                session, case, actor, "escalate", "review_escalated", "escalated", details
+            )
 
     def decide(self, actor: User, case_id: int, *, outcome: str, opinion: str) -> Case:
         """The pending level's decision; only its holder, never the officer or the reviewer."""
@@ -125,7 +127,7 @@ class Escalation:
         if not opinion.strip():
             raise InvalidInput("missing_escalation_opinion", "协调或决定须填写书面意见。")
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
+            case = lock_case(session, case_id)
             state = escalation_state(session, case.id)
             if case.status != "escalated" or state.pending is None:
                 raise refuse(
@@ -153,7 +155,9 @@ class Escalation:
                 "opinion": opinion,
                 "review_seq": state.review_seq,
             }
-            return self._write(session, case, actor, "escalation_decided", target, details)
+            return self._write(
+                session, case, actor, "decide_escalation", "escalation_decided", target, details
+            )
 
     # -- guards ------------------------------------------------------------------------------
     def _require_level(self, actor: User, case: Case, state: EscalationState, level: str) -> None:
@@ -196,15 +200,15 @@ class Escalation:
         session: Session,
         case: Case,
         actor: User,
+        action: str,
         event: str,
         target: str,
         details: dict[str, Any],
     ) -> Case:
-        before = case.status
-        case.status = target
-        self.workflow._record(session, case, actor, event, before, target, details)
+        before, after = enter(case, action, target)
+        record_action(self.services, session, case, actor, event, before, after, details)
         session.flush()
-        return _load_case(session, case.id)
+        return load_case(session, case.id)
 
 
 def _step(event: CaseEvent) -> dict[str, Any]:

@@ -15,13 +15,12 @@ Actor = Annotated[str, typer.Option("--actor", help="username of the person acti
 
 
 def _escalation() -> tuple[Any, Any]:
-    from assistant.cases import CaseWorkflow
     from assistant.cases.escalation import Escalation
     from assistant.cases.lifecycle import CaseLifecycle
     from assistant.cli_common import cli_services
 
     services = cli_services()
-    return services, Escalation(CaseLifecycle(CaseWorkflow(services)))
+    return services, Escalation(CaseLifecycle(services))
 
 
 @escalation_app.command("show")

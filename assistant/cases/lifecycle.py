@@ -22,22 +22,28 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.duties import require_separate_duty
-from assistant.cases.guard_rules import load_guard_rules
-from assistant.cases.service import (
-    CaseWorkflow,
-    _latest_result,
-    _load_case,
-    _require_handler,
-    _require_role,
+from assistant.cases.access import (
+    latest_result,
+    load_case,
+    lock_case,
+    require_handler,
+    require_role,
 )
+from assistant.cases.drafts import draft_in
+from assistant.cases.duties import require_separate_duty
+from assistant.cases.events import record_action
+from assistant.cases.guard_rules import load_guard_rules
+from assistant.cases.review_checklist import POINTS, conclude, evaluate
 from assistant.dates import to_china_time, today_in_china
-from assistant.db.models import Case, CaseEvent, Document, User
+from assistant.db.models import Case, CaseEvent, Document, DocumentRevision, User
+from assistant.documents.registry import DECISION_TYPES, REGISTRY, REVIEWER_TYPES
 from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
+from assistant.record import text_sha256
+from assistant.services import Services
 
 # Chinese names of the stages, for messages and the UI.
 STAGES = {
@@ -65,8 +71,12 @@ STAY = "="
 STATEMENT_STAGES = frozenset(
     {"notified", "hearing_requested", "hearing_scheduled", "heard", "review_passed", "approved"}
 )
-# action -> (stages it may start from, stage it leads to). Review and approval live in
-# CaseWorkflow (review → review_passed/review_failed, approve → approved).
+# Stages in which a passed legal review stands: a document changed here reopens the review.
+REVIEWED_STAGES = frozenset({"review_passed", "approved", "notified", "hearing_requested"})
+# The stage a new case starts in (立案 → 调查取证).
+INITIAL_STAGE = "investigating"
+# action -> (stages it may start from, stage(s) it leads to: "a|b" when the act decides which).
+# Every change of a case's stage goes through `enter`, which checks this table.
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "review": (frozenset({"investigating", "heard"}), "review_passed|review_failed"),
     "resubmit": (frozenset({"review_failed"}), "investigating"),
@@ -92,6 +102,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "approve_referral": (frozenset({"referral_proposed"}), "referred"),
     "reject_referral": (frozenset({"referral_proposed"}), "investigating"),
     "police_declined": (frozenset({"referred"}), "investigating"),
+    # a document changed after the review passed: reviewed and approved again
+    "reopen_review": (REVIEWED_STAGES, "investigating"),
 }
 
 ACTION_NAMES = {
@@ -115,6 +127,7 @@ ACTION_NAMES = {
     "approve_referral": "批准移送司法机关",
     "reject_referral": "不批准移送",
     "police_declined": "公安机关不予立案，转回行政处理",
+    "reopen_review": "重新提交法制审核",
 }
 
 # Every rule a refusal can name, with its legal source: data, in corpora/procedure_guards.yaml.
@@ -136,6 +149,9 @@ class RecordFacts:
     escalation_overrules: int = 0  # reviews resolved by the principal (escalation.py)
     notice_seq: int | None = None
     notice_amount: Decimal | None = None  # the fine the notice announced
+    # what else the latest notice announced (violation, legal ground, facts): a decision on
+    # other facts or another basis needs a new notice (行政处罚法第四十四条); None: not recorded
+    notice_substance: dict[str, Any] | None = None
     hearing_on: date | None = None  # the hearing date of the latest 听证通知
     hearing_chair: int | None = None
     statements: int = 0
@@ -170,6 +186,22 @@ def check_transition(case: Case, action: str) -> str:
     return target
 
 
+def enter(case: Case, action: str, target: str | None = None) -> tuple[str, str]:
+    """Move the case by `action` after the transition check: (stage before, stage after).
+
+    `target` picks one of the action's declared stages where the act decides (a review passes
+    or fails); a target the table does not declare is a programming error, not a user's.
+    """
+    declared = check_transition(case, action)
+    after = target or declared
+    if after not in declared.split("|") or "|" in after:
+        raise ValueError(f"{action} cannot lead to {after} (declared: {declared})")
+    before = case.status
+    if after != STAY:
+        case.status = after
+    return before, case.status
+
+
 def check_issue(case: Case, doc_type: str) -> None:
     """签发 only at the stages the lifecycle allows for the type: a 决定书 once the decision is
     made (after the notice and the statement or hearing), other documents once approved."""
@@ -195,7 +227,7 @@ def check_issue(case: Case, doc_type: str) -> None:
 def needs_penalty_documents(session: Session, case: Case) -> bool:
     """Penalty drafts are reviewed with the case; a 不予处罚 case or one to be referred (移送)
     has none: no administrative penalty document is made for it."""
-    result = _latest_result(session, case.id, "discretion")
+    result = latest_result(session, case.id, "discretion")
     if result is None:
         return True
     if result.payload.get("decision") == "no_penalty":
@@ -235,6 +267,7 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
             more["notice_seq"] = event.seq
             amount = event.details.get("amount")
             more["notice_amount"] = Decimal(str(amount)) if amount is not None else None
+            more["notice_substance"] = event.details.get("substance")
         elif event.action == "hearing_requested":
             requested = when
         elif event.action == "hearing_scheduled":
@@ -266,6 +299,32 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
     return RecordFacts(notice, requested, held, reviews, hearing_seq, last, overrules, **more)
 
 
+CHANGE_NAMES = {"violation": "违法行为", "legal_ground": "处罚依据", "facts_sha256": "违法事实"}
+
+
+def substance(case: Case, suggestion: dict[str, Any]) -> dict[str, Any]:
+    """What a notice tells the party besides the fine (行政处罚法第四十四条: 事实、理由、依据)."""
+    return {
+        "violation": case.violation_code,
+        "legal_ground": [c for c in suggestion.get("legal_ground", []) if isinstance(c, str)],
+        "facts_sha256": text_sha256(case.facts),
+    }
+
+
+def substance_changed(facts: RecordFacts, case: Case, suggestion: dict[str, Any]) -> list[str]:
+    """What differs between the latest notice and the decision now proposed (empty: nothing,
+    or a notice recorded before its substance was). A lower fine is no change that needs a new
+    notice: 第四十五条 lets the authority adopt the party's statement."""
+    if facts.notice_substance is None:
+        return []
+    now = substance(case, suggestion)
+    return [
+        key
+        for key in now
+        if key in facts.notice_substance and facts.notice_substance[key] != now[key]
+    ]
+
+
 def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -> list[str]:
     """Why a decision is major (empty: not major): 行政处罚法第五十八条 + the bureau's amount."""
     from assistant.discretion import load_procedure
@@ -281,11 +340,113 @@ def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -
 
 
 class CaseLifecycle:
-    """The lifecycle actions after legal review and approval (which live in CaseWorkflow)."""
+    """Every action that moves a case from stage to stage, each through `enter`."""
 
-    def __init__(self, workflow: CaseWorkflow) -> None:
-        self.workflow = workflow
-        self.services = workflow.services
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    # -- legal review and approval (separation of duties) --------------------------------------
+    def review(
+        self,
+        actor: User,
+        case_id: int,
+        *,
+        passed: bool,
+        opinion: str,
+        checklist: dict[str, Any] | None = None,
+    ) -> Case:
+        with self.services.db.session() as session:
+            case = self.review_in(
+                session, actor, case_id, passed=passed, opinion=opinion, checklist=checklist
+            )
+            return load_case(session, case.id)
+
+    def review_in(
+        self,
+        session: Session,
+        actor: User,
+        case_id: int,
+        *,
+        passed: bool,
+        opinion: str,
+        checklist: dict[str, Any] | None = None,
+    ) -> Case:
+        """The review inside the caller's transaction (its 意见书 joins it)."""
+        require_role(actor, Role.REVIEWER, Role.ADMIN)
+        case = lock_case(session, case_id)
+        require_separate_duty(session, case, actor, "review")
+        check_transition(case, "review")  # only from 调查取证 or after a hearing
+        if needs_penalty_documents(session, case) and not session.scalar(
+            select(func.count(Document.id)).where(Document.case_id == case.id)
+        ):
+            raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
+        before, after = enter(case, "review", "review_passed" if passed else "review_failed")
+        documents = reviewed_documents(session, case.id)
+        record_action(
+            self.services,
+            session,
+            case,
+            actor,
+            "legal_review",
+            before,
+            after,
+            {
+                "result": "同意" if passed else "存在问题",
+                "opinion": opinion,
+                "documents": document_versions(session, documents),
+                **({"checklist": checklist} if checklist is not None else {}),
+            },
+            covers=documents,
+        )
+        session.flush()
+        return case
+
+    def approve(self, actor: User, case_id: int, *, opinion: str = "") -> Case:
+        require_role(actor, Role.APPROVER, Role.ADMIN)
+        with self.services.db.session() as session:
+            case = lock_case(session, case_id)
+            require_separate_duty(session, case, actor, "approval")
+            if case.status != "review_passed":
+                raise Conflict(
+                    "review_not_passed",
+                    "法制审核未通过或尚未审核，不得作出决定。",
+                    details={"status": case.status},
+                )
+            before, after = enter(case, "approve")
+            documents = reviewed_documents(session, case.id)
+            record_action(
+                self.services,
+                session,
+                case,
+                actor,
+                "approved",
+                before,
+                after,
+                {"opinion": opinion, "documents": document_versions(session, documents)},
+                covers=documents,
+            )
+            session.flush()
+            return load_case(session, case.id)
+
+    def reopen_review(
+        self, session: Session, case: Case, actor: User, document: Document, why: str
+    ) -> None:
+        """A document changed after the review passed: the review and any approval no longer
+        cover it, so the case goes back to 调查取证 and must be reviewed and approved again."""
+        if case.status not in REVIEWED_STAGES:
+            return
+        before, after = enter(case, "reopen_review")
+        record_action(
+            self.services,
+            session,
+            case,
+            actor,
+            "review_reopened",
+            before,
+            after,
+            {"document_id": document.id, "number": document.number, "reason": why},
+            covers=[document],
+        )
 
     def notify(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         """告知: the penalty notice is served; the statement period and hearing window start."""
@@ -309,12 +470,13 @@ class CaseLifecycle:
                 raise refuse(
                     "penalty_notice_document", "尚未制作税务行政处罚事项告知书，不能告知。"
                 )
-            if facts.notice_date is not None:
+            if facts.notice_date is not None and not substance_changed(facts, case, suggestion):
                 raise refuse("lifecycle_order", "已告知当事人，不能重复告知。", status=case.status)
             return {
                 "document_id": notice.id,
                 "number": notice.number,
                 "amount": suggestion.get("suggested_amount"),
+                "substance": substance(case, suggestion),
             }
 
         return self._act(actor, case_id, "notify", "notified", on, guard, handler=True)
@@ -353,7 +515,7 @@ class CaseLifecycle:
         party of the time and place at least the statutory days before the hearing."""
 
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
-            _require_role(actor, Role.APPROVER, Role.ADMIN)
+            require_role(actor, Role.APPROVER, Role.ADMIN)
             if not place.strip():
                 raise InvalidInput("missing_hearing_place", "请填写听证地点。")
             days = load_guard_rules().hearing_notice_days
@@ -468,7 +630,7 @@ class CaseLifecycle:
         """重大税务案件审理委员会的审理意见, recorded by a leader, never the handling officer."""
 
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
-            _require_role(actor, Role.APPROVER, Role.ADMIN)
+            require_role(actor, Role.APPROVER, Role.ADMIN)
             require_separate_duty(session, case, actor, "approval")
             if not opinion.strip():
                 raise InvalidInput("missing_committee_opinion", "请填写审理委员会的审理意见。")
@@ -483,7 +645,7 @@ class CaseLifecycle:
         from assistant.discretion import load_procedure
 
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
-            _require_role(actor, Role.APPROVER, Role.ADMIN)
+            require_role(actor, Role.APPROVER, Role.ADMIN)
             require_separate_duty(session, case, actor, "approval")
             suggestion = self._suggestion(session, case)
             if suggestion.get("criminal_referral") and not facts.referral_returned:
@@ -533,6 +695,16 @@ class CaseLifecycle:
                         "要求听证；期限届满或当事人明确放弃前不得作出决定。",
                         hearing_request_ends=request_ends.isoformat(),
                     )
+                changed = substance_changed(facts, case, suggestion)
+                if changed:
+                    raise refuse(
+                        "renotice_required",
+                        "告知后案件的"
+                        + "、".join(CHANGE_NAMES[c] for c in changed)
+                        + "发生变化，须重新告知当事人拟作出的处罚内容及事实、理由、依据后"
+                        "方可作出决定。",
+                        changed=changed,
+                    )
                 amount = Decimal(str(suggestion.get("suggested_amount") or "0"))
                 if facts.notice_amount is not None and amount > facts.notice_amount:
                     raise refuse(
@@ -572,7 +744,28 @@ class CaseLifecycle:
         return self._act(actor, case_id, "decide", "decided", on, guard, handler=False)
 
     def serve(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
-        return self._act(actor, case_id, "serve", "served", on, _no_guard, handler=True)
+        """送达 delivers the 决定书, so it must have been issued (签发) first."""
+
+        def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
+            issued = session.scalar(
+                select(Document)
+                .where(
+                    Document.case_id == case.id,
+                    Document.doc_type.in_(DECISION_TYPES),
+                    Document.issued_at.is_not(None),
+                )
+                .order_by(Document.id.desc())
+                .limit(1)
+            )
+            if issued is None:
+                raise refuse(
+                    "decision_issued_before_service",
+                    "决定书尚未签发，不能送达；请先由负责人签发决定书。",
+                    status=case.status,
+                )
+            return {"document_id": issued.id, "number": issued.number}
+
+        return self._act(actor, case_id, "serve", "served", on, guard, handler=True)
 
     def execute(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
@@ -675,11 +868,9 @@ class CaseLifecycle:
         """The automatic findings on every point, before the reviewer records theirs."""
         from dataclasses import asdict
 
-        from assistant.cases.review_checklist import evaluate
-
         statutes = self.services.knowledge().statutes
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
+            case = load_case(session, case_id)
             points = evaluate(
                 session, self.services.files, statutes, case, self.services.settings.authority_name
             )
@@ -695,8 +886,6 @@ class CaseLifecycle:
         findings: dict[str, dict[str, Any]],
     ) -> Case:
         """Checklist review: 同意 only when every point passes; 存在问题 needs an opinion."""
-        from assistant.cases.review_checklist import POINTS, conclude, evaluate
-
         if result not in {"同意", "存在问题"}:
             raise InvalidInput("invalid_review_result", "审核结论只能是“同意”或“存在问题”。")
         unknown = sorted(set(findings) - set(POINTS))
@@ -708,7 +897,7 @@ class CaseLifecycle:
             raise InvalidInput("missing_review_opinion", "审核存在问题时必须填写书面意见。")
         statutes = self.services.knowledge().statutes
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
+            case = load_case(session, case_id)
             automatic = evaluate(
                 session, self.services.files, statutes, case, self.services.settings.authority_name
             )
@@ -725,7 +914,7 @@ class CaseLifecycle:
         # One transaction: the review event and its 法制审核意见书 are recorded together or not
         # at all (a rendering failure leaves no review without its written opinion).
         with self.services.db.session() as session:
-            case = self.workflow.review_in(
+            case = self.review_in(
                 session,
                 actor,
                 case_id,
@@ -733,70 +922,9 @@ class CaseLifecycle:
                 opinion=opinion,
                 checklist={"round": round_, "points": merged},
             )
-            self._draft_review_opinion(session, actor, case, round_, result, opinion, merged)
+            draft_in(self.services, session, actor, case, REGISTRY["review_opinion"], None)
             session.flush()
-            return _load_case(session, case.id)
-
-    def _draft_review_opinion(
-        self,
-        session: Session,
-        actor: User,
-        case: Case,
-        round_: int,
-        result: str,
-        opinion: str,
-        points: list[dict[str, Any]],
-    ) -> None:
-        """The 法制审核意见书 for this round, stored by hash and linked from the record."""
-        from assistant.drafting.review_opinion import ReviewOpinion, render_review_opinion
-
-        data, text = render_review_opinion(
-            ReviewOpinion(
-                authority=self.services.settings.authority_name,
-                case_number=case.number,
-                party_name=case.taxpayer.name,
-                round=round_,
-                result=result,
-                opinion=opinion,
-                points=points,
-                reviewer=actor.display_name,
-                reviewed_on=today_in_china(),
-            )
-        )
-        sha256, _, created = self.services.files.put_bytes(data)
-        try:
-            document = Document(
-                case_id=case.id,
-                doc_type="review_opinion",
-                number=f"{case.number}-法审-{round_}",
-                version=round_,
-                sha256=sha256,
-                filename=f"{case.number}-法制审核意见书-{round_}.docx",
-                text=text,
-                provenance={},
-                created_by=actor.id,
-            )
-            session.add(document)
-            session.flush()
-            self.workflow._record(
-                session,
-                case,
-                actor,
-                "document_drafted",
-                case.status,
-                case.status,
-                {
-                    "document_id": document.id,
-                    "doc_type": "review_opinion",
-                    "number": document.number,
-                    "sha256": sha256,
-                },
-                covers=[document],
-            )
-        except BaseException:
-            if created:
-                self.services.files.discard(sha256)
-            raise
+            return load_case(session, case.id)
 
     # -- the one path every action takes ----------------------------------------------------------
     def _act(
@@ -811,10 +939,10 @@ class CaseLifecycle:
         handler: bool = True,
     ) -> Case:
         with self.services.db.session() as session:
-            case = _load_case(session, case_id)
+            case = lock_case(session, case_id)
             if handler:
-                _require_handler(actor, case)
-            target = check_transition(case, action)
+                require_handler(actor, case)
+            check_transition(case, action)
             facts = record_facts(session, case.id)
             today = today_in_china()
             when = on or today
@@ -834,15 +962,13 @@ class CaseLifecycle:
                     last=facts.last_act.isoformat(),
                 )
             details = {"on": when.isoformat(), **guard(session, case, facts)}
-            before = case.status
-            if target != STAY:
-                case.status = target
-            self.workflow._record(session, case, actor, event, before, case.status, details)
+            before, after = enter(case, action)
+            record_action(self.services, session, case, actor, event, before, after, details)
             session.flush()
-            return _load_case(session, case.id)
+            return load_case(session, case.id)
 
     def _suggestion(self, session: Session, case: Case) -> dict[str, Any]:
-        result = _latest_result(session, case.id, "discretion")
+        result = latest_result(session, case.id, "discretion")
         if result is None:
             raise refuse("lifecycle_order", "尚无裁量建议，无法判断处理决定。", status=case.status)
         return result.payload
@@ -872,13 +998,44 @@ def investigators(session: Session, case: Case) -> set[int]:
     法制审核意见书, which is review, not investigation)."""
     ids = {case.officer_id}
     for event in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)):
-        if event.action in INVESTIGATION_EVENTS and event.details.get("doc_type") not in {
-            "review_opinion",
-            "legal_review_opinion",
-        }:
+        if (
+            event.action in INVESTIGATION_EVENTS
+            and event.details.get("doc_type") not in REVIEWER_TYPES
+        ):
             ids.add(event.actor_id)
     return ids
 
 
-def _no_guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
-    return {}
+def reviewed_documents(session: Session, case_id: int) -> list[Document]:
+    """The case's documents a review or approval passes on (not the review's own opinions)."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.case_id == case_id, Document.doc_type.not_in(REVIEWER_TYPES))
+            .order_by(Document.id)
+        )
+    )
+
+
+def document_versions(session: Session, documents: list[Document]) -> list[dict[str, Any]]:
+    """Which version of each document was seen: revision number and the text's and file's
+    SHA-256, so that issuing can insist on exactly the approved text."""
+    revisions: dict[int, int] = {
+        document_id: revision
+        for document_id, revision in session.execute(
+            select(DocumentRevision.document_id, func.max(DocumentRevision.revision))
+            .where(DocumentRevision.document_id.in_([d.id for d in documents]))
+            .group_by(DocumentRevision.document_id)
+        )
+    }
+    return [
+        {
+            "document_id": d.id,
+            "doc_type": d.doc_type,
+            "number": d.number,
+            "revision": revisions.get(d.id, 1),
+            "text_sha256": text_sha256(d.text),
+            "sha256": d.sha256,
+        }
+        for d in documents
+    ]

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.cases.access import latest_result
 from assistant.cases.credentials import valid_credential
-from assistant.cases.service import _latest_result
 from assistant.dates import today_in_china
 from assistant.db.files import FileStore
 from assistant.db.models import Case, Document, Recording
@@ -50,7 +50,7 @@ def evaluate(
     session: Session, files: FileStore, statutes: Any, case: Case, authority: str
 ) -> list[PointResult]:
     """The automatic findings for every point; `manual` where the data cannot decide."""
-    suggestion = _latest_result(session, case.id, "discretion")
+    suggestion = latest_result(session, case.id, "discretion")
     payload = suggestion.payload if suggestion else {}
     out: list[PointResult] = []
 

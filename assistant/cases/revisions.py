@@ -13,26 +13,27 @@ import difflib
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from docx import Document as DocxFactory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.duties import duty_of, require_separate_duty
-from assistant.cases.lifecycle import check_issue
-from assistant.cases.service import (
-    CaseWorkflow,
-    _latest_result,
-    _load_case,
-    _require_handler,
-    _require_role,
+from assistant.cases.access import (
+    load_case,
+    lock_case,
+    require_handler,
+    require_role,
 )
+from assistant.cases.drafts import stored_record
+from assistant.cases.duties import duty_of, require_separate_duty
+from assistant.cases.events import record_action
+from assistant.cases.lifecycle import CaseLifecycle, check_issue
 from assistant.db.models import CaseEvent, Document, DocumentRevision, User
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.record import text_sha256
+from assistant.services import Services
 
 MAX_TEXT_CHARS = 100_000
 
@@ -158,9 +159,9 @@ def _require_approved_text(session: Session, document: Document) -> None:
 class DocumentRevisions:
     """Edit, list, diff and issue a case's drafted documents."""
 
-    def __init__(self, workflow: CaseWorkflow) -> None:
-        self.workflow = workflow
-        self.services = workflow.services
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.lifecycle = CaseLifecycle(services)
 
     def history(self, document_id: int) -> list[RevisionView]:
         with self.services.db.session() as session:
@@ -186,23 +187,13 @@ class DocumentRevisions:
             )
         )
 
-    def _guard(self, session: Session, document: Document, text: str) -> None:
-        from assistant.drafting.guard import FactRecord, check_draft, require_clean
+    def _guard(self, session: Session, actor: User, document: Document, text: str) -> None:
+        """The fact guard with the document's own type's record (what its draft was checked
+        against), so an edit or the issue of any type is checked as its draft was."""
+        from assistant.drafting.guard import check_draft, require_clean
 
-        case = _load_case(session, document.case_id)
-        discretion = _latest_result(session, case.id, "discretion")
-        if discretion is None:
-            raise Conflict("discretion_required", "请先生成裁量建议。")
-        context: Any = self.workflow._penalty_context(
-            session, case, discretion.payload, document.number
-        )
-        record = FactRecord.from_context(
-            context,
-            hearing_required=bool(discretion.payload.get("hearing_required")),
-            act_date=case.violation_date,
-            amounts=[case.tax_unpaid],
-            dates=[document.created_at.date()],
-        )
+        case = load_case(session, document.case_id)
+        record = stored_record(self.services, session, actor, case, document)
         require_clean(check_draft(text, record, self.services.knowledge().statutes))
 
     def edit(self, actor: User, document_id: int, text: str, note: str = "") -> Document:
@@ -214,8 +205,8 @@ class DocumentRevisions:
             )
         with self.services.db.session() as session:
             document = _document(session, document_id)
-            case = _load_case(session, document.case_id)
-            _require_handler(actor, case)
+            case = lock_case(session, document.case_id)
+            require_handler(actor, case)
             # a review opinion is the reviewer's: the handler editing it would be reviewing
             duty = duty_of("document_edited", {"doc_type": document.doc_type})
             if duty is not None:
@@ -231,7 +222,7 @@ class DocumentRevisions:
             from assistant.drafting.guard import GuardReport, remedy_changes, require_clean
 
             require_clean(GuardReport(remedy_changes(document.text, text)))
-            self._guard(session, document, text)
+            self._guard(session, actor, document, text)
             history = _history(session, document)
             added: list[DocumentRevision] = []
             if not session.scalar(
@@ -267,7 +258,8 @@ class DocumentRevisions:
                 session.add_all(added)
                 document.sha256 = sha256
                 document.text = text
-                self.workflow._record(
+                record_action(
+                    self.services,
                     session,
                     case,
                     actor,
@@ -282,7 +274,7 @@ class DocumentRevisions:
                     },
                     covers=[document, *added],
                 )
-                self.workflow.reopen_review(
+                self.lifecycle.reopen_review(
                     session, case, actor, document, f"审核后修改了文书（第{number}版）"
                 )
                 session.flush()
@@ -294,21 +286,22 @@ class DocumentRevisions:
 
     def issue(self, actor: User, document_id: int) -> Document:
         """签发: by an approver or admin, only for an approved case and a clean draft; final."""
-        _require_role(actor, Role.APPROVER, Role.ADMIN)
+        require_role(actor, Role.APPROVER, Role.ADMIN)
         with self.services.db.session() as session:
             document = _document(session, document_id)
-            case = _load_case(session, document.case_id)
+            case = lock_case(session, document.case_id)
             require_separate_duty(session, case, actor, "approval")
             if document.issued_at is not None:
                 raise Conflict(
                     "document_issued", "文书已签发。", details={"document_id": document.id}
                 )
             check_issue(case, document.doc_type)
-            self._guard(session, document, document.text)
+            self._guard(session, actor, document, document.text)
             _require_approved_text(session, document)
             document.issued_at = utcnow()
             document.issued_by = actor.id
-            self.workflow._record(
+            record_action(
+                self.services,
                 session,
                 case,
                 actor,

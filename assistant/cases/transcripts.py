@@ -8,6 +8,8 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from assistant.cases.access import require_handler
+from assistant.cases.events import record_action
 from assistant.cases.interview_header import build_header
 from assistant.db.models import Case, Recording, SegmentRevision, TranscriptSegment, User
 from assistant.errors import InvalidInput, NotFound
@@ -104,13 +106,11 @@ def correct_segments(
     changes: dict[int, tuple[str | None, str | None]],
 ) -> list[CurrentSegment]:
     """New versions for the given segments: index → (new text or None, new speaker or None)."""
-    from assistant.cases.service import CaseWorkflow, _require_handler
-
     with services.db.session() as session:
         recording = _recording(session, recording_id)
         case = session.get(Case, recording.case_id)
         assert case is not None
-        _require_handler(actor, case)
+        require_handler(actor, case)
         current = {s.index: s for s in current_segments(session, recording)}
         added: list[SegmentRevision] = []
         for index, (text, speaker) in changes.items():
@@ -139,7 +139,8 @@ def correct_segments(
             )
         session.add_all(added)
         # A correction changes what the 询问笔录 will say: it is a recorded, signed act.
-        CaseWorkflow(services)._record(
+        record_action(
+            services,
             session,
             case,
             actor,

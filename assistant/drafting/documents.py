@@ -73,7 +73,7 @@ ENFORCEMENT_BASIS = ("税收征收管理法:88:3", "行政处罚法:72")
 class RenderedDocument:
     """The .docx and the same content as text, paragraph per line, for checks and preview."""
 
-    doc_type: StrEnum  # DocumentType here; OtherDocumentType in other_documents.py
+    doc_type: str  # the registry code of the type (assistant.documents.registry)
     title: str
     docx: bytes
     text: str
@@ -88,7 +88,7 @@ class _Block:
 
 
 @dataclass
-class _Draft:
+class Draft:
     blocks: list[_Block] = field(default_factory=list)
     provenance: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -196,7 +196,7 @@ def _validate(ctx: PenaltyContext) -> None:
         )
 
 
-def _header(draft: _Draft, ctx: PenaltyContext, doc_type: DocumentType) -> None:
+def _header(draft: Draft, ctx: PenaltyContext, doc_type: DocumentType) -> None:
     party = ctx.party
     if ctx.benchmark_is_sample:
         draft.add(SAMPLE_MARK, "mark")
@@ -220,7 +220,7 @@ def finding_sentence(finding: Finding, you: str) -> str:
     return f"{you}的上述行为违反了{basis}的规定，构成{finding.name}的违法行为。"
 
 
-def _facts_and_evidence(draft: _Draft, ctx: PenaltyContext) -> None:
+def _facts_and_evidence(draft: Draft, ctx: PenaltyContext) -> None:
     you = _pronoun(ctx)
     for line in addressed_to_party(ctx.facts, ctx.party.name, you).splitlines():
         draft.add(line)
@@ -246,7 +246,7 @@ def _rate_percent(ctx: PenaltyContext) -> Decimal | None:
     return (base.rate * 100).normalize()
 
 
-def _penalty_sentence(draft: _Draft, ctx: PenaltyContext, *, proposed: bool) -> None:
+def _penalty_sentence(draft: Draft, ctx: PenaltyContext, *, proposed: bool) -> None:
     """根据…的规定，[符合裁量基准…的适用条件，]（拟）对你单位处以罚款…元（大写…）; a multiple
     is stated as decisions state it: 对你单位少缴的税款…元，处百分之七十五的罚款，计…元."""
     basis = cite_all(ctx.legal_basis)
@@ -276,14 +276,14 @@ def _penalty_sentence(draft: _Draft, ctx: PenaltyContext, *, proposed: bool) -> 
     draft.cite("penalty", tuple(ctx.provenance.get("penalty", ())))
 
 
-def _signature(draft: _Draft, ctx: PenaltyContext) -> None:
+def _signature(draft: Draft, ctx: PenaltyContext) -> None:
     draft.add(ctx.authority, "sign")
     draft.add(SEAL_PLACEHOLDER, "seal")
     draft.add(chinese_date(ctx.decision_date), "date")
 
 
-def _notice(ctx: PenaltyContext) -> tuple[_Draft, tuple[str, ...]]:
-    draft = _Draft()
+def _notice(ctx: PenaltyContext) -> tuple[Draft, tuple[str, ...]]:
+    draft = Draft()
     you, we = _pronoun(ctx), _we(ctx)
     _header(draft, ctx, DocumentType.PENALTY_NOTICE)
     basis = NOTICE_BASIS + (HEARING_BASIS if ctx.hearing_offered else ())
@@ -335,8 +335,8 @@ def _inspection_line(ctx: PenaltyContext) -> str:
     )
 
 
-def _decision(ctx: PenaltyContext) -> tuple[_Draft, tuple[str, ...]]:
-    draft = _Draft()
+def _decision(ctx: PenaltyContext) -> tuple[Draft, tuple[str, ...]]:
+    draft = Draft()
     you, we = _pronoun(ctx), _we(ctx)
     _header(draft, ctx, DocumentType.PENALTY_DECISION)
     draft.add(_inspection_line(ctx))
@@ -390,7 +390,7 @@ _LAYOUT: dict[str, tuple[Role, WD_ALIGN_PARAGRAPH, bool, int]] = {
 }
 
 
-def _to_docx(draft: _Draft, *, title: str, author: str) -> bytes:
+def to_docx(draft: Draft, *, title: str, author: str) -> bytes:
     doc: DocxDocument = Document()
     setup_page(doc)
     doc.core_properties.title = title
@@ -422,7 +422,7 @@ def render(doc_type: DocumentType | str, ctx: PenaltyContext) -> RenderedDocumen
     for key, ids in ctx.provenance.items():
         draft.cite(key, tuple(ids))
     title = TITLES[kind]
-    data = _to_docx(draft, title=title, author=ctx.authority)
+    data = to_docx(draft, title=title, author=ctx.authority)
     return RenderedDocument(
         doc_type=kind,
         title=title,

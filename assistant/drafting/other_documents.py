@@ -31,13 +31,13 @@ from assistant.drafting.documents import (
     LATE_FINE_BASIS,
     PAYMENT_BASIS,
     SEAL_PLACEHOLDER,
+    Draft,
     RenderedDocument,
     _cite,
     _days,
-    _Draft,
-    _to_docx,
     docx_text,
     finding_sentence,
+    to_docx,
 )
 from assistant.drafting.numerals import chinese_date, figure_date
 from assistant.drafting.text import addressed_to_party, to_document_text
@@ -229,20 +229,20 @@ def _you(party: Party) -> str:
     return "你单位" if party.kind == "organisation" else "你"
 
 
-def _header(draft: _Draft, authority: str, title: str, number: str, party: Party) -> None:
+def _header(draft: Draft, authority: str, title: str, number: str, party: Party) -> None:
     draft.add(authority, "authority")
     draft.add(title, "title")
     draft.add(number, "number")
     draft.add(f"{party.name}（{party.id_label}：{party.id_number}）：", "party")
 
 
-def _lines(draft: _Draft, text: str) -> None:
+def _lines(draft: Draft, text: str) -> None:
     for line in to_document_text(text).splitlines():
         if line.strip():
             draft.add(line)
 
 
-def _evidence(draft: _Draft, evidence: Sequence[str]) -> None:
+def _evidence(draft: Draft, evidence: Sequence[str]) -> None:
     items = [to_document_text(e).replace("\n", "").rstrip("；;。") for e in evidence if e.strip()]
     if items:
         draft.add("上述违法事实，主要有以下证据证明：")
@@ -258,17 +258,17 @@ def _remedy_sentence(you: str, remedy: Remedy, doc: str) -> str:
     )
 
 
-def _sign(draft: _Draft, authority: str, day: date) -> None:
+def _sign(draft: Draft, authority: str, day: date) -> None:
     draft.add(authority, "sign")
     draft.add(SEAL_PLACEHOLDER, "seal")
     draft.add(chinese_date(day), "date")
 
 
 def _finish(
-    kind: OtherDocumentType, draft: _Draft, sections: tuple[str, ...], author: str
+    kind: OtherDocumentType, draft: Draft, sections: tuple[str, ...], author: str
 ) -> RenderedDocument:
     title = TITLES[kind]
-    data = _to_docx(draft, title=title, author=author)
+    data = to_docx(draft, title=title, author=author)
     return RenderedDocument(
         doc_type=kind,
         title=title,
@@ -287,7 +287,7 @@ def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     if not ctx.violated:
         raise InvalidInput("missing_legal_basis", "缺少违法行为所违反的规定。", details={})
     kind = OtherDocumentType.NO_PENALTY_DECISION
-    draft, you = _Draft(), _you(ctx.party)
+    draft, you = Draft(), _you(ctx.party)
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     address = f"（地址：{ctx.party.address}）" if ctx.party.address else ""
     draft.add(f"经我局对{you}{address}的涉税情况进行调查，{you}存在违法事实及不予处罚决定如下：")
@@ -336,7 +336,7 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
             details={"amount": str(amount), "limit": str(limit), "kind": ctx.party.kind},
         )
     kind = OtherDocumentType.SIMPLE_PENALTY_DECISION
-    draft, you = _Draft(), _you(ctx.party)
+    draft, you = Draft(), _you(ctx.party)
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     sections = ("违法事实", "处罚依据及内容", "缴纳方式", "救济途径", "执法人员", "当事人签收")
     when = f"{figure_date(ctx.when.date())}{ctx.when.hour}时{ctx.when.minute:02d}分"
@@ -397,7 +397,7 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
     if not ctx.items or any(to_yuan(i.amount) <= 0 for i in ctx.items):
         raise InvalidInput("invalid_amount", "应补缴税款须逐项列明且大于零。", details={})
     kind = OtherDocumentType.TAX_HANDLING_DECISION
-    draft, you = _Draft(), _you(ctx.party)
+    draft, you = Draft(), _you(ctx.party)
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     start, end = ctx.inspection_period
     address = f"（地址：{ctx.party.address}）" if ctx.party.address else ""
@@ -464,7 +464,7 @@ def render_correction_notice(ctx: CorrectionNoticeContext) -> RenderedDocument:
             details={"deadline": ctx.deadline.isoformat()},
         )
     kind = OtherDocumentType.CORRECTION_NOTICE
-    draft, you = _Draft(), _you(ctx.party)
+    draft, you = Draft(), _you(ctx.party)
     _header(draft, ctx.authority, TITLES[kind], ctx.doc_number, ctx.party)
     sections = ("事由", "依据", "通知内容")
     draft.add("事由：责令限期改正")
@@ -497,7 +497,7 @@ def render_interview(ctx: InterviewContext) -> RenderedDocument:
             details={"interviewers": len(ctx.interviewers)},
         )
     kind = OtherDocumentType.INTERVIEW_RECORD
-    draft = _Draft()
+    draft = Draft()
     draft.add(ctx.authority, "authority")
     draft.add(TITLES[kind], "title")
     sections = (
@@ -562,7 +562,7 @@ def render_legal_review(ctx: LegalReviewContext) -> RenderedDocument:
             details={"points": len(ctx.points), "reviewers": len(ctx.reviewers)},
         )
     kind = OtherDocumentType.LEGAL_REVIEW_OPINION
-    draft = _Draft()
+    draft = Draft()
     draft.add(ctx.authority, "authority")
     draft.add(TITLES[kind], "title")
     draft.add(ctx.doc_number, "number")

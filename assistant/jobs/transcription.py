@@ -279,7 +279,7 @@ def _succeed(
     elapsed: float,
     prompt: str | None,
 ) -> None:
-    from assistant.cases.service import CaseWorkflow
+    from assistant.cases.events import record_action
 
     with services.db.session() as session:
         job = store.load_job(session, job_id)
@@ -315,7 +315,8 @@ def _succeed(
         job.processed_seconds = recording.duration_seconds
         job.progress = 1.0
         store.finish(session, job, store.SUCCEEDED)
-        CaseWorkflow(services)._record(
+        record_action(
+            services,
             session,
             case,
             actor,
@@ -363,6 +364,6 @@ def _label_speakers(services: Services, recording_id: int) -> dict[str, Any]:
 
 
 def _case_prompt(services: Services, case: Case) -> str | None:
-    from assistant.cases.service import _case_prompt
+    from assistant.cases.service import case_prompt
 
-    return _case_prompt(services.settings, case)
+    return case_prompt(services.settings, case)

@@ -81,22 +81,24 @@ def test_a_draft_that_fails_the_fact_guard_is_not_stored(
     decision: tuple[dict[str, str], dict[str, object]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The template is replaced by one that misstates the fine: 409 with the span, no document."""
+    """The type's renderer is replaced by one that misstates the fine: 409 with the span, no
+    document."""
     import dataclasses
 
-    import assistant.drafting as drafting
+    from assistant.documents.registry import REGISTRY
+    from assistant.drafting import RenderedDocument
 
-    real_render = drafting.render
+    kind = REGISTRY["penalty_decision"]
 
-    def tampered(doc_type: str, ctx: object) -> drafting.RenderedDocument:
-        rendered = real_render(doc_type, ctx)  # type: ignore[arg-type]
+    def tampered(ctx: object) -> RenderedDocument:
+        rendered = kind.render(ctx)
         text = rendered.text.replace("处以罚款", "处以罚款1", 1)
         return dataclasses.replace(rendered, text=text)
 
     officer, document = decision
     case_id = document["case_id"]
     before = client.get(f"/cases/{case_id}/documents", headers=officer).json()
-    monkeypatch.setattr(drafting, "render", tampered)
+    monkeypatch.setitem(REGISTRY, "penalty_decision", dataclasses.replace(kind, render=tampered))
     response = client.post(
         f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
     )

@@ -159,6 +159,53 @@ def test_statement_is_recorded_and_reviewed_before_the_decision(client: TestClie
     assert events[-3:] == ["statement_recorded", "statement_reviewed", "decided"]
 
 
+def test_a_decision_is_served_only_once_issued(client: TestClient) -> None:
+    """送达 delivers the 决定书 (行政处罚法第六十一条): not before the leader issued it."""
+    case_id, documents = approved(client)
+    ok(act(client, case_id, "notify", "officer"))
+    ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
+    assert ok(act(client, case_id, "decide", "approver"))["status"] == "decided"
+    details = refused(act(client, case_id, "serve", "officer"), "decision_issued_before_service")
+    assert details["status"] == "decided"
+    decision = documents["penalty_decision"]
+    issued = client.post(f"/documents/{decision}/issue", headers=headers(client, "approver"))
+    assert issued.status_code == 200, issued.text
+    assert ok(act(client, case_id, "serve", "officer"))["status"] == "served"
+    events = client.get(f"/cases/{case_id}/events", headers=headers(client, "officer")).json()
+    assert events[-1]["action"] == "served"
+    assert events[-1]["details"]["document_id"] == decision
+
+
+def test_a_decision_on_changed_facts_needs_a_new_notice(client: TestClient) -> None:
+    """After the notice, the facts were corrected and the decision re-drafted: the party was
+    told other facts (行政处罚法第四十四条), so the decision waits for a second notice."""
+    case_id, _ = approved(client)
+    officer = headers(client, "officer")
+    ok(act(client, case_id, "notify", "officer"))
+    redrafted = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
+    )
+    assert redrafted.status_code == 201, redrafted.text  # the review is reopened
+    facts = str(demo_case_payload()["facts"]) + "经进一步核实，该公司另有一期申报逾期。"
+    patched = client.patch(f"/cases/{case_id}", json={"facts": facts}, headers=officer)
+    assert patched.status_code == 200, patched.text
+    for doc_type in ("penalty_notice", "penalty_decision"):
+        response = client.post(
+            f"/cases/{case_id}/documents", json={"doc_type": doc_type}, headers=officer
+        )
+        assert response.status_code == 201, response.text
+    reviewer, approver = headers(client, "reviewer"), headers(client, "approver")
+    review = client.post(f"/cases/{case_id}/review", json={"result": "同意"}, headers=reviewer)
+    assert review.status_code == 200, review.text
+    approval = client.post(f"/cases/{case_id}/approve", json={}, headers=approver)
+    assert approval.status_code == 200, approval.text
+    ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
+    details = refused(act(client, case_id, "decide", "approver"), "renotice_required")
+    assert details["changed"] == ["facts_sha256"]
+    assert ok(act(client, case_id, "notify", "officer"))["status"] == "notified"
+    assert ok(act(client, case_id, "decide", "approver"))["status"] == "decided"
+
+
 def test_hearing_notice_chair_and_record(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,6 @@ from assistant.auth import create_user
 from assistant.cases import CaseWorkflow
 from assistant.cases.credentials import add_credential
 from assistant.cases.escalation import Escalation
-from assistant.cases.lifecycle import CaseLifecycle
 from assistant.db.models import User
 from assistant.errors import Conflict, Forbidden, InvalidInput
 from assistant.record.service import verify_record
@@ -49,7 +48,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> I
     with services.db.session() as session:
         users = {u.username: u for u in session.scalars(select(User))}
     workflow = CaseWorkflow(services)
-    yield World(services, workflow, CaseLifecycle(workflow), users)
+    yield World(services, workflow, workflow.lifecycle, users)
     services.db.engine.dispose()
 
 
@@ -185,7 +184,9 @@ def test_review_and_its_opinion_document_are_one_transaction(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure while writing the 法制审核意见书 leaves no review event behind (all or nothing)."""
-    import assistant.drafting.review_opinion as review_opinion
+    from dataclasses import replace
+
+    from assistant.documents.registry import REGISTRY
 
     case_id = open_case(world)
     before = [e.action for e in world.workflow.events(case_id)]
@@ -193,7 +194,9 @@ def test_review_and_its_opinion_document_are_one_transaction(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full while writing the opinion")
 
-    monkeypatch.setattr(review_opinion, "render_review_opinion", broken)
+    monkeypatch.setitem(
+        REGISTRY, "review_opinion", replace(REGISTRY["review_opinion"], render=broken)
+    )
     with pytest.raises(OSError):
         world.lifecycle.legal_review(
             world.users["reviewer"], case_id, result="存在问题", opinion="证据不足", findings={}

@@ -6,6 +6,7 @@ the end of each path the record of the case verifies.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import select, text
 
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.lifecycle import RULES, CaseLifecycle
+from assistant.cases.revisions import DocumentRevisions
 from assistant.dates import today_in_china
 from assistant.db.models import Case, User
 from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
@@ -60,7 +62,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> I
     with services.db.session() as session:
         users = {u.username: u for u in session.scalars(select(User))}
     workflow = CaseWorkflow(services)
-    yield World(services, workflow, CaseLifecycle(workflow), users)
+    yield World(services, workflow, workflow.lifecycle, users)
     services.db.engine.dispose()
 
 
@@ -91,6 +93,8 @@ def open_case(world: World, **facts: Any) -> int:
     if payload["decision"] == "penalty" and not payload["criminal_referral"]:
         for doc_type in ("penalty_notice", "penalty_decision"):
             world.workflow.draft(officer, case.id, doc_type)
+    elif payload["decision"] == "no_penalty":
+        world.workflow.draft(officer, case.id, "no_penalty_decision")
     return case.id
 
 
@@ -148,16 +152,22 @@ def test_ordinary_penalty(world: World, clock: Callable[[int], date]) -> None:
     assert lc.decide(approver, case_id).status == "decided"
     refused("act_date", lambda: lc.serve(officer, case_id, on=TODAY + timedelta(days=9)), 422)
     refused("lifecycle_order", lambda: lc.execute(officer, case_id))  # before service
+    refused("decision_issued_before_service", lambda: lc.serve(officer, case_id))
+    decision = next(
+        d for d in world.workflow.documents(case_id) if d.doc_type == "penalty_decision"
+    )
+    DocumentRevisions(world.services).issue(approver, decision.id)
     assert lc.serve(officer, case_id).status == "served"
     refused("lifecycle_order", lambda: lc.close(officer, case_id))  # fine not yet executed
     assert lc.execute(officer, case_id).status == "executing"
     assert lc.close(officer, case_id).status == "closed"
     refused("lifecycle_order", lambda: lc.refer(officer, case_id))
-    assert actions(world, case_id)[-7:] == [
+    assert actions(world, case_id)[-8:] == [
         "legal_review",
         "approved",
         "notified",
         "decided",
+        "document_issued",
         "served",
         "executed",
         "closed",
@@ -229,7 +239,13 @@ def test_no_penalty_under_first_violation(world: World) -> None:
     decided = lc.decide(approver, case_id)
     assert decided.status == "decided"
     assert world.workflow.events(case_id)[-1].details["decision"] == "no_penalty"
-    lc.serve(officer, case_id)
+    # 送达 delivers the 决定书: refused until the leader has issued it (行政处罚法第六十一条)
+    refused("decision_issued_before_service", lambda: lc.serve(officer, case_id))
+    (decision,) = world.workflow.documents(case_id)
+    DocumentRevisions(world.services).issue(approver, decision.id)
+    served = lc.serve(officer, case_id)
+    assert world.workflow.events(case_id)[-1].details["document_id"] == decision.id
+    assert served.status == "served"
     refused("lifecycle_order", lambda: lc.execute(officer, case_id))
     closed = lc.close(officer, case_id)
     assert closed.status == "closed"
@@ -570,3 +586,43 @@ def test_checklist_fails_procedure_on_an_altered_record(world: World) -> None:
         world.lifecycle.legal_review(
             world.users["reviewer"], case_id, result="同意", opinion="", findings=MANUAL_OK
         )
+
+
+def test_racing_transitions_check_the_status_under_the_row_lock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two 告知 of one case at once: the second sees the first's stage, never a stale one.
+
+    Both requests are held just after their stage check until both got there (or 3 s passed):
+    read without the row lock, both saw `approved` and both recorded a notice.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import assistant.cases.lifecycle as lifecycle
+
+    case_id = open_case(world)
+    review(world, case_id)
+    approve(world, case_id)
+    barrier = threading.Barrier(2, timeout=3)
+    real = lifecycle.record_facts
+
+    def held(session: Any, case_id: int) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        return real(session, case_id)
+
+    monkeypatch.setattr(lifecycle, "record_facts", held)
+
+    def notify(_: int) -> str:
+        try:
+            return world.lifecycle.notify(world.users["officer"], case_id).status
+        except TaxAssistError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(notify, range(2)))
+
+    assert outcomes == ["notified", "rule_lifecycle_order"]
+    assert actions(world, case_id).count("notified") == 1
+    assert verify_record(world.services, case_id).ok

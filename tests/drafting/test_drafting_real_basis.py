@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from assistant.cases.service import penalty_basis
 from assistant.config import PROJECT_ROOT
 from assistant.discretion.engine import DiscretionInput, suggest
+from assistant.documents.context import penalty_basis
 from assistant.drafting import DocumentType, LegalBasis, Party, PenaltyContext, render
 from assistant.drafting.guard import FactRecord, check_draft
 from assistant.knowledge.citations import parse_citations

@@ -50,6 +50,7 @@ def test_rotation_keeps_old_events_verifiable(tmp_path: Path, template: Path) ->
     first = list_keys(record.services)
     rotated = generate_key(record.services, rotate=True)
     from assistant.cases import CaseWorkflow
+    from assistant.cases.events import record_action
 
     workflow = CaseWorkflow(record.services)
     with record.services.db.session() as session:
@@ -61,7 +62,9 @@ def test_rotation_keeps_old_events_verifiable(tmp_path: Path, template: Path) ->
 
         row = session.get(Case, record.case_id)
         assert row is not None
-        workflow._record(session, row, officer, "note_added", row.status, row.status, {})
+        record_action(
+            record.services, session, row, officer, "note_added", row.status, row.status, {}
+        )
     keys = list_keys(record.services)
     assert len(keys) == 2 and keys[0]["valid_until"] is not None and keys[1]["valid_until"] is None
     assert keys[0]["key_id"] == first[0]["key_id"]

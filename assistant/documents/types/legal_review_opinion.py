@@ -1,0 +1,140 @@
+"""法制审核意见书 drafted on request (法审) by the reviewer, never the handler: opinion and
+reviewer from the case's latest legal-review event, points from the record (party, basis,
+discretion) unless the request gives them (行政处罚法第五十八条)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sqlalchemy import select
+
+from assistant.db.models import CaseEvent, User
+from assistant.documents.context import fact_record
+from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest
+from assistant.drafting.guard import FactRecord
+from assistant.drafting.other_documents import (
+    LEGAL_REVIEW_BASIS,
+    TITLES,
+    LegalReviewContext,
+    OtherDocumentType,
+    ReviewPoint,
+    render_legal_review,
+)
+from assistant.errors import InvalidInput
+from assistant.legal import cite_all
+from assistant.money import format_yuan, to_yuan
+
+
+class ReviewPointIn(DocumentInputs):
+    topic: str = Field(min_length=1, max_length=16)
+    finding: str = Field(min_length=1, max_length=1000)
+
+
+class LegalReviewInputs(DocumentInputs):
+    submitting_unit: str | None = Field(default=None, max_length=100)
+    points: list[ReviewPointIn] | None = None
+    conclusion: str | None = Field(default=None, max_length=2000)
+    reviewers: list[str] | None = None
+
+
+def _inputs(request: DraftRequest) -> LegalReviewInputs:
+    assert isinstance(request.inputs, LegalReviewInputs)
+    return request.inputs
+
+
+def context(request: DraftRequest) -> LegalReviewContext:
+    inputs, case, ctx, session = _inputs(request), request.case, request.base, request.session
+    event = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action == "legal_review")
+        .order_by(CaseEvent.id.desc())
+    ).first()
+    sources: list[str] = []
+    conclusion = inputs.conclusion
+    reviewers = inputs.reviewers or []
+    if event is not None:
+        sources.append(f"case_event:{event.id}")
+        if not conclusion:
+            result = str(event.details.get("result", ""))
+            opinion = str(event.details.get("opinion", "")).strip()
+            conclusion = f"审核结论：{result}。{opinion}".rstrip("。") + "。" if result else None
+        if not reviewers:
+            reviewer = session.get(User, event.actor_id)
+            reviewers = [reviewer.display_name] if reviewer else []
+    if not reviewers and request.actor.id != case.officer_id:
+        reviewers = [request.actor.display_name]
+    missing = [n for n, v in (("conclusion", conclusion), ("reviewers", reviewers)) if not v]
+    if missing:
+        raise InvalidInput(
+            "missing_document_data",
+            "起草法制审核意见书还缺少以下信息："
+            + "、".join(missing)
+            + "（案件尚无法制审核记录时请在 inputs 中提供）。",
+            details={"doc_type": "legal_review_opinion", "fields": missing},
+        )
+    assert conclusion is not None
+    request.provenance["review"] = sources
+    amount = to_yuan(ctx.amount)
+    proposal = (
+        f"对{ctx.party.name}处以罚款{format_yuan(amount)}"
+        if request.suggestion.get("decision", "penalty") == "penalty"
+        else f"对{ctx.party.name}不予税务行政处罚"
+    )
+    proposed = proposal.removeprefix("对" + ctx.party.name)
+    if inputs.points:
+        points = tuple(ReviewPoint(p.topic, p.finding) for p in inputs.points)
+    else:
+        points = (
+            ReviewPoint(
+                "主体", f"当事人为{ctx.party.name}，{ctx.party.id_label}{ctx.party.id_number}"
+            ),
+            ReviewPoint("依据", f"适用{cite_all(ctx.legal_basis)}的规定"),
+            ReviewPoint(
+                "裁量",
+                f"依据{ctx.benchmark_citation}，拟{proposed}"
+                if ctx.benchmark_citation
+                else f"拟{proposed}",
+            ),
+        )
+    return LegalReviewContext(
+        authority=ctx.authority,
+        doc_number=ctx.doc_number,
+        case_name=f"{ctx.party.name}{case.number}案",
+        party=ctx.party,
+        submitting_unit=inputs.submitting_unit or ctx.authority,
+        submitted_on=ctx.decision_date,
+        proposal=proposal,
+        points=points,
+        conclusion=conclusion,
+        reviewers=tuple(reviewers),
+        decision_date=ctx.decision_date,
+    )
+
+
+def record(request: DraftRequest, ctx: LegalReviewContext) -> FactRecord:
+    return fact_record(
+        request.base,
+        request.case,
+        hearing_required=False,
+        sources=(
+            request.case.number,
+            ctx.conclusion,
+            *ctx.reviewers,
+            *(p.finding for p in ctx.points),
+            _inputs(request).submitting_unit or "",
+        ),
+        names=ctx.reviewers,
+        legal_basis=LEGAL_REVIEW_BASIS,
+    )
+
+
+KIND = DocumentKind(
+    code="legal_review_opinion",
+    title=TITLES[OtherDocumentType.LEGAL_REVIEW_OPINION],
+    number_kind="法审",
+    inputs=LegalReviewInputs,
+    needs_discretion=True,
+    drafter="reviewer",
+    context=context,
+    render=render_legal_review,
+    record=record,
+)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.fields import Days, Flag, JsonObject, Line, Money, Occurrences, Paragraph
-from assistant.documents.registry import DRAFTABLE, REGISTRY, DocTypeCode
+from assistant.documents.registry import DRAFTABLE, REGISTRY, RETIRED, DocTypeCode
 
 
 class TokenRequest(BaseModel):
@@ -237,7 +237,9 @@ class StepResultOut(BaseModel):
 class DraftRequest(BaseModel):
     doc_type: DocTypeCode = Field(
         description="a document type of the registry (assistant.documents.registry): "
-        + " | ".join(f"{code} ({REGISTRY[code].title})" for code in DRAFTABLE),
+        + " | ".join(f"{code} ({REGISTRY[code].title})" for code in DRAFTABLE)
+        + "; retired (409 retired_document_type, naming the replacement): "
+        + ", ".join(f"{old} → {new}" for old, new in RETIRED.items()),
     )
     # what a type needs that the case record does not hold (validated per type)
     inputs: JsonObject | None = Field(

@@ -14,7 +14,7 @@ import typer
 
 from assistant.cli_common import cli_services, cli_settings, print_json, user_named
 from assistant.config import Settings, get_settings
-from assistant.documents.registry import DocTypeCode
+from assistant.documents.registry import DocTypeCode, document_kind
 from assistant.errors import NotFound, TaxAssistError
 from assistant.legal import LegalValueError
 
@@ -355,6 +355,7 @@ def case_draft(
 ) -> None:
     from assistant.cases import CaseWorkflow
 
+    document_kind(doc_type, via_api=True)  # a retired type answers 409 before any set-up
     services = cli_services()
     data = json.loads(inputs.read_text(encoding="utf-8")) if inputs is not None else None
     document = CaseWorkflow(services).draft(user_named(services, actor), case_id, doc_type, data)

@@ -24,7 +24,7 @@ from assistant.dates import to_china_time, today_in_china
 from assistant.db.models import Case, Document, User
 from assistant.documents.context import base_context
 from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest
-from assistant.documents.registry import REGISTRY
+from assistant.documents.registry import document_kind
 from assistant.drafting.guard import FactRecord
 from assistant.errors import Conflict
 from assistant.services import Services
@@ -81,7 +81,7 @@ def stored_record(
 ) -> FactRecord:
     """The fact record of a stored document, rebuilt by its type from the record and the
     inputs it was drafted with; its drafting day stays a date of the record."""
-    kind = REGISTRY[document.doc_type]
+    kind = document_kind(document.doc_type)  # 409 for a retired type, naming its replacement
     if kind.needs_discretion and latest_result(session, case.id, "discretion") is None:
         raise Conflict("discretion_required", "请先生成裁量建议。")
     stored = dict(document.provenance or {})

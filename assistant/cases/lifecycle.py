@@ -40,7 +40,7 @@ from assistant.cases.guard_rules import load_guard_rules
 from assistant.cases.review_checklist import POINTS, conclude, evaluate
 from assistant.dates import to_china_time, today_in_china
 from assistant.db.models import Case, CaseEvent, Document, DocumentRevision, User
-from assistant.documents.registry import DECISION_TYPES, REGISTRY, REVIEWER_TYPES
+from assistant.documents.registry import DECISION_TYPES, NOTICES, REGISTRY, REVIEWER_TYPES
 from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
 from assistant.record import text_sha256
 from assistant.services import Services
@@ -264,6 +264,10 @@ def record_facts(session: Session, case_id: int) -> RecordFacts:
             last = when
         if event.action == "notified":
             notice = when
+            # A new notice tells the party of a new proposal: a waiver of 陈述申辩 or of the
+            # hearing answered the earlier one and does not carry over (行政处罚法第四十四条、
+            # 第六十三条: the rights are the party's for each notice).
+            more["statement_waived"] = more["hearing_waived"] = False
             more["notice_seq"] = event.seq
             amount = event.details.get("amount")
             more["notice_amount"] = Decimal(str(amount)) if amount is not None else None
@@ -462,7 +466,7 @@ class CaseLifecycle:
                 )
             notice = session.scalar(
                 select(Document)
-                .where(Document.case_id == case.id, Document.doc_type == "penalty_notice")
+                .where(Document.case_id == case.id, Document.doc_type.in_(NOTICES))
                 .order_by(Document.id.desc())
                 .limit(1)
             )
@@ -922,7 +926,8 @@ class CaseLifecycle:
                 opinion=opinion,
                 checklist={"round": round_, "points": merged},
             )
-            draft_in(self.services, session, actor, case, REGISTRY["review_opinion"], None)
+            kind = REGISTRY["legal_review_opinion"]
+            draft_in(self.services, session, actor, case, kind, kind.parse_inputs(None))
             session.flush()
             return load_case(session, case.id)
 

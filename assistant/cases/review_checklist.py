@@ -19,6 +19,7 @@ from assistant.cases.credentials import valid_credential
 from assistant.dates import today_in_china
 from assistant.db.files import FileStore
 from assistant.db.models import Case, Document, Recording
+from assistant.documents.registry import NOTICES
 from assistant.errors import NotFound, TaxAssistError
 from assistant.record.chain import verify_case
 
@@ -115,7 +116,7 @@ def evaluate(
     needs_documents = payload.get("decision") == "penalty" and not payload.get("criminal_referral")
     doc_types = set(session.scalars(select(Document.doc_type).where(Document.case_id == case.id)))
     if needs_documents:
-        lacking = {"penalty_notice", "penalty_decision"} - doc_types
+        lacking = {*NOTICES, *NOTICES.values()} - doc_types
         add(
             "documents",
             "fail" if lacking else "pass",

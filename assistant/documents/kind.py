@@ -65,7 +65,9 @@ class DocumentKind(Generic[C]):
     the fact record the fact guard checks the draft against: every fact printed must be in it.
     `decision`: the type is a case's 决定书, which 送达 delivers and which is issued first.
     `via_api`: drafted through `POST /cases/{id}/documents`; False for a type another step
-    produces (the legal review's 意见书).
+    produces.
+    `notice_of`: the code of the draft this notice precedes (罚告 before 罚: 行政处罚法第四十四条);
+    告知 serves it, and a new notice reopens the party's 陈述申辩 and hearing rights.
     """
 
     code: str
@@ -79,6 +81,7 @@ class DocumentKind(Generic[C]):
     record: Callable[[DraftRequest, C], FactRecord]
     decision: bool = False
     via_api: bool = True
+    notice_of: str | None = None
 
     def parse_inputs(self, inputs: dict[str, Any] | None) -> DocumentInputs | None:
         """Validate the request's inputs: 422 `missing_document_data` naming the fields."""

@@ -8,6 +8,7 @@ duties (the reviewer's types) and the lifecycle (which types are the case's 决�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.documents.kind import DocumentKind
@@ -17,11 +18,10 @@ from assistant.documents.types import (
     legal_review_opinion,
     no_penalty,
     penalty,
-    review_opinion,
     simple_penalty,
     tax_handling,
 )
-from assistant.errors import InvalidInput
+from assistant.errors import Conflict, InvalidInput
 
 REGISTRY: dict[str, DocumentKind[Any]] = {
     kind.code: kind
@@ -34,24 +34,52 @@ REGISTRY: dict[str, DocumentKind[Any]] = {
         correction_notice.KIND,
         interview_record.KIND,
         legal_review_opinion.KIND,
-        review_opinion.KIND,
     )
 }
+# Retired codes and the type that replaced each: documents stored under them keep their type
+# (listed, downloaded, counted as their replacement's kind), but drafting, editing or issuing
+# one answers 409 `retired_document_type` naming the replacement, so an old client or script
+# learns what to send instead of a bare "unknown type".
+RETIRED: dict[str, str] = {"review_opinion": "legal_review_opinion"}
 
 # The types `POST /cases/{id}/documents` and `taxassist case draft` accept.
 DRAFTABLE: tuple[str, ...] = tuple(code for code, kind in REGISTRY.items() if kind.via_api)
+# What the API's `doc_type` and the CLI's `--type` parse: the retired codes too, so that they
+# reach `document_kind` and its 409 rather than a schema 422 that cannot name the replacement.
+ACCEPTED: tuple[str, ...] = (*DRAFTABLE, *RETIRED)
 if TYPE_CHECKING:
     DocTypeCode = str
 else:
-    DocTypeCode = Literal[DRAFTABLE]
+    DocTypeCode = Literal[ACCEPTED]
+
+
+def _codes_where(test: Callable[[DocumentKind[Any]], bool]) -> frozenset[str]:
+    """The codes whose type passes `test`, with the retired codes of such a type."""
+    live = {code for code, kind in REGISTRY.items() if test(kind)}
+    return frozenset(live | {old for old, new in RETIRED.items() if new in live})
+
+
 # The reviewer's own documents: not what a review or approval passes on.
-REVIEWER_TYPES = frozenset(code for code, kind in REGISTRY.items() if kind.drafter == "reviewer")
+REVIEWER_TYPES = _codes_where(lambda kind: kind.drafter == "reviewer")
 # The case's 决定书: issued before 送达 delivers it.
-DECISION_TYPES = frozenset(code for code, kind in REGISTRY.items() if kind.decision)
+DECISION_TYPES = _codes_where(lambda kind: kind.decision)
+# notice type -> the draft it precedes (税务行政处罚事项告知书 before the 决定书): 告知 serves the
+# notice of the draft the case is heading to.
+NOTICES: dict[str, str] = {
+    code: kind.notice_of for code, kind in REGISTRY.items() if kind.notice_of is not None
+}
 
 
 def document_kind(code: str, *, via_api: bool = False) -> DocumentKind[Any]:
-    """The type of that code; 422 `unknown_document_type` listing the codes otherwise."""
+    """The type of that code; 409 `retired_document_type` naming the replacement for a retired
+    code, 422 `unknown_document_type` listing the codes otherwise."""
+    replacement = RETIRED.get(code)
+    if replacement is not None:
+        raise Conflict(
+            "retired_document_type",
+            f"文书类型 {code} 已停用，请改用 {replacement}（{REGISTRY[replacement].title}）。",
+            details={"doc_type": code, "replacement": replacement},
+        )
     kind = REGISTRY.get(code)
     if kind is None or (via_api and not kind.via_api):
         raise InvalidInput(

@@ -229,6 +229,45 @@ def test_missing_inputs_are_named(client: TestClient) -> None:
     assert_error(response, 422, "unexpected_document_inputs")
 
 
+def test_a_retired_type_names_its_replacement(client: TestClient) -> None:
+    """The checklist review's separate 意见书 type was retired for `legal_review_opinion`: an old
+    client asking for it is told what to send instead (409, not a bare 422 or a 500)."""
+    reviewer = login(client, "reviewer")
+    case_id = _case(client, login(client, "officer"))
+    response = client.post(
+        f"/cases/{case_id}/documents", json={"doc_type": "review_opinion"}, headers=reviewer
+    )
+    error = assert_error(response, 409, "retired_document_type")
+    assert error["details"] == {"doc_type": "review_opinion", "replacement": "legal_review_opinion"}
+    assert "legal_review_opinion" in str(error["message"])
+
+
+def test_a_checklist_review_writes_the_one_review_opinion(client: TestClient) -> None:
+    """Each checklist round drafts a `legal_review_opinion` citing 行政处罚法第五十八条, with the
+    round's points, not a second 意见书 type."""
+    officer, reviewer = login(client, "officer"), login(client, "reviewer")
+    case_id = _case(client, officer)
+    for doc_type in ("penalty_notice", "penalty_decision"):
+        response = client.post(
+            f"/cases/{case_id}/documents", json={"doc_type": doc_type}, headers=officer
+        )
+        assert response.status_code == 201, response.text
+    review = client.post(
+        f"/cases/{case_id}/legal-review",
+        json={"result": "存在问题", "opinion": "证据不足，请补充询问笔录。"},
+        headers=reviewer,
+    )
+    assert review.status_code == 200, review.text
+    documents = client.get(f"/cases/{case_id}/documents", headers=officer).json()
+    assert "review_opinion" not in {d["doc_type"] for d in documents}
+    (opinion,) = [d for d in documents if d["doc_type"] == "legal_review_opinion"]
+    assert "法审〔" in opinion["number"]
+    text = str(opinion["text"])
+    assert "《中华人民共和国行政处罚法》第五十八条" in text
+    assert "（第1次审核）" in text and "存在问题" in text
+    assert "证据不足，请补充询问笔录" in text
+
+
 def _add_recording(settings: Settings, case_id: int, texts: list[str]) -> int:
     """A transcribed recording as the upload step stores it (no audio: only its rows)."""
     from sqlalchemy import select

@@ -147,7 +147,7 @@ def test_the_handler_cannot_rewrite_the_review_opinion(client: TestClient) -> No
     )
     assert review.status_code == 200, review.text
     documents = client.get(f"/cases/{case_id}/documents", headers=officer).json()
-    opinion = next(d for d in documents if d["doc_type"] == "review_opinion")
+    opinion = next(d for d in documents if d["doc_type"] == "legal_review_opinion")
     edited = opinion["text"].replace("证据不足，请补充询问笔录。", "同意。")
     error = assert_error(
         client.post(

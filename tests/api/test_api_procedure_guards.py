@@ -176,12 +176,15 @@ def test_a_decision_is_served_only_once_issued(client: TestClient) -> None:
     assert events[-1]["details"]["document_id"] == decision
 
 
-def test_a_decision_on_changed_facts_needs_a_new_notice(client: TestClient) -> None:
-    """After the notice, the facts were corrected and the decision re-drafted: the party was
-    told other facts (行政处罚法第四十四条), so the decision waits for a second notice."""
-    case_id, _ = approved(client)
+def renotice_ready(client: TestClient, *, waive: bool = False, **facts: Any) -> int:
+    """A case notified once (and, with `waive`, the party waiving 陈述申辩 and the hearing),
+    then its facts corrected, re-drafted, reviewed and approved again: the decision now needs a
+    second notice."""
+    case_id, _ = approved(client, **facts)
     officer = headers(client, "officer")
     ok(act(client, case_id, "notify", "officer"))
+    if waive:
+        ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
     redrafted = client.post(
         f"/cases/{case_id}/documents", json={"doc_type": "penalty_decision"}, headers=officer
     )
@@ -199,10 +202,34 @@ def test_a_decision_on_changed_facts_needs_a_new_notice(client: TestClient) -> N
     assert review.status_code == 200, review.text
     approval = client.post(f"/cases/{case_id}/approve", json={}, headers=approver)
     assert approval.status_code == 200, approval.text
+    return case_id
+
+
+def test_a_decision_on_changed_facts_needs_a_new_notice(client: TestClient) -> None:
+    """After the notice, the facts were corrected and the decision re-drafted: the party was
+    told other facts (行政处罚法第四十四条), so the decision waits for a second notice."""
+    case_id = renotice_ready(client)
     ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
     details = refused(act(client, case_id, "decide", "approver"), "renotice_required")
     assert details["changed"] == ["facts_sha256"]
     assert ok(act(client, case_id, "notify", "officer"))["status"] == "notified"
+    # the waiver answered the first notice; the party is asked again
+    refused(act(client, case_id, "decide", "approver"), "statement_period")
+    ok(act(client, case_id, "record_statement", "officer", waived=True, waives_hearing=True))
+    assert ok(act(client, case_id, "decide", "approver"))["status"] == "decided"
+
+
+def test_a_waiver_does_not_carry_over_to_a_second_notice(client: TestClient) -> None:
+    """The party waived 陈述申辩 and the hearing after the first notice; the second notice
+    proposes on other facts, so the rights open again (行政处罚法第四十四条、第六十三条): the
+    decision waits for the statement period or a new waiver, and for the hearing window."""
+    # 偷税 of 30,000: a fine over 10,000 for an organisation, so a hearing is offered
+    case_id = renotice_ready(client, waive=True, violation="tax_evasion", tax_unpaid="30000.00")
+    assert ok(act(client, case_id, "notify", "officer"))["status"] == "notified"
+    refused(act(client, case_id, "decide", "approver"), "statement_period")
+    ok(act(client, case_id, "record_statement", "officer", waived=True))
+    refused(act(client, case_id, "decide", "approver"), "hearing_request_period")
+    ok(act(client, case_id, "record_statement", "officer", waives_hearing=True))
     assert ok(act(client, case_id, "decide", "approver"))["status"] == "decided"
 
 

@@ -194,9 +194,8 @@ def test_review_and_its_opinion_document_are_one_transaction(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full while writing the opinion")
 
-    monkeypatch.setitem(
-        REGISTRY, "review_opinion", replace(REGISTRY["review_opinion"], render=broken)
-    )
+    kind = REGISTRY["legal_review_opinion"]
+    monkeypatch.setitem(REGISTRY, "legal_review_opinion", replace(kind, render=broken))
     with pytest.raises(OSError):
         world.lifecycle.legal_review(
             world.users["reviewer"], case_id, result="存在问题", opinion="证据不足", findings={}

@@ -560,8 +560,10 @@ def test_legal_review_checklist(world: World) -> None:
     passed = lc.legal_review(reviewer, case_id, result="同意", opinion="同意", findings=MANUAL_OK)
     assert passed.status == "review_passed"
     review_event, opinion_event = world.workflow.events(case_id)[-2:]
-    assert opinion_event.details["doc_type"] == "review_opinion"
-    opinions = [d for d in world.workflow.documents(case_id) if d.doc_type == "review_opinion"]
+    assert opinion_event.details["doc_type"] == "legal_review_opinion"
+    opinions = [
+        d for d in world.workflow.documents(case_id) if d.doc_type == "legal_review_opinion"
+    ]
     assert [d.version for d in opinions] == [1, 2]
     assert "法制审核意见书" in opinions[0].text and "存在问题" in opinions[0].text
     assert "缺询问笔录" in opinions[0].text and "审核结论：同意" in opinions[1].text

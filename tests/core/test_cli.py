@@ -123,6 +123,23 @@ def test_errors_print_the_envelope_and_exit_non_zero(data_dir: Path) -> None:
     )
     assert result.returncode == 1
     assert json.loads(result.stdout)["error"]["code"] == "user_not_found"
+    # a retired document type: the envelope names its replacement
+    result = run_cli(
+        "case",
+        "draft",
+        "1",
+        "--type",
+        "review_opinion",
+        "--as",
+        "nobody",
+        "--json",
+        data_dir=data_dir,
+    )
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "retired_document_type"
+    assert error["details"]["replacement"] == "legal_review_opinion"
+    assert "legal_review_opinion" in error["message"]
     result = run_cli("case", "step", "1", "retrieval", "--bogus", data_dir=data_dir)
     assert result.returncode == 2
     assert "No such option" in result.stderr

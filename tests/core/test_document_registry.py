@@ -8,7 +8,14 @@ from typer.testing import CliRunner
 from api.schemas import DraftRequest
 from assistant.cases.guard_rules import load_guard_rules
 from assistant.documents.kind import DocumentInputs
-from assistant.documents.registry import DECISION_TYPES, DRAFTABLE, REGISTRY, REVIEWER_TYPES
+from assistant.documents.registry import (
+    DECISION_TYPES,
+    DRAFTABLE,
+    NOTICES,
+    REGISTRY,
+    RETIRED,
+    REVIEWER_TYPES,
+)
 
 
 def test_every_type_declares_what_drafting_needs() -> None:
@@ -16,14 +23,20 @@ def test_every_type_declares_what_drafting_needs() -> None:
         assert kind.code == code and kind.title and kind.number_kind
         assert kind.inputs is None or issubclass(kind.inputs, DocumentInputs)
     assert {"penalty_decision", "no_penalty_decision"} == DECISION_TYPES
+    # the retired review_opinion stays a reviewer's type for the documents stored under it
     assert {"legal_review_opinion", "review_opinion"} == REVIEWER_TYPES
+    assert "review_opinion" not in REGISTRY and RETIRED == {
+        "review_opinion": "legal_review_opinion"
+    }
+    # notices name the draft they precede; no separate table of notices
+    assert NOTICES == {"penalty_notice": "penalty_decision"}
 
 
 def test_the_api_doc_type_is_the_registry_enum() -> None:
     schema = DraftRequest.model_json_schema()
-    assert schema["properties"]["doc_type"]["enum"] == list(DRAFTABLE)
-    # produced by the legal review only, never drafted on request
-    assert "review_opinion" in REGISTRY and "review_opinion" not in DRAFTABLE
+    # the retired codes parse, so that drafting one answers 409 naming the replacement
+    assert schema["properties"]["doc_type"]["enum"] == [*DRAFTABLE, *RETIRED]
+    assert "review_opinion" not in DRAFTABLE
 
 
 def test_the_cli_offers_the_registry_types() -> None:

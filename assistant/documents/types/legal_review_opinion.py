@@ -1,8 +1,15 @@
-"""法制审核意见书 drafted on request (法审) by the reviewer, never the handler: opinion and
-reviewer from the case's latest legal-review event, points from the record (party, basis,
-discretion) unless the request gives them (行政处罚法第五十八条)."""
+"""法制审核意见书 (法审) by the reviewer, never the handler (行政处罚法第五十八条).
+
+Two ways in, one type: every checklist review round (`CaseLifecycle.legal_review`) drafts it in
+the review's own transaction, and a reviewer may draft it on request (`POST
+/cases/{id}/documents`). Opinion and reviewer come from the case's latest legal-review event;
+the points from the request, else that review's checklist, else the record (party, basis,
+discretion). Needs no discretion result: a review may find that none exists yet.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import Field
 from sqlalchemy import select
@@ -22,6 +29,9 @@ from assistant.drafting.other_documents import (
 from assistant.errors import InvalidInput
 from assistant.legal import cite_all
 from assistant.money import format_yuan, to_yuan
+
+# How a checklist point's status reads in the 意见书.
+STATUS_TEXT = {"pass": "符合", "fail": "存在问题", "manual": "未确认"}
 
 
 class ReviewPointIn(DocumentInputs):
@@ -51,8 +61,10 @@ def context(request: DraftRequest) -> LegalReviewContext:
     sources: list[str] = []
     conclusion = inputs.conclusion
     reviewers = inputs.reviewers or []
+    checklist: dict[str, Any] = {}
     if event is not None:
         sources.append(f"case_event:{event.id}")
+        checklist = event.details.get("checklist") or {}
         if not conclusion:
             result = str(event.details.get("result", ""))
             opinion = str(event.details.get("opinion", "")).strip()
@@ -74,14 +86,18 @@ def context(request: DraftRequest) -> LegalReviewContext:
     assert conclusion is not None
     request.provenance["review"] = sources
     amount = to_yuan(ctx.amount)
-    proposal = (
-        f"对{ctx.party.name}处以罚款{format_yuan(amount)}"
-        if request.suggestion.get("decision", "penalty") == "penalty"
-        else f"对{ctx.party.name}不予税务行政处罚"
-    )
+    decision = request.suggestion.get("decision")
+    if decision is None:
+        proposal = f"对{ctx.party.name}的处理尚无裁量建议，拟作出的决定待定"
+    elif decision == "penalty":
+        proposal = f"对{ctx.party.name}处以罚款{format_yuan(amount)}"
+    else:
+        proposal = f"对{ctx.party.name}不予税务行政处罚"
     proposed = proposal.removeprefix("对" + ctx.party.name)
     if inputs.points:
         points = tuple(ReviewPoint(p.topic, p.finding) for p in inputs.points)
+    elif checklist.get("points"):
+        points = checklist_points(checklist)
     else:
         points = (
             ReviewPoint(
@@ -95,10 +111,11 @@ def context(request: DraftRequest) -> LegalReviewContext:
                 else f"拟{proposed}",
             ),
         )
+    round_ = f"（第{checklist['round']}次审核）" if checklist.get("round") else ""
     return LegalReviewContext(
         authority=ctx.authority,
         doc_number=ctx.doc_number,
-        case_name=f"{ctx.party.name}{case.number}案",
+        case_name=f"{ctx.party.name}{case.number}案{round_}",
         party=ctx.party,
         submitting_unit=inputs.submitting_unit or ctx.authority,
         submitted_on=ctx.decision_date,
@@ -110,6 +127,19 @@ def context(request: DraftRequest) -> LegalReviewContext:
     )
 
 
+def checklist_points(checklist: dict[str, Any]) -> tuple[ReviewPoint, ...]:
+    """A checklist round's points as the 意见书 states them: each point, its finding, and the
+    reviewer's note or the automatic check's basis."""
+    out = []
+    for point in checklist.get("points", []):
+        finding = STATUS_TEXT.get(point.get("status", ""), str(point.get("status", "")))
+        note = str(point.get("opinion") or point.get("basis") or "").strip().rstrip("。")
+        out.append(
+            ReviewPoint(str(point.get("name", "")), f"{finding}。{note}" if note else finding)
+        )
+    return tuple(out)
+
+
 def record(request: DraftRequest, ctx: LegalReviewContext) -> FactRecord:
     return fact_record(
         request.base,
@@ -117,6 +147,8 @@ def record(request: DraftRequest, ctx: LegalReviewContext) -> FactRecord:
         hearing_required=False,
         sources=(
             request.case.number,
+            ctx.case_name,
+            ctx.proposal,
             ctx.conclusion,
             *ctx.reviewers,
             *(p.finding for p in ctx.points),
@@ -132,7 +164,7 @@ KIND = DocumentKind(
     title=TITLES[OtherDocumentType.LEGAL_REVIEW_OPINION],
     number_kind="法审",
     inputs=LegalReviewInputs,
-    needs_discretion=True,
+    needs_discretion=False,
     drafter="reviewer",
     context=context,
     render=render_legal_review,

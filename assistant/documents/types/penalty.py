@@ -73,6 +73,7 @@ NOTICE = DocumentKind(
     context=narrated,
     render=_render_notice,
     record=record,
+    notice_of="penalty_decision",
 )
 DECISION = DocumentKind(
     code="penalty_decision",

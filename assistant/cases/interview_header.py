@@ -9,6 +9,7 @@ the recording, the interviewee the taxpayer (an organisation's legal representat
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,10 +20,23 @@ from sqlalchemy.orm import Session
 from assistant.cases.credentials import valid_credential
 from assistant.config import Settings
 from assistant.db.models import Case, Recording, User
-from assistant.transcription.exports import InterviewHeader
 
 CHINA = ZoneInfo("Asia/Shanghai")
 _TAGS = ("creation_time", "date", "ICRD")
+
+
+@dataclass(frozen=True)
+class InterviewHeader:
+    """The 询问笔录 header fields; what the system does not know stays blank for the officer."""
+
+    started: str = ""
+    ended: str = ""
+    place: str = ""
+    interviewers: tuple[tuple[str, str], ...] = ()  # (name, 执法证号 or "" without a credential)
+    recorder: str = ""
+    interviewee: str = ""
+    interviewee_id: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 def recorded_at(path: Path) -> datetime | None:
@@ -59,11 +73,9 @@ def _duration(seconds: float) -> str:
     return (f"{hours}小时" if hours else "") + f"{minutes}分{secs}秒"
 
 
-def _officer(session: Session, user: User, on: datetime) -> str:
+def _officer(session: Session, user: User, on: datetime) -> tuple[str, str]:
     credential = valid_credential(session, user.id, on.astimezone(CHINA).date())
-    return (
-        f"{user.display_name}（执法证号：{credential.number}）" if credential else user.display_name
-    )
+    return user.display_name, credential.number if credential else ""
 
 
 def build_header(
@@ -100,7 +112,7 @@ def build_header(
         started=started,
         ended=ended,
         place=settings.interview_place or settings.authority_name,
-        interviewers="、".join(_officer(session, u, start) for u in officers),
+        interviewers=tuple(_officer(session, u, start) for u in officers),
         recorder=uploader.display_name if uploader else "",
         interviewee=taxpayer.name if individual else taxpayer.legal_representative or "",
         interviewee_id=taxpayer.uscc if individual else "",

@@ -1,24 +1,33 @@
-"""Issue 3: a stored transcript in the format the officer asks for (SRT, WebVTT, text, 询问笔录)."""
+"""A stored transcript in the format the officer asks for (SRT, WebVTT, text, 询问笔录).
+
+The 询问笔录 exports are the document type's layout (`interview_record` in the registry) filled
+from the transcript as a draft: this module is the glue, since transcription knows nothing of
+documents or cases.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.cases.access import require_handler
 from assistant.cases.events import record_action
-from assistant.cases.interview_header import build_header
+from assistant.cases.interview_header import InterviewHeader, build_header
 from assistant.db.models import Case, Recording, SegmentRevision, TranscriptSegment, User
+from assistant.documents.registry import REGISTRY
+from assistant.drafting.documents import RenderedDocument
+from assistant.drafting.other_documents import InterviewContext, Utterance
 from assistant.errors import InvalidInput, NotFound
 from assistant.services import Services
 from assistant.transcription.backend import Word
 from assistant.transcription.exports import (
-    InterviewHeader,
-    interview_record_docx,
-    interview_record_lines,
+    SegmentLike,
+    check_point_lines,
+    interview_turns,
     segment_words,
     to_json,
     to_srt,
@@ -231,7 +240,37 @@ def export_transcript(
             else InterviewHeader()
         )
         events = ((recording.model or {}).get("check_results") or {}).get("events", [])
+        rendered = interview_draft(
+            segments, header, authority=services.settings.authority_name, check_events=events
+        )
         if fmt == "record_txt":
-            lines = interview_record_lines(segments, header, check_events=events)
-            return ("\n".join(lines) + "\n").encode("utf-8")
-        return interview_record_docx(segments, header, check_events=events)
+            return (rendered.text + "\n").encode("utf-8")
+        return rendered.docx
+
+
+def interview_draft(
+    segments: Sequence[SegmentLike],
+    header: InterviewHeader,
+    *,
+    authority: str,
+    check_events: Sequence[dict[str, Any]] = (),
+) -> RenderedDocument:
+    """The 询问笔录 draft of a transcript in the document type's own layout: the header the
+    system could fill, the points to check against the recording, the 问/答 turns (【待核：…】
+    where the model was unsure, 〔未标注〕 where no speaker is known), blanks for the rest."""
+    context = InterviewContext(
+        authority=authority,
+        start=header.started,
+        end=header.ended,
+        place=header.place,
+        interviewers=header.interviewers,
+        recorder=header.recorder,
+        interviewee=header.interviewee,
+        interviewee_id=header.interviewee_id,
+        interviewee_role="",
+        utterances=tuple(Utterance(role, text) for role, text in interview_turns(segments)),
+        extra=tuple(header.extra.items()),
+        check_points=tuple(check_point_lines(check_events)),
+        draft=True,
+    )
+    return REGISTRY["interview_record"].render(context)

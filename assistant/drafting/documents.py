@@ -107,7 +107,8 @@ def _law(statute_id: str) -> LegalBasis:
     return LegalBasis(statute_id, "中华人民共和国" + statute_id.split(":", 1)[0])
 
 
-def _cite(*statute_ids: str) -> str:
+def cite_ids(*statute_ids: str) -> str:
+    """Provisions by id as a document cites them (《中华人民共和国…》第…条), for fixed clauses."""
     return cite_all([_law(s) for s in statute_ids])
 
 
@@ -120,7 +121,8 @@ def _we(ctx: PenaltyContext) -> str:
     return "我所" if ctx.authority.endswith("所") else "我局"
 
 
-def _days(n: int) -> str:
+def days_text(n: int) -> str:
+    """A period in days as documents print it: 十五日."""
     return f"{chinese_number(n)}日"
 
 
@@ -289,7 +291,7 @@ def _notice(ctx: PenaltyContext) -> tuple[Draft, tuple[str, ...]]:
     basis = NOTICE_BASIS + (HEARING_BASIS if ctx.hearing_offered else ())
     draft.add(
         f"对{you}{_address(ctx)}的税收违法行为，{we}拟作出税务行政处罚决定。"
-        f"根据{_cite(*basis)}的规定，现将有关事项告知如下："
+        f"根据{cite_ids(*basis)}的规定，现将有关事项告知如下："
     )
     draft.cite("notice_basis", basis)
 
@@ -310,8 +312,8 @@ def _notice(ctx: PenaltyContext) -> tuple[Draft, tuple[str, ...]]:
         headings.append("三、要求听证的权利")
         draft.add(headings[2], "heading")
         draft.add(
-            f"根据{_cite(*HEARING_BASIS)}的规定，{you}有要求听证的权利。"
-            f"如要求听证，请自收到本告知书之日起{_days(ctx.hearing_request_days)}内"
+            f"根据{cite_ids(*HEARING_BASIS)}的规定，{you}有要求听证的权利。"
+            f"如要求听证，请自收到本告知书之日起{days_text(ctx.hearing_request_days)}内"
             f"向{we}书面提出听证申请；逾期未提出的，视为放弃听证的权利。"
         )
         draft.cite("hearing", HEARING_BASIS)
@@ -354,19 +356,19 @@ def _decision(ctx: PenaltyContext) -> tuple[Draft, tuple[str, ...]]:
     total = to_yuan(ctx.amount + ctx.confiscation)
     draft.add(
         f"以上应缴款项共计{format_yuan(total)}。限{you}自本决定书送达之日起"
-        f"{_days(ctx.payment_days)}内{where}。到期不缴纳罚款的，{we}可以依照"
-        f"{_cite(*LATE_FINE_BASIS)}的规定，每日按罚款数额的"
+        f"{days_text(ctx.payment_days)}内{where}。到期不缴纳罚款的，{we}可以依照"
+        f"{cite_ids(*LATE_FINE_BASIS)}的规定，每日按罚款数额的"
         f"{chinese_percent(ctx.late_fine_rate_percent)}加处罚款，加处罚款的数额不得超出罚款的数额。"
     )
     draft.cite("payment", PAYMENT_BASIS)
     draft.cite("late_fine", LATE_FINE_BASIS)
 
     draft.add(
-        f"如对本决定不服，可以自收到本决定书之日起{_days(ctx.reconsideration_days)}内依法向"
+        f"如对本决定不服，可以自收到本决定书之日起{days_text(ctx.reconsideration_days)}内依法向"
         f"{ctx.reconsideration_body}申请行政复议，或者自收到本决定书之日起"
         f"{chinese_number(ctx.lawsuit_months)}个月内依法向人民法院起诉。"
         f"如对处罚决定逾期不申请行政复议也不向人民法院起诉、又不履行的，{we}可以依照"
-        f"{_cite(*ENFORCEMENT_BASIS)}的规定，采取{_cite('税收征收管理法:40')}规定的强制执行措施，"
+        f"{cite_ids(*ENFORCEMENT_BASIS)}的规定，采取{cite_ids('税收征收管理法:40')}规定的强制执行措施，"
         "或者申请人民法院强制执行。"
     )
     draft.cite("remedy", REMEDY_BASIS)

@@ -33,8 +33,8 @@ from assistant.drafting.documents import (
     SEAL_PLACEHOLDER,
     Draft,
     RenderedDocument,
-    _cite,
-    _days,
+    cite_ids,
+    days_text,
     docx_text,
     finding_sentence,
     to_docx,
@@ -176,16 +176,24 @@ class Utterance:
 
 @dataclass(frozen=True)
 class InterviewContext:
+    """What a 询问（调查）笔录 prints. One layout for both of its uses: the registered document
+    type (every field given, checked) and the draft made from a recording's transcript
+    (`draft=True`), where the system may not know a field: it is printed as a blank to fill in,
+    a time may be text marked 【待核：…】, and the recognition check points come first."""
+
     authority: str
-    start: datetime
-    end: datetime
+    start: datetime | str  # text: as the recording's header gives it
+    end: datetime | str
     place: str
-    interviewers: tuple[tuple[str, str], ...]  # (name, 执法证号)
+    interviewers: tuple[tuple[str, str], ...]  # (name, 执法证号; "" when unknown in a draft)
     recorder: str
     interviewee: str
     interviewee_id: str
     interviewee_role: str  # 工作单位及职务: "示例商贸有限公司 法定代表人"
-    utterances: tuple[Utterance, ...]
+    utterances: tuple[Utterance, ...]  # speaker 问 / 答 (a draft: 〔未标注〕 where unknown)
+    extra: tuple[tuple[str, str], ...] = ()  # further header lines: (label, text)
+    check_points: tuple[str, ...] = ()  # what to check against the recording before reading
+    draft: bool = False
 
 
 @dataclass(frozen=True)
@@ -252,7 +260,7 @@ def _evidence(draft: Draft, evidence: Sequence[str]) -> None:
 
 def _remedy_sentence(you: str, remedy: Remedy, doc: str) -> str:
     return (
-        f"{you}如对本{doc}不服，可以自收到本{doc}之日起{_days(remedy.reconsideration_days)}内"
+        f"{you}如对本{doc}不服，可以自收到本{doc}之日起{days_text(remedy.reconsideration_days)}内"
         f"依法向{remedy.reconsideration_body}申请行政复议，或者自收到本{doc}之日起"
         f"{chinese_number(remedy.lawsuit_months)}个月内依法向人民法院起诉。"
     )
@@ -350,23 +358,23 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
         violated = f"{you}的上述行为违反了{cite_all(ctx.violated)}的规定。"
     draft.add(
         f"处罚依据及内容：{violated}"
-        f"根据{cite_all(ctx.legal_basis)}和{_cite(*SIMPLE_BASIS)}的规定，"
+        f"根据{cite_all(ctx.legal_basis)}和{cite_ids(*SIMPLE_BASIS)}的规定，"
         f"当场决定对{you}处以罚款{format_yuan(amount)}（大写：{to_chinese_capitals(amount)}）。"
     )
     draft.cite("legal_basis", tuple(b.statute_id for b in (*ctx.violated, *ctx.legal_basis)))
     draft.cite("simple", SIMPLE_BASIS)
     where = ctx.payment_place or "指定的银行或者通过电子支付系统"
     draft.add(
-        f"缴纳方式：限{you}自收到本决定书之日起{_days(ctx.payment_days)}内到{where}缴纳罚款。"
+        f"缴纳方式：限{you}自收到本决定书之日起{days_text(ctx.payment_days)}内到{where}缴纳罚款。"
         f"到期不缴纳的，每日按罚款数额的百分之{chinese_number(int(ctx.late_fine_rate_percent))}"
         "加处罚款，加处罚款的数额不得超出罚款的数额。"
     )
     draft.cite("payment", (*PAYMENT_BASIS, *LATE_FINE_BASIS))
     draft.add(
         f"救济途径：{you}如对本决定书不服，应当自收到本决定书之日起"
-        f"{_days(ctx.remedy.reconsideration_days)}内依法向{ctx.remedy.reconsideration_body}"
-        f"申请行政复议（{_cite(*SIMPLE_REMEDY_BASIS[:1])}），对行政复议决定不服的，可以自收到"
-        f"行政复议决定书之日起{_days(AFTER_RECONSIDERATION_DAYS)}内向人民法院提起诉讼。"
+        f"{days_text(ctx.remedy.reconsideration_days)}内依法向{ctx.remedy.reconsideration_body}"
+        f"申请行政复议（{cite_ids(*SIMPLE_REMEDY_BASIS[:1])}），对行政复议决定不服的，可以自收到"
+        f"行政复议决定书之日起{days_text(AFTER_RECONSIDERATION_DAYS)}内向人民法院提起诉讼。"
     )
     draft.cite("remedy", SIMPLE_REMEDY_BASIS)
     names = "、".join(f"{n}（执法证号：{c}）" for n, c in ctx.officers)
@@ -424,7 +432,7 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
             f"按日加收滞纳税款万分之五的滞纳金（截至{figure_date(ctx.surcharge_until)}为"
             f"{format_yuan(extra)}）。"
         )
-    draft.add(f"根据{cite_all(ctx.legal_basis)}和{_cite(*SURCHARGE_BASIS)}的规定，决定如下：")
+    draft.add(f"根据{cite_all(ctx.legal_basis)}和{cite_ids(*SURCHARGE_BASIS)}的规定，决定如下：")
     for line in lines:
         draft.add(line)
     draft.cite("legal_basis", tuple(b.statute_id for b in ctx.legal_basis))
@@ -432,15 +440,15 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
     draft.add(
         f"以上应补缴税款共计{format_yuan(total_tax)}，截至{figure_date(ctx.surcharge_until)}的滞纳金"
         f"共计{format_yuan(to_yuan(total_surcharge))}，滞纳金计算至税款缴纳入库之日止。"
-        f"限{you}自收到本决定书之日起{_days(ctx.payment_days)}内到{ctx.payment_place}缴纳入库。"
-        f"逾期未缴清的，我局将依照{_cite(*TAX_ENFORCEMENT_BASIS)}的规定强制执行。"
+        f"限{you}自收到本决定书之日起{days_text(ctx.payment_days)}内到{ctx.payment_place}缴纳入库。"
+        f"逾期未缴清的，我局将依照{cite_ids(*TAX_ENFORCEMENT_BASIS)}的规定强制执行。"
     )
     draft.cite("enforcement", TAX_ENFORCEMENT_BASIS)
     draft.add(
         f"{you}若同我局在纳税上有争议，必须先依照本决定的期限缴纳税款及滞纳金或者提供相应的担保，"
         f"然后可自上述款项缴清或者提供相应担保被税务机关确认之日起"
-        f"{_days(ctx.remedy.reconsideration_days)}内依法向{ctx.remedy.reconsideration_body}"
-        f"申请行政复议（{_cite(*TAX_DISPUTE_BASIS)}）。"
+        f"{days_text(ctx.remedy.reconsideration_days)}内依法向{ctx.remedy.reconsideration_body}"
+        f"申请行政复议（{cite_ids(*TAX_DISPUTE_BASIS)}）。"
     )
     draft.cite("remedy", TAX_DISPUTE_BASIS)
     _sign(draft, ctx.authority, ctx.decision_date)
@@ -481,25 +489,43 @@ def render_correction_notice(ctx: CorrectionNoticeContext) -> RenderedDocument:
 
 
 # -- 询问（调查）笔录 ----------
+DRAFT_MARK = "（草稿，须经承办人核对）"
+BLANK = "________"  # a field of a draft the officer fills in
+
+
+def _stamp(moment: datetime | str) -> str:
+    if isinstance(moment, datetime):
+        return f"{figure_date(moment.date())}{moment.hour}时{moment.minute:02d}分"
+    return moment.strip() or BLANK
+
+
 def render_interview(ctx: InterviewContext) -> RenderedDocument:
-    """Time, place, people, the notice of identity and rights, 问/答, the interviewee's check."""
-    _missing(
-        authority=ctx.authority,
-        place=ctx.place,
-        interviewee=ctx.interviewee,
-        interviewee_id=ctx.interviewee_id,
-        recorder=ctx.recorder,
-    )
-    if len(ctx.interviewers) < 2 or ctx.end <= ctx.start:
-        raise InvalidInput(
-            "invalid_interview",
-            "询问须有两名以上执法人员，且结束时间晚于开始时间。",
-            details={"interviewers": len(ctx.interviewers)},
+    """Time, place, people, the notice of identity and rights, 问/答, the interviewee's check.
+
+    The one 笔录 layout: the registered type renders through it, and so do the transcript's
+    record exports (`cases.transcripts`), as a draft."""
+    if not ctx.draft:
+        _missing(
+            authority=ctx.authority,
+            place=ctx.place,
+            interviewee=ctx.interviewee,
+            interviewee_id=ctx.interviewee_id,
+            recorder=ctx.recorder,
         )
+        start, end = ctx.start, ctx.end
+        backwards = isinstance(start, datetime) and isinstance(end, datetime) and end <= start
+        if len(ctx.interviewers) < 2 or backwards:
+            raise InvalidInput(
+                "invalid_interview",
+                "询问须有两名以上执法人员，且结束时间晚于开始时间。",
+                details={"interviewers": len(ctx.interviewers)},
+            )
     kind = OtherDocumentType.INTERVIEW_RECORD
     draft = Draft()
-    draft.add(ctx.authority, "authority")
-    draft.add(TITLES[kind], "title")
+    draft.add(ctx.authority or BLANK, "authority")
+    draft.add(TITLES[kind] + (DRAFT_MARK if ctx.draft else ""), "title")
+    for line in ctx.check_points:
+        draft.add(line)
     sections = (
         "询问时间",
         "询问地点",
@@ -511,29 +537,33 @@ def render_interview(ctx: InterviewContext) -> RenderedDocument:
         "被询问人核对",
     )
 
-    def stamp(t: datetime) -> str:
-        return f"{figure_date(t.date())}{t.hour}时{t.minute:02d}分"
+    def text(value: str) -> str:
+        return value.strip() or BLANK
 
-    draft.add(f"询问时间：{stamp(ctx.start)}至{stamp(ctx.end)}", "party")
-    draft.add(f"询问地点：{ctx.place}", "party")
-    names = "、".join(f"{n}（执法证号：{c}）" for n, c in ctx.interviewers)
-    draft.add(f"询问人：{names}", "party")
-    draft.add(f"记录人：{ctx.recorder}", "party")
+    draft.add(f"询问时间：{_stamp(ctx.start)}至{_stamp(ctx.end)}", "party")
+    draft.add(f"询问地点：{text(ctx.place)}", "party")
+    names = [f"{n}（执法证号：{c}）" if c else n for n, c in ctx.interviewers]
+    names += [BLANK] * max(0, 2 - len(names))  # two officers question (a draft may know one)
+    draft.add(f"询问人：{'、'.join(names)}", "party")
+    draft.add(f"记录人：{text(ctx.recorder)}", "party")
     draft.add(
-        f"被询问人：{ctx.interviewee}（身份证件号码：{ctx.interviewee_id}），{ctx.interviewee_role}",
+        f"被询问人：{text(ctx.interviewee)}（身份证件号码：{text(ctx.interviewee_id)}），"
+        f"{text(ctx.interviewee_role)}",
         "party",
     )
+    for label, value in ctx.extra:
+        draft.add(f"{label}：{text(value)}", "party")
     draft.add(
-        f"告知：我们是{ctx.authority}的执法人员，已向你出示执法证件。根据"
+        f"告知：我们是{ctx.authority or BLANK}的执法人员，已向你出示执法证件。根据"
         "《中华人民共和国税收征收管理法》第五十四条第（四）项的规定，现依法向你询问有关情况，"
         "请如实回答。"
-        f"根据{_cite(*RECUSAL_BASIS)}的规定，执法人员与案件有利害关系的，你有权申请回避。"
+        f"根据{cite_ids(*RECUSAL_BASIS)}的规定，执法人员与案件有利害关系的，你有权申请回避。"
         "你是否申请回避？"
     )
     draft.cite("notice", (*INTERVIEW_BASIS, *RECUSAL_BASIS))
     segments: list[str] = []
     for u in ctx.utterances:
-        label = "问" if u.speaker.startswith("问") else "答"
+        label = next((r for r in ("问", "答") if u.speaker.startswith(r)), u.speaker)
         draft.add(f"{label}：{to_document_text(u.text).replace(chr(10), '')}")
         if u.segment_id:
             segments.append(u.segment_id)
@@ -575,7 +605,7 @@ def render_legal_review(ctx: LegalReviewContext) -> RenderedDocument:
     )
     draft.add(f"拟作出的决定：{to_document_text(ctx.proposal).rstrip('。')}。")
     draft.add(sections[1], "heading")
-    draft.add(f"根据{_cite(*LEGAL_REVIEW_BASIS)}的规定，对本案审核如下：")
+    draft.add(f"根据{cite_ids(*LEGAL_REVIEW_BASIS)}的规定，对本案审核如下：")
     draft.cite("review", LEGAL_REVIEW_BASIS)
     for n, point in enumerate(ctx.points, start=1):
         draft.add(

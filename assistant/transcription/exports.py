@@ -1,17 +1,17 @@
-"""Transcript outputs: JSON, SRT, WebVTT, plain text and the 询问笔录 draft (.docx and text).
+"""Transcript outputs: JSON, SRT, WebVTT, plain text, and the transcript-level parts of the
+询问笔录 draft: its 问/答 turns and the points to check against the recording.
 
-The draft is for the officer to correct, never a signed record: words (or, without word
-timestamps, whole segments) the model was unsure of are marked 【待核：…】 so the officer listens
-to those moments before the reading-back.
+The 笔录 itself has one layout, the document type's (`drafting.other_documents.render_interview`);
+`cases.transcripts` lays these turns out in it. The draft is for the officer to correct, never a
+signed record: words (or, without word timestamps, whole segments) the model was unsure of are
+marked 【待核：…】 so the officer listens to those moments before the reading-back.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from assistant.transcription.backend import Word
@@ -27,7 +27,6 @@ LOW_CONFIDENCE_LOGPROB = -0.8
 # about one word in four marked); a tiny sample, to be re-measured on real interviews.
 LOW_CONFIDENCE_WORD = 0.65
 _EDGE_PUNCT = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.S)
-READING_BACK = "以上笔录我已看过（向我宣读过），和我说的相符。"
 
 
 class SegmentLike(Protocol):
@@ -123,20 +122,6 @@ def to_json(segments: Sequence[SegmentLike], *, model: dict[str, Any] | None = N
     )
 
 
-@dataclass(frozen=True)
-class InterviewHeader:
-    """The 询问笔录 header fields; what the system does not know stays blank for the officer."""
-
-    started: str = ""
-    ended: str = ""
-    place: str = ""
-    interviewers: str = ""
-    recorder: str = ""
-    interviewee: str = ""
-    interviewee_id: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-
-
 def _marked(segment: SegmentLike) -> str:
     """Low-confidence words marked where the words still spell the text; else the segment."""
     words = segment_words(segment)
@@ -229,55 +214,3 @@ def check_point_lines(events: Sequence[dict[str, Any]]) -> list[str]:
             f"{_OUTCOMES.get(event.get('outcome', ''), event.get('outcome', ''))}。"
         )
     return lines
-
-
-def interview_record_lines(
-    segments: Sequence[SegmentLike],
-    header: InterviewHeader,
-    *,
-    check_events: Sequence[dict[str, Any]] = (),
-    **speakers: str,
-) -> list[str]:
-    """The draft as lines: header, Q/A turns, the reading-back statement and signature lines;
-    `check_events` (the transcript's check results) become points to check before the header."""
-    lines = [
-        "询问笔录（草稿，须经承办人核对）",
-        *check_point_lines(check_events),
-        f"时间：{header.started} 至 {header.ended}",
-        f"地点：{header.place}",
-        f"询问人：{header.interviewers}",
-        f"记录人：{header.recorder}",
-        f"被询问人：{header.interviewee}",
-        f"身份证件号码：{header.interviewee_id}",
-        *[f"{key}：{value}" for key, value in header.extra.items()],
-    ]
-    lines += [f"{role}：{text}" for role, text in interview_turns(segments, **speakers)]
-    lines += [
-        f"答：{READING_BACK}",
-        "被询问人（签名）：__________    年  月  日",
-        "询问人（签名）：__________    记录人（签名）：__________",
-    ]
-    return lines
-
-
-def interview_record_docx(
-    segments: Sequence[SegmentLike],
-    header: InterviewHeader,
-    *,
-    check_events: Sequence[dict[str, Any]] = (),
-    **speakers: str,
-) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-    from assistant.drafting.layout import Role, add_paragraph, setup_page
-
-    doc = Document()
-    setup_page(doc)
-    lines = interview_record_lines(segments, header, check_events=check_events, **speakers)
-    add_paragraph(doc, lines[0], role=Role.TITLE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    for line in lines[1:]:
-        add_paragraph(doc, line, role=Role.BODY, indent=False)
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()

@@ -51,8 +51,9 @@ def test_stereo_upload_exports_as_subtitles_and_interview_record(
         assert record.status_code == 200
         assert "attachment" in record.headers["content-disposition"]
         lines = [p.text for p in docx.Document(io.BytesIO(record.content)).paragraphs]
-        assert lines[0].startswith("询问笔录")
-        assert "被询问人：张示例" in lines
+        # the document type's layout, as a draft
+        assert lines[1] == "询问（调查）笔录（草稿，须经承办人核对）"
+        assert any(line.startswith("被询问人：张示例（") for line in lines)
         assert any(line.startswith("被询问单位：示例商贸有限公司") for line in lines)
         turns = [line[:2] for line in lines if line.startswith(("问：", "答："))]
         assert turns[:2] == ["问：", "答："]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.transcription import checks
 from assistant.transcription.backend import check_summary
-from assistant.transcription.exports import InterviewHeader, interview_record_lines
+from assistant.transcription.exports import check_point_lines, interview_turns
 from assistant.transcription.punctuation import (
     ends_with_punctuation,
     join_words,
@@ -91,9 +91,9 @@ def test_check_points_lead_the_record_draft() -> None:
     assert summary["flagged"] == 2
     assert summary["outcomes"] == {"redecoded": 1, "unrecognized": 1}
     segments = [Seg(0, 12.3, 15.0, checks.placeholder(12.3, 15.0), 0.0, None)]
-    lines = interview_record_lines(segments, InterviewHeader(), check_events=events)
-    assert lines[1] == "核对要点（自动识别存疑 2 处，宣读前请对照录音核对）："
-    assert lines[2].startswith("1. 00:12.3–00:15.0：重复循环；无法可靠识别")
-    assert lines[3].startswith("2. 01:01.0–01:04.2：生僻字或乱码；已重新识别")
-    assert "〔未标注〕：【无法识别 00:12.3–00:15.0】" in lines
-    assert interview_record_lines(segments, InterviewHeader())[1].startswith("时间：")
+    lines = check_point_lines(events)
+    assert lines[0] == "核对要点（自动识别存疑 2 处，宣读前请对照录音核对）："
+    assert lines[1].startswith("1. 00:12.3–00:15.0：重复循环；无法可靠识别")
+    assert lines[2].startswith("2. 01:01.0–01:04.2：生僻字或乱码；已重新识别")
+    assert interview_turns(segments) == [("〔未标注〕", "【无法识别 00:12.3–00:15.0】")]
+    assert check_point_lines([]) == []

@@ -1,17 +1,13 @@
-"""Transcript outputs: SRT and WebVTT checked by a strict parser, the 询问笔录 .docx reopened."""
+"""Transcript outputs: SRT and WebVTT checked by a strict parser (the 询问笔录 draft is the
+document type's layout: tests/cases/test_interview_draft.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass
 
-from docx import Document
-
 from assistant.transcription.exports import (
-    InterviewHeader,
-    interview_record_docx,
     to_json,
     to_srt,
     to_text,
@@ -82,28 +78,3 @@ def test_text_and_json() -> None:
     data = json.loads(to_json(SEGMENTS, model={"name": "whisper-base"}))
     assert data["model"]["name"] == "whisper-base"
     assert [s["low_confidence"] for s in data["segments"]] == [False, False, True, False]
-
-
-def test_interview_record_docx_sections() -> None:
-    header = InterviewHeader(
-        started="2025年6月3日9时00分",
-        ended="2025年6月3日9时40分",
-        place="示例区税务局询问室",
-        interviewers="示例承办人、示例承办人二",
-        recorder="示例承办人二",
-        interviewee="张示例",
-        interviewee_id="150102198001011234",
-    )
-    doc = Document(io.BytesIO(interview_record_docx(SEGMENTS, header)))
-    lines = [p.text for p in doc.paragraphs]
-    assert lines[0].startswith("询问笔录")
-    assert "地点：示例区税务局询问室" in lines
-    assert "被询问人：张示例" in lines
-    turns = [line for line in lines if line.startswith(("问：", "答："))]
-    assert turns[0] == "问：请问你公司三月的增值税为什么没有按期申报？"
-    # consecutive answers are one turn; the unsure segment is marked for checking
-    assert turns[1] == "答：因为会计离职了。【待核：我们后来补报了。】"
-    assert turns[2] == "问：好的。"
-    assert turns[3].startswith("答：以上笔录我已看过")
-    assert any(line.startswith("被询问人（签名）") for line in lines)
-    assert any("记录人（签名）" in line for line in lines)

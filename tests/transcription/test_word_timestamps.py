@@ -14,8 +14,7 @@ from assistant.transcription.backend import clean_words
 from assistant.transcription.checks import has_repetition, outside_charset, placeholder
 from assistant.transcription.exports import (
     LOW_CONFIDENCE_WORD,
-    InterviewHeader,
-    interview_record_lines,
+    interview_turns,
     mark_words,
     to_json,
 )
@@ -142,8 +141,9 @@ def test_draft_marks_words_where_words_exist() -> None:
         # words that no longer spell the text (officer's edit): segment rule, no stale marks
         Seg(2, 2.0, 3.0, "金额一万二。", -0.2, "答", (Word(2.0, 3.0, "金额一万元。", low),)),
     ]
-    lines = interview_record_lines(segments, InterviewHeader())
-    assert "答：补报【待核：了】。【待核：一共十二张。】金额一万二。" in lines
+    assert interview_turns(segments) == [
+        ("答", "补报【待核：了】。【待核：一共十二张。】金额一万二。")
+    ]
     data = json.loads(to_json(segments))
     first = data["segments"][0]["words"]
     assert [w["low_confidence"] for w in first] == [False, True]

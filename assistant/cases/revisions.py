@@ -82,9 +82,9 @@ def _docx_from_text(previous: bytes, text: str) -> bytes:
     """The edited lines as a .docx; a line equal to an earlier paragraph keeps its layout."""
     from assistant.drafting.layout import Role as TypeRole
     from assistant.drafting.layout import add_paragraph, setup_page
-    from assistant.drafting.pdf import _paragraphs
+    from assistant.drafting.pdf import docx_paragraphs
 
-    old = {p.text: p for p in _paragraphs(previous)}
+    old = {p.text: p for p in docx_paragraphs(previous)}
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     align = {"C": WD_ALIGN_PARAGRAPH.CENTER, "R": WD_ALIGN_PARAGRAPH.RIGHT}

@@ -115,7 +115,9 @@ def missing_glyphs(text: str, fonts: PdfFonts | None = None) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Para:
+class ParagraphLayout:
+    """A .docx paragraph's text and layout, as the PDF and an edited draft re-use it."""
+
     text: str
     role: Role
     align: str  # L, C, R
@@ -135,12 +137,13 @@ def _role_of(paragraph: Paragraph) -> Role:
     return Role.BODY
 
 
-def _paragraphs(docx: bytes) -> list[_Para]:
+def docx_paragraphs(docx: bytes) -> list[ParagraphLayout]:
+    """Each paragraph of a stored .docx with its role and layout (422 for a damaged file)."""
     try:
         doc = Document(io.BytesIO(docx))
     except Exception as exc:  # python-docx raises several types for a damaged package
         raise InvalidInput("invalid_docx", "无法读取该Word文档（.docx）。") from exc
-    out: list[_Para] = []
+    out: list[ParagraphLayout] = []
     for p in doc.paragraphs:
         role = _role_of(p)
         fmt = p.paragraph_format
@@ -152,7 +155,7 @@ def _paragraphs(docx: bytes) -> list[_Para]:
         }.get(fmt.alignment, "L")
         exact = fmt.line_spacing.pt if hasattr(fmt.line_spacing, "pt") else None
         out.append(
-            _Para(
+            ParagraphLayout(
                 text=p.text,
                 role=role,
                 align=align,
@@ -171,7 +174,7 @@ def docx_to_pdf(docx: bytes, *, title: str = "", author: str = "") -> bytes:
     from fpdf.enums import WrapMode
 
     fonts = find_fonts()
-    paragraphs = _paragraphs(docx)
+    paragraphs = docx_paragraphs(docx)
     missing = missing_glyphs("".join(p.text for p in paragraphs), fonts)
     if missing:
         raise InvalidInput(
@@ -215,7 +218,7 @@ def docx_to_pdf(docx: bytes, *, title: str = "", author: str = "") -> bytes:
 
 def docx_to_html(docx: bytes, *, title: str = "") -> str:
     """A self-contained HTML preview: same paragraphs, same order, official fonts named in CSS."""
-    paragraphs = _paragraphs(docx)
+    paragraphs = docx_paragraphs(docx)
     css_align = {"L": "justify", "C": "center", "R": "right"}
     family = {
         Role.TITLE: f"'{FONTS[Role.TITLE].name}', '华文中宋', 'Songti SC', serif",

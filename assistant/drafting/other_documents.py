@@ -1,10 +1,11 @@
 """The other enforcement documents, each in the section order of the official 文书式样.
 
 不予税务行政处罚决定书, 税务行政处罚决定书（简易）(当场), 税务处理决定书,
-税务事项通知书（责令限期改正）, 询问笔录 and 法制审核意见书. They share the page, type and block
-model of the penalty documents (documents.py) so that the .docx, PDF and HTML of every type look
-alike, and each fixed clause names the provisions it rests on (checked against
-../shared/corpora/statutes):
+税务事项通知书（责令限期改正） and 询问笔录 (the 法制审核意见书 is wholly in its type's
+module, `assistant/documents/types/legal_review_opinion.py`, built from the helpers here). They
+share the page, type and block model of the penalty documents (documents.py) so that the .docx,
+PDF and HTML of every type look alike, and each fixed clause names the provisions it rests on
+(checked against ../shared/corpora/statutes):
 
 - 行政处罚法第三十三条: no penalty for first minor violations corrected in time (第一款), and
   第三款 the duty to educate the party;
@@ -14,14 +15,13 @@ alike, and each fixed clause names the provisions it rests on (checked against
   arrears (the day after the due date) until it is paid;
 - 税收征收管理法第八十八条第一款: in a tax dispute the tax and surcharge are paid or guaranteed
   first, then reconsideration; 第四十条 enforcement;
-- 税收征收管理法第五十四条第（四）项: the power to question; 第十二条: recusal;
-- 行政处罚法第五十八条: legal review before the decision.
+- 税收征收管理法第五十四条第（四）项: the power to question; 第十二条: recusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -59,7 +59,6 @@ TAX_DISPUTE_BASIS = ("税收征收管理法:88:1",)
 TAX_ENFORCEMENT_BASIS = ("税收征收管理法:40",)
 INTERVIEW_BASIS = ("税收征收管理法:54:1:4",)  # printed 第五十四条第（四）项: one 款 only
 RECUSAL_BASIS = ("税收征收管理法:12",)
-LEGAL_REVIEW_BASIS = ("行政处罚法:58",)
 # 行政处罚法第五十一条: the most an on-the-spot decision may fine.
 SIMPLE_LIMITS = {"individual": Decimal("200"), "organisation": Decimal("3000")}
 SURCHARGE_DAILY_RATE = Decimal("0.0005")  # 税收征收管理法第三十二条: 万分之五
@@ -71,7 +70,6 @@ class OtherDocumentType(StrEnum):
     TAX_HANDLING_DECISION = "tax_handling_decision"
     CORRECTION_NOTICE = "correction_notice"
     INTERVIEW_RECORD = "interview_record"
-    LEGAL_REVIEW_OPINION = "legal_review_opinion"
 
 
 TITLES: dict[OtherDocumentType, str] = {
@@ -80,7 +78,6 @@ TITLES: dict[OtherDocumentType, str] = {
     OtherDocumentType.TAX_HANDLING_DECISION: "税务处理决定书",
     OtherDocumentType.CORRECTION_NOTICE: "税务事项通知书",
     OtherDocumentType.INTERVIEW_RECORD: "询问（调查）笔录",
-    OtherDocumentType.LEGAL_REVIEW_OPINION: "法制审核意见书",
 }
 
 
@@ -196,29 +193,7 @@ class InterviewContext:
     draft: bool = False
 
 
-@dataclass(frozen=True)
-class ReviewPoint:
-    topic: str  # 主体, 事实, 证据, 依据, 程序, 裁量
-    finding: str
-
-
-@dataclass(frozen=True)
-class LegalReviewContext:
-    authority: str
-    doc_number: str
-    case_name: str
-    party: Party
-    submitting_unit: str
-    submitted_on: date
-    proposal: str  # 拟作出的决定
-    points: tuple[ReviewPoint, ...]
-    conclusion: str  # 同意 / 建议修改 …
-    reviewers: tuple[str, ...]
-    decision_date: date
-    provenance: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def _missing(**values: object) -> None:
+def require_fields(**values: object) -> None:
     """Party and document data are required; say which field is empty (422, not a bad draft)."""
     empty = [name for name, value in values.items() if not str(value or "").strip()]
     if empty:
@@ -229,8 +204,9 @@ def _missing(**values: object) -> None:
         )
 
 
-def _check_party(party: Party) -> None:
-    _missing(**{"party.name": party.name, "party.id_number": party.id_number})
+def check_party(party: Party) -> None:
+    """A document addressed to the party names it and its identifier (422 otherwise)."""
+    require_fields(**{"party.name": party.name, "party.id_number": party.id_number})
 
 
 def _you(party: Party) -> str:
@@ -266,19 +242,20 @@ def _remedy_sentence(you: str, remedy: Remedy, doc: str) -> str:
     )
 
 
-def _sign(draft: Draft, authority: str, day: date) -> None:
+def sign(draft: Draft, authority: str, day: date) -> None:
+    """The authority, the seal placeholder and the date in Chinese numerals."""
     draft.add(authority, "sign")
     draft.add(SEAL_PLACEHOLDER, "seal")
     draft.add(chinese_date(day), "date")
 
 
-def _finish(
-    kind: OtherDocumentType, draft: Draft, sections: tuple[str, ...], author: str
+def finish(
+    doc_type: str, title: str, draft: Draft, sections: tuple[str, ...], author: str
 ) -> RenderedDocument:
-    title = TITLES[kind]
+    """The draft as a .docx on the shared page, with its text, sections and provenance."""
     data = to_docx(draft, title=title, author=author)
     return RenderedDocument(
-        doc_type=kind,
+        doc_type=doc_type,
         title=title,
         docx=data,
         text=docx_text(data),
@@ -290,8 +267,10 @@ def _finish(
 # -- 不予税务行政处罚决定书 ----------
 def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     """Facts, the provisions broken, why no penalty (行政处罚法第三十三条), education, remedies."""
-    _check_party(ctx.party)
-    _missing(authority=ctx.authority, doc_number=ctx.doc_number, facts=ctx.facts, reason=ctx.reason)
+    check_party(ctx.party)
+    require_fields(
+        authority=ctx.authority, doc_number=ctx.doc_number, facts=ctx.facts, reason=ctx.reason
+    )
     if not ctx.violated:
         raise InvalidInput("missing_legal_basis", "缺少违法行为所违反的规定。", details={})
     kind = OtherDocumentType.NO_PENALTY_DECISION
@@ -315,8 +294,8 @@ def render_no_penalty(ctx: NoPenaltyContext) -> RenderedDocument:
     draft.cite("education", EDUCATION_BASIS)
     draft.add(_remedy_sentence(you, ctx.remedy, "决定书"))
     draft.cite("remedy", ("行政诉讼法:46",))
-    _sign(draft, ctx.authority, ctx.decision_date)
-    return _finish(kind, draft, sections, ctx.authority)
+    sign(draft, ctx.authority, ctx.decision_date)
+    return finish(kind, TITLES[kind], draft, sections, ctx.authority)
 
 
 def _law(statute_id: str) -> LegalBasis:
@@ -326,8 +305,10 @@ def _law(statute_id: str) -> LegalBasis:
 # -- 税务行政处罚决定书（简易） ----------
 def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
     """On the spot (行政处罚法第五十一条、第五十二条): only within the limits, officers sign."""
-    _check_party(ctx.party)
-    _missing(authority=ctx.authority, doc_number=ctx.doc_number, facts=ctx.facts, place=ctx.place)
+    check_party(ctx.party)
+    require_fields(
+        authority=ctx.authority, doc_number=ctx.doc_number, facts=ctx.facts, place=ctx.place
+    )
     if not ctx.officers or len(ctx.officers) < 2:
         raise InvalidInput(
             "missing_officers",
@@ -383,7 +364,7 @@ def render_simple_penalty(ctx: SimplePenaltyContext) -> RenderedDocument:
     draft.add(ctx.authority, "sign")
     draft.add(SEAL_PLACEHOLDER, "seal")
     draft.add(chinese_date(ctx.when.date()), "date")
-    return _finish(kind, draft, sections, ctx.authority)
+    return finish(kind, TITLES[kind], draft, sections, ctx.authority)
 
 
 # -- 税务处理决定书 ----------
@@ -395,8 +376,8 @@ def surcharge(item: TaxItem, until: date) -> Decimal:
 
 def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
     """Tax owed per item, the surcharge, 15 days to pay, pay-or-guarantee-first remedy."""
-    _check_party(ctx.party)
-    _missing(
+    check_party(ctx.party)
+    require_fields(
         authority=ctx.authority,
         doc_number=ctx.doc_number,
         facts=ctx.facts,
@@ -451,15 +432,15 @@ def render_tax_handling(ctx: TaxHandlingContext) -> RenderedDocument:
         f"申请行政复议（{cite_ids(*TAX_DISPUTE_BASIS)}）。"
     )
     draft.cite("remedy", TAX_DISPUTE_BASIS)
-    _sign(draft, ctx.authority, ctx.decision_date)
-    return _finish(kind, draft, sections, ctx.authority)
+    sign(draft, ctx.authority, ctx.decision_date)
+    return finish(kind, TITLES[kind], draft, sections, ctx.authority)
 
 
 # -- 税务事项通知书（责令限期改正） ----------
 def render_correction_notice(ctx: CorrectionNoticeContext) -> RenderedDocument:
     """事由, 依据, 通知内容 with the correction and its deadline, remedies."""
-    _check_party(ctx.party)
-    _missing(
+    check_party(ctx.party)
+    require_fields(
         authority=ctx.authority,
         doc_number=ctx.doc_number,
         facts=ctx.facts,
@@ -484,8 +465,8 @@ def render_correction_notice(ctx: CorrectionNoticeContext) -> RenderedDocument:
     )
     draft.cite("legal_basis", tuple(b.statute_id for b in (*ctx.violated, *ctx.legal_basis)))
     draft.add(_remedy_sentence(you, ctx.remedy, "通知"))
-    _sign(draft, ctx.authority, ctx.decision_date)
-    return _finish(kind, draft, sections, ctx.authority)
+    sign(draft, ctx.authority, ctx.decision_date)
+    return finish(kind, TITLES[kind], draft, sections, ctx.authority)
 
 
 # -- 询问（调查）笔录 ----------
@@ -505,7 +486,7 @@ def render_interview(ctx: InterviewContext) -> RenderedDocument:
     The one 笔录 layout: the registered type renders through it, and so do the transcript's
     record exports (`cases.transcripts`), as a draft."""
     if not ctx.draft:
-        _missing(
+        require_fields(
             authority=ctx.authority,
             place=ctx.place,
             interviewee=ctx.interviewee,
@@ -571,50 +552,4 @@ def render_interview(ctx: InterviewContext) -> RenderedDocument:
     draft.add("以上笔录我已看过（已向我宣读过），与我所说的一致。")
     draft.add("被询问人（签名）：            年    月    日", "party")
     draft.add("询问人（签名）：              记录人（签名）：", "party")
-    return _finish(kind, draft, sections, ctx.authority)
-
-
-# -- 法制审核意见书 ----------
-def render_legal_review(ctx: LegalReviewContext) -> RenderedDocument:
-    """The review before decision (行政处罚法第五十八条): what was checked, the opinion, who."""
-    _check_party(ctx.party)
-    _missing(
-        authority=ctx.authority,
-        doc_number=ctx.doc_number,
-        case_name=ctx.case_name,
-        proposal=ctx.proposal,
-        conclusion=ctx.conclusion,
-    )
-    if not ctx.points or not ctx.reviewers:
-        raise InvalidInput(
-            "missing_review",
-            "法制审核意见须列明审核事项和审核人员。",
-            details={"points": len(ctx.points), "reviewers": len(ctx.reviewers)},
-        )
-    kind = OtherDocumentType.LEGAL_REVIEW_OPINION
-    draft = Draft()
-    draft.add(ctx.authority, "authority")
-    draft.add(TITLES[kind], "title")
-    draft.add(ctx.doc_number, "number")
-    sections = ("一、案件基本情况", "二、审核内容", "三、审核意见")
-    draft.add(sections[0], "heading")
-    draft.add(
-        f"案件名称：{ctx.case_name}；当事人：{ctx.party.name}（{ctx.party.id_label}："
-        f"{ctx.party.id_number}）；送审部门：{ctx.submitting_unit}；"
-        f"送审日期：{figure_date(ctx.submitted_on)}。"
-    )
-    draft.add(f"拟作出的决定：{to_document_text(ctx.proposal).rstrip('。')}。")
-    draft.add(sections[1], "heading")
-    draft.add(f"根据{cite_ids(*LEGAL_REVIEW_BASIS)}的规定，对本案审核如下：")
-    draft.cite("review", LEGAL_REVIEW_BASIS)
-    for n, point in enumerate(ctx.points, start=1):
-        draft.add(
-            f"（{chinese_number(n)}）{point.topic}：{to_document_text(point.finding).rstrip('。')}。"
-        )
-    draft.add(sections[2], "heading")
-    draft.add(to_document_text(ctx.conclusion))
-    draft.add("审核人员：" + "、".join(ctx.reviewers))
-    _sign(draft, ctx.authority, ctx.decision_date)
-    for key, ids in ctx.provenance.items():
-        draft.cite(key, tuple(ids))
-    return _finish(kind, draft, sections, ctx.authority)
+    return finish(kind, TITLES[kind], draft, sections, ctx.authority)

@@ -109,6 +109,8 @@ def context(request: DraftRequest) -> InterviewContext:
 
 def record(request: DraftRequest, ctx: InterviewContext) -> FactRecord:
     inputs = _inputs(request)
+    end = ctx.end
+    assert isinstance(end, datetime)  # this type's context always gives a time
     return fact_record(
         request.base,
         request.case,
@@ -126,9 +128,9 @@ def record(request: DraftRequest, ctx: InterviewContext) -> FactRecord:
             *officer_text(inputs.interviewers),
             *(u.text for u in ctx.utterances),
             f"{inputs.start.hour}时{inputs.start.minute:02d}分",
-            f"{ctx.end.hour}时{ctx.end.minute:02d}分",
+            f"{end.hour}时{end.minute:02d}分",
         ),
-        dates=(inputs.start.date(), ctx.end.date()),
+        dates=(inputs.start.date(), end.date()),
         names=(inputs.interviewee, inputs.recorder, *(o.name for o in inputs.interviewers)),
     )
 

@@ -5,10 +5,15 @@ the review's own transaction, and a reviewer may draft it on request (`POST
 /cases/{id}/documents`). Opinion and reviewer come from the case's latest legal-review event;
 the points from the request, else that review's checklist, else the record (party, basis,
 discretion). Needs no discretion result: a review may find that none exists yet.
+
+The whole type is this module (context, layout, fact record) and its line in `registry.py`:
+the example the README's "How to add a document type" points to.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -17,18 +22,43 @@ from sqlalchemy import select
 from assistant.db.models import CaseEvent, User
 from assistant.documents.context import fact_record
 from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest
+from assistant.drafting.context import Party
+from assistant.drafting.documents import Draft, RenderedDocument, cite_ids
 from assistant.drafting.guard import FactRecord
-from assistant.drafting.other_documents import (
-    LEGAL_REVIEW_BASIS,
-    TITLES,
-    LegalReviewContext,
-    OtherDocumentType,
-    ReviewPoint,
-    render_legal_review,
-)
+from assistant.drafting.numerals import figure_date
+from assistant.drafting.other_documents import check_party, finish, require_fields, sign
+from assistant.drafting.text import to_document_text
 from assistant.errors import InvalidInput
-from assistant.legal import cite_all
+from assistant.legal import chinese_number, cite_all
 from assistant.money import format_yuan, to_yuan
+
+CODE = "legal_review_opinion"
+TITLE = "法制审核意见书"
+LEGAL_REVIEW_BASIS = ("行政处罚法:58",)
+SECTIONS = ("一、案件基本情况", "二、审核内容", "三、审核意见")
+
+
+@dataclass(frozen=True)
+class ReviewPoint:
+    topic: str  # 主体, 事实, 证据, 依据, 程序, 裁量 (or a checklist point's name)
+    finding: str
+
+
+@dataclass(frozen=True)
+class LegalReviewContext:
+    authority: str
+    doc_number: str
+    case_name: str
+    party: Party
+    submitting_unit: str
+    submitted_on: date
+    proposal: str  # 拟作出的决定
+    points: tuple[ReviewPoint, ...]
+    conclusion: str  # 同意 / 建议修改 …
+    reviewers: tuple[str, ...]
+    decision_date: date
+    provenance: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
 
 # How a checklist point's status reads in the 意见书.
 STATUS_TEXT = {"pass": "符合", "fail": "存在问题", "manual": "未确认"}
@@ -81,7 +111,7 @@ def context(request: DraftRequest) -> LegalReviewContext:
             "起草法制审核意见书还缺少以下信息："
             + "、".join(missing)
             + "（案件尚无法制审核记录时请在 inputs 中提供）。",
-            details={"doc_type": "legal_review_opinion", "fields": missing},
+            details={"doc_type": CODE, "fields": missing},
         )
     assert conclusion is not None
     request.provenance["review"] = sources
@@ -140,6 +170,48 @@ def checklist_points(checklist: dict[str, Any]) -> tuple[ReviewPoint, ...]:
     return tuple(out)
 
 
+def render_legal_review(ctx: LegalReviewContext) -> RenderedDocument:
+    """The review before decision (行政处罚法第五十八条): what was checked, the opinion, who."""
+    check_party(ctx.party)
+    require_fields(
+        authority=ctx.authority,
+        doc_number=ctx.doc_number,
+        case_name=ctx.case_name,
+        proposal=ctx.proposal,
+        conclusion=ctx.conclusion,
+    )
+    if not ctx.points or not ctx.reviewers:
+        raise InvalidInput(
+            "missing_review",
+            "法制审核意见须列明审核事项和审核人员。",
+            details={"points": len(ctx.points), "reviewers": len(ctx.reviewers)},
+        )
+    draft = Draft()
+    draft.add(ctx.authority, "authority")
+    draft.add(TITLE, "title")
+    draft.add(ctx.doc_number, "number")
+    draft.add(SECTIONS[0], "heading")
+    draft.add(
+        f"案件名称：{ctx.case_name}；当事人：{ctx.party.name}（{ctx.party.id_label}："
+        f"{ctx.party.id_number}）；送审部门：{ctx.submitting_unit}；"
+        f"送审日期：{figure_date(ctx.submitted_on)}。"
+    )
+    draft.add(f"拟作出的决定：{to_document_text(ctx.proposal).rstrip('。')}。")
+    draft.add(SECTIONS[1], "heading")
+    draft.add(f"根据{cite_ids(*LEGAL_REVIEW_BASIS)}的规定，对本案审核如下：")
+    draft.cite("review", LEGAL_REVIEW_BASIS)
+    for n, point in enumerate(ctx.points, start=1):
+        finding = to_document_text(point.finding).rstrip("。")
+        draft.add(f"（{chinese_number(n)}）{point.topic}：{finding}。")
+    draft.add(SECTIONS[2], "heading")
+    draft.add(to_document_text(ctx.conclusion))
+    draft.add("审核人员：" + "、".join(ctx.reviewers))
+    sign(draft, ctx.authority, ctx.decision_date)
+    for key, ids in ctx.provenance.items():
+        draft.cite(key, tuple(ids))
+    return finish(CODE, TITLE, draft, SECTIONS, ctx.authority)
+
+
 def record(request: DraftRequest, ctx: LegalReviewContext) -> FactRecord:
     return fact_record(
         request.base,
@@ -160,8 +232,8 @@ def record(request: DraftRequest, ctx: LegalReviewContext) -> FactRecord:
 
 
 KIND = DocumentKind(
-    code="legal_review_opinion",
-    title=TITLES[OtherDocumentType.LEGAL_REVIEW_OPINION],
+    code=CODE,
+    title=TITLE,
     number_kind="法审",
     inputs=LegalReviewInputs,
     needs_discretion=False,

@@ -263,3 +263,30 @@ def test_statute_lookup_answers_the_paragraph_an_id_names(
     assert_error(missing, 404, "statute_not_found")
     bad = client.get("/statutes/发票管理办法:第34条", headers=officer)
     assert_error(bad, 422, "invalid_statute_id")
+
+
+def test_a_lost_invoice_is_decided_under_its_own_article(
+    client: TestClient, officer: dict[str, str]
+) -> None:
+    """丢失发票 in 2024: 发票管理办法 (2023) 第三十四条第二款, up to 10,000 (30,000 if serious), not
+    the 第三十三条 list the taxonomy had no code for."""
+    payload = _suggest(
+        client, officer, violation="invoice_lost", violation_date="2024-03-01", occurrences=1
+    )
+    assert payload["legal_ground"] == ["发票管理办法:34:2@2023-07-20"]
+    assert Decimal(payload["statutory_range"]["max"]) == Decimal("30000.00")
+    assert Decimal(payload["suggested_amount"]) <= Decimal("10000")
+
+
+@pytest.mark.parametrize(
+    ("decision", "tax"),
+    [("温税三稽罚〔2026〕65号", "473688.28"), ("铁税一稽罚〔2026〕17号", "5710765.66")],
+)
+def test_evasion_tiers_are_calibrated_on_real_outcomes(
+    client: TestClient, officer: dict[str, str], decision: str, tax: str
+) -> None:
+    """Facts like these real decisions (0.6x and 0.5x imposed) got 1.5x and a 2–5x tier under the
+    old sample; the calibrated 一般 tier is 0.5–1.5x with 1x suggested (docs/calibration.md)."""
+    payload = _suggest(client, officer, violation="tax_evasion", tax_unpaid=tax, occurrences=1)
+    assert payload["tier"] == "一般", decision
+    assert Decimal(payload["suggested_amount"]) == Decimal(tax), decision  # 1x, not 1.5x or 3.5x

@@ -176,11 +176,11 @@ def test_a_decision_is_served_only_once_issued(client: TestClient) -> None:
     assert events[-1]["details"]["document_id"] == decision
 
 
-def renotice_ready(client: TestClient, *, waive: bool = False, **facts: Any) -> int:
+def renotice_ready(client: TestClient, *, waive: bool = False, **changes: Any) -> int:
     """A case notified once (and, with `waive`, the party waiving 陈述申辩 and the hearing),
     then its facts corrected, re-drafted, reviewed and approved again: the decision now needs a
     second notice."""
-    case_id, _ = approved(client, **facts)
+    case_id, _ = approved(client, **changes)
     officer = headers(client, "officer")
     ok(act(client, case_id, "notify", "officer"))
     if waive:

@@ -86,9 +86,9 @@ def find_disputes(
             if officer_words(st.source, sentence, len(spans)):
                 continue
             matches = find_phrases(sentence, {t.topic: t.cues for t in cues.disputes})
-            for topic in dict.fromkeys(m[2] for m in matches):
-                said = [m[3] for m in matches if m[2] == topic]
-                found.setdefault(topic, []).append(
+            for name in dict.fromkeys(m[2] for m in matches):
+                said = [m[3] for m in matches if m[2] == name]
+                found.setdefault(name, []).append(
                     Statement(st.quote(a, b), tuple(dict.fromkeys(said)))
                 )
     out = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,6 +32,7 @@ _PERIOD = re.compile(
     rf"(?:{_SEP}(?:(?P<y2>{_YEAR})年)?(?P<m2>{_NUM})月(?:(?P<d2>{_NUM})[日号])?份?)?"
 )
 _COUNT = rf"[0-9,{NUMERAL_CHARS}]+"
+PERIOD_END_NOTE = "期间终了日（行政处罚法第三十六条第二款：连续或继续状态从行为终了之日起计算）"
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,9 @@ class FieldProposal:
 
 
 # --- finding phrases ---------------------------------------------------------------------------
-def find_phrases(text: str, phrases: dict[str, Iterable[str]]) -> list[tuple[int, int, str, str]]:
+def find_phrases(
+    text: str, phrases: Mapping[str, Iterable[str]]
+) -> list[tuple[int, int, str, str]]:
     """Non-overlapping phrase matches (start, end, label, phrase), the longest winning an
     overlap (没有受过处罚 over 受过处罚), in text order."""
     found = []
@@ -243,7 +246,7 @@ def _dates(
             value = first if spec.first else last
             note = None
             if not spec.first and first != last and end - start > 0:
-                note = "期间终了日（行政处罚法第三十六条第二款：连续或者继续状态的从行为终了之日起计算）"
+                note = PERIOD_END_NOTE
             elif not spec.first and text[start:end].endswith(("月", "份")):
                 note = "所属月份末日，请核对申报期限"
             yield Proposal(

@@ -59,6 +59,7 @@ class Cues:
     count_units: tuple[str, ...]
     count_near: tuple[str, ...]
     count_window: int
+    count_finding: tuple[str, ...]
     flags: dict[str, dict[bool, tuple[str, ...]]]
     roles: dict[str, tuple[str, ...]]
     violations: dict[str, tuple[str, ...]]
@@ -129,6 +130,7 @@ def _parse(data: dict[str, Any]) -> Cues:
         count_units=_phrases(data["invoice_count"]["units"], "invoice_count.units"),
         count_near=_phrases(data["invoice_count"]["near"], "invoice_count.near"),
         count_window=int(data["invoice_count"]["window"]),
+        count_finding=_phrases(data["invoice_count"]["finding"], "invoice_count.finding"),
         flags={
             _known_field(name, "flags"): {
                 value == "true": _phrases(p, f"flags.{name}.{value}") for value, p in spec.items()

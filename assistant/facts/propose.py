@@ -21,8 +21,9 @@ from assistant.facts.sources import OFFICER_SPEAKERS, PARTY_SPEAKERS, SourceRef,
 from assistant.legal import CN_DIGITS, NUMERAL_CHARS, parse_integer
 from assistant.nlp import extract_entities
 
-# A clause ends at these; commas do not end it (金额…，税额… stay one statement).
-SENTENCE_END = "。；;！!？?\n"
+# A clause ends at these; commas do not end it (金额…，税额… stay one statement), nor does a
+# line break (a PDF's text layer breaks lines inside sentences).
+SENTENCE_END = "。；;！!？?"
 _NUM = rf"[0-9{''.join(CN_DIGITS)}十]{{1,4}}"
 _YEAR = rf"[0-9{''.join(CN_DIGITS)}]{{4}}"
 _SEP = r"(?:至|到|—|–|-|～|~)"
@@ -120,6 +121,24 @@ def find_phrases(
     return sorted(kept)
 
 
+def quoted(text: str) -> list[tuple[int, int]]:
+    """Ranges inside “…”: in a decision these quote statutes ("虚开金额在1万元以下的"), which
+    state the law, not the case's facts."""
+    out = []
+    start = text.find("“")
+    while start >= 0:
+        end = text.find("”", start + 1)
+        if end < 0:
+            break
+        out.append((start, end + 1))
+        start = text.find("“", end + 1)
+    return out
+
+
+def in_ranges(ranges: list[tuple[int, int]], position: int) -> bool:
+    return any(a <= position < b for a, b in ranges)
+
+
 def clauses(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each clause of `text`, ending punctuation included."""
     start = 0
@@ -158,8 +177,9 @@ def _money(
     text = st.text
     spans = list(clauses(text))
     labels: dict[str, tuple[str, ...]] = {**cues.money.fields, "_stop": cues.money.stop}
+    quotes = quoted(text)
     for entity in entities:
-        if entity.kind != "amount" or not entity.valid:
+        if entity.kind != "amount" or not entity.valid or in_ranges(quotes, entity.span.start):
             continue
         start = entity.span.start
         index = next(i for i, (a, b) in enumerate(spans) if a <= start < b)
@@ -176,9 +196,12 @@ def _money(
             w in text[max(0, start - cues.money.context_window) : start] for w in context
         ):
             continue
-        clause = text[clause_start:start]
-        total = any(t in clause for t in cues.money.total)
-        weight = _weight(st.source, officer[index]) + (1.0 if total else 0.0)
+        between = text[look_from + m_start : start]
+        # 合计 between the cue and this amount, and no other amount between them: a total
+        total = any(t in between for t in cues.money.total) and "元" not in between
+        # a longer cue is a more specific one (虚开发票金额 over 金额); 其中 introduces a part
+        weight = _weight(st.source, officer[index]) * (1 + 0.1 * len(phrase))
+        weight = weight * (0.5 if "其中" in between else 1.0) + (2.0 if total else 0.0)
         yield Proposal(
             label,
             entity_value_money(entity.value),
@@ -231,7 +254,8 @@ def _dates(
     st: SourceText, cues: Cues, entities: list[Any], officer: list[bool], reference: date
 ) -> Iterator[Proposal]:
     text = st.text
-    found = _dates_in(text, entities, reference)
+    quotes = quoted(text)
+    found = [d for d in _dates_in(text, entities, reference) if not in_ranges(quotes, d[0])]
     for index, (a, b) in enumerate(clauses(text)):
         inside = [d for d in found if a <= d[0] < b]
         if not inside:
@@ -276,37 +300,48 @@ def _days(st: SourceText, cues: Cues) -> Iterator[Proposal]:
 
 def _counts(st: SourceText, cues: Cues) -> Iterator[Proposal]:
     pattern = re.compile(rf"(?P<n>{_COUNT})\s*(?:{'|'.join(cues.count_units)})")
+    quotes = quoted(st.text)
     for m in pattern.finditer(st.text):
         before = st.text[max(0, m.start() - cues.count_window) : m.start()]
-        near = [w for w in cues.count_near if w in before]
-        if not near:
+        after = st.text[m.end() : m.end() + 8]  # 320份增值税专用发票
+        near = [w for w in cues.count_near if w in before or w in after]
+        if not near or in_ranges(quotes, m.start()):
             continue
         try:
             count = parse_integer(m["n"].replace(",", ""))
         except ValueError:
             continue
         clause_start = max(st.text.rfind(ch, 0, m.start()) for ch in SENTENCE_END) + 1
+        clause_end = min(
+            [i for i in (st.text.find(ch, m.end()) for ch in SENTENCE_END) if i >= 0]
+            or [len(st.text)]
+        )
         total = any(t in st.text[clause_start : m.start()] for t in cues.money.total)
+        # the count the finding is about: 认定…320份…为虚开发票
+        finding = any(w in st.text[clause_start:clause_end] for w in cues.count_finding)
         yield Proposal(
             "invoice_count",
             count,
             st.quote(m.start(), m.end()),
             near[0],
-            1.0 + (1.0 if total else 0.0),
+            1.0 + (1.0 if total else 0.0) + (1.0 if finding else 0.0),
             "合计数" if total else None,
         )
 
 
 def _flags(st: SourceText, cues: Cues, officer: list[bool]) -> Iterator[Proposal]:
     spans = list(clauses(st.text))
+    quotes = quoted(st.text)
     for name, by_value in cues.flags.items():
         labels = {str(v): phrases for v, phrases in by_value.items()}
         for start, end, label, phrase in find_phrases(st.text, labels):
             index = next(i for i, (a, b) in enumerate(spans) if a <= start < b)
-            if officer[index]:
+            if officer[index] or in_ranges(quotes, start):
                 continue  # "以前受过处罚吗？" asks, it does not state
             yield Proposal(name, label == "True", st.quote(start, end), phrase)
     for start, end, role, phrase in find_phrases(st.text, dict(cues.roles)):
+        if in_ranges(quotes, start):
+            continue
         index = next(i for i, (a, b) in enumerate(spans) if a <= start < b)
         yield Proposal(
             "party_role", role, st.quote(start, end), phrase, _weight(st.source, officer[index])
@@ -317,7 +352,10 @@ def _violations(
     st: SourceText, phrases: dict[str, tuple[str, ...]], officer: list[bool]
 ) -> Iterator[Proposal]:
     spans = list(clauses(st.text))
+    quotes = quoted(st.text)
     for start, end, code, phrase in find_phrases(st.text, phrases):
+        if in_ranges(quotes, start):
+            continue
         index = next(i for i, (a, b) in enumerate(spans) if a <= start < b)
         weight = len(phrase) * _weight(st.source, officer[index])
         yield Proposal("violation", code, st.quote(start, end), phrase, weight)

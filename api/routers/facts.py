@@ -69,7 +69,7 @@ class DocumentText(BaseModel):
 
 class ProposalRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    documents: list[DocumentText] = Field(default_factory=list, max_length=200)
+    documents: list[DocumentText] = Field(default_factory=list, max_length=50)
 
 
 FactValue = StrictBool | StrictInt | Annotated[str, Field(max_length=64)]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from assistant.facts.cues import Cues, load_cues, violation_phrases
@@ -204,18 +205,12 @@ def _money(
         weight = weight * (0.5 if "其中" in between else 1.0) + (2.0 if total else 0.0)
         yield Proposal(
             label,
-            entity_value_money(entity.value),
+            Decimal(entity.value),
             st.quote(look_from + m_start, entity.span.end),
             phrase,
             weight,
             "合计数" if total else None,
         )
-
-
-def entity_value_money(value: str) -> Any:
-    from decimal import Decimal
-
-    return Decimal(value)
 
 
 def _month_end(year: int, month: int) -> date:

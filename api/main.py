@@ -22,6 +22,7 @@ from api.routers import (
     users,
 )
 from api.routers import escalation as escalation_router
+from api.routers import facts as facts_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(archive_router.router)  # issue 7: 一户式 archive export/verify/import
     app.include_router(escalation_router.router)  # issue 7: review disagreement escalation
     app.include_router(index_router.router)  # issue 4: index status and consistency (admin)
+    app.include_router(facts_router.router)  # proposed facts with sources, evidence check
     return app
 
 

@@ -594,6 +594,11 @@ from assistant.cases.escalation_cli import escalation_app  # noqa: E402
 
 app.add_typer(escalation_app, name="escalation")
 
+# `taxassist case facts propose|show|confirm|check` (assistant.cases.facts_cli)
+from assistant.cases.facts_cli import facts_app  # noqa: E402
+
+case_app.add_typer(facts_app, name="facts")
+
 
 backup_app = typer.Typer(
     help="Back up and restore the database, file store and signing keys.", no_args_is_help=True

@@ -165,10 +165,19 @@ class CaseWorkflow:
             session.flush()
             return load_case(session, case.id)
 
-    def update_case(self, actor: User, case_id: int, changes: dict[str, Any]) -> Case:
+    def update_case(
+        self,
+        actor: User,
+        case_id: int,
+        changes: dict[str, Any],
+        *,
+        confirmed: list[dict[str, Any]] | None = None,
+    ) -> Case:
         """Correct the case's facts while it is investigated or sent back by review: the
         result passes the creation rules again, and the changes (from → to) are a signed
-        `case_updated` event. Nothing changes: no event."""
+        `case_updated` event. `confirmed`: facts the officer confirmed from proposals, with
+        their sources (`assistant.cases.facts`), recorded in the same event even where the
+        value was already the case's. Nothing changes and nothing confirmed: no event."""
         unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
         if unknown:
             raise InvalidInput(
@@ -195,7 +204,7 @@ class CaseWorkflow:
                 for name in EDITABLE_FIELDS
                 if getattr(current, name) != getattr(updated, name)
             }
-            if not diff:
+            if not diff and not confirmed:
                 return case
             for name in diff:
                 value = getattr(updated, name)
@@ -209,7 +218,7 @@ class CaseWorkflow:
                 "case_updated",
                 case.status,
                 case.status,
-                {"changes": diff},
+                {"changes": diff} | ({"confirmed_facts": confirmed} if confirmed else {}),
             )
             session.flush()
             return load_case(session, case.id)

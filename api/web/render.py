@@ -26,9 +26,12 @@ STATIC_PATH = "/workbench/static"
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 
 
-def china_time(value: datetime | None) -> str:
+def china_time(value: datetime | str | None) -> str:
     """Timestamps are stored in UTC and shown in Asia/Shanghai (design conventions)."""
-    return "" if value is None else to_china_time(value).strftime("%Y-%m-%d %H:%M")
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return to_china_time(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def yuan(value: Decimal | None) -> str:

@@ -141,7 +141,19 @@ class Workbench:
             ".catch(e => done([{id: 'axe-error', help: String(e)}]));"
         )
         assert violations == [], f"axe-core on {self.driver.current_url}: {violations}"
-        self.driver.save_screenshot(str(SCREENSHOTS / f"{shot}.png"))
+        self.screenshot(shot)
+
+    def screenshot(self, shot: str) -> None:
+        """The whole page at the window's width (1366 px), not only the visible part."""
+        import base64
+
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        clip = {"x": 0, "y": 0, "width": 1366, "height": min(int(height), 4000), "scale": 1}
+        image = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {"format": "png", "captureBeyondViewport": True, "clip": clip},
+        )
+        (SCREENSHOTS / f"{shot}.png").write_bytes(base64.b64decode(image["data"]))
 
     def sign_in(self, username: str) -> None:
         self.open("/")  # a page asks for sign-in and comes back to it

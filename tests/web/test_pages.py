@@ -203,3 +203,53 @@ def test_case_list_filters(client: TestClient) -> None:
     assert "TA-2025-" not in by_officer.text
     bad_date = client.get("/workbench/cases", params={"date_from": "2025-13-01"})
     assert bad_date.status_code == 422 and "日期格式" in bad_date.text
+
+
+def test_an_expired_access_cookie_is_renewed_with_the_refresh_cookie(client: TestClient) -> None:
+    sign_in(client, "officer")
+    refresh = client.cookies.get("ta_refresh")
+    assert refresh
+    client.cookies.clear()  # a browser whose access cookie no longer works
+    client.cookies.set("ta_refresh", refresh)
+    client.cookies.set("ta_access", "expired-or-forged")
+    page = client.get("/", follow_redirects=False)
+    assert page.status_code == 200 and "我承办的案件" in page.text
+    renewed = page.headers.get_list("set-cookie")
+    assert any(c.startswith("ta_access=") for c in renewed)
+    assert any(c.startswith("ta_refresh=") for c in renewed)
+    client.cookies.clear()
+    client.cookies.set("ta_refresh", refresh)  # used once already: the sign-in is revoked
+    client.cookies.set("ta_access", "forged")
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_probing_the_actions_on_a_page_view_writes_nothing(client: TestClient) -> None:
+    sign_in(client, "officer")
+    case_id = created_case(client)
+    page = f"/workbench/cases/{case_id}"
+    assert post_form(client, page, f"{page}/steps/discretion", {}).status_code == 303
+    for doc_type in ("penalty_notice", "penalty_decision"):
+        assert (
+            post_form(client, page, f"{page}/documents", {"doc_type": doc_type}).status_code == 303
+        )
+    sign_in(client, "reviewer")
+    first = client.get(page).text  # the review is probed (allowed) on this view
+    assert "提交审核意见" in first
+    again = client.get(page).text
+    events = re.findall(r"<td>(\d+)</td>\s*<td>\d{4}-", again)
+    assert events == re.findall(r"<td>(\d+)</td>\s*<td>\d{4}-", first) and len(events) == 4
+    assert "调查取证" in again and "记录完整，签名验证通过" in again
+
+
+def test_transcript_marks_unrecognised_spans_and_low_confidence_words() -> None:
+    from api.web.pages import low_words, segment_parts
+
+    assert segment_parts("我们【无法识别】的发票【无法识别】") == [
+        ("我们", False),
+        ("【无法识别】", True),
+        ("的发票", False),
+        ("【无法识别】", True),
+    ]
+    words = [{"word": "发票", "probability": 0.9}, {"word": " 虚开", "probability": 0.3}]
+    assert low_words(words) == ["虚开"]
+    assert low_words(None) == []

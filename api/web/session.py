@@ -93,6 +93,15 @@ async def check_csrf(request: Request) -> None:
 CsrfChecked = Annotated[None, Depends(check_csrf)]
 
 
+def renews_sign_in(request: Request) -> bool:
+    """Only a page the browser navigates to renews the tokens, never a subresource (the audio
+    player's range requests, an htmx refresh of a section): those run alongside the page, and
+    two requests presenting one refresh token would look like a stolen token and end the
+    sign-in. A subresource with an expired access token is refused; the next page renews."""
+    destination = request.headers.get("sec-fetch-dest", "document")
+    return destination in ("document", "") and "hx-request" not in request.headers
+
+
 def current_user(request: Request, services: Services) -> User | None:
     """The signed-in user, renewing an expired access token with the refresh token once."""
     access = request.cookies.get(ACCESS_COOKIE)
@@ -103,7 +112,7 @@ def current_user(request: Request, services: Services) -> User | None:
         except Unauthorized:
             pass
     refresh = request.cookies.get(REFRESH_COOKIE)
-    if not refresh:
+    if not refresh or not renews_sign_in(request):
         return None
     try:
         pair = refresh_tokens(

@@ -212,7 +212,10 @@ def test_an_expired_access_cookie_is_renewed_with_the_refresh_cookie(client: Tes
     client.cookies.clear()  # a browser whose access cookie no longer works
     client.cookies.set("ta_refresh", refresh)
     client.cookies.set("ta_access", "expired-or-forged")
-    page = client.get("/", follow_redirects=False)
+    # a subresource (the audio player, an htmx poll) never spends the refresh token
+    for headers in ({"sec-fetch-dest": "audio"}, {"hx-request": "true"}):
+        assert client.get("/", headers=headers, follow_redirects=False).status_code == 303
+    page = client.get("/", headers={"sec-fetch-dest": "document"}, follow_redirects=False)
     assert page.status_code == 200 and "我承办的案件" in page.text
     renewed = page.headers.get_list("set-cookie")
     assert any(c.startswith("ta_access=") for c in renewed)

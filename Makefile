@@ -30,9 +30,10 @@ install-test: $(TEST_STAMP)
 
 # Debian packages for PDF rendering (issue 6): CJK TrueType fonts embedded in PDFs and poppler's
 # pdftoppm/pdffonts for the PDF tests. About 12 s with apt-get update; skipped when present.
-SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils
+# chromium and chromium-driver: the workbench's browser tests (tests/web/test_browser.py).
+SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils chromium chromium-driver
 system-deps:
-	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null; then \
+	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
 	  echo "system-deps: present"; \
 	elif command -v apt-get >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -28,6 +28,7 @@ from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
 from api.routers.document_revisions import router as document_revisions_router
 from api.security import SecurityHeaders, install_docs
+from api.web import install_workbench
 from assistant import __version__
 from assistant.config import Settings, get_settings
 from assistant.jobs import InProcessJobQueue
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(escalation_router.router)  # issue 7: review disagreement escalation
     app.include_router(index_router.router)  # issue 4: index status and consistency (admin)
     app.include_router(facts_router.router)  # proposed facts with sources, evidence check
+    install_workbench(app)  # issue 15: the officers' workbench (pages, not in OpenAPI)
     return app
 
 

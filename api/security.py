@@ -32,6 +32,15 @@ DOCS_POLICY = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# The workbench's pages (`/`, `/workbench/...`): scripts, styles and media from this app only
+# (the vendored htmx and the page script; no inline script or style), forms posted here only.
+WORKBENCH_PREFIX = "/workbench"
+WORKBENCH_STATIC = WORKBENCH_PREFIX + "/static/"
+WORKBENCH_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 COMMON = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -55,8 +64,10 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         docs = path in DOC_PAGES or path.startswith(ASSETS_PREFIX + "/")
-        policy = (DOCS_POLICY if docs else API_POLICY).encode()
-        cache = b"public, max-age=86400" if path.startswith(ASSETS_PREFIX + "/") else b"no-store"
+        workbench = path == "/" or path.startswith(WORKBENCH_PREFIX + "/")
+        policy = (DOCS_POLICY if docs else WORKBENCH_POLICY if workbench else API_POLICY).encode()
+        assets = path.startswith((ASSETS_PREFIX + "/", WORKBENCH_STATIC))
+        cache = b"public, max-age=86400" if assets else b"no-store"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

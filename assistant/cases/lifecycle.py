@@ -162,6 +162,22 @@ class RecordFacts:
     referral_returned: bool = False  # the latest referral ended in administrative handling
 
 
+class ProbePassed(Exception):
+    """Raised by a probing lifecycle once every check of an action passed: nothing written."""
+
+
+@dataclass(frozen=True)
+class ActionCheck:
+    """Whether `actor` may take `action` now, and if not, the refusal the act would get."""
+
+    action: str
+    name: str
+    allowed: bool
+    code: str = ""
+    message: str = ""
+    source: str = ""  # the article (or procedure) the refusal rests on, where it names one
+
+
 def refuse(rule: str, message: str, **details: Any) -> Conflict | InvalidInput:
     """The refusal for `rule`: its message names the article the rule comes from."""
     error = InvalidInput if rule in DATE_RULES else Conflict
@@ -346,8 +362,50 @@ def is_major(suggestion: dict[str, Any], facts: RecordFacts, flags: list[str]) -
 class CaseLifecycle:
     """Every action that moves a case from stage to stage, each through `enter`."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, probe: bool = False) -> None:
         self.services = services
+        # A probing lifecycle runs every check of an act on the case as read (no row lock) and
+        # stops with ProbePassed before anything changes: what the act would answer, no act.
+        self.probe = probe
+
+    def load(self, session: Session, case_id: int) -> Case:
+        """The case to act on: under its row lock, or as read when probing (no write lock)."""
+        return load_case(session, case_id) if self.probe else lock_case(session, case_id)
+
+    def check_actions(self, actor: User, case_id: int) -> list[ActionCheck]:
+        """Each action the workbench offers, probed for `actor`: allowed now, or the guard's
+        refusal (its message and article), so the page says why a button is not there. Actions
+        that need the party's or the chair's input are probed with neutral inputs: a refusal of
+        the input itself (InvalidInput that names no rule) means the act is open to a form."""
+        probe = CaseLifecycle(self.services, probe=True)
+        attempts: dict[str, Any] = {
+            "review": lambda: probe.review(actor, case_id, passed=True, opinion=""),
+            "resubmit": lambda: probe.resubmit(actor, case_id, note=""),
+            "approve": lambda: probe.approve(actor, case_id),
+            "notify": lambda: probe.notify(actor, case_id),
+            "record_statement": lambda: probe.record_statement(actor, case_id, waived=True),
+            "request_hearing": lambda: probe.request_hearing(actor, case_id),
+            "committee_review": lambda: probe.committee_review(actor, case_id, opinion="-"),
+            "decide": lambda: probe.decide(actor, case_id),
+            "serve": lambda: probe.serve(actor, case_id),
+            "execute": lambda: probe.execute(actor, case_id),
+            "close": lambda: probe.close(actor, case_id),
+            "refer": lambda: probe.refer(actor, case_id),
+        }
+        checks = []
+        for action, attempt in attempts.items():
+            name = ACTION_NAMES[action]
+            try:
+                attempt()
+            except ProbePassed:
+                checks.append(ActionCheck(action, name, True))
+            except TaxAssistError as exc:
+                if isinstance(exc, InvalidInput) and "rule" not in exc.details:
+                    checks.append(ActionCheck(action, name, True))
+                else:
+                    source = str(exc.details.get("source", ""))
+                    checks.append(ActionCheck(action, name, False, exc.code, exc.message, source))
+        return checks
 
     # -- legal review and approval (separation of duties) --------------------------------------
     def review(
@@ -377,13 +435,15 @@ class CaseLifecycle:
     ) -> Case:
         """The review inside the caller's transaction (its 意见书 joins it)."""
         require_role(actor, Role.REVIEWER, Role.ADMIN)
-        case = lock_case(session, case_id)
+        case = self.load(session, case_id)
         require_separate_duty(session, case, actor, "review")
         check_transition(case, "review")  # only from 调查取证 or after a hearing
         if needs_penalty_documents(session, case) and not session.scalar(
             select(func.count(Document.id)).where(Document.case_id == case.id)
         ):
             raise Conflict("documents_required", "案件尚无处罚文书草稿，不能提交法制审核。")
+        if self.probe:
+            raise ProbePassed(case.id)
         before, after = enter(case, "review", "review_passed" if passed else "review_failed")
         documents = reviewed_documents(session, case.id)
         record_action(
@@ -408,7 +468,7 @@ class CaseLifecycle:
     def approve(self, actor: User, case_id: int, *, opinion: str = "") -> Case:
         require_role(actor, Role.APPROVER, Role.ADMIN)
         with self.services.db.session() as session:
-            case = lock_case(session, case_id)
+            case = self.load(session, case_id)
             require_separate_duty(session, case, actor, "approval")
             if case.status != "review_passed":
                 raise Conflict(
@@ -416,6 +476,8 @@ class CaseLifecycle:
                     "法制审核未通过或尚未审核，不得作出决定。",
                     details={"status": case.status},
                 )
+            if self.probe:
+                raise ProbePassed(case.id)
             before, after = enter(case, "approve")
             documents = reviewed_documents(session, case.id)
             record_action(
@@ -944,7 +1006,7 @@ class CaseLifecycle:
         handler: bool = True,
     ) -> Case:
         with self.services.db.session() as session:
-            case = lock_case(session, case_id)
+            case = self.load(session, case_id)
             if handler:
                 require_handler(actor, case)
             check_transition(case, action)
@@ -967,6 +1029,8 @@ class CaseLifecycle:
                     last=facts.last_act.isoformat(),
                 )
             details = {"on": when.isoformat(), **guard(session, case, facts)}
+            if self.probe:
+                raise ProbePassed(case.id)
             before, after = enter(case, action)
             record_action(self.services, session, case, actor, event, before, after, details)
             session.flush()

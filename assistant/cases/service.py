@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
 from assistant.cases.access import (
+    READER_ROLES,
     latest_result,
     load_case,
     require_handler,
@@ -26,6 +27,7 @@ from assistant.cases.drafts import draft_in
 from assistant.cases.events import record_action
 from assistant.cases.inputs import EDITABLE_FIELDS, NewCase
 from assistant.cases.lifecycle import INITIAL_STAGE, CaseLifecycle
+from assistant.cases.queries import CaseFilter, QueueSection, find_cases, work_queue
 from assistant.config import Settings
 from assistant.dates import today_in_china
 from assistant.db.models import (
@@ -79,6 +81,17 @@ class CaseWorkflow:
             )
             return list(rows.unique())
 
+    def find_cases(self, actor: User, filters: CaseFilter) -> list[Case]:
+        """The case list narrowed by `filters` (text, stage, violation, dates, officer)."""
+        require_role(actor, *READER_ROLES)
+        with self.services.db.session() as session:
+            return find_cases(session, filters)
+
+    def work_queue(self, actor: User) -> list[QueueSection]:
+        """What waits for `actor`, by role (assistant.cases.queries.work_queue)."""
+        with self.services.db.session() as session:
+            return work_queue(session, actor)
+
     def latest_result(self, case_id: int, step: str) -> CaseResult | None:
         with self.services.db.session() as session:
             load_case(session, case_id)
@@ -92,6 +105,20 @@ class CaseWorkflow:
                 load_case(session, case_id)
             rows = session.scalars(select(Recording).where(Recording.case_id == case_id))
             return list(rows)
+
+    def recording_jobs(self, case_id: int) -> dict[int, Job]:
+        """The latest job of each recording of the case (its progress while transcribing)."""
+        with self.services.db.session() as session:
+            jobs = session.scalars(
+                select(Job).where(Job.case_id == case_id, Job.recording_id.is_not(None))
+            )
+            latest: dict[int, Job] = {}
+            for job in jobs:
+                if job.recording_id is not None and (
+                    job.recording_id not in latest or job.id > latest[job.recording_id].id
+                ):
+                    latest[job.recording_id] = job
+            return latest
 
     def get_recording(self, recording_id: int) -> Recording:
         with self.services.db.session() as session:

@@ -1,0 +1,40 @@
+"""The officers' workbench: server-rendered pages in Chinese on the same app as the API.
+
+`install_workbench(app)` adds the pages (`/` and `/workbench/...`, left out of the OpenAPI
+document), their static files (the vendored htmx, the stylesheet and the page script) and the
+two answers a page request gets that an API request does not: a redirect to the sign-in page,
+and a 403 page for a form without its CSRF token.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from api.web import pages, session
+from api.web.render import STATIC_DIR, STATIC_PATH, render
+
+
+def install_workbench(app: FastAPI) -> None:
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="workbench-static")
+    app.include_router(session.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(session.SignInRequired)
+    async def _sign_in(request: Request, exc: session.SignInRequired) -> Response:
+        return session.apply_cookies(request, session.sign_in_redirect(exc.next_path))
+
+    @app.exception_handler(session.CsrfRejected)
+    async def _csrf(request: Request, exc: session.CsrfRejected) -> Response:
+        return render(
+            request,
+            "error.html",
+            {
+                "user": None,
+                "title": "请求被拒绝",
+                "message": "表单校验码无效或已过期（CSRF），操作未执行。请返回页面刷新后重试。",
+                "code": "csrf_rejected",
+            },
+            status_code=403,
+        )

@@ -1,0 +1,554 @@
+"""The workbench's pages: work queue, case list, new case, the case page and its actions.
+
+Every action posts a form to a route here that calls the same workflow the API calls (the
+same validation, guards and signed record); a refusal is shown on the page with the API's
+code and message (and the article a guard rests on), never as a bare error page. Pages are
+left out of the OpenAPI document: they are not the API.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import JobQueueDep, ServicesDep, WorkflowDep
+from api.fields import DbId
+from api.schemas import CaseCreate
+from api.web.render import render
+from api.web.session import CsrfChecked, WebUser
+from assistant.auth.security import Role
+from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+from assistant.cases.queries import CaseFilter
+from assistant.cases.review_checklist import POINTS
+from assistant.db import User
+from assistant.documents.registry import REGISTRY
+from assistant.errors import InvalidInput, NotFound, TaxAssistError
+from assistant.record.service import timeline
+from assistant.taxonomy import load_taxonomy
+from assistant.transcription.exports import LOW_CONFIDENCE_LOGPROB, LOW_CONFIDENCE_WORD
+
+router = APIRouter(include_in_schema=False)
+
+UNRECOGNISED = "【无法识别】"
+# The documents the officer drafts from the case page (the rest through the API for now).
+DRAFT_TYPES = ("penalty_notice", "penalty_decision")
+# Lifecycle actions the case page offers, and the form fields each one takes.
+ACTION_FIELDS: dict[str, tuple[str, ...]] = {
+    "resubmit": ("note",),
+    "notify": (),
+    "record_statement": ("statement", "waived"),
+    "request_hearing": (),
+    "committee_review": ("opinion",),
+    "decide": (),
+    "serve": (),
+    "execute": (),
+    "close": (),
+    "refer": (),
+}
+EVENT_NAMES = {
+    "case_created": "立案",
+    "case_updated": "修改案件信息",
+    "recording_uploaded": "上传询问录音",
+    "recording_transcribed": "录音转写完成",
+    "transcription_failed": "录音转写失败",
+    "segments_corrected": "更正转写",
+    "entities_completed": "要素提取",
+    "retrieval_completed": "法条与类案检索",
+    "discretion_completed": "裁量建议",
+    "document_drafted": "起草文书",
+    "document_edited": "修改文书",
+    "document_issued": "签发文书",
+    "legal_review": "法制审核",
+    "approved": "负责人批准",
+    "review_reopened": "重新提交审核",
+    "notified": "告知",
+    "statement_recorded": "记录陈述申辩",
+    "statement_reviewed": "复核陈述申辩",
+    "decided": "作出决定",
+    "served": "送达",
+    "executed": "执行",
+    "closed": "结案归档",
+}
+STEP_NAMES = {"entities": "要素提取", "retrieval": "法条与类案检索", "discretion": "裁量建议"}
+FIELD_PROBLEMS = {
+    "missing": "必须填写",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "decimal_max_places": "最多两位小数",
+    "decimal_max_digits": "数字位数过多",
+    "string_too_long": "过长（最多 {max_length} 个字符）",
+    "string_too_short": "必须填写",
+    "literal_error": "请从列表中选择",
+}
+
+
+def violations() -> list[tuple[str, str]]:
+    return sorted(((v.code, v.name_zh) for v in load_taxonomy().values()), key=lambda x: x[0])
+
+
+def violation_name(code: str) -> str:
+    violation = load_taxonomy().get(code)
+    return violation.name_zh if violation else code
+
+
+# -- work queue and case list ----------------------------------------------------------------
+@router.get("/")
+def work_queue(request: Request, user: WebUser, workflow: WorkflowDep) -> Response:
+    sections = workflow.work_queue(user)
+    return render(request, "queue.html", {"user": user, "sections": sections})
+
+
+@router.get("/workbench/cases")
+def case_list(
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(max_length=32)] = "",
+    violation: Annotated[str, Query(max_length=64)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+    officer: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    values = {
+        "q": q,
+        "status": status,
+        "violation": violation,
+        "date_from": date_from,
+        "date_to": date_to,
+        "officer": officer,
+    }
+    errors: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for name in ("date_from", "date_to"):
+        try:
+            dates[name] = date.fromisoformat(values[name]) if values[name] else None
+        except ValueError:
+            errors[name] = "日期格式应为 YYYY-MM-DD。"
+            dates[name] = None
+    cases = workflow.find_cases(
+        user,
+        CaseFilter(
+            text=q,
+            status=status or None,
+            violation=violation or None,
+            date_from=dates["date_from"],
+            date_to=dates["date_to"],
+            officer=officer or None,
+        ),
+    )
+    with services.db.session() as session:
+        officers = [
+            (u.username, u.display_name)
+            for u in session.query(User).filter(User.role == Role.OFFICER).order_by(User.username)
+        ]
+    return render(
+        request,
+        "cases.html",
+        {
+            "user": user,
+            "cases": cases,
+            "values": values,
+            "errors": errors,
+            "violations": violations(),
+            "officers": officers,
+            "violation_name": violation_name,
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+# -- 立案 --------------------------------------------------------------------------------------
+NEW_CASE_TEXT = (
+    "taxpayer.name",
+    "taxpayer.id_number",
+    "taxpayer.kind",
+    "taxpayer.address",
+    "taxpayer.legal_representative",
+    "violation",
+    "facts",
+    "violation_date",
+    "discovery_date",
+    "tax_unpaid",
+    "invoice_amount",
+    "illegal_gains",
+    "days_overdue",
+    "occurrences",
+    "harm",
+    "party_role",
+    "evidence",
+)
+NEW_CASE_FLAGS = ("first_violation", "corrected_in_time")
+NEW_CASE_DEFAULTS = {
+    "taxpayer.kind": "organisation",
+    "harm": "minor",
+    "party_role": "taxpayer",
+    "occurrences": "1",
+    "days_overdue": "0",
+}
+
+
+def new_case_page(
+    request: Request,
+    user: User,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    message: str = "",
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "case_new.html",
+        {
+            "user": user,
+            "values": values,
+            "errors": errors,
+            "message": message,
+            "violations": violations(),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/workbench/cases/new")
+def new_case_form(request: Request, user: WebUser) -> Response:
+    return new_case_page(request, user, dict(NEW_CASE_DEFAULTS), {})
+
+
+def case_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The form as the API's `POST /cases` body: empty optional fields left out."""
+    taxpayer = {
+        key.split(".", 1)[1]: value
+        for key, value in values.items()
+        if key.startswith("taxpayer.") and value != ""
+    }
+    body: dict[str, Any] = {"taxpayer": taxpayer}
+    for key in NEW_CASE_TEXT:
+        if key.startswith("taxpayer.") or values.get(key, "") == "":
+            continue
+        body[key] = values[key]
+    if "evidence" in body:
+        body["evidence"] = [line.strip() for line in body["evidence"].splitlines() if line.strip()]
+    for flag in NEW_CASE_FLAGS:
+        body[flag] = bool(values.get(flag))
+    return body
+
+
+def field_problem(error: Any) -> str:
+    """A schema refusal in Chinese: the API's own words for what it checks (clean text reasons
+    are Chinese already), the rest from the error type."""
+    kind = error.get("type", "")
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    template = FIELD_PROBLEMS.get(kind)
+    if template is not None:
+        return template.format(**(error.get("ctx") or {}))
+    if kind.endswith("_parsing") or kind.endswith("_type"):
+        return "格式不正确"
+    return str(error.get("msg", ""))
+
+
+@router.post("/workbench/cases/new")
+async def create_case(
+    request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
+) -> Response:
+    form = await request.form()
+    values: dict[str, Any] = {
+        key: str(form.get(key, "")) for key in NEW_CASE_TEXT if isinstance(form.get(key, ""), str)
+    }
+    for flag in NEW_CASE_FLAGS:
+        values[flag] = form.get(flag) == "on"
+    try:
+        body = CaseCreate.model_validate(case_payload(values))
+    except ValidationError as exc:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error.get("loc", ()) if not isinstance(p, int))
+            errors.setdefault(field, f"请求内容不符合要求：{field}（{field_problem(error)}）。")
+        return new_case_page(request, user, values, errors, "请更正标出的字段。", 422)
+    data = body.model_dump()
+    taxpayer = TaxpayerInput(**data.pop("taxpayer"))
+    data["factors"] = tuple(data["factors"])
+    data["evidence"] = tuple(data["evidence"])
+    try:
+        case = await run_in_threadpool(
+            workflow.create_case, user, NewCase(taxpayer=taxpayer, **data)
+        )
+    except TaxAssistError as exc:
+        field = str(exc.details.get("field") or "")
+        if not field and exc.code == "missing_party_data":
+            field = "taxpayer.name"
+        if not field and exc.code == "missing_facts":
+            field = "facts"
+        if not field and exc.code.startswith("unknown_violation"):
+            field = "violation"
+        errors = {field: exc.message} if field else {}
+        return new_case_page(request, user, values, errors, exc.message, exc.status_code)
+    return RedirectResponse(f"/workbench/cases/{case.id}", status_code=303)
+
+
+# -- the case page -------------------------------------------------------------------------------
+def segment_parts(text: str) -> list[tuple[str, bool]]:
+    """The text split around 【无法识别】 placeholders: (piece, is_placeholder)."""
+    parts: list[tuple[str, bool]] = []
+    for i, piece in enumerate(text.split(UNRECOGNISED)):
+        if i:
+            parts.append((UNRECOGNISED, True))
+        if piece:
+            parts.append((piece, False))
+    return parts
+
+
+def low_words(words: list[dict[str, Any]] | None) -> list[str]:
+    return [
+        str(w.get("word", "")).strip()
+        for w in words or []
+        if float(w.get("probability", 1.0)) < LOW_CONFIDENCE_WORD
+    ]
+
+
+def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, Any]:
+    case = workflow.get_case(case_id, user)
+    services = workflow.services
+    checks = workflow.lifecycle.check_actions(user, case_id)
+    allowed = {c.action for c in checks if c.allowed}
+    documents = [d for d in workflow.documents(case_id)]
+    context: dict[str, Any] = {
+        "user": user,
+        "case": case,
+        "violation_name": violation_name(case.violation_code),
+        "recordings": workflow.recordings(case_id, user),
+        "jobs": workflow.recording_jobs(case_id),
+        "documents": documents,
+        "doc_titles": {code: kind.title for code, kind in REGISTRY.items()},
+        "draft_types": DRAFT_TYPES,
+        "timeline": timeline(services, case_id),
+        "event_names": EVENT_NAMES,
+        "checks": checks,
+        "action_fields": ACTION_FIELDS,
+        "steps": STEP_NAMES,
+        "results": {step: workflow.latest_result(case_id, step) for step in STEP_NAMES},
+        "segment_parts": segment_parts,
+        "low_words": low_words,
+        "low_logprob": LOW_CONFIDENCE_LOGPROB,
+        "is_handler": user.role == Role.ADMIN
+        or (user.role == Role.OFFICER and user.id == case.officer_id),
+        "can_issue": user.role in (Role.APPROVER, Role.ADMIN),
+        "checklist": workflow.lifecycle.checklist(case_id) if "review" in allowed else None,
+        "can_approve": "approve" in allowed,
+    }
+    return context
+
+
+def case_page(
+    request: Request,
+    workflow: CaseWorkflow,
+    user: User,
+    case_id: int,
+    error: TaxAssistError | None = None,
+) -> Response:
+    try:
+        context = case_context(workflow, user, case_id)
+    except TaxAssistError as exc:
+        return render(
+            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
+        )
+    context["error"] = error
+    return render(request, "case.html", context, status_code=error.status_code if error else 200)
+
+
+@router.get("/workbench/cases/{case_id}")
+def show_case(case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep) -> Response:
+    return case_page(request, workflow, user, case_id)
+
+
+@router.get("/workbench/cases/{case_id}/recordings")
+def recordings_fragment(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep
+) -> Response:
+    """The recordings section alone: the case page polls it while a transcription runs."""
+    try:
+        context = case_context(workflow, user, case_id)
+    except TaxAssistError as exc:
+        return render(
+            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
+        )
+    return render(request, "_recordings.html", context)
+
+
+def after(
+    request: Request,
+    workflow: CaseWorkflow,
+    user: User,
+    case_id: int,
+    act: Any,
+) -> Response:
+    """Run `act`; on success back to the case page (303), on a refusal the page with it."""
+    try:
+        act()
+    except TaxAssistError as exc:
+        return case_page(request, workflow, user, case_id, exc)
+    return RedirectResponse(f"/workbench/cases/{case_id}", status_code=303)
+
+
+@router.post("/workbench/cases/{case_id}/recordings")
+def upload(
+    case_id: DbId,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    jobs: JobQueueDep,
+    _csrf: CsrfChecked,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    def act() -> None:
+        accepted = workflow.add_recording(
+            user,
+            case_id,
+            file.file,
+            filename=file.filename or "recording",
+            content_type=file.content_type,
+        )
+        jobs.submit(accepted.job.id)
+
+    return after(request, workflow, user, case_id, act)
+
+
+@router.get("/workbench/recordings/{recording_id}/audio")
+def audio(
+    recording_id: DbId, user: WebUser, workflow: WorkflowDep, services: ServicesDep
+) -> Response:
+    """The original recording for the page's player (range requests: seeking works)."""
+    recording = workflow.recording_for(user, recording_id)
+    path = services.files.path_for(recording.sha256)
+    if not path.is_file():
+        raise NotFound("file_missing", "录音文件缺失，请联系管理员核查存储。")
+    return FileResponse(path, media_type=recording.content_type or "application/octet-stream")
+
+
+@router.post("/workbench/cases/{case_id}/steps/{step}")
+def run_step(
+    case_id: DbId,
+    step: str,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+) -> Response:
+    runs = {
+        "entities": workflow.extract_entities,
+        "retrieval": workflow.retrieve,
+        "discretion": workflow.suggest,
+    }
+
+    def act() -> None:
+        if step not in runs:
+            raise InvalidInput("unknown_step", f"未知的分析步骤：{step}")
+        runs[step](user, case_id)
+
+    return after(request, workflow, user, case_id, act)
+
+
+@router.post("/workbench/cases/{case_id}/documents")
+def draft(
+    case_id: DbId,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+    doc_type: Annotated[str, Form(max_length=64)],
+) -> Response:
+    return after(
+        request, workflow, user, case_id, lambda: workflow.draft(user, case_id, doc_type, None)
+    )
+
+
+@router.post("/workbench/cases/{case_id}/review")
+async def review(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
+) -> Response:
+    """法制审核 with the checklist: the manual points the reviewer confirmed, the conclusion."""
+    form = await request.form()
+    result = str(form.get("result", ""))
+    opinion = str(form.get("opinion", ""))
+    findings = {
+        code: {"ok": True, "opinion": str(form.get(f"opinion-{code}", "")) or "已核实"}
+        for code in POINTS
+        if form.get(f"point-{code}") == "on"
+    }
+    return await run_in_threadpool(
+        after,
+        request,
+        workflow,
+        user,
+        case_id,
+        lambda: workflow.lifecycle.legal_review(
+            user, case_id, result=result, opinion=opinion, findings=findings
+        ),
+    )
+
+
+@router.post("/workbench/cases/{case_id}/approve")
+def approve(
+    case_id: DbId,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+    opinion: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    return after(
+        request, workflow, user, case_id, lambda: workflow.approve(user, case_id, opinion=opinion)
+    )
+
+
+@router.post("/workbench/documents/{document_id}/issue")
+def issue(
+    document_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
+) -> Response:
+    from assistant.cases.revisions import DocumentRevisions
+
+    document = workflow.get_document(document_id)
+    return after(
+        request,
+        workflow,
+        user,
+        document.case_id,
+        lambda: DocumentRevisions(workflow.services).issue(user, document_id),
+    )
+
+
+@router.post("/workbench/cases/{case_id}/lifecycle/{action}")
+async def lifecycle_action(
+    case_id: DbId,
+    action: str,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+) -> Response:
+    form = await request.form()
+    lifecycle = workflow.lifecycle
+
+    def act() -> None:
+        if action not in ACTION_FIELDS:
+            raise InvalidInput("unknown_action", f"未知的程序操作：{action}")
+        text = {k: str(form.get(k, "")) for k in ("note", "statement", "opinion")}
+        if action == "resubmit":
+            lifecycle.resubmit(user, case_id, note=text["note"])
+        elif action == "record_statement":
+            lifecycle.record_statement(
+                user, case_id, statement=text["statement"], waived=form.get("waived") == "on"
+            )
+        elif action == "committee_review":
+            lifecycle.committee_review(user, case_id, opinion=text["opinion"])
+        else:
+            getattr(lifecycle, action)(user, case_id)
+
+    return await run_in_threadpool(after, request, workflow, user, case_id, act)

@@ -72,9 +72,11 @@ _SYMBOL_AMOUNT = re.compile(r"[￥¥][ \t]*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|
 # --- dates -------------------------------------------------------------------------------------
 _CN_YEAR = "〇零○一二三四五六七八九"
 _CN_MD = "一二三四五六七八九十"
+_LWS = r"[ \t\u3000\n]"
 _DATE_PATTERNS = (
     re.compile(
-        rf"(?<!\d)(?P<y>\d{{4}}){_WS}*年{_WS}*(?P<m>\d{{1,2}}){_WS}*月{_WS}*(?P<d>\d{{1,2}}){_WS}*[日号]"
+        # PDF text breaks lines inside dates (2011 年 1 月\n8 日)
+        rf"(?<!\d)(?P<y>\d{{4}}){_LWS}*年{_LWS}*(?P<m>\d{{1,2}}){_LWS}*月{_LWS}*(?P<d>\d{{1,2}}){_LWS}*[日号]"
     ),
     re.compile(
         r"(?<![\d.\-/])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d|\.\d)"
@@ -136,7 +138,7 @@ TAX_TYPES: dict[str, str] = {
 _TAX_TYPE = re.compile(
     "(?:"
     + "|".join(re.escape(k) for k in sorted(TAX_TYPES, key=len, reverse=True))
-    + r")(?!法|暂行条例|条例|(?:专用|普通|电子普通)?发票)"
+    + r")(?!\s*(?:法|暂行条例|条例|(?:专用|普通|电子普通)?\s*发票))"
 )
 _NOT_GUANSHUI_BEFORE = frozenset("相有机海攸")
 
@@ -227,7 +229,12 @@ def _entity(
     return Candidate(kind, start, end, value, valid, note)
 
 
+# PDF text loses the thousands comma at a line break: 价税合计605\n259.00元 is 605,259.00 yuan
+_BROKEN_THOUSANDS = re.compile(r"(?<![\d,.])(\d{1,3})\n(?=\d{3}(?:,\d{3})*(?:\.\d+)?[ \t]*元)")
+
+
 def _amounts(norm: str) -> Iterator[Candidate]:
+    norm = _BROKEN_THOUSANDS.sub(lambda m: m[1] + ",", norm)  # same length: offsets hold
     for m in _AMOUNT.finditer(norm):
         num, tail = m["num"], m["tail"]
         candidates = [(m.start(), num)]
@@ -435,15 +442,22 @@ def _persons(norm: str) -> Iterator[Candidate]:
 # --- periods -----------------------------------------------------------------------------------
 # Tax periods and spans of months or years: 2019年3月至2020年5月, 2019年至2023年, 2023年度,
 # 2024年3月. A span of two full dates stays two dates (limitation and 滞纳金 count from each).
-def _year_month(p: str) -> str:
-    """Year and optional month (not followed by a day), groups named with prefix `p`."""
-    no_day = rf"(?!{_WS}*\d{{1,2}}{_WS}*[日号])"
-    return rf"(?P<{p}y>\d{{4}}){_WS}*年(?:{_WS}*(?P<{p}m>\d{{1,2}}){_WS}*月{no_day})?"
+# PDF text breaks lines inside periods (2009年11月至2022年6\n月): newlines count as spaces here
+_PWS = r"[ \t\u3000\n]"
+
+
+def _year_month(p: str, *, year_optional: bool = False) -> str:
+    """Year and optional month (not followed by a day), groups named with prefix `p`; the
+    year of a span's end may be left out (2023年6月至9月)."""
+    no_day = rf"(?!{_PWS}*\d{{1,2}}{_PWS}*[日号])"
+    year = rf"(?P<{p}y>\d{{4}}){_PWS}*年"
+    month = rf"(?:{_PWS}*(?P<{p}m>\d{{1,2}}){_PWS}*月{no_day})?"
+    return rf"(?=\d)(?:{year})?{month}" if year_optional else year + month
 
 
 _PERIOD = re.compile(
-    rf"(?<!\d){_year_month('a')}"
-    rf"(?:{_WS}*(?:至|到|－|—|-|~|～){_WS}*{_year_month('b')})?"
+    rf"(?<!\d)(?P<a>{_year_month('a')})"
+    rf"(?:{_PWS}*(?:至|到|－|—|-|~|～){_PWS}*{_year_month('b', year_optional=True)})?"
     rf"(?P<du>度|期间|间)?"
 )
 
@@ -459,13 +473,18 @@ def _ym(year: str, month: str | None) -> str | None:
 def _periods(norm: str) -> Iterator[Candidate]:
     for m in _PERIOD.finditer(norm):
         first = _ym(m["ay"], m["am"])
-        if m["by"] is None and m["am"] is None and m["du"] != "度":
-            continue  # a bare 2023年 is a year mentioned, not a period stated
-        last = _ym(m["by"], m["bm"]) if m["by"] else None
-        if first is None or (m["by"] and last is None):
+        # 2023年至9月 and 2023年至2024 are no spans: the period is the first part alone
+        spans = m["by"] is not None or (m["bm"] is not None and m["am"] is not None)
+        last = _ym(m["by"] or m["ay"], m["bm"]) if spans else None
+        if first is None or (spans and last is None):
             yield _entity("period", m.start(), m.end(), m.group(), valid=False, note="月份不存在")
             continue
-        end = m.end() if m["du"] == "度" else m.end() - len(m["du"] or "")
+        if not spans:
+            if m["am"] is None and m["du"] != "度":
+                continue
+            end = m.end() if m["du"] == "度" and m.end("a") == m.start("du") else m.end("a")
+        else:
+            end = m.end() - len(m["du"] or "") if m["du"] != "度" else m.end()
         yield _entity("period", m.start(), end, f"{first}/{last}" if last else first)
 
 

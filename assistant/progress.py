@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -55,7 +55,7 @@ class ProgressBar:
         self._progress = _progress() if wanted(enabled) else None
         self._task: TaskID | None = None
 
-    def __enter__(self) -> ProgressBar:
+    def __enter__(self) -> Self:
         if self._progress is not None:
             self._progress.start()
             self._task = self._progress.add_task(self.description, total=self.total)
@@ -75,9 +75,36 @@ class ProgressBar:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, completed=completed, total=total or self.total)
 
+    @property
+    def state(self) -> tuple[float, float | None] | None:
+        """(completed, total) as drawn; None when no bar is drawn."""
+        if self._progress is None or self._task is None:
+            return None
+        task = self._progress.tasks[0]
+        return task.completed, task.total
+
     def advance(self, step: float = 1) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, step)
+
+
+class CumulativeBar(ProgressBar):
+    """A bar fed `progress(done, total)` by several calls in turn (statutes, then cases): each
+    call's (0, total) adds its total, so the bar and its ETA cover all work announced so far."""
+
+    def __init__(self, description: str, *, enabled: bool = True) -> None:
+        super().__init__(description, None, enabled=enabled)
+        self._base = 0
+        self._grand = 0
+        self._last = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if done == 0:
+            self._base += self._last
+            self._grand += total
+            self._last = 0
+        self._last = done
+        self.update(self._base + done, total=self._grand)
 
 
 def track(

@@ -40,6 +40,9 @@ def _progress() -> Progress:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=False,
+        # work arrives in chunks (64 texts, a segment of audio) minutes apart under load: rich's
+        # default 30 s window would often hold one sample and show no ETA
+        speed_estimate_period=900,
     )
 
 

@@ -291,6 +291,8 @@ def main() -> None:
     parser.add_argument("--disagreements", action="store_true", help="print what LAC misses/adds")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if not (args.corpus / "decisions" / "fulltext.jsonl").is_file():
+        raise SystemExit(f"real decisions not found under {args.corpus} (use --corpus)")
     if args.draft:
         records = {r["id"]: r for r in read_jsonl(args.corpus / "decisions" / "records.jsonl")}
         out = [

@@ -11,28 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Any
 
 from assistant.errors import InvalidInput
-from assistant.nlp.pipeline import KINDS, analyse
+from assistant.nlp.pipeline import KINDS, EntityKind, analyse
 from assistant.nlp.rules import TAX_TYPES
 
-EntityKind = Literal[
-    "uscc",
-    "resident_id",
-    "amount",
-    "date",
-    "period",
-    "invoice_number",
-    "tax_type",
-    "statute",
-    "organisation",
-    "person",
-    "location",
-    "time",
-]
-ENTITY_KINDS: tuple[str, ...] = get_args(EntityKind)
-assert ENTITY_KINDS == KINDS, "the pipeline's kinds and the API's kinds are one list"
+ENTITY_KINDS: tuple[str, ...] = KINDS
 __all__ = ["ENTITY_KINDS", "TAX_TYPES", "Entities", "Entity", "EntityKind", "Span"]
 
 

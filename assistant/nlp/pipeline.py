@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
@@ -25,7 +25,7 @@ from spacy.tokens import Doc, DocBin, Span
 from assistant.nlp.rules import RULE_FINDERS, SURNAMES, Candidate, normalize
 
 #: Entity kinds, most exact first: on equal length the earlier kind wins an overlap.
-KINDS: tuple[str, ...] = (
+EntityKind = Literal[
     "uscc",
     "resident_id",
     "amount",
@@ -38,7 +38,8 @@ KINDS: tuple[str, ...] = (
     "person",
     "location",
     "time",
-)
+]
+KINDS: tuple[str, ...] = get_args(EntityKind)
 PRIORITY = {kind: i for i, kind in enumerate(KINDS)}
 RULES_SOURCE = "rules"
 LAC_SOURCE = "lac"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -143,9 +144,11 @@ def models_convert_whisper(
 @index_app.command("build")
 def index_build(corpus: CorpusOption = None, as_json: JsonFlag = False) -> None:
     """(Re)build the statute and case indexes over the bundled and configured corpora."""
+    from assistant.progress import CumulativeBar
     from assistant.services import build_index
 
-    knowledge = build_index(cli_services(corpus))
+    with CumulativeBar("嵌入语料", enabled=not as_json) as bar:
+        knowledge = build_index(cli_services(corpus), progress=bar)
     print_json(
         {
             "statutes": len(knowledge.statutes.articles()),
@@ -258,7 +261,6 @@ def case_transcribe(
     """Upload a recording and run its transcription job here, waiting for the result."""
     from api.schemas import RecordingOut
     from assistant.cases import CaseWorkflow
-    from assistant.jobs import run_job
 
     services = cli_services()
     workflow = CaseWorkflow(services)
@@ -267,9 +269,38 @@ def case_transcribe(
         upload = workflow.add_recording(
             user, case_id, handle, filename=audio.name, content_type=None
         )
-    _finish_job(services, upload.job.id, run_job(services, upload.job.id))
+    _finish_job(services, upload.job.id, _run_with_bar(services, upload.job.id, quiet=as_json))
     recording = workflow.recording_for(user, upload.recording.id)
     typer.echo(RecordingOut.model_validate(recording).model_dump_json(indent=2))
+
+
+def _run_with_bar(services: Any, job_id: int, *, quiet: bool) -> str:
+    """Run the job here; its stored progress (share of the audio done) drives a bar with ETA."""
+    from assistant.jobs import load_job, run_job
+    from assistant.progress import ProgressBar, wanted
+
+    if not wanted(not quiet):
+        return run_job(services, job_id)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["status"] = run_job(services, job_id)
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
+    with ProgressBar("转写（秒）", None) as bar:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.5)
+            with services.db.session() as session:
+                job = load_job(session, job_id)
+                if job.duration_seconds:
+                    bar.update(job.processed_seconds or 0.0, total=job.duration_seconds)
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["status"])
 
 
 def _finish_job(services: Any, job_id: int, status: str) -> None:
@@ -673,6 +704,7 @@ def eval_retrieval(
     from assistant.knowledge.embcache import CachedEmbedder
     from assistant.knowledge.embeddings import available_embedders
     from assistant.knowledge.evaluation import markdown_table, run_evaluation
+    from assistant.progress import CumulativeBar
 
     settings = cli_settings(corpus)
     shared = next((d for d in settings.corpus_dirs if (d / "decisions").is_dir()), None)
@@ -692,13 +724,16 @@ def eval_retrieval(
         names.insert(0, settings.embedder)
     cache = settings.resolved_embedding_cache_dir
     backends = {name: CachedEmbedder(get_embedder(name), cache) for name in names}
-    result = run_evaluation(
-        settings.corpus_dirs,
-        backends,
-        shared=shared,
-        case_sample_size=case_sample or None,
-        cail_limit=cail_limit or None,
-    )
+    with CumulativeBar("评测嵌入", enabled=not as_json) as bar:
+        for backend in backends.values():
+            backend.progress = bar
+        result = run_evaluation(
+            settings.corpus_dirs,
+            backends,
+            shared=shared,
+            case_sample_size=case_sample or None,
+            cail_limit=cail_limit or None,
+        )
     chosen = result["selection"].get("chosen")
     result["selection"]["configured"] = f"hybrid:{settings.embedder}"
     if chosen and chosen != f"hybrid:{settings.embedder}":
@@ -735,6 +770,7 @@ def asr_eval(
     as_json: JsonFlag = False,
 ) -> None:
     """CER of the configured recogniser after punctuation removal and t2s (corpus-level)."""
+    from assistant.progress import ProgressBar
     from assistant.services import build_services
     from assistant.transcription.evaluation import evaluate, load_kaldi_dataset
     from assistant.transcription.vocabulary import build_prompt
@@ -750,12 +786,14 @@ def asr_eval(
     settings = Settings.model_validate({**settings.model_dump(), **update})
     utterances = load_kaldi_dataset(dataset)
     use_prompt = settings.asr_domain_prompt if prompt is None else prompt
-    report = evaluate(
-        build_services(settings).transcriber(),
-        utterances,
-        language=settings.asr_language,
-        initial_prompt=build_prompt() if use_prompt else None,
-    )
+    with ProgressBar("语音识别评测", len(utterances), enabled=not as_json) as bar:
+        report = evaluate(
+            build_services(settings).transcriber(),
+            utterances,
+            language=settings.asr_language,
+            initial_prompt=build_prompt() if use_prompt else None,
+            progress=lambda done, _total: bar.update(done),
+        )
     if as_json:
         print_json(report.to_dict())
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -126,7 +127,10 @@ def load_or_build_index(
     )
 
 
-def build_index(services: Services) -> KnowledgeBase:
+def build_index(
+    services: Services, *, progress: Callable[[int, int], None] | None = None
+) -> KnowledgeBase:
+    """Build and load the knowledge indexes; `progress(done, total)` follows the embedding."""
     from assistant.knowledge import KnowledgeBase
     from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
     from assistant.knowledge.index import index_params_from_settings
@@ -138,6 +142,7 @@ def build_index(services: Services) -> KnowledgeBase:
         services.models.get("embedder"),
         cache_dir=settings.resolved_embedding_cache_dir,
         index_params=index_params_from_settings(settings),
+        progress=progress,
     )
     knowledge = with_closed_cases(
         knowledge,

@@ -25,7 +25,7 @@ import struct
 import tempfile
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -254,6 +254,9 @@ class CachedEmbedder:
         self.cache = EmbeddingCache(cache_dir, self.model_id, inner.dim)
         self.chunk = chunk
         self.embedded = 0  # texts actually sent to the model (for tests and reports)
+        #: called as progress(done, total) over the texts one call sends to the model (the
+        #: cache misses): (0, total) first, then after every chunk; a CLI draws it as a bar
+        self.progress: Callable[[int, int], None] | None = None
 
     def _embed(self, texts: Sequence[str], side: str) -> np.ndarray:
         if not texts:
@@ -269,11 +272,15 @@ class CachedEmbedder:
                 missing.setdefault(key, text)
         items = list(missing.items())
         fn = self.inner.embed_queries if side == "query" else self.inner.embed_passages
+        if self.progress is not None and items:
+            self.progress(0, len(items))
         for i in range(0, len(items), self.chunk):
             part = items[i : i + self.chunk]
             vectors = fn([t for _, t in part])
             self.embedded += len(part)
             self.cache.put([k for k, _ in part], vectors)
+            if self.progress is not None:
+                self.progress(i + len(part), len(items))
         out = self.cache.get(keys)
         return np.stack([v for v in out if v is not None]).astype(np.float32)
 

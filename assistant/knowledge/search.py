@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -256,13 +256,14 @@ class KnowledgeBase:
         *,
         cache_dir: Path | None = None,
         index_params: IndexParams | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> KnowledgeBase:
         """Parse statutes and cases, embed them, save both indexes and manifest.json.
 
         With `cache_dir`, passage vectors come from the content-hash cache (only new or changed
         texts are embedded), so a rebuild after a corpus change costs only the change.
         `index_params` picks exact or IVF-flat (or HNSW) per index by its size (default: exact
-        below 50,000).
+        below 50,000). `progress(done, total)` follows the texts sent to the model (cache misses).
         """
         params = index_params or IndexParams()
         started = time.perf_counter()
@@ -271,6 +272,7 @@ class KnowledgeBase:
 
         if cache_dir is not None:
             passages = CachedEmbedder(embedder, cache_dir)
+            passages.progress = progress
         dirs = [Path(d) for d in corpus_dirs]
         fingerprint = corpus_fingerprint(dirs)
         book = StatuteBook.load(dirs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,13 +189,17 @@ def evaluate(
     *,
     language: str = "zh",
     initial_prompt: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
+    """CER per utterance and over the corpus; `progress(done, total)` after each utterance."""
     scores = []
     settings: dict[str, Any] = {}
-    for utterance in utterances:
+    for done, utterance in enumerate(utterances, start=1):
         transcript = transcriber.transcribe(
             utterance.path, language=language, initial_prompt=initial_prompt
         )
         settings = transcript.model
         scores.append(score(utterance.id, utterance.reference, transcript.text))
+        if progress is not None:
+            progress(done, len(utterances))
     return EvalReport(tuple(scores), settings)

@@ -103,7 +103,7 @@ def test_to_dict_is_json_ready(facts: Entities) -> None:
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data["counts"]["invoice_number"] == 4
     first = data["items"][0]
-    assert set(first) == {"kind", "text", "value", "span", "valid", "note"}
+    assert set(first) == {"kind", "text", "value", "span", "valid", "note", "source"}
 
 
 def test_unknown_kind_is_invalid_input(facts: Entities) -> None:
@@ -118,7 +118,7 @@ def test_non_text_is_invalid_input() -> None:
 
 
 def only(text: str, kind: str, **kwargs: object) -> list[Entity]:
-    return extract_entities(text, use_jieba=False, **kwargs).of(kind)  # type: ignore[arg-type]
+    return extract_entities(text, use_model=False, **kwargs).of(kind)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_month_day_needs_reference_date() -> None:
 
 
 def test_amount_is_not_a_date_and_decimal_is_not_a_date() -> None:
-    found = extract_entities("金额2026.35元", use_jieba=False)
+    found = extract_entities("金额2026.35元", use_model=False)
     assert [e.kind for e in found] == ["amount"]
 
 
@@ -213,7 +213,7 @@ def test_lower_case_uscc_is_normalised() -> None:
 
 
 def test_bank_account_is_not_an_identifier() -> None:
-    found = extract_entities("银行账号：622202100112345678", use_jieba=False)
+    found = extract_entities("银行账号：622202100112345678", use_model=False)
     assert found.of("uscc") == [] and found.of("resident_id") == []
 
 
@@ -223,7 +223,7 @@ def test_bad_resident_id_near_keyword() -> None:
 
 
 def test_overlap_keeps_longest() -> None:
-    found = extract_entities("土地增值税", use_jieba=False)
+    found = extract_entities("土地增值税", use_model=False)
     assert [(e.kind, e.value) for e in found] == [("tax_type", "土地增值税")]
     # the branch name contains 有限公司; the whole branch is the longer organisation
     [org] = only("某某建设有限公司福州分公司取得发票", "organisation")

@@ -70,7 +70,7 @@ def test_bulletins_spans_and_values() -> None:
     amounts = 0
     for row in rows:
         text = row["content_text"]
-        found = extract_entities(text, use_jieba=False)
+        found = extract_entities(text, use_model=False)
         for e in found:
             assert text[e.span.start : e.span.end] == e.text
             if e.kind == "amount":

@@ -80,8 +80,9 @@ def get_evidence_file(evidence_id: DbId, user: CurrentUser, services: ServicesDe
     """The original file, byte for byte as submitted."""
     evidence = evidence_for(services, user, evidence_id)
     body = services.files.path_for(evidence.sha256).read_bytes()
+    ext = {v: k for k, v in MEDIA_TYPES.items()}.get(evidence.media_type, "bin")
     return Response(
         body,
         media_type=evidence.media_type,
-        headers={"Content-Disposition": f'attachment; filename="evidence-{evidence.id}"'},
+        headers={"Content-Disposition": f'attachment; filename="evidence-{evidence.id}.{ext}"'},
     )

@@ -152,6 +152,20 @@ def test_text_pdf_and_docx_are_read_from_their_text(
     assert [i["number"] for i in listing["items"]] == list(range(1, listing["count"] + 1))
 
 
+def test_photographed_page_top_is_read_by_ocr_in_pixels(
+    client: TestClient, officer: dict[str, str], case_id: int, decision: Path
+) -> None:
+    page = scanned_page(decision, 0)
+    top = page.crop((0, 0, page.width, page.height // 4))
+    evidence = _read(client, officer, case_id, "照片.jpg", image_bytes(top, "JPEG"))
+    assert evidence["kind"] == "image" and evidence["media_type"] == "image/jpeg"
+    assert evidence["method"] == "ocr" and evidence["reader"]["box_unit"] == "px"
+    texts = [line["text"] for line in evidence["lines"]]
+    assert "税务处理决定书" in texts
+    for line in evidence["lines"]:
+        assert all(0 <= x <= top.width and 0 <= y <= top.height for x, y in line["box"])
+
+
 def test_bad_files_are_clear_4xx_and_store_nothing(
     client: TestClient,
     officer: dict[str, str],

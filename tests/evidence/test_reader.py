@@ -86,6 +86,22 @@ def test_scan_formats_need_ocr(tmp_path: Path, decision: Path, fmt: str) -> None
     assert read_text_layers(path, found.kind) == ([], [1])
 
 
+def test_mixed_pdf_reads_text_pages_and_sends_scanned_pages_to_ocr(
+    tmp_path: Path, decision: Path
+) -> None:
+    import pypdfium2 as pdfium
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(image_bytes(scanned_page(decision, 1, dpi=100), "PDF"))
+    merged = pdfium.PdfDocument.new()
+    merged.import_pages(pdfium.PdfDocument(decision), [0])
+    merged.import_pages(pdfium.PdfDocument(scan))
+    path = tmp_path / "mixed.pdf"
+    merged.save(path)
+    lines, scans = read_text_layers(path, "pdf")
+    assert scans == [2] and lines and {line.page for line in lines} == {1}
+
+
 def test_scanned_page_is_read_back_by_ocr(
     tmp_path: Path, decision: Path, engine: OcrEngine
 ) -> None:

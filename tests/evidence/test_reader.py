@@ -125,6 +125,22 @@ def test_scanned_page_is_read_back_by_ocr(
         assert len(xs) == 4 and -5 < min(xs) < max(xs) < 640 and -5 < min(ys) < max(ys) < 880
 
 
+def test_upside_down_scan_is_read_turned_with_boxes_on_the_page_as_given(
+    decision: Path, engine: OcrEngine
+) -> None:
+    import numpy as np
+
+    page = scanned_page(decision, 3, dpi=150).convert("RGB")
+    upright = engine.read(np.asarray(page))
+    turned = engine.read(np.asarray(page.rotate(180)))
+    assert [line.text for line in turned] == [line.text for line in upright]
+    width, height = page.size
+    for a, b in zip(upright, turned, strict=True):
+        # the same line, on the turned image: its box mirrored through the page's centre
+        assert abs(a.box[0][0] - (width - b.box[0][0])) < 6
+        assert abs(a.box[0][1] - (height - b.box[0][1])) < 6
+
+
 def test_ocr_models_are_the_wheels_own_and_load_offline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

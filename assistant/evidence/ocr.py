@@ -59,7 +59,8 @@ class OcrEngine:
         self.settings_record: dict[str, Any] = {
             "engine": f"rapidocr {version('rapidocr')}",
             "onnxruntime": version("onnxruntime"),
-            "models": {"det": det.name, "rec": rec.name, "cls": cls.name},
+            "models": {"det": det.name, "rec": rec.name},
+            "orientation": f"page: read turned 180° below mean confidence {UPRIGHT_CONFIDENCE}",
         }
 
     def read(self, image: np.ndarray) -> list[OcrLine]:

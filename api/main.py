@@ -15,6 +15,7 @@ from api.routers import (
     cases,
     discretion,
     documents,
+    evidence,
     health,
     jobs,
     recordings,
@@ -67,7 +68,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     install_openapi(app)
     app.add_middleware(SecurityHeaders)
-    for router in (health, auth, users, cases, recordings, jobs, documents, search, discretion):
+    for router in (
+        health,
+        auth,
+        users,
+        cases,
+        recordings,
+        evidence,
+        jobs,
+        documents,
+        search,
+        discretion,
+    ):
         app.include_router(router.router)
     app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
     app.include_router(record_router.router)  # issue 7: signed record, timeline

@@ -201,6 +201,7 @@ class JobOut(BaseModel):
     kind: str
     case_id: int
     recording_id: int | None
+    evidence_id: int | None = None
     status: str  # queued | running | succeeded | failed | cancelled
     progress: float
     processed_seconds: float
@@ -222,6 +223,85 @@ class UploadAccepted(BaseModel):
 
     recording: RecordingOut
     job: JobOut
+
+
+class EvidenceLineOut(BaseModel):
+    """One line of an evidence file: page (null for DOCX), box (four corners, top-left
+    origin; PDF points or image pixels), confidence (OCR score; null for a text layer)."""
+
+    page: int | None
+    text: str
+    box: list[list[float]] | None
+    confidence: float | None
+    source: str  # text_layer | ocr | docx
+
+
+class EvidenceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    case_id: int
+    sha256: str
+    original_filename: str
+    title: str | None
+    media_type: str
+    kind: str  # pdf | docx | image
+    size_bytes: int
+    pages: int
+    status: str  # reading | read | failed | cancelled
+    method: str | None  # text_layer | ocr | mixed | docx
+    reader: dict[str, Any]
+    created_at: datetime
+    lines: list[EvidenceLineOut] = Field(default_factory=list)
+
+
+class EvidenceAccepted(BaseModel):
+    """202 for an evidence upload: the stored file and the job reading it, with their URLs."""
+
+    evidence: EvidenceOut
+    job: JobOut
+
+
+class EvidenceEventOut(BaseModel):
+    """A signed event that records an evidence file or its reading."""
+
+    seq: int | None
+    action: str  # evidence_uploaded | evidence_read
+    at: str
+    actor: str | None
+    hash: str | None
+    key_id: str | None
+
+
+class EvidenceListItem(BaseModel):
+    number: int
+    id: int
+    name: str
+    filename: str
+    kind: str
+    kind_zh: str
+    media_type: str
+    pages: int
+    size_bytes: int
+    sha256: str
+    status: str
+    method: str | None
+    method_zh: str | None
+    lines: int
+    ocr_pages: list[int]
+    mean_confidence: float | None
+    submitted_by: str | None
+    submitted_at: str
+    provenance: list[EvidenceEventOut]
+    links: dict[str, str]
+
+
+class EvidenceListOut(BaseModel):
+    """证据清单: the case's evidence in submission order with provenance."""
+
+    case_id: int
+    case_number: str
+    count: int
+    items: list[EvidenceListItem]
 
 
 class StepResultOut(BaseModel):

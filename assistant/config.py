@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = 200 * 1024 * 1024
     max_audio_seconds: float = 3 * 3600
+    # Evidence documents (PDF, DOCX, PNG/JPEG, scans): size and page limits checked on upload,
+    # so a bad or oversize file is a 4xx before anything is stored or read.
+    evidence_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    evidence_max_pages: int = Field(default=200, ge=1)
+    evidence_max_pixels: int = Field(
+        default=60_000_000, ge=1, description="an image (or a page render) larger is refused"
+    )
+    ocr_dpi: int = Field(default=200, ge=72, le=600, description="scanned PDF pages rendered at")
+    ocr_threads: int = Field(default=0, ge=0, description="onnxruntime threads for OCR; 0 = all")
     # Sign-in: short access tokens renewed with rotating refresh tokens; failed sign-ins are
     # counted per username (known or not) and per client address, and lock both for a while.
     access_token_ttl_minutes: int = Field(

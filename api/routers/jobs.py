@@ -34,6 +34,8 @@ def job_out(job: Job) -> JobOut:
     out.links = {"self": f"/jobs/{job.id}", "events": f"/jobs/{job.id}/events"}
     if job.recording_id is not None:
         out.links["recording"] = f"/recordings/{job.recording_id}"
+    if job.evidence_id is not None:
+        out.links["evidence"] = f"/evidence/{job.evidence_id}"
     return out
 
 

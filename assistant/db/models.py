@@ -163,6 +163,35 @@ class TranscriptSegment(Base):
     words: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
 
 
+class Evidence(Base):
+    """A document submitted as evidence (PDF, DOCX, image, scan); the original is
+    content-addressed and never modified, its reading (text layer or OCR) is kept line by line.
+
+    `lines`: [{"page", "text", "box", "confidence", "source"}] in reading order; `box` is the
+    line's four corners in page pixels (OCR) or PDF points (text layer), null for DOCX
+    paragraphs, which have no page; `confidence` is the recogniser's (null for a text layer).
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))  # detected from the bytes
+    kind: Mapped[str] = mapped_column(String(8))  # pdf | docx | image
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer, default=1)
+    title: Mapped[str | None] = mapped_column(String(200))  # the officer's description
+    status: Mapped[str] = mapped_column(String(16), default="reading")  # reading | read | failed
+    method: Mapped[str | None] = mapped_column(String(16))  # text_layer | ocr | mixed
+    reader: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # engine, models, dpi
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Job(Base):
     """Issue 3: long work (transcription) as a job a worker claims, reports on and can resume.
 
@@ -174,9 +203,10 @@ class Job(Base):
     __table_args__ = (Index("ix_jobs_status", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))  # transcription
+    kind: Mapped[str] = mapped_column(String(32))  # transcription | evidence_reading
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"), default=None)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     processed_seconds: Mapped[float] = mapped_column(Float, default=0.0)

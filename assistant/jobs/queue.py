@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from assistant.db.models import Job
@@ -39,11 +40,26 @@ class JobQueue(Protocol):
         """Queue again the jobs a crash or shutdown left queued or running."""
 
 
-def run_job(services: Services, job_id: int) -> str:
-    """Run one job in the calling thread (the CLI, a test, a worker process)."""
+Runner = Callable[..., str]
+
+
+def runner_for(kind: str) -> Runner:
+    """The function that runs jobs of `kind`: the one registry of job kinds."""
+    from assistant.jobs.evidence import run_evidence_reading
     from assistant.jobs.transcription import run_transcription
 
-    return run_transcription(services, job_id)
+    runners: dict[str, Runner] = {
+        "transcription": run_transcription,
+        "evidence_reading": run_evidence_reading,
+    }
+    return runners[kind]
+
+
+def run_job(services: Services, job_id: int) -> str:
+    """Run one job in the calling thread (the CLI, a test, a worker process)."""
+    with services.db.session() as session:
+        kind = store.load_job(session, job_id).kind
+    return runner_for(kind)(services, job_id)
 
 
 class InProcessJobQueue:
@@ -100,13 +116,13 @@ class InProcessJobQueue:
         return ids
 
     def _work(self) -> None:
-        from assistant.jobs.transcription import run_transcription
-
         while not self._stopping.is_set():
             job_id = self._queue.get()
             if job_id is None:
                 return
             try:
-                run_transcription(self.services, job_id, stopping=self._stopping.is_set)
+                with self.services.db.session() as session:
+                    kind = store.load_job(session, job_id).kind
+                runner_for(kind)(self.services, job_id, stopping=self._stopping.is_set)
             except Exception:  # keep the worker alive; the job row says what happened
                 log.exception("job %s crashed its worker", job_id)

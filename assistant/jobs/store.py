@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.db.models import Job, Recording
+from assistant.db.models import Evidence, Job, Recording
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, NotFound
 
@@ -28,6 +28,14 @@ RECORDING_STATUS = {
     QUEUED: "transcribing",
     RUNNING: "transcribing",
     SUCCEEDED: "transcribed",
+    FAILED: "failed",
+    CANCELLED: "cancelled",
+}
+# What an evidence row says while its reading job is in each state.
+EVIDENCE_STATUS = {
+    QUEUED: "reading",
+    RUNNING: "reading",
+    SUCCEEDED: "read",
     FAILED: "failed",
     CANCELLED: "cancelled",
 }
@@ -55,7 +63,7 @@ def finish(
     message: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Put a job (and its recording) into a final state."""
+    """Put a job (and its recording or evidence file) into a final state."""
     job.status = status
     job.finished_at = utcnow()
     job.heartbeat_at = job.finished_at
@@ -111,7 +119,12 @@ def interrupted(session: Session) -> list[Job]:
 
 
 def sync_recording(session: Session, job: Job) -> None:
-    """The recording's status follows its job's (transcribing, transcribed, failed, …)."""
+    """The status of the job's subject follows its job's: a recording's (transcribing,
+    transcribed, failed, …) or an evidence file's (reading, read, failed, …)."""
+    if job.evidence_id is not None:
+        evidence = session.get(Evidence, job.evidence_id)
+        if evidence is not None:
+            evidence.status = EVIDENCE_STATUS[job.status]
     if job.recording_id is None:
         return
     recording = session.get(Recording, job.recording_id)

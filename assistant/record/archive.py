@@ -1,11 +1,11 @@
 """一户式 archive: everything about one taxpayer in one signed zip, importable elsewhere.
 
 The archive holds `manifest.json` (the taxpayer, its cases with their events, recordings with
-transcripts and their corrections, documents with their revisions, step results, the public
-keyring, and the SHA-256 of every file), `manifest.sig` (Ed25519 over the manifest bytes by
-the exporting authority's active key) and `files/<sha256>`. Import checks every checksum and
-the signature, loads the rows with their original ids into an empty data directory and
-re-verifies each case's signed record.
+transcripts and their corrections, documents with their revisions, step results, evidence
+files with their readings, the public keyring, and the SHA-256 of every file), `manifest.sig`
+(Ed25519 over the manifest bytes by the exporting authority's active key) and `files/<sha256>`.
+Import checks every checksum and the signature, loads the rows with their original ids into an
+empty data directory and re-verifies each case's signed record.
 
 An uploaded archive is untrusted until verified: its compressed size, entry count and the
 unpacked sizes its directory declares are checked against `ArchiveLimits` before anything is
@@ -36,6 +36,7 @@ from assistant.db.models import (
     CaseResult,
     Document,
     DocumentRevision,
+    Evidence,
     Recording,
     SegmentRevision,
     SigningKey,
@@ -59,6 +60,7 @@ TABLES: list[type[Base]] = [
     Document,
     DocumentRevision,
     CaseResult,
+    Evidence,
 ]
 MAX_MANIFEST_BYTES = 64 * 1024**2  # parsed in memory; a real manifest is a few MB
 _CHUNK = 1024**2
@@ -88,7 +90,7 @@ class ArchiveLimits:
 
 ArchiveSource = bytes | BinaryIO
 # Tables added after the first archives were written: an archive without them has none.
-LATER_TABLES = frozenset({"segment_revisions", "document_revisions"})
+LATER_TABLES = frozenset({"segment_revisions", "document_revisions", "evidence"})
 
 
 def export_archive(services: Services, uscc: str) -> bytes:
@@ -140,6 +142,10 @@ def export_archive(services: Services, uscc: str) -> bytes:
                 _row(r)
                 for r in session.scalars(select(CaseResult).where(CaseResult.case_id.in_(case_ids)))
             ],
+            "evidence": [
+                _row(e)
+                for e in session.scalars(select(Evidence).where(Evidence.case_id.in_(case_ids)))
+            ],
         }
         actor_ids = {e["actor_id"] for e in rows["case_events"]} | {
             c["officer_id"] for c in rows["cases"]
@@ -149,6 +155,7 @@ def export_archive(services: Services, uscc: str) -> bytes:
         actor_ids |= {r["created_by"] for r in rows["case_results"]}
         actor_ids |= {r["edited_by"] for r in rows["segment_revisions"]}
         actor_ids |= {r["author_id"] for r in rows["document_revisions"]}
+        actor_ids |= {e["uploaded_by"] for e in rows["evidence"]}
         users = [
             {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role}
             for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
@@ -161,6 +168,7 @@ def export_archive(services: Services, uscc: str) -> bytes:
             | {r["sha256"] for r in rows["recordings"]}
             | {d["sha256"] for d in rows["documents"]}
             | {r["sha256"] for r in rows["document_revisions"]}
+            | {e["sha256"] for e in rows["evidence"]}
         )
     files = {sha: services.files.path_for(sha).read_bytes() for sha in shas}
     manifest = {

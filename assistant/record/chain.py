@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.db.files import FileStore
-from assistant.db.models import Case, CaseEvent, Document, Recording
+from assistant.db.models import Case, CaseEvent, Document, Evidence, Recording
 from assistant.db.types import utcnow
 from assistant.errors import NotFound
 from assistant.record.canonical import canonical_sha256
@@ -67,6 +67,8 @@ FILE_KINDS = {
     "recording_uploaded": "recording",
     "recording_transcribed": "recording",
     "document_drafted": "document",
+    "evidence_uploaded": "evidence",
+    "evidence_read": "evidence",
 }
 
 
@@ -333,7 +335,8 @@ def _trusted_keys(keyring: list[PublicKeyInfo]) -> tuple[dict[str, PublicKeyInfo
 
 
 def _check_case_files(session: Session, case_id: int, seen: dict[str, int], add: Any) -> None:
-    """Every recording and document of the case must be a file the signed record links."""
+    """Every recording, document and evidence file of the case must be one the signed record
+    links."""
     rows: list[tuple[str, int, str]] = [
         ("录音", r.id, r.sha256)
         for r in session.scalars(select(Recording).where(Recording.case_id == case_id))
@@ -341,6 +344,10 @@ def _check_case_files(session: Session, case_id: int, seen: dict[str, int], add:
     rows += [
         ("文书", d.id, d.sha256)
         for d in session.scalars(select(Document).where(Document.case_id == case_id))
+    ]
+    rows += [
+        ("证据", e.id, e.sha256)
+        for e in session.scalars(select(Evidence).where(Evidence.case_id == case_id))
     ]
     for label, row_id, sha in rows:
         if sha not in seen:

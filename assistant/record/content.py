@@ -4,7 +4,9 @@ An event's `content` maps a reference to a hash: `case.<field>` for every field 
 snapshot (on every event), `result:<id>` for a step result's payload, `segment:<recording>:
 <index>` for each machine transcript segment, `segment_revision:<recording>:<index>:<version>`
 for an officer's correction, `document_text:<id>` / `document_file:<id>` for a document's text
-and file, `document_revision:<id>:<n>` for each revision. Verification recomputes the same
+and file, `document_revision:<id>:<n>` for each revision, `evidence_file:<id>` for an evidence
+file (its SHA-256, name, type, pages) and `evidence_reading:<id>` for its reading (every line
+with page, box and confidence). Verification recomputes the same
 hashes from the rows and compares them with the latest commitment of each reference, so a
 change made directly in the database is caught even though the events themselves are intact.
 """
@@ -24,6 +26,7 @@ from assistant.db.models import (
     CaseResult,
     Document,
     DocumentRevision,
+    Evidence,
     Recording,
     SegmentRevision,
     TranscriptSegment,
@@ -71,7 +74,32 @@ def row_hashes(row: object) -> dict[str, str]:
     if isinstance(row, DocumentRevision):
         ref = f"document_revision:{row.document_id}:{row.revision}"
         return {ref: canonical_sha256({"sha256": row.sha256, "text": text_sha256(row.text)})}
+    if isinstance(row, Evidence):
+        out = {f"evidence_file:{row.id}": evidence_file_hash(row)}
+        if row.status == "read":
+            out[f"evidence_reading:{row.id}"] = evidence_reading_hash(row)
+        return out
     raise TypeError(f"no content hash for {type(row).__name__}")
+
+
+def evidence_file_hash(evidence: Evidence) -> str:
+    return canonical_sha256(
+        {
+            "sha256": evidence.sha256,
+            "filename": evidence.original_filename,
+            "media_type": evidence.media_type,
+            "kind": evidence.kind,
+            "pages": evidence.pages,
+            "title": evidence.title,
+        }
+    )
+
+
+def evidence_reading_hash(evidence: Evidence) -> str:
+    """The reading as recorded: method, reader (engine, models) and every line."""
+    return canonical_sha256(
+        {"method": evidence.method, "reader": evidence.reader, "lines": evidence.lines}
+    )
 
 
 def commitments(case: Case, covers: Iterable[object] = ()) -> dict[str, str]:
@@ -112,6 +140,8 @@ def current_content(session: Session, case: Case) -> tuple[dict[str, str], set[s
             )
         ):
             current.update(row_hashes(doc_revision))
+    for evidence in session.scalars(select(Evidence).where(Evidence.case_id == case.id)):
+        current.update(row_hashes(evidence))
     return current, pending
 
 
@@ -124,6 +154,8 @@ _LABELS = [
     (re.compile(r"document_text:(\d+)"), "文书 {0} 的文字"),
     (re.compile(r"document_file:(\d+)"), "文书 {0} 的文件"),
     (re.compile(r"document_revision:(\d+):(\d+)"), "文书 {0} 的第 {1} 版"),
+    (re.compile(r"evidence_file:(\d+)"), "证据 {0} 的文件信息"),
+    (re.compile(r"evidence_reading:(\d+)"), "证据 {0} 的识别文字"),
 ]
 
 

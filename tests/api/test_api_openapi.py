@@ -21,6 +21,8 @@ def test_error_statuses_are_declared_with_the_envelope(tmp_path: Path) -> None:
     assert {"401", "403", "404", "409", "422", "503"} <= set(case["patch"]["responses"])
     upload = paths["/cases/{case_id}/recordings"]["post"]["responses"]
     assert {"400", "413", "415", "422"} <= set(upload)
+    evidence = paths["/cases/{case_id}/evidence"]["post"]["responses"]
+    assert {"202", "400", "401", "403", "404", "409", "413", "415", "422"} <= set(evidence)
     assert "401" in paths["/auth/token"]["post"]["responses"]
     for path, operations in paths.items():
         for method, operation in operations.items():

@@ -19,8 +19,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # Writers queue on SQLite's one write lock; a draft holds it while it renders (its 文号
-    # and record event commit together), so under load the queue can be seconds long.
+    # Writers queue on SQLite's one write lock; a draft renders before it takes the lock (its
+    # 文号 and record event still commit together), but a transcription job's writes and a
+    # burst of writers can still make the queue seconds long under load.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
@@ -28,20 +29,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        # One connection per request thread (the server's pool has 40) plus the job workers':
+        # waiting for a pooled connection must not fail before waiting for a lock would.
+        # SQLAlchemy's default (5 + 10, 30 s) ran out under 20 concurrent drafts on PostgreSQL.
+        pool = {"pool_size": 10, "max_overflow": 40, "pool_timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            # One connection per request thread (the server's pool has 40): waiting for a
-            # pooled connection must not fail before waiting for the write lock would.
             self.engine: Engine = create_engine(
-                url,
-                connect_args={"check_same_thread": False},
-                pool_size=10,
-                max_overflow=40,
-                pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                url, connect_args={"check_same_thread": False}, **pool
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            self.engine = create_engine(url, pool_pre_ping=True, **pool)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

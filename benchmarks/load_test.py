@@ -258,6 +258,22 @@ def prepare(env: dict[str, str], base: str, officers: int) -> None:
     admin.close()
 
 
+def final_states(url: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Transcription jobs and recordings by state at the end (read from the database)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        jobs = dict(connection.execute(text("SELECT status, count(*) FROM jobs GROUP BY status")))
+        recordings = dict(
+            connection.execute(text("SELECT status, count(*) FROM recordings GROUP BY status"))
+        )
+    engine.dispose()
+    return {str(k): int(v) for k, v in jobs.items()}, {
+        str(k): int(v) for k, v in recordings.items()
+    }
+
+
 def trend(samples: list[tuple[float, float]]) -> float:
     """Least-squares slope of RSS over time, MiB per minute."""
     if len(samples) < 2:
@@ -343,6 +359,9 @@ def run(
                         ).json()
                     }
                 )
+        jobs, recordings = final_states(
+            database_url or f"sqlite:///{data / 'data' / 'taxassist.db'}"
+        )
     finally:
         if keep is not None:
             shutil.copy(data / "server.log", keep)
@@ -360,6 +379,8 @@ def run(
         "setup_s": round(setup_s, 1),
         "flows_completed": stats.flows,
         "case_statuses": statuses,
+        "jobs": jobs,
+        "recordings": recordings,
         "requests": sum(row["requests"] for row in routes.values()),
         "server_errors": server_errors,
         "failures": stats.failures,

@@ -4,6 +4,7 @@ threads, and malloc_trim hands back memory that free() kept (RSS from /proc)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -88,3 +89,41 @@ def test_in_process_calls_are_safe_and_zero_leaves_the_default() -> None:
     count = arena_count()
     assert count is not None and count >= 1
     assert isinstance(release_free_memory(), bool)
+
+
+SERVE = textwrap.dedent(
+    """
+    import json, sys, threading
+    import uvicorn
+    from assistant.malloc import arena_count
+
+    def serving(*args, **kwargs):
+        # what the server's threads do to malloc, in place of serving
+        def work():
+            blocks = [bytearray(50_000) for _ in range(200)]
+            del blocks
+        threads = [threading.Thread(target=work) for _ in range({threads})]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print(json.dumps({{"arenas": arena_count()}}))
+
+    uvicorn.run = serving
+    from assistant.cli import main
+    sys.argv = ["taxassist", "serve"]
+    main()
+    """
+).format(threads=THREADS)
+
+
+@pytest.mark.parametrize(("setting", "capped"), [("2", True), ("0", False)])
+def test_serve_applies_the_arena_setting_before_serving(setting: str, capped: bool) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TAXASSIST_MALLOC_ARENA_MAX": setting},
+    )
+    assert done.returncode == 0, done.stderr
+    arenas = json.loads(done.stdout.strip().splitlines()[-1])["arenas"]
+    assert (arenas == 2) if capped else (arenas > 2), arenas

@@ -264,14 +264,14 @@ def final_states(url: str) -> tuple[dict[str, int], dict[str, int]]:
 
     engine = create_engine(url)
     with engine.connect() as connection:
-        jobs = dict(connection.execute(text("SELECT status, count(*) FROM jobs GROUP BY status")))
-        recordings = dict(
-            connection.execute(text("SELECT status, count(*) FROM recordings GROUP BY status"))
-        )
+
+        def count(table: str) -> dict[str, int]:
+            rows = connection.execute(text(f"SELECT status, count(*) FROM {table} GROUP BY 1"))
+            return {str(status): int(n) for status, n in rows}
+
+        jobs, recordings = count("jobs"), count("recordings")
     engine.dispose()
-    return {str(k): int(v) for k, v in jobs.items()}, {
-        str(k): int(v) for k, v in recordings.items()
-    }
+    return jobs, recordings
 
 
 def trend(samples: list[tuple[float, float]]) -> float:

@@ -103,7 +103,8 @@ class Prerendered:
     the one holding the write lock, so a draft rendered under it stalled every write route
     (p95 of seconds under load). The draft is rendered first with the 文号 the counter would
     give next; it is stored only if, under the lock, that is the 文号 allocated and the case's
-    record has not grown (nothing it was built from changed), else it is rendered again.
+    record has not grown (nothing it was built from changed), else it is rendered again
+    there, as before: a draft renders at most twice, and never waits on a retry loop.
     """
 
     number: str
@@ -111,16 +112,6 @@ class Prerendered:
     drafted_on: date
     rendered: RenderedDocument
     provenance: dict[str, list[str]]
-
-    def is_current(
-        self, services: Services, session: Session, case: Case, kind: DocumentKind[Any]
-    ) -> bool:
-        """Still what a draft under the lock would produce (call with the case locked)."""
-        return (
-            case.record_length == self.record_length
-            and today_in_china() == self.drafted_on
-            and next_number(services, session, kind, self.drafted_on.year) == self.number
-        )
 
 
 def next_number(services: Services, session: Session, kind: DocumentKind[Any], year: int) -> str:

@@ -46,8 +46,6 @@ from assistant.services import Services
 from assistant.transcription import probe_audio
 
 STEPS = ("entities", "retrieval", "discretion")
-# Renders of a draft outside the write lock before the last one renders under it.
-PRERENDER_ATTEMPTS = 3
 # Input fields stored under another column name.
 CASE_COLUMNS = {"violation": "violation_code", "discovery_date": "discovered_date"}
 # Case facts can be corrected until the case goes to review, and again when review sends it back.
@@ -406,25 +404,18 @@ class CaseWorkflow:
         passed review reopens the review."""
         kind = document_kind(doc_type, via_api=True)
         parsed = kind.parse_inputs(inputs)
-        for attempt in range(PRERENDER_ATTEMPTS):
-            # rendered with reads only, outside the write lock that every writer queues on
-            with self.services.db.session() as session:
-                case = load_case(session, case_id)
-                early = prerender(self.services, session, actor, case, kind, parsed)
-            with self.services.db.session() as session:
-                case = lock_case(session, case_id)
-                last = attempt == PRERENDER_ATTEMPTS - 1
-                if not last and not early.is_current(self.services, session, case, kind):
-                    continue  # another draft took the 文号 or the record grew: render again
-                # on the last attempt a stale draft is rendered again under the lock
-                document = draft_in(self.services, session, actor, case, kind, parsed, early)
-                if kind.drafter == "handler":
-                    self.lifecycle.reopen_review(
-                        session, case, actor, document, "审核后起草了新的文书"
-                    )
-                session.flush()
-                return document
-        raise AssertionError("unreachable: the last attempt drafts under the lock")
+        # rendered with reads only, outside the write lock that every writer queues on
+        with self.services.db.session() as session:
+            case = load_case(session, case_id)
+            early = prerender(self.services, session, actor, case, kind, parsed)
+        with self.services.db.session() as session:
+            case = lock_case(session, case_id)
+            # stored as rendered when nothing changed meanwhile, else rendered again here
+            document = draft_in(self.services, session, actor, case, kind, parsed, early)
+            if kind.drafter == "handler":
+                self.lifecycle.reopen_review(session, case, actor, document, "审核后起草了新的文书")
+            session.flush()
+            return document
 
     # -- legal review and approval (the lifecycle's) ---------------------------------------------
     def review(

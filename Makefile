@@ -29,17 +29,19 @@ $(TEST_STAMP): $(STAMP)
 install-test: $(TEST_STAMP)
 
 # Debian packages for PDF rendering (issue 6): CJK TrueType fonts embedded in PDFs and poppler's
-# pdftoppm/pdffonts for the PDF tests. About 12 s with apt-get update; skipped when present.
-# chromium and chromium-driver: the workbench's browser tests (tests/web/test_browser.py).
-SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils chromium chromium-driver
+# pdftoppm/pdffonts for the PDF tests; chromium and chromium-driver for the workbench's browser
+# tests (tests/web/test_browser.py); PostgreSQL (15 on Debian 12: the server binaries the tests
+# start a throwaway server from, tests/pgserver.py, and pg_dump/pg_restore for backups).
+# About 1 min with apt-get update; skipped when present. The package's own cluster is not used.
+SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils chromium chromium-driver postgresql
 system-deps:
-	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null; then \
 	  echo "system-deps: present"; \
 	elif command -v apt-get >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PKGS); \
 	else \
-	  echo "system-deps: no apt-get; install $(SYSTEM_PKGS) by hand for PDF output (PDF tests skip)"; \
+	  echo "system-deps: no apt-get; install $(SYSTEM_PKGS) by hand (PDF and PostgreSQL tests skip)"; \
 	fi
 
 setup: $(STAMP) system-deps

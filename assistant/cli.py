@@ -80,6 +80,10 @@ def serve(
     """Serve the API (embedded default: SQLite, bundled corpus and models)."""
     import uvicorn
 
+    from assistant.malloc import limit_arenas
+
+    # before uvicorn, the request threads and the job workers exist (glibc fixes it once)
+    limit_arenas(get_settings().malloc_arena_max)
     uvicorn.run("api.main:app", host=host, port=port)
 
 

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     )
     # issue 3: transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
     job_workers: int = Field(default=1, ge=1, description="in-process transcription workers")
+    # glibc keeps freed memory per arena (up to 8 per core); few arenas keep the server flat.
+    malloc_arena_max: int = Field(
+        default=2, ge=0, description="glibc malloc arenas, set at `taxassist serve`; 0: default"
+    )
     asr_window_seconds: float = Field(
         default=300.0, ge=5.0, description="audio decoded and recognised per window"
     )

@@ -11,6 +11,9 @@ import pytest
 
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
 
+# the session's throwaway PostgreSQL server (fixtures postgres_url, postgres_database)
+pytest_plugins = ["tests.pgserver"]
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The project-written statute summaries and fictional cases the retrieval tests were written
 # against; the product ships the official texts and SAT bulletins (corpora/SOURCES.md).

@@ -37,7 +37,8 @@ def lock_case(session: Session, case_id: int) -> Case:
         .values(status=Case.status)
         .execution_options(synchronize_session=False)
     )
-    case = session.get(Case, case_id, populate_existing=True, with_for_update=True)
+    # OF cases: PostgreSQL refuses FOR UPDATE on the outer-joined taxpayer the case loads
+    case = session.get(Case, case_id, populate_existing=True, with_for_update={"of": Case})
     if case is None:
         raise NotFound("case_not_found", f"案件 {case_id} 不存在。", details={"case_id": case_id})
     return case

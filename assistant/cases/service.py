@@ -19,11 +19,12 @@ from assistant.cases.access import (
     READER_ROLES,
     latest_result,
     load_case,
+    lock_case,
     require_handler,
     require_reader,
     require_role,
 )
-from assistant.cases.drafts import draft_in
+from assistant.cases.drafts import draft_in, prerender
 from assistant.cases.events import record_action
 from assistant.cases.inputs import EDITABLE_FIELDS, NewCase
 from assistant.cases.lifecycle import INITIAL_STAGE, CaseLifecycle
@@ -439,9 +440,14 @@ class CaseWorkflow:
         passed review reopens the review."""
         kind = document_kind(doc_type, via_api=True)
         parsed = kind.parse_inputs(inputs)
+        # rendered with reads only, outside the write lock that every writer queues on
         with self.services.db.session() as session:
             case = load_case(session, case_id)
-            document = draft_in(self.services, session, actor, case, kind, parsed)
+            early = prerender(self.services, session, actor, case, kind, parsed)
+        with self.services.db.session() as session:
+            case = lock_case(session, case_id)
+            # stored as rendered when nothing changed meanwhile, else rendered again here
+            document = draft_in(self.services, session, actor, case, kind, parsed, early)
             if kind.drafter == "handler":
                 self.lifecycle.reopen_review(session, case, actor, document, "审核后起草了新的文书")
             session.flush()

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from assistant.db.models import Job
 from assistant.jobs import store
+from assistant.malloc import release_free_memory
 from assistant.services import Services
 
 log = logging.getLogger(__name__)
@@ -126,3 +127,6 @@ class InProcessJobQueue:
                 runner_for(kind)(self.services, job_id, stopping=self._stopping.is_set)
             except Exception:  # keep the worker alive; the job row says what happened
                 log.exception("job %s crashed its worker", job_id)
+            finally:
+                # a job frees hundreds of MiB of audio and decoder buffers; hand them back
+                release_free_memory()

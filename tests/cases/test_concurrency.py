@@ -1,13 +1,14 @@
 """Concurrent writers on one case, one taxpayer and one 文号 counter: no error, no gap.
 
-Fifty threads against the real workflow on a real migrated SQLite database (WAL): each
-append to the signed record, each taxpayer upsert and each 文号 must succeed, and the record
-must verify afterwards (gapless `seq`, unbroken chain).
+Fifty threads against the real workflow on a real migrated database, SQLite (WAL) and
+PostgreSQL (the test session's throwaway server): each append to the signed record, each
+taxpayer upsert and each 文号 must succeed, and the record must verify afterwards (gapless
+`seq`, unbroken chain).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -26,11 +27,22 @@ from tests.record.helpers import credentialed_officer
 WRITERS = 50
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None: the default SQLite file in the data dir; else a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("postgres_database"))
+
+
 @pytest.fixture
-def services(tmp_path: Path) -> Services:
-    services = build_services(make_settings(tmp_path / "data", seed_demo_users=False))
+def services(tmp_path: Path, database_url: str | None) -> Iterator[Services]:
+    services = build_services(
+        make_settings(tmp_path / "data", seed_demo_users=False, database_url=database_url)
+    )
     services.db.migrate()
-    return services
+    yield services
+    services.db.engine.dispose()  # PostgreSQL drops the database after the test
 
 
 def _new_case(uscc: str = DEMO_USCC) -> NewCase:
@@ -137,14 +149,14 @@ DRAFTERS = 20
 
 
 def test_concurrent_drafts_get_distinct_numbers_and_a_valid_record(
-    tmp_path: Path, shared_index_dir: Path
+    tmp_path: Path, shared_index_dir: Path, database_url: str | None
 ) -> None:
     """Drafting takes a 文号 and appends to the record in one transaction, 20 at once."""
     import shutil
 
     from assistant.db.models import Document
 
-    settings = make_settings(tmp_path / "data", seed_demo_users=False)
+    settings = make_settings(tmp_path / "data", seed_demo_users=False, database_url=database_url)
     shutil.copytree(shared_index_dir, settings.index_dir)
     services = build_services(settings)
     services.db.migrate()
@@ -159,5 +171,6 @@ def test_concurrent_drafts_get_distinct_numbers_and_a_valid_record(
     with services.db.session() as session:
         numbers = list(session.scalars(select(Document.number).where(Document.case_id == case.id)))
         report = verify_case(session, services.files, case.id)
+    services.db.engine.dispose()
     assert len(numbers) == len(set(numbers)) == DRAFTERS
     assert report.ok, report.problems

@@ -9,7 +9,6 @@ import os
 import shutil
 import stat
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
 
 from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
@@ -30,6 +28,7 @@ from assistant.services import build_services
 from tests.api.apphelpers import running_app
 from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
 from tests.core.test_cli import run_cli
+from tests.pgserver import new_database
 from tests.record.helpers import build_record, migrated_template
 
 PASSWORD = "vanilla-kite-58-river"  # the helper's officer
@@ -248,30 +247,12 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
 
 
 @pytest.fixture
-def postgres_databases() -> Iterator[tuple[str, str]]:
-    """Two new databases (source, empty target) on the server TAXASSIST_TEST_POSTGRES_URL names."""
-    url = os.environ.get("TAXASSIST_TEST_POSTGRES_URL")
-    if not (url and shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip(
-            "PostgreSQL backup test needs pg_dump/pg_restore on PATH and "
-            "TAXASSIST_TEST_POSTGRES_URL (a server URL whose user may create databases)"
-        )
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    names = [f"taxassist_backup_{uuid.uuid4().hex[:12]}_{part}" for part in ("src", "dst")]
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = make_url(url)
-    try:
-        yield (
-            base.set(database=names[0]).render_as_string(hide_password=False),
-            base.set(database=names[1]).render_as_string(hide_password=False),
-        )
-    finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def postgres_databases(postgres_url: str) -> Iterator[tuple[str, str]]:
+    """Two new databases (source, empty target) on the test session's PostgreSQL server."""
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("PostgreSQL backup test needs pg_dump/pg_restore on PATH (postgresql-client)")
+    with new_database(postgres_url, "src") as source, new_database(postgres_url, "dst") as target:
+        yield source, target
 
 
 def test_postgresql_backup_and_restore_through_pg_dump(

@@ -21,6 +21,10 @@ SAMPLE_RATE = 16000
 CLIP_GAP_SECONDS = 3.0
 # Audio kept around each clip beyond the VAD's own padding, so a first or last syllable is whole.
 CLIP_PAD_SECONDS = 0.3
+# Where to decode: Silero as the checks run it, but more sensitive. At the checks' 0.5, 换一首歌试试
+# placed 25 s into a recording lost its soft end (the VAD's 32-ms frames fall differently there
+# than in the file alone) and whisper, given only the loud part, read its prompt back instead.
+CLIP_VAD_THRESHOLD = 0.35
 # Whisper's text context (tokens), and what a decoding's prompt may take of it: the previous-text
 # marker, up to max_length // 2 - 1 prompt tokens, and the 4-token start sequence.
 TEXT_CONTEXT = 448
@@ -276,13 +280,18 @@ class FasterWhisperBackend(StreamingBackend):
             "checks": self.checks_record() if self.checks_enabled else None,
         }
 
+    @property
+    def clip_vad(self) -> dict[str, Any]:
+        """The VAD settings that choose what to decode (the settings' vad_parameters win)."""
+        return {"threshold": CLIP_VAD_THRESHOLD} | self.vad_parameters
+
     def decoding_record(self) -> dict[str, Any]:
         """How the audio is cut for the decoder (part of what determines the transcript)."""
         if not self.vad_filter or self._pipeline is not None:
             return {"clips": "faster-whisper" if self.vad_filter else "none"}
         return {
             "clips": "per VAD clip",
-            "vad": CHECK_VAD | self.vad_parameters,
+            "vad": CHECK_VAD | self.clip_vad,
             "clip_gap_seconds": CLIP_GAP_SECONDS,
             "clip_pad_seconds": CLIP_PAD_SECONDS,
             "no_speech_threshold": None,
@@ -337,12 +346,11 @@ class FasterWhisperBackend(StreamingBackend):
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "word_timestamps": self.word_timestamps,
         }
-        speech: list[tuple[float, float]] | None = None
         groups: Iterator[list[Segment]]
         if self.vad_filter and self._pipeline is None:
-            speech = speech_intervals(samples, self.vad_parameters)
+            heard = speech_intervals(samples, self.clip_vad)
             stream = SegmentStream(language=language, duration_seconds=duration, segments=iter(()))
-            groups = self._decode_clips(samples, clips(speech, duration), options)
+            groups = self._decode_clips(samples, clips(heard, duration), options)
         else:
             options |= {
                 "vad_filter": self.vad_filter,
@@ -359,8 +367,7 @@ class FasterWhisperBackend(StreamingBackend):
             )
             groups = ([s] for s in clean_segments(raw_segments, duration, initial_prompt))
         if self.checks_enabled:
-            if speech is None or self.vad_parameters:
-                speech = speech_intervals(samples)
+            speech = speech_intervals(samples)
             stream.segments = self._checked(groups, samples, speech, language, stream.events)
         else:
             stream.segments = (s for group in groups for s in group)
@@ -414,12 +421,12 @@ class FasterWhisperBackend(StreamingBackend):
     ) -> Iterator[Segment]:
         """Segments that pass the checks as they are; the others decoded again or replaced.
 
-        A group is what one clip decoded to. Its last segment, when it is credit-only, or short
-        and doubtful after words that passed, is the decoder running on into the pause: dropped
-        as `not_heard` (counted, no placeholder)."""
+        A group is what one clip decoded to. A credit-only segment, or the last one of a group
+        when it is short and doubtful and follows another, is the decoder running on into the
+        pause: dropped as `not_heard` (counted, no placeholder). A doubtful segment alone in its
+        clip may be a short word: it goes to the fallback like any other."""
         index = 0
         for group in groups:
-            heard = False
             for position, segment in enumerate(group):
                 verdict = checks.check_segment(
                     segment.text,
@@ -432,9 +439,9 @@ class FasterWhisperBackend(StreamingBackend):
                 )
                 kept: Segment | None = segment
                 if not verdict.ok:
-                    last = position == len(group) - 1
+                    tail = 0 < position == len(group) - 1
                     if checks.SUBTITLE_CREDIT in verdict.reasons or (
-                        last and heard and unheard_tail(segment, verdict)
+                        tail and unheard_tail(segment, verdict)
                     ):
                         kept, outcome = None, "not_heard"
                     else:
@@ -445,7 +452,6 @@ class FasterWhisperBackend(StreamingBackend):
                         )
                     )
                 if kept is not None:
-                    heard = heard or kept.check != "unrecognized"
                     yield replace(kept, index=index)
                     index += 1
 
@@ -577,9 +583,9 @@ def shifted(segment: Segment, offset: float) -> Segment:
 
 
 def unheard_tail(segment: Segment, verdict: checks.Verdict) -> bool:
-    """A clip's last segment, shorter than TAIL_SECONDS, that the model doubts or rates as noise:
-    the decoder running on into the pause (not a placeholder: nothing was said there)."""
-    return segment.end - segment.start < checks.TAIL_SECONDS and (
+    """A clip's last segment over less than TAIL_SECONDS of speech, that the model doubts or rates
+    as noise: the decoder running on into the pause (not a placeholder: nothing was said there)."""
+    return verdict.speech_seconds < checks.TAIL_SECONDS and (
         checks.LOW_CONFIDENCE in verdict.reasons or segment.no_speech_prob > checks.NOISE_NO_SPEECH
     )
 

@@ -19,12 +19,12 @@ SAMPLE_RATE = 16000
 # Speech chunks of the VAD at most this far apart are decoded as one clip (fewer decoder calls);
 # a longer pause starts a new clip, so a short utterance is never packed behind another.
 CLIP_GAP_SECONDS = 3.0
-# Audio kept around each clip beyond the VAD's own padding, so a first or last syllable is whole.
-CLIP_PAD_SECONDS = 0.3
-# Where to decode: Silero as the checks run it, but more sensitive. At the checks' 0.5, 换一首歌试试
-# placed 25 s into a recording lost its soft end (the VAD's 32-ms frames fall differently there
-# than in the file alone) and whisper, given only the loud part, read its prompt back instead.
-CLIP_VAD_THRESHOLD = 0.35
+# Audio kept before and after each clip beyond the VAD's own padding. After: a soft last syllable
+# stays whole (换一首歌试试 placed 25 s into a recording lost its soft end to the VAD, whose 32-ms
+# frames fall differently there than in the file alone; given 0.3 s, whisper read its prompt back
+# instead). Before: 0.3 s; whisper is sensitive to where a clip starts (0.6 s turned 换 into 坏 on
+# the real corpus, and a more sensitive VAD, threshold 0.35, turned 城市 into 尝试).
+CLIP_PAD_SECONDS = (0.3, 0.6)
 # Whisper's text context (tokens), and what a decoding's prompt may take of it: the previous-text
 # marker, up to max_length // 2 - 1 prompt tokens, and the 4-token start sequence.
 TEXT_CONTEXT = 448
@@ -280,18 +280,13 @@ class FasterWhisperBackend(StreamingBackend):
             "checks": self.checks_record() if self.checks_enabled else None,
         }
 
-    @property
-    def clip_vad(self) -> dict[str, Any]:
-        """The VAD settings that choose what to decode (the settings' vad_parameters win)."""
-        return {"threshold": CLIP_VAD_THRESHOLD} | self.vad_parameters
-
     def decoding_record(self) -> dict[str, Any]:
         """How the audio is cut for the decoder (part of what determines the transcript)."""
         if not self.vad_filter or self._pipeline is not None:
             return {"clips": "faster-whisper" if self.vad_filter else "none"}
         return {
             "clips": "per VAD clip",
-            "vad": CHECK_VAD | self.clip_vad,
+            "vad": CHECK_VAD | self.vad_parameters,
             "clip_gap_seconds": CLIP_GAP_SECONDS,
             "clip_pad_seconds": CLIP_PAD_SECONDS,
             "no_speech_threshold": None,
@@ -348,7 +343,7 @@ class FasterWhisperBackend(StreamingBackend):
         }
         groups: Iterator[list[Segment]]
         if self.vad_filter and self._pipeline is None:
-            heard = speech_intervals(samples, self.clip_vad)
+            heard = speech_intervals(samples, self.vad_parameters)
             stream = SegmentStream(language=language, duration_seconds=duration, segments=iter(()))
             groups = self._decode_clips(samples, clips(heard, duration), options)
         else:
@@ -427,8 +422,8 @@ class FasterWhisperBackend(StreamingBackend):
         clip may be a short word: it goes to the fallback like any other."""
         index = 0
         for group in groups:
-            for position, segment in enumerate(group):
-                verdict = checks.check_segment(
+            verdicts = [
+                checks.check_segment(
                     segment.text,
                     segment.start,
                     segment.end,
@@ -437,12 +432,13 @@ class FasterWhisperBackend(StreamingBackend):
                     avg_logprob=segment.avg_logprob,
                     no_speech_prob=segment.no_speech_prob,
                 )
+                for segment in group
+            ]
+            tail = unheard_tail(group, verdicts)
+            for position, (segment, verdict) in enumerate(zip(group, verdicts, strict=True)):
                 kept: Segment | None = segment
                 if not verdict.ok:
-                    tail = 0 < position == len(group) - 1
-                    if checks.SUBTITLE_CREDIT in verdict.reasons or (
-                        tail and unheard_tail(segment, verdict)
-                    ):
+                    if checks.SUBTITLE_CREDIT in verdict.reasons or position >= tail:
                         kept, outcome = None, "not_heard"
                     else:
                         kept, outcome = self._fallback(segment, verdict, samples, speech, language)
@@ -548,17 +544,16 @@ def speech_intervals(
 
 def clips(speech: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
     """Spans to decode: speech chunks at most CLIP_GAP_SECONDS apart joined, each widened by
-    CLIP_PAD_SECONDS inside the audio. No speech, no clip (and no decoding)."""
+    CLIP_PAD_SECONDS inside the audio (never into the next clip). No speech, no clip (and no
+    decoding)."""
     spans: list[tuple[float, float]] = []
     for start, end in speech:
         if spans and start - spans[-1][1] <= CLIP_GAP_SECONDS:
             spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
-    return [
-        (round(max(0.0, s - CLIP_PAD_SECONDS), 3), round(min(duration, e + CLIP_PAD_SECONDS), 3))
-        for s, e in spans
-    ]
+    before, after = CLIP_PAD_SECONDS
+    return [(round(max(0.0, s - before), 3), round(min(duration, e + after), 3)) for s, e in spans]
 
 
 def token_cap(seconds: float, prompt_tokens: int = 0) -> int:
@@ -582,12 +577,26 @@ def shifted(segment: Segment, offset: float) -> Segment:
     )
 
 
-def unheard_tail(segment: Segment, verdict: checks.Verdict) -> bool:
-    """A clip's last segment over less than TAIL_SECONDS of speech, that the model doubts or rates
-    as noise: the decoder running on into the pause (not a placeholder: nothing was said there)."""
-    return verdict.speech_seconds < checks.TAIL_SECONDS and (
-        checks.LOW_CONFIDENCE in verdict.reasons or segment.no_speech_prob > checks.NOISE_NO_SPEECH
-    )
+def unheard_tail(segments: list[Segment], verdicts: list[checks.Verdict]) -> int:
+    """Where a clip's unheard tail begins (len(segments): none). The tail is the run of segments
+    at the clip's end, after at least one other, that the model doubts or rates as noise, over
+    less than TAIL_SECONDS of speech together (credits count for nothing): the decoder running
+    on into the pause, not a placeholder, since nothing was said there."""
+    start, spoken = len(segments), 0.0
+    while start > 1:
+        segment, verdict = segments[start - 1], verdicts[start - 1]
+        if verdict.ok:
+            break
+        if checks.SUBTITLE_CREDIT not in verdict.reasons:
+            spoken += verdict.speech_seconds
+            doubtful = (
+                checks.LOW_CONFIDENCE in verdict.reasons
+                or segment.no_speech_prob > checks.NOISE_NO_SPEECH
+            )
+            if not doubtful or spoken >= checks.TAIL_SECONDS:
+                break
+        start -= 1
+    return start
 
 
 def clean_segments(

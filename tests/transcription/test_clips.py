@@ -88,9 +88,10 @@ def test_token_cap_follows_the_clip_and_leaves_room_for_the_prompt() -> None:
 
 
 @requires_shared
-def test_a_short_utterance_inside_long_silence_is_heard(registry: ModelRegistry) -> None:
-    """换一首歌 (2 s) between 25 s of silence and 25 s of faint noise: one clip around it is
-    decoded, nothing else; the words sit where it was placed."""
+def test_a_short_utterance_inside_long_silence_is_not_lost(registry: ModelRegistry) -> None:
+    """换一首歌试试 (2 s) between 25 s of silence and 25 s of faint noise: one clip around it is
+    decoded, nothing else. It must not vanish (faster-whisper's packed 30-s windows skipped such
+    utterances): its words, or a placeholder where it was placed; no text anywhere else."""
     rng = np.random.default_rng(1)
     before = np.zeros(25 * SAMPLE_RATE, dtype=np.float32)
     after = (rng.standard_normal(25 * SAMPLE_RATE) * 0.003).astype(np.float32)
@@ -100,38 +101,49 @@ def test_a_short_utterance_inside_long_silence_is_heard(registry: ModelRegistry)
     stream = _backend(model).stream(audio, language="zh", initial_prompt=build_prompt())
     segments = list(stream.segments)
     assert model.clips and model.clips[0] < 4.0  # one clip (a fallback may decode again)
-    assert "".join(s.text for s in segments).rstrip("。") == "换一首歌"
+    assert segments
     placed_end = 25 + len(short) / SAMPLE_RATE
     for segment in segments:
-        assert segment.check is None
         assert segment.start >= 24.5 and segment.end <= placed_end + 0.5
         assert all(24.5 <= w.start <= placed_end for w in segment.words)
-    assert all(e.outcome == "not_heard" for e in stream.events)
+        if segment.check != "unrecognized":
+            assert set(segment.text.rstrip("。")) <= set("换一首歌试")
 
 
+@pytest.mark.parametrize(
+    ("name", "tail", "seconds", "avg_logprob", "reason"),
+    [
+        # a 0.5-s loop the model doubts, after the words of a clip
+        ("BAC009S0764W0122.wav", "我认认认论", 0.5, -1.3, checks.LOW_CONFIDENCE),
+        # the credit whisper-base wrote, rated as speech by the model (1.2 s: not short)
+        (
+            "IT0011W0001.wav",
+            "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+            1.2,
+            -0.2,
+            checks.SUBTITLE_CREDIT,
+        ),
+    ],
+)
 @requires_shared
-def test_a_short_doubtful_tail_is_not_heard(registry: ModelRegistry) -> None:
-    """A 0.5-s loop the model doubts after the words of a clip: dropped, counted, no placeholder."""
-    model = Tailed(registry.get("asr"), "我认认认论", 0.5, avg_logprob=-1.3)
-    transcript = _backend(model).transcribe(SPEECH / "BAC009S0764W0122.wav", language="zh")
-    assert transcript.text.rstrip("。") == "一二线城市虽然也处于调整中"
-    assert all(s.check is None for s in transcript.segments)
-    results = transcript.model["check_results"]
-    assert results["outcomes"] == {"not_heard": results["flagged"]}
-    assert any(e["rejected"] == "我认认认论" for e in results["events"])
-
-
-@requires_shared
-def test_a_confident_subtitle_credit_is_not_heard(registry: ModelRegistry) -> None:
-    """The credit whisper-base wrote, rated as speech by the model: still never in the text."""
-    credit = "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目"
-    model = Tailed(registry.get("asr"), credit, 1.2, avg_logprob=-0.2)
-    transcript = _backend(model).transcribe(SPEECH / "IT0011W0001.wav", language="zh")
-    assert transcript.text.rstrip("。") == "换一首歌"
-    events = transcript.model["check_results"]["events"]
-    planted = [e for e in events if e["rejected"] == credit]
-    assert planted and planted[0]["outcome"] == "not_heard"
-    assert checks.SUBTITLE_CREDIT in planted[0]["reasons"]
+def test_a_tail_nobody_said_is_not_heard(
+    registry: ModelRegistry, name: str, tail: str, seconds: float, avg_logprob: float, reason: str
+) -> None:
+    """The planted tail is dropped and counted, no placeholder; the words before it unchanged."""
+    model = registry.get("asr")
+    plain = _backend(model).transcribe(SPEECH / name, language="zh", initial_prompt=build_prompt())
+    tailed = _backend(Tailed(model, tail, seconds, avg_logprob)).transcribe(
+        SPEECH / name, language="zh", initial_prompt=build_prompt()
+    )
+    assert tailed.text == plain.text and plain.text
+    assert [s.check for s in tailed.segments] == [s.check for s in plain.segments]
+    assert "【" not in tailed.text
+    events = tailed.model["check_results"]["events"]
+    planted = [e for e in events if e["rejected"] == tail]
+    assert len(planted) == 1 and planted[0]["outcome"] == "not_heard"
+    assert reason in planted[0]["reasons"]
+    outcomes = tailed.model["check_results"]["outcomes"]
+    assert outcomes["not_heard"] == plain.model["check_results"]["outcomes"].get("not_heard", 0) + 1
 
 
 @requires_shared

@@ -96,11 +96,14 @@ def credit_phrases(path: Path = CREDITS) -> tuple[str, ...]:
     )
 
 
+CREDIT_PHRASES = credit_phrases()
+
+
 @lru_cache(maxsize=1)
 def _credit_pattern() -> re.Pattern[str]:
     """One alternation, longest phrase first; spaces inside a phrase match any spacing."""
     parts = []
-    for phrase in sorted(credit_phrases(), key=len, reverse=True):
+    for phrase in sorted(CREDIT_PHRASES, key=len, reverse=True):
         words = [re.escape(w) for w in phrase.split()]
         body = r"[\s，,、]*".join(words).replace(r"\*", r".{0,20}?")
         parts.append(body)

@@ -77,7 +77,7 @@ def _backend(model: Any) -> FasterWhisperBackend:
 
 def test_clips_join_close_speech_and_pad_inside_the_audio() -> None:
     speech = [(0.05, 1.0), (3.5, 4.0), (7.5, 9.0), (9.5, 9.9)]
-    assert clips(speech, 10.0) == [(0.0, 4.3), (7.2, 10.0)]
+    assert clips(speech, 10.0) == [(0.0, 4.6), (7.2, 10.0)]
     assert clips([], 10.0) == []  # no speech: nothing to decode
 
 

@@ -16,9 +16,18 @@ from assistant.transcription import checks
 from assistant.transcription.punctuation import join_words, readable_pieces, readable_text
 
 SAMPLE_RATE = 16000
-# Whisper was trained on subtitles: on silence it emits these credits. Drop them when the
-# model itself thinks the segment is probably not speech.
-PHANTOM_PHRASES = ("谢谢观看", "请不吝点赞", "订阅", "字幕", "明镜与点点")
+# Speech chunks of the VAD at most this far apart are decoded as one clip (fewer decoder calls);
+# a longer pause starts a new clip, so a short utterance is never packed behind another.
+CLIP_GAP_SECONDS = 3.0
+# Audio kept before and after each clip beyond the VAD's own padding. After: a soft last syllable
+# stays whole (换一首歌试试 placed 25 s into a recording lost its soft end to the VAD, whose 32-ms
+# frames fall differently there than in the file alone; given 0.3 s, whisper read its prompt back
+# instead). Before: 0.3 s; whisper is sensitive to where a clip starts (0.6 s turned 换 into 坏 on
+# the real corpus, and a more sensitive VAD, threshold 0.35, turned 城市 into 尝试).
+CLIP_PAD_SECONDS = (0.3, 0.6)
+# Whisper's text context (tokens), and what a decoding's prompt may take of it: the previous-text
+# marker, up to max_length // 2 - 1 prompt tokens, and the 4-token start sequence.
+TEXT_CONTEXT = 448
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +75,9 @@ class CheckEvent:
     start: float
     end: float
     reasons: tuple[str, ...]
-    outcome: str  # "redecoded" | "unrecognized" | "removed" (no speech there)
+    # "redecoded" | "unrecognized" | "removed" (no speech there) | "not_heard" (a short doubtful
+    # or credit-only tail after the words of a clip: dropped, no placeholder)
+    outcome: str
     rejected: str  # the text that was not kept (shortened), for the audit trail
 
     def to_dict(self, offset: float = 0.0) -> dict[str, Any]:
@@ -259,6 +270,7 @@ class FasterWhisperBackend(StreamingBackend):
             "beam_size": self.beam_size,
             "vad_filter": self.vad_filter,
             "vad_parameters": self.vad_parameters,
+            "decoding": self.decoding_record(),
             "temperatures": list(self.temperatures),
             "seed": None if all(t == 0 for t in self.temperatures) else "unseeded",
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
@@ -268,10 +280,25 @@ class FasterWhisperBackend(StreamingBackend):
             "checks": self.checks_record() if self.checks_enabled else None,
         }
 
+    def decoding_record(self) -> dict[str, Any]:
+        """How the audio is cut for the decoder (part of what determines the transcript)."""
+        if not self.vad_filter or self._pipeline is not None:
+            return {"clips": "faster-whisper" if self.vad_filter else "none"}
+        return {
+            "clips": "per VAD clip",
+            "vad": CHECK_VAD | self.vad_parameters,
+            "clip_gap_seconds": CLIP_GAP_SECONDS,
+            "clip_pad_seconds": CLIP_PAD_SECONDS,
+            "no_speech_threshold": None,
+            "max_new_tokens": "2 × max_chars_per_second × min(clip, 30 s) + 16",
+        }
+
     def checks_record(self) -> dict[str, Any]:
         return {
             "charset": "通用规范汉字表 (8105)",
             "charset_sha256": checks.charset_sha256(),
+            "credits_sha256": checks.credits_sha256(),
+            "tail_seconds": checks.TAIL_SECONDS,
             "max_compression_ratio": checks.MAX_COMPRESSION_RATIO,
             "max_chars_per_second": checks.MAX_CHARS_PER_SECOND,
             "min_logprob": checks.MIN_LOGPROB,
@@ -293,71 +320,136 @@ class FasterWhisperBackend(StreamingBackend):
         language: str = "zh",
         initial_prompt: str | None = None,
     ) -> SegmentStream:
-        """`audio` is a file, or 16 kHz mono float32 samples (a channel, or a window of a file)."""
+        """`audio` is a file, or 16 kHz mono float32 samples (a channel, or a window of a file).
+
+        With the VAD on (and no batching), each clip of speech is decoded from its own samples
+        (`clips`): nothing is decoded where the VAD hears nothing, and a short utterance is never
+        packed into a 30-s window behind other speech, where whisper skips it."""
         if isinstance(audio, Path):
             from faster_whisper.audio import decode_audio
 
             samples = decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
         else:
             samples = audio
+        duration = len(samples) / SAMPLE_RATE
         options: dict[str, Any] = {
             "language": language,
             "beam_size": self.beam_size,
-            "vad_filter": self.vad_filter,
-            "vad_parameters": dict(self.vad_parameters) or None,
             "initial_prompt": initial_prompt,
             "condition_on_previous_text": False,
             "temperature": list(self.temperatures),
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
             "word_timestamps": self.word_timestamps,
         }
-        if self._pipeline is not None:
-            raw_segments, info = self._pipeline.transcribe(
-                samples, batch_size=self.batch_size, **options
-            )
+        groups: Iterator[list[Segment]]
+        if self.vad_filter and self._pipeline is None:
+            heard = speech_intervals(samples, self.vad_parameters)
+            stream = SegmentStream(language=language, duration_seconds=duration, segments=iter(()))
+            groups = self._decode_clips(samples, clips(heard, duration), options)
         else:
-            raw_segments, info = self.model.transcribe(samples, **options)
-        duration = float(info.duration)
-        stream = SegmentStream(language=info.language, duration_seconds=duration, segments=iter(()))
-        cleaned = clean_segments(raw_segments, duration, initial_prompt)
+            options |= {
+                "vad_filter": self.vad_filter,
+                "vad_parameters": dict(self.vad_parameters) or None,
+            }
+            if self._pipeline is not None:
+                raw_segments, info = self._pipeline.transcribe(
+                    samples, batch_size=self.batch_size, **options
+                )
+            else:
+                raw_segments, info = self.model.transcribe(samples, **options)
+            stream = SegmentStream(
+                language=info.language, duration_seconds=float(info.duration), segments=iter(())
+            )
+            groups = ([s] for s in clean_segments(raw_segments, duration, initial_prompt))
         if self.checks_enabled:
             speech = speech_intervals(samples)
-            stream.segments = self._checked(cleaned, samples, speech, language, stream.events)
+            stream.segments = self._checked(groups, samples, speech, language, stream.events)
         else:
-            stream.segments = cleaned
+            stream.segments = (s for group in groups for s in group)
         return stream
+
+    def _decode_clips(
+        self, samples: np.ndarray, spans: list[tuple[float, float]], options: dict[str, Any]
+    ) -> Iterator[list[Segment]]:
+        """The segments of each clip, decoded from the clip's samples alone, in audio time.
+
+        Whisper's no-speech skip is off (the VAD heard speech there), and each decoding may write
+        no more tokens than the clip's length allows (`token_cap`): a loop ends early."""
+        prompt_tokens = self.prompt_tokens(options.get("initial_prompt"))
+        for lo, hi in spans:
+            clip = samples[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
+            raw_segments, _ = self.model.transcribe(
+                clip,
+                vad_filter=False,
+                no_speech_threshold=None,
+                max_new_tokens=token_cap(hi - lo, prompt_tokens),
+                **options,
+            )
+            group = [
+                shifted(segment, lo)
+                for segment in clean_segments(
+                    raw_segments, len(clip) / SAMPLE_RATE, options.get("initial_prompt")
+                )
+            ]
+            if group:
+                yield group
+
+    def prompt_tokens(self, prompt: str | None) -> int:
+        """How many context tokens the prompt takes in a decoding (as faster-whisper builds it)."""
+        if not prompt:
+            return 0
+        tokenizer = getattr(self.model, "hf_tokenizer", None)
+        count = (
+            len(tokenizer.encode(" " + prompt.strip(), add_special_tokens=False).ids)
+            if tokenizer is not None
+            else len((" " + prompt.strip()).encode("utf-8"))  # byte-level BPE: at most one a byte
+        )
+        return min(count, TEXT_CONTEXT // 2 - 1)
 
     def _checked(
         self,
-        segments: Iterable[Segment],
+        groups: Iterable[list[Segment]],
         samples: np.ndarray,
         speech: list[tuple[float, float]],
         language: str,
         events: list[CheckEvent],
     ) -> Iterator[Segment]:
-        """Segments that pass the checks as they are; the others decoded again or replaced."""
+        """Segments that pass the checks as they are; the others decoded again or replaced.
+
+        A group is what one clip decoded to. A credit-only segment, or the last one of a group
+        when it is short and doubtful and follows another, is the decoder running on into the
+        pause: dropped as `not_heard` (counted, no placeholder). A doubtful segment alone in its
+        clip may be a short word: it goes to the fallback like any other."""
         index = 0
-        for segment in segments:
-            verdict = checks.check_segment(
-                segment.text,
-                segment.start,
-                segment.end,
-                speech=speech,
-                word_starts=[w.start for w in segment.words],
-                avg_logprob=segment.avg_logprob,
-                no_speech_prob=segment.no_speech_prob,
-            )
-            kept: Segment | None = segment
-            if not verdict.ok:
-                kept, outcome = self._fallback(segment, verdict, samples, speech, language)
-                events.append(
-                    CheckEvent(
-                        segment.start, segment.end, verdict.reasons, outcome, segment.text[:60]
-                    )
+        for group in groups:
+            verdicts = [
+                checks.check_segment(
+                    segment.text,
+                    segment.start,
+                    segment.end,
+                    speech=speech,
+                    word_starts=[w.start for w in segment.words],
+                    avg_logprob=segment.avg_logprob,
+                    no_speech_prob=segment.no_speech_prob,
                 )
-            if kept is not None:
-                yield replace(kept, index=index)
-                index += 1
+                for segment in group
+            ]
+            tail = unheard_tail(group, verdicts)
+            for position, (segment, verdict) in enumerate(zip(group, verdicts, strict=True)):
+                kept: Segment | None = segment
+                if not verdict.ok:
+                    if checks.SUBTITLE_CREDIT in verdict.reasons or position >= tail:
+                        kept, outcome = None, "not_heard"
+                    else:
+                        kept, outcome = self._fallback(segment, verdict, samples, speech, language)
+                    events.append(
+                        CheckEvent(
+                            segment.start, segment.end, verdict.reasons, outcome, segment.text[:60]
+                        )
+                    )
+                if kept is not None:
+                    yield replace(kept, index=index)
+                    index += 1
 
     def _fallback(
         self,
@@ -389,9 +481,7 @@ class FasterWhisperBackend(StreamingBackend):
             without_timestamps=True,
             no_repeat_ngram_size=self.no_repeat_ngram_size,
             word_timestamps=self.word_timestamps,
-            # Whisper's text context is 448 tokens, the 4-token start sequence included: a longer
-            # cap raises on segments over ~21 s.
-            max_new_tokens=min(int(2 * checks.MAX_CHARS_PER_SECOND * (hi - lo)) + 8, 440),
+            max_new_tokens=token_cap(hi - lo),
         )
         retried = list(clean_segments(raw_segments, hi - lo, None))
         text = "".join(s.text for s in retried)
@@ -442,23 +532,82 @@ class FasterWhisperBackend(StreamingBackend):
 CHECK_VAD = {"threshold": 0.5, "min_silence_duration_ms": 500, "speech_pad_ms": 100}
 
 
-def speech_intervals(samples: np.ndarray) -> list[tuple[float, float]]:
-    """Where the VAD hears speech, in seconds."""
+def speech_intervals(
+    samples: np.ndarray, parameters: dict[str, Any] | None = None
+) -> list[tuple[float, float]]:
+    """Where the VAD hears speech, in seconds (CHECK_VAD, or with `parameters` over it)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    chunks = get_speech_timestamps(samples, VadOptions(**CHECK_VAD))
+    chunks = get_speech_timestamps(samples, VadOptions(**(CHECK_VAD | (parameters or {}))))
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def clips(speech: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
+    """Spans to decode: speech chunks at most CLIP_GAP_SECONDS apart joined, each widened by
+    CLIP_PAD_SECONDS inside the audio (never into the next clip). No speech, no clip (and no
+    decoding)."""
+    spans: list[tuple[float, float]] = []
+    for start, end in speech:
+        if spans and start - spans[-1][1] <= CLIP_GAP_SECONDS:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    before, after = CLIP_PAD_SECONDS
+    return [(round(max(0.0, s - before), 3), round(min(duration, e + after), 3)) for s, e in spans]
+
+
+def token_cap(seconds: float, prompt_tokens: int = 0) -> int:
+    """Most tokens one decoding of `seconds` of audio may write: two a character (CJK characters
+    are often two byte-level tokens) at MAX_CHARS_PER_SECOND over at most one 30-s window, plus
+    room for timestamps; never more than the text context leaves after the prompt."""
+    room = TEXT_CONTEXT - 1 - prompt_tokens - 4
+    return max(8, min(int(2 * checks.MAX_CHARS_PER_SECOND * min(seconds, 30.0)) + 16, room))
+
+
+def shifted(segment: Segment, offset: float) -> Segment:
+    """The segment (and its words) moved by `offset` seconds: clip time to audio time."""
+    return replace(
+        segment,
+        start=round(segment.start + offset, 3),
+        end=round(segment.end + offset, 3),
+        words=tuple(
+            replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3))
+            for w in segment.words
+        ),
+    )
+
+
+def unheard_tail(segments: list[Segment], verdicts: list[checks.Verdict]) -> int:
+    """Where a clip's unheard tail begins (len(segments): none). The tail is the run of segments
+    at the clip's end, after at least one other, that the model doubts or rates as noise, over
+    less than TAIL_SECONDS of speech together (credits count for nothing): the decoder running
+    on into the pause, not a placeholder, since nothing was said there."""
+    start, spoken = len(segments), 0.0
+    while start > 1:
+        segment, verdict = segments[start - 1], verdicts[start - 1]
+        if verdict.ok:
+            break
+        if checks.SUBTITLE_CREDIT not in verdict.reasons:
+            spoken += verdict.speech_seconds
+            doubtful = (
+                checks.LOW_CONFIDENCE in verdict.reasons
+                or segment.no_speech_prob > checks.NOISE_NO_SPEECH
+            )
+            if not doubtful or spoken >= checks.TAIL_SECONDS:
+                break
+        start -= 1
+    return start
 
 
 def clean_segments(
     raw_segments: Iterable[Any], duration: float, prompt: str | None
 ) -> Iterator[Segment]:
-    """Simplified Chinese with 笔录 punctuation, no phantom credits or parroted prompt, timestamps
-    inside the audio; numbered from 0 (the checks renumber what they keep)."""
+    """Simplified Chinese with 笔录 punctuation, no parroted prompt, timestamps inside the audio;
+    numbered from 0 (the checks renumber what they keep; subtitle credits are theirs too)."""
     index = 0
     for raw in raw_segments:
         text = to_simplified(raw.text.strip())
-        if not text or _is_phantom(text, raw.no_speech_prob):
+        if not text:
             continue
         if _is_parroted_prompt(text, prompt, raw.no_speech_prob):
             continue
@@ -515,10 +664,6 @@ def clean_words(raw_words: Iterable[Any], start: float, end: float) -> tuple[Wor
         )
         cursor = w_end
     return tuple(words)
-
-
-def _is_phantom(text: str, no_speech_prob: float) -> bool:
-    return no_speech_prob > 0.5 and any(phrase in text for phrase in PHANTOM_PHRASES)
 
 
 def _is_parroted_prompt(text: str, prompt: str | None, no_speech_prob: float) -> bool:

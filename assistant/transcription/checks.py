@@ -20,6 +20,7 @@ from pathlib import Path
 from assistant.config import PROJECT_ROOT
 
 CHARSET = PROJECT_ROOT / "corpora" / "asr" / "general_standard_chars.txt"
+CREDITS = PROJECT_ROOT / "corpora" / "asr" / "subtitle_credits.txt"
 
 # zlib ratio (UTF-8 bytes / compressed) above which a segment is a loop. Measured on 9,642 real
 # sentences of 8–120 characters from ../shared/corpora/cases (SAT bulletins): max 1.71, 99.9th
@@ -56,6 +57,12 @@ NO_SPEECH = "no_speech"
 PAST_SPEECH_END = "past_speech_end"
 TOO_FAST = "too_fast"
 LOW_CONFIDENCE = "low_confidence"
+SUBTITLE_CREDIT = "subtitle_credit"
+
+# A segment this short at the end of a decoded chunk, after words that passed, that the model
+# doubts (or rates as noise) is the decoder running on into the pause, not a word: whisper-base
+# wrote a ~0.6-s loop after 换一首歌试试 once its no-speech skip was off inside chunks.
+TAIL_SECONDS = 0.6
 
 
 @lru_cache(maxsize=1)
@@ -72,6 +79,42 @@ def general_standard_chars(path: Path = CHARSET) -> frozenset[str]:
 @lru_cache(maxsize=1)
 def charset_sha256(path: Path = CHARSET) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def credits_sha256(path: Path = CREDITS) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def credit_phrases(path: Path = CREDITS) -> tuple[str, ...]:
+    """CREDIT_PHRASES: the subtitle credits of the data file (its comment says where from)."""
+    return tuple(
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+
+
+CREDIT_PHRASES = credit_phrases()
+
+
+@lru_cache(maxsize=1)
+def _credit_pattern() -> re.Pattern[str]:
+    """One alternation, longest phrase first; spaces inside a phrase match any spacing."""
+    parts = []
+    for phrase in sorted(CREDIT_PHRASES, key=len, reverse=True):
+        words = [re.escape(w) for w in phrase.split()]
+        body = r"[\s，,、]*".join(words).replace(r"\*", r".{0,20}?")
+        parts.append(body)
+    return re.compile("|".join(parts))
+
+
+def credit_only(text: str) -> bool:
+    """Nothing in the text but subtitle credits, spaces and punctuation: never testimony."""
+    rest = _credit_pattern().sub("", text)
+    letters = "".join(ch for ch in text if ch.isalnum())
+    return bool(letters) and not any(ch.isalnum() for ch in rest)
 
 
 def compression_ratio(text: str) -> float:
@@ -135,6 +178,8 @@ def check_segment(
         reasons.append(LOW_CONFIDENCE)
     if "\ufffd" in text:
         reasons.append(INVALID_UTF8)
+    if credit_only(text):
+        reasons.append(SUBTITLE_CREDIT)
     if has_repetition(text):
         reasons.append(REPETITION)
     if outside_charset(text.replace("\ufffd", "")):

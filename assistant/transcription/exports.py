@@ -193,11 +193,13 @@ _REASONS = {
     "past_speech_end": "文字超出语音结束处",
     "too_fast": "文字多于语音时长",
     "low_confidence": "模型把握不足",
+    "subtitle_credit": "字幕署名类幻觉文字",
 }
 _OUTCOMES = {
     "redecoded": "已重新识别，请对照录音核对该段文字",
     "unrecognized": "无法可靠识别，笔录中以【无法识别】标出，请听录音补记",
     "removed": "该处无语音，识别文字已删除，请听录音确认",
+    "not_heard": "语音末尾的杂音或幻觉文字，未计入笔录，请听录音确认",
 }
 
 

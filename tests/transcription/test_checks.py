@@ -97,3 +97,28 @@ def test_check_points_lead_the_record_draft() -> None:
     assert lines[2].startswith("2. 01:01.0–01:04.2：生僻字或乱码；已重新识别")
     assert interview_turns(segments) == [("〔未标注〕", "【无法识别 00:12.3–00:15.0】")]
     assert check_point_lines([]) == []
+
+
+def test_subtitle_credits_are_data_with_their_source() -> None:
+    text = checks.CREDITS.read_text(encoding="utf-8")
+    assert "training data" in text and "github.com/openai/whisper" in text
+    assert "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目" in checks.CREDIT_PHRASES
+    for credit in (
+        "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+        "请不吝点赞订阅转发打赏支持明镜与点点栏目",
+        "字幕由Amara.org社群提供",
+        "请订阅。",
+        "谢谢观看！",
+        "字幕——字幕——字幕",
+    ):
+        assert checks.credit_only(credit), credit
+        verdict = checks.check_segment(credit, 0.0, 1.0, speech=[(0.0, 1.0)])
+        assert checks.SUBTITLE_CREDIT in verdict.reasons
+    # Words around a credit phrase are somebody's words: not credit-only.
+    for spoken in (
+        "我谢谢观看的各位",
+        "字幕上写的是十二万元",
+        "一二线城市虽然也处于调整中。",
+        "。",
+    ):
+        assert not checks.credit_only(spoken), spoken

@@ -127,7 +127,8 @@ def test_noise_gives_no_words(registry: ModelRegistry) -> None:
     white = np.random.default_rng(0).standard_normal(16000 * 5).astype(np.float32) * 0.1
     assert list(backend.stream(white, language="zh").segments) == []
     # The same speech played backwards: speech-like sound with no words in it. Whisper writes
-    # "无论导义有谁压认识什么" there; the transcript must keep only a placeholder.
+    # "无论导义有谁压认识什么" there; the transcript must keep no words, only a placeholder (a
+    # doubtful tail after it is dropped as not heard).
     from faster_whisper.audio import decode_audio
 
     backwards = decode_audio(str(SPEECH / "BAC009S0764W0122.wav"), sampling_rate=16000)[::-1]
@@ -137,4 +138,6 @@ def test_noise_gives_no_words(registry: ModelRegistry) -> None:
     for segment in segments:
         assert segment.check == "unrecognized"
         assert segment.text == checks.placeholder(segment.start, segment.end)
-    assert [e.outcome for e in stream.events] == ["unrecognized"] * len(segments)
+    outcomes = [e.outcome for e in stream.events]
+    assert outcomes.count("unrecognized") == len(segments)
+    assert set(outcomes) <= {"unrecognized", "not_heard"}

@@ -38,6 +38,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import assistant.knowledge.recommend as recommend  # noqa: E402
 from assistant.config import BUNDLED_CORPUS  # noqa: E402
 from assistant.knowledge.cases_corpus import CaseDoc  # noqa: E402
 from assistant.knowledge.embeddings import get_embedder  # noqa: E402
@@ -130,33 +131,42 @@ def default_path(kb: KnowledgeBase, q: StatuteQuery, *, with_document: bool) -> 
     return [h.id for h in hits]
 
 
-def evidence(kb: KnowledgeBase, q: StatuteQuery) -> Evidence:
-    """The default path's evidence for a decision query with its document kind stated."""
+def evidence(kb: KnowledgeBase, q: StatuteQuery, memo: dict[str, Any]) -> Evidence:
+    """The default path's evidence for a decision query with its document kind stated
+    (article and case rankings computed once per query)."""
+    if q.id not in memo:
+        memo[q.id] = (kb.article_ranking(q.text, q.on), kb.case_ranking(q.text, "hybrid"))
+    articles, similar = memo[q.id]
     doc = document_of(q)
     return kb.recommender.evidence(
         q.text,
         on=q.on,
-        article_ranking=kb.article_ranking(q.text, q.on),
-        case_similarity=kb.case_ranking(q.text, "hybrid"),
+        article_ranking=articles,
+        case_similarity=similar,
         criminal=facts_kind(q.text) == CRIMINAL,
         exclude=excluder(q),
         facts=CaseFacts(document=doc) if doc else None,
     )
 
 
-def tune(kb: KnowledgeBase, queries: Sequence[StatuteQuery]) -> dict[str, float]:
-    """The TUNE_GRID weights best on `queries` (mean Recall@10; ties: the first, i.e. lowest)."""
-    evs = [(q, evidence(kb, q)) for q in queries]
-    best: tuple[float, dict[str, float]] = (-1.0, dict(DEFAULT_WEIGHTS))
+def tune(kb: KnowledgeBase, queries: Sequence[StatuteQuery]) -> dict[str, Any]:
+    """The TUNE_GRID weights and DOCUMENT_SHARE best on `queries` (mean Recall@10; ties: the
+    first, i.e. the lowest weights)."""
+    memo: dict[str, Any] = {}
+    best: tuple[float, dict[str, Any]] = (-1.0, {})
     keys = list(TUNE_GRID)
-    for combo in product(*(TUNE_GRID[k] for k in keys)):
-        weights = {**DEFAULT_WEIGHTS, **dict(zip(keys, combo, strict=True))}
-        ranked = [
-            [r.article.id for r in kb.recommender.rank(ev, k=K, weights=weights)] for _, ev in evs
-        ]
-        score = mean([recall_at(r, q.gold, K) for r, (q, _) in zip(ranked, evs, strict=True)])
-        if score > best[0] + 1e-9:
-            best = (score, weights)
+    for share in (0.5, 0.25):
+        recommend.DOCUMENT_SHARE = share
+        evs = [(q, evidence(kb, q, memo)) for q in queries]
+        for combo in product(*(TUNE_GRID[k] for k in keys)):
+            weights = {**DEFAULT_WEIGHTS, **dict(zip(keys, combo, strict=True))}
+            ranked = [
+                [r.article.id for r in kb.recommender.rank(ev, k=K, weights=weights)]
+                for _, ev in evs
+            ]
+            score = mean([recall_at(r, q.gold, K) for r, (q, _) in zip(ranked, evs, strict=True)])
+            if score > best[0] + 1e-9:
+                best = (score, {"weights": weights, "document_share": share, "recall@10": score})
     return best[1]
 
 
@@ -236,7 +246,9 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--cail-limit", type=int, default=None)
-    parser.add_argument("--tune", action="store_true", help="choose weights on the tune half")
+    parser.add_argument(
+        "--tune", action="store_true", help="choose weights on the tune half, report with them"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if not (args.corpus / "decisions").is_dir():
@@ -244,15 +256,19 @@ def main() -> None:
     started = time.perf_counter()
     kb = knowledge_base(args.corpus, args.data)
     built = time.perf_counter() - started
-    if args.tune:
+    chosen = None
+    if args.tune:  # choose on the tune half, then report with the choice (to commit as default)
         decisions = decision_queries(args.corpus, kb.statutes)
         chosen = tune(kb, [q for q in decisions if half(q) == "tune"])
-        print(json.dumps({"chosen on the tune half": chosen}, ensure_ascii=False))
-        return
+        print(json.dumps({"chosen on the tune half": chosen}, ensure_ascii=False), flush=True)
+        recommend.DOCUMENT_SHARE = chosen["document_share"]
+        kb.recommender.weights = dict(chosen["weights"])
     result = run(kb, args.corpus, args.cail_limit)
+    result["tuned"] = chosen
     result["seconds"] = {"index": round(built, 1), "total": round(time.perf_counter() - started, 1)}
     result["load_average"] = os.getloadavg()
-    result["weights"] = DEFAULT_WEIGHTS
+    result["weights"] = kb.recommender.weights
+    result["document_share"] = recommend.DOCUMENT_SHARE
     print(markdown(result))
     print(json.dumps(result["seconds"]), "load", result["load_average"])
     if args.json:

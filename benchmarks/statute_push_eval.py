@@ -94,7 +94,7 @@ def knowledge_base(corpus: Path, data: Path) -> KnowledgeBase:
         kb = KnowledgeBase.load(dirs, index_dir, embedder)
     else:
         kb = KnowledgeBase.build(dirs, index_dir, embedder, cache_dir=data / "embcache")
-    kb.embedder = QueryMemo(kb.embedder)  # type: ignore[assignment]
+    kb.embedder = QueryMemo(kb.embedder)
     return kb
 
 

@@ -63,7 +63,9 @@ SIGNALS: tuple[str, ...] = (
 #: *predicted* type gets 0: most real decisions are 处理决定, which cite no penalty article.
 #: violation_type: the legal basis of a type the officer *states* (API/CLI `violation_type`, the
 #: case's violation code in the workflow) is put first; the real decisions state no type, so
-#: this one is a product rule, not a measured weight.
+#: this one is a product rule, not a measured weight. facts/document (and DOCUMENT_SHARE): chosen
+#: on the tune half of the decisions only (benchmarks/statute_push_eval.py --tune, 2026-12-04:
+#: facts 0.5; what decisions of the same kind cite added nothing there, so document is 0).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.25,
     "taxonomy": 0.0,
@@ -71,7 +73,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "decisions": 0.5,
     "tax_type": 0.25,
     "violation_type": 2.0,
-    "facts": 0.0,
+    "facts": 0.5,
     "document": 0.0,
 }
 #: Criminal facts: article text and what the most similar judgments apply (the other signals are

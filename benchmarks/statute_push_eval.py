@@ -50,7 +50,7 @@ from assistant.knowledge.evaluation import (  # noqa: E402
 )
 from assistant.knowledge.facts import CRIMINAL, CaseFacts, facts_kind  # noqa: E402
 from assistant.knowledge.recommend import DEFAULT_WEIGHTS, Evidence, article_level  # noqa: E402
-from assistant.knowledge.search import KnowledgeBase  # noqa: E402
+from assistant.knowledge.search import MAX_QUERY_CHARS, KnowledgeBase  # noqa: E402
 
 K = 10
 #: Weights searched by --tune for the structured-fact signals (the others stay at their
@@ -120,14 +120,19 @@ def document_of(q: StatuteQuery) -> str | None:
     return None
 
 
+def text_of(q: StatuteQuery) -> str:
+    """The facts as the API takes them (at most MAX_QUERY_CHARS; the model reads 512)."""
+    return q.text[:MAX_QUERY_CHARS]
+
+
 def article_only(kb: KnowledgeBase, q: StatuteQuery) -> list[str]:
-    ranked = kb.article_ranking(q.text, q.on)
+    ranked = kb.article_ranking(text_of(q), q.on)
     return list(dict.fromkeys(article_level(v) for v in ranked))[:K]
 
 
 def default_path(kb: KnowledgeBase, q: StatuteQuery, *, with_document: bool) -> list[str]:
     facts = {"document": document_of(q)} if with_document and document_of(q) else None
-    hits = kb.search_statutes(q.text, k=K, on=q.on, exclude=excluder(q), facts=facts)
+    hits = kb.search_statutes(text_of(q), k=K, on=q.on, exclude=excluder(q), facts=facts)
     return [h.id for h in hits]
 
 
@@ -135,11 +140,14 @@ def evidence(kb: KnowledgeBase, q: StatuteQuery, memo: dict[str, Any]) -> Eviden
     """The default path's evidence for a decision query with its document kind stated
     (article and case rankings computed once per query)."""
     if q.id not in memo:
-        memo[q.id] = (kb.article_ranking(q.text, q.on), kb.case_ranking(q.text, "hybrid"))
+        memo[q.id] = (
+            kb.article_ranking(text_of(q), q.on),
+            kb.case_ranking(text_of(q), "hybrid"),
+        )
     articles, similar = memo[q.id]
     doc = document_of(q)
     return kb.recommender.evidence(
-        q.text,
+        text_of(q),
         on=q.on,
         article_ranking=articles,
         case_similarity=similar,

@@ -380,6 +380,13 @@ class SearchRequest(BaseModel):
     doc_type: str | None = Field(
         default=None, description="cases: bulletin | judgment | decision | taxassist"
     )
+    facts: dict[str, Any] | None = Field(
+        default=None,
+        description="statutes: structured facts {act_date, found_date, taxes, role, document}",
+    )
+    kind: str | None = Field(
+        default=None, description="statutes: administrative | criminal (default: read from text)"
+    )
 
     def filters(self) -> dict[str, object]:
         """Every filter the body sets (extra keys always count, even when null)."""
@@ -389,6 +396,8 @@ class SearchRequest(BaseModel):
             "law": self.law,
             "region": self.region,
             "doc_type": self.doc_type,
+            "facts": self.facts,
+            "kind": self.kind,
         }
         out = {k: v for k, v in given.items() if v is not None}
         out.update({k: ("" if v is None else v) for k, v in (self.model_extra or {}).items()})

@@ -420,7 +420,8 @@ QueriesOption = Annotated[
         "--queries",
         exists=True,
         dir_okay=False,
-        help='batch mode: JSONL lines {"id","text","date"?} -> one JSONL line per query',
+        help='batch mode: JSONL lines {"id","text","date"?} (statutes also "facts"?, "kind"?)'
+        " -> one JSONL line per query",
     ),
 ]
 
@@ -443,7 +444,12 @@ def _run_batch(queries: Path, search: Any) -> None:
                 qid = obj.get("id", line_no)
                 raw_date = obj.get("date")
                 on = date.fromisoformat(str(raw_date)) if raw_date else None
-                out: dict[str, Any] = {"id": qid, "results": search(str(obj.get("text") or ""), on)}
+                extra = {key: obj[key] for key in ("facts", "kind") if obj.get(key) is not None}
+                text = str(obj.get("text") or "")
+                out: dict[str, Any] = {
+                    "id": qid,
+                    "results": search(text, on, **extra) if extra else search(text, on),
+                }
             except (TaxAssistError, LegalValueError) as exc:
                 out = {"id": qid, **exc.to_envelope()}
             except ValueError as exc:
@@ -473,8 +479,10 @@ def search_statutes(
     if queries is not None:
         _run_batch(
             queries,
-            lambda q, day: _statute_rows(
-                knowledge.search_statutes(q, k=k, on=day, violation_type=violation_type, law=law)
+            lambda q, day, **given: _statute_rows(
+                knowledge.search_statutes(
+                    q, k=k, on=day, violation_type=violation_type, law=law, **given
+                )
             ),
         )
         return
@@ -510,7 +518,10 @@ def search_cases(
 ) -> None:
     knowledge = _knowledge(cli_settings(corpus))
 
-    def run(q: str) -> list[dict[str, Any]]:
+    def run(q: str, **given: Any) -> list[dict[str, Any]]:
+        from assistant.knowledge.search import CASE_FILTERS, check_filters
+
+        check_filters(given, CASE_FILTERS, "案例检索")  # facts/kind are for statutes only
         return _case_rows(
             knowledge.search_cases(
                 q, k=k, violation_type=violation_type, region=region, doc_type=doc_type
@@ -518,7 +529,7 @@ def search_cases(
         )
 
     if queries is not None:
-        _run_batch(queries, lambda q, _day: run(q))
+        _run_batch(queries, lambda q, _day, **given: run(q, **given))
         return
     hits = knowledge.search_cases(
         text or "", k=k, violation_type=violation_type, region=region, doc_type=doc_type

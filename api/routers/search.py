@@ -24,11 +24,18 @@ def _check_violation_type(code: str | None) -> None:
 def search_statutes(
     body: SearchRequest, user: CurrentUser, services: ServicesDep
 ) -> list[dict[str, Any]]:
-    """Recommended articles in force on `date`, each with provenance and the matched 款."""
+    """Recommended articles in force on `date`, each with provenance, the matched 款, the route
+    (criminal facts: 刑法 and the 2024 两高解释 only) and why (each signal and what it rests on)."""
     check_filters(body.filters(), STATUTE_FILTERS, "法条检索")
     _check_violation_type(body.violation_type)
     hits = services.knowledge().search_statutes(
-        body.text, k=body.k, on=body.on, violation_type=body.violation_type, law=body.law
+        body.text,
+        k=body.k,
+        on=body.on,
+        violation_type=body.violation_type,
+        law=body.law,
+        facts=body.facts,
+        kind=body.kind,
     )
     return [h.to_dict() for h in hits]
 

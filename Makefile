@@ -28,7 +28,7 @@ $(TEST_STAMP): $(STAMP)
 
 install-test: $(TEST_STAMP)
 
-# Debian packages for PDF rendering (issue 6): CJK TrueType fonts embedded in PDFs and poppler's
+# Debian packages for PDF rendering: CJK TrueType fonts embedded in PDFs and poppler's
 # pdftoppm/pdffonts for the PDF tests; chromium and chromium-driver for the workbench's browser
 # tests (tests/web/test_browser.py); PostgreSQL (15 on Debian 12: the server binaries the tests
 # start a throwaway server from, tests/pgserver.py, and pg_dump/pg_restore for backups).

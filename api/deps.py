@@ -41,7 +41,7 @@ WorkflowDep = Annotated[CaseWorkflow, Depends(get_workflow)]
 
 
 def get_job_queue(request: Request) -> JobQueue:
-    """The queue started in the app's lifespan (issue 3: in-process workers by default)."""
+    """The queue started in the app's lifespan (in-process workers by default)."""
     jobs: JobQueue = request.app.state.jobs
     return jobs
 

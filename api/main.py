@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.db.migrate()
         services.files.clean_tmp()
         app.state.services = services
-        # issue 3: transcription jobs; start() re-queues what a crash left queued or running
+        # transcription jobs; start() re-queues what a crash left queued or running
         job_queue = InProcessJobQueue(services, workers=settings.job_workers)
         app.state.jobs = job_queue
         job_queue.start()
@@ -81,15 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         discretion,
     ):
         app.include_router(router.router)
-    app.include_router(document_revisions_router)  # issue 6: edits, diff, issue
-    app.include_router(record_router.router)  # issue 7: signed record, timeline
-    app.include_router(record_router.credentials_router)  # issue 7: 执法证件
-    app.include_router(lifecycle_router.router)  # issue 7: lifecycle state machine
-    app.include_router(archive_router.router)  # issue 7: 一户式 archive export/verify/import
-    app.include_router(escalation_router.router)  # issue 7: review disagreement escalation
-    app.include_router(index_router.router)  # issue 4: index status and consistency (admin)
+    app.include_router(document_revisions_router)  # edits, diff, issue
+    app.include_router(record_router.router)  # signed record, timeline
+    app.include_router(record_router.credentials_router)  # 执法证件
+    app.include_router(lifecycle_router.router)  # lifecycle state machine
+    app.include_router(archive_router.router)  # 一户式 archive export/verify/import
+    app.include_router(escalation_router.router)  # review disagreement escalation
+    app.include_router(index_router.router)  # index status and consistency (admin)
     app.include_router(facts_router.router)  # proposed facts with sources, evidence check
-    install_workbench(app)  # issue 15: the officers' workbench (pages, not in OpenAPI)
+    install_workbench(app)  # the officers' workbench (pages, not in OpenAPI)
     return app
 
 

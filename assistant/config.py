@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     embedding_cache_dir: Path | None = Field(
         default=None, description="content-hash embedding cache; default data_dir/embcache"
     )
-    # issue 4: index type by collection size (exact below the threshold, IVF-flat at or above)
+    # index type by collection size (exact below the threshold, IVF-flat at or above)
     index_kind: Literal["auto", "flat", "hnsw", "ivf"] = Field(
         default="auto",
         description="auto: exact below index_hnsw_threshold vectors, IVF-flat at or above it",
@@ -105,11 +105,11 @@ class Settings(BaseSettings):
         default=0, ge=0, description="IVF lists; 0 = about 4·sqrt(n), ≥ 39 training points each"
     )
     index_ivf_nprobe: int = Field(default=8, ge=1, description="IVF lists scanned per query")
-    # issue 5: the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
+    # the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"
     )
-    # issue 3: transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
+    # transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
     job_workers: int = Field(default=1, ge=1, description="in-process transcription workers")
     # glibc keeps freed memory per arena (up to 8 per core); few arenas keep the server flat.
     malloc_arena_max: int = Field(
@@ -168,7 +168,7 @@ class Settings(BaseSettings):
         default="", description="询问笔录 place, e.g. the interview room; default authority_name"
     )
     reconsideration_body: str = "国家税务总局示例市税务局"
-    # issue 6: the 违法事实 narrative of a penalty decision. Default: the template (no model).
+    # the 违法事实 narrative of a penalty decision. Default: the template (no model).
     narrative_backend: Literal["template", "openai", "transformers"] = Field(
         default="template", description="template | openai (vLLM/Ollama URL) | transformers"
     )
@@ -179,7 +179,7 @@ class Settings(BaseSettings):
     narrative_model_dir: Path | None = Field(
         default=None, description="local causal-LM directory (needs the [llm] extra)"
     )
-    # issue 7: who may decide a disagreement with a legal review at the last level (主要负责人);
+    # who may decide a disagreement with a legal review at the last level (主要负责人);
     # comma-separated usernames, bureau-specific. Empty: escalation stops at the unit's leader.
     principal_usernames: str = Field(
         default="", description="usernames of the authority's 主要负责人, comma-separated"
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        """The authority's private signing keys (issue 7), mode 0700/0600."""
+        """The authority's private signing keys, mode 0700/0600."""
         return self.data_dir / "keys"
 
     @property

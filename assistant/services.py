@@ -41,7 +41,7 @@ class Services:
     _keystore: KeyStore | None = None
 
     def keystore(self) -> KeyStore:
-        """The authority's signing keys for the case record (issue 7)."""
+        """The authority's signing keys for the case record."""
         from assistant.record import KeyStore
 
         with self._lock:

@@ -1,4 +1,4 @@
-"""Memory of a long recording through the real transcription job (issue 3: bounded memory).
+"""Memory of a long recording through the real transcription job (bounded memory).
 
     python benchmarks/asr_long_bench.py [--minutes 60] [--speech-share 0.25] [--json]
 

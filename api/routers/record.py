@@ -1,4 +1,4 @@
-"""The signed record of a case: verification and the timeline (issue 7)."""
+"""The signed record of a case: verification and the timeline."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def get_recording(recording_id: DbId, user: CurrentUser, workflow: WorkflowDep) 
     return _out(workflow.recording_for(user, recording_id))
 
 
-# --- issue 3: transcript outputs -------------------------------------------------------------
+# --- transcript outputs -------------------------------------------------------------
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""`taxassist escalation …`: disagreement with a legal review, level by level (issue 7)."""
+"""`taxassist escalation …`: disagreement with a legal review, level by level."""
 
 from __future__ import annotations
 

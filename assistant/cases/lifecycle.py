@@ -80,7 +80,7 @@ INITIAL_STAGE = "investigating"
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "review": (frozenset({"investigating", "heard"}), "review_passed|review_failed"),
     "resubmit": (frozenset({"review_failed"}), "investigating"),
-    # issue 7: disagreement with 存在问题 (assistant/cases/escalation.py)
+    # disagreement with 存在问题 (assistant/cases/escalation.py)
     "escalate": (frozenset({"review_failed"}), "escalated"),
     "decide_escalation": (frozenset({"escalated"}), "review_failed|review_passed|escalated"),
     "approve": (frozenset({"review_passed"}), "approved"),

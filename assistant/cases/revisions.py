@@ -1,4 +1,4 @@
-"""Edits, versions, diffs and issuing of drafted documents (issue 6).
+"""Edits, versions, diffs and issuing of drafted documents.
 
 Why a separate history: a document's 文号 is unique and stays the same through edits, so each
 edit is a `DocumentRevision` (content hash, text, author, time) and the `Document` row shows the

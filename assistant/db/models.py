@@ -111,7 +111,7 @@ class Case(Base):
     factors: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(32), default="investigating")
-    # Head of the case's signed event chain (issue 7): count and hash of the last event.
+    # Head of the case's signed event chain: count and hash of the last event.
     record_length: Mapped[int] = mapped_column(Integer, default=0)
     record_head: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -268,7 +268,7 @@ class Document(Base):
     provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # issue 6: an issued document is immutable (migration 0006)
+    # an issued document is immutable (migration 0006)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
     issued_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), nullable=True, default=None
@@ -276,7 +276,7 @@ class Document(Base):
 
 
 class DocumentRevision(Base):
-    """One edit of a drafted document (issue 6): its content, who made it and when."""
+    """One edit of a drafted document: its content, who made it and when."""
 
     __tablename__ = "document_revisions"
     __table_args__ = (UniqueConstraint("document_id", "revision"),)
@@ -317,7 +317,7 @@ class CaseEvent(Base):
     state_after: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Tamper evidence (issue 7): position in the case's chain, the previous event's hash, the
+    # Tamper evidence: position in the case's chain, the previous event's hash, the
     # SHA-256 of this event's canonical JSON, its Ed25519 signature and the signing key.
     seq: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""Long work as jobs behind one queue interface (issue 3): in-process threads by default."""
+"""Long work as jobs behind one queue interface: in-process threads by default."""
 
 from assistant.jobs.queue import InProcessJobQueue, JobQueue, run_job
 from assistant.jobs.store import FINAL, load_job

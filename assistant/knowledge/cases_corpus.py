@@ -50,7 +50,7 @@ VIOLATION_CODES: frozenset[str] = frozenset(
         "export_refund_fraud",
         "tax_resistance",
         "withholding_failure",
-        "overdue_tax_unpaid",  # issue 5: 税收征收管理法第六十八条
+        "overdue_tax_unpaid",  # 税收征收管理法第六十八条
         "obstructing_inspection",
         "invoice_misuse",
         "invoice_false_issuing",

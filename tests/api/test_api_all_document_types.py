@@ -1,4 +1,4 @@
-"""Every document type through `POST /cases/{id}/documents` for demo cases (issue 6).
+"""Every document type through `POST /cases/{id}/documents` for demo cases.
 
 Each is fact-checked, stored with its 文号 of the type's kind, its .docx has the sections in the
 order of the official 文书式样, and it has a PDF. What the record lacks comes from `inputs`;

@@ -1,4 +1,4 @@
-"""The LLM narrative wired into drafting by settings (issue 6), against a fake OpenAI server.
+"""The LLM narrative wired into drafting by settings, against a fake OpenAI server.
 
 A faithful narrative is printed and the document's provenance says so; one with a planted
 wrong fact is refused by the guard, the template is printed, and the provenance says why.

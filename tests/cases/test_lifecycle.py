@@ -250,7 +250,7 @@ def test_no_penalty_under_first_violation(world: World) -> None:
     closed = lc.close(officer, case_id)
     assert closed.status == "closed"
     assert verify_record(world.services, case_id).ok
-    # issue 4: the closed case is now a similar case for later ones (index and search)
+    # the closed case is now a similar case for later ones (index and search)
     knowledge = world.services.knowledge()
     assert f"taxassist:{closed.number}" in knowledge.case_index
     assert f"taxassist:{closed.number}" in {h.id for h in knowledge.search_cases(closed.facts, k=3)}

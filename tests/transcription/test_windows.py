@@ -1,4 +1,4 @@
-"""Bounded-window decoding (issue 3): windows tile the file, cut in pauses, resume, fail clearly."""
+"""Bounded-window decoding: windows tile the file, cut in pauses, resume, fail clearly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""segment revisions: officer corrections of transcript segments, kept as versions (issue 3)
+"""segment revisions: officer corrections of transcript segments, kept as versions
 
 Revision ID: 0003
 Revises: 0001

@@ -1,4 +1,4 @@
-"""document revisions and issue state (issue 6)
+"""document revisions and issue state
 
 Revision ID: 0006
 Revises: 0001

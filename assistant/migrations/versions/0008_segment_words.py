@@ -1,4 +1,4 @@
-"""segment words: word timestamps and probabilities on transcript segments (issue 3)
+"""segment words: word timestamps and probabilities on transcript segments
 
 Revision ID: 0008
 Revises: 0003

@@ -1,4 +1,4 @@
-"""jobs: asynchronous transcription jobs, and a status on recordings (issue 3)
+"""jobs: asynchronous transcription jobs, and a status on recordings
 
 Revision ID: 0009
 Revises: 0008

@@ -19,6 +19,7 @@ from assistant.transcription.factory import make_transcriber
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
+    from assistant.knowledge.statutes import StatuteBook
     from assistant.record import KeyStore
 
 DEMO_USERS = (
@@ -39,6 +40,7 @@ class Services:
     _knowledge: KnowledgeBase | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _keystore: KeyStore | None = None
+    _statute_book: StatuteBook | None = None
 
     def keystore(self) -> KeyStore:
         """The authority's signing keys for the case record."""
@@ -48,6 +50,20 @@ class Services:
             if self._keystore is None:
                 self._keystore = KeyStore(self.settings.keys_dir)
             return self._keystore
+
+    def statute_book(self) -> StatuteBook:
+        """The statute texts (all versions): the loaded index's book, else read from the corpora.
+
+        Reading an article needs no vector index, so it never waits for a first index build.
+        """
+        from assistant.knowledge.statutes import StatuteBook
+
+        with self._lock:
+            if self._knowledge is not None:
+                return self._knowledge.statutes
+            if self._statute_book is None:
+                self._statute_book = StatuteBook.load(self.settings.corpus_dirs)
+            return self._statute_book
 
     def knowledge(self) -> KnowledgeBase:
         """The retrieval index, loaded from disk; built only when missing or out of date."""

@@ -64,7 +64,7 @@ def get_statute(
     services: ServicesDep,
     on: date | None = Query(default=None, alias="date"),
 ) -> dict[str, Any]:
-    article = services.knowledge().statutes.get(statute_id, on=on)
+    article = services.statute_book().get(statute_id, on=on)
     data = asdict(article)
     data["version_date"] = article.version_date.isoformat()
     data["text"] = article.text

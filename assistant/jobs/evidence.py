@@ -24,19 +24,10 @@ from assistant.evidence.reader import (
     read_text_layers,
 )
 from assistant.jobs import store
+from assistant.jobs.store import CANCELLED_MSG, Cancelled, Stopped
 from assistant.services import Services
 
 log = logging.getLogger(__name__)
-
-CANCELLED_MSG = "任务已由用户取消。"
-
-
-class Stopped(Exception):
-    """The worker is shutting down: the job goes back to the queue."""
-
-
-class Cancelled(Exception):
-    """The user cancelled the job."""
 
 
 def run_evidence_reading(

@@ -139,3 +139,14 @@ _STATUS_ZH = {
     FAILED: "失败",
     CANCELLED: "取消",
 }
+
+
+CANCELLED_MSG = "任务已由用户取消。"
+
+
+class Stopped(Exception):
+    """The worker is shutting down: the job goes back to the queue; work already stored stays."""
+
+
+class Cancelled(Exception):
+    """The user cancelled the job."""

@@ -21,6 +21,7 @@ from assistant.db.models import Case, Recording, TranscriptSegment, User
 from assistant.db.types import utcnow
 from assistant.errors import TaxAssistError
 from assistant.jobs import store
+from assistant.jobs.store import CANCELLED_MSG, Cancelled, Stopped
 from assistant.services import Services
 from assistant.transcription.backend import Segment, SegmentStream, Transcriber, check_summary
 from assistant.transcription.channels import channels_differ
@@ -30,17 +31,6 @@ from assistant.transcription.windows import Window, iter_windows
 log = logging.getLogger(__name__)
 
 SPEAKERS = ("问", "答")  # left, right: one speaker per channel (interview-room recorders)
-
-
-CANCELLED_MSG = "任务已由用户取消。"
-
-
-class Stopped(Exception):
-    """The worker is shutting down: the job goes back to the queue, stored segments stay."""
-
-
-class Cancelled(Exception):
-    """The user cancelled the job."""
 
 
 def run_transcription(

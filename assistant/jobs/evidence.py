@@ -96,7 +96,7 @@ def _read(services: Services, job_id: int, evidence_id: int, stopping: Callable[
         engine = services.models.get("ocr")
         reader |= {"ocr": engine.settings_record, "dpi": settings.ocr_dpi}
         for done, page in enumerate(pages_to_read(path, kind, scans, dpi=settings.ocr_dpi)):
-            _check(services, job_id, stopping)
+            store.check_stop(services.db, job_id, stopping)
             lines.extend(ocr_page_lines(page, engine.read(page.image)))
             _progress(services, job_id, done + 1, len(scans))
     reader["box_unit"] = {"pdf": "pt", "image": "px"}.get(kind)
@@ -168,14 +168,6 @@ def _progress(services: Services, job_id: int, done: int, total: int, **details:
         job.progress = round(done / total, 4) if total else 0.0
         job.heartbeat_at = utcnow()
         job.details = {**(job.details or {}), **details, "ocr_pages_done": done}
-
-
-def _check(services: Services, job_id: int, stopping: Callable[[], bool]) -> None:
-    if stopping():
-        raise Stopped
-    with services.db.session() as session:
-        if store.load_job(session, job_id).cancel_requested:
-            raise Cancelled
 
 
 def _finish(

@@ -6,7 +6,8 @@ through these functions, so a job's status, progress and error read the same eve
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Session
 from assistant.db.models import Evidence, Job, Recording
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from assistant.db import Database
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued",
@@ -150,3 +154,12 @@ class Stopped(Exception):
 
 class Cancelled(Exception):
     """The user cancelled the job."""
+
+
+def check_stop(db: Database, job_id: int, stopping: Callable[[], bool]) -> None:
+    """Between units of work: `Stopped` when the worker shuts down, `Cancelled` when asked."""
+    if stopping():
+        raise Stopped
+    with db.session() as session:
+        if load_job(session, job_id).cancel_requested:
+            raise Cancelled

@@ -145,11 +145,11 @@ def _transcribe(
                     _update_details(services, job_id, language=lang)
                 _store_segment(services, job_id, recording_id, next_index, segment, window)
                 next_index += 1
-                _check(services, job_id, stopping)
+                store.check_stop(services.db, job_id, stopping)
             if events:  # segments that failed the checks: counted in the recording's metadata
                 _add_check_events(services, job_id, events)
             _progress(services, job_id, window.end)
-            _check(services, job_id, stopping)
+            store.check_stop(services.db, job_id, stopping)
     except BaseException:
         spent = float(details.get("processing_seconds", 0.0)) + time.perf_counter() - started
         _update_details(services, job_id, processing_seconds=round(spent, 3))
@@ -243,14 +243,6 @@ def _progress(services: Services, job_id: int, seconds: float) -> None:
         job.processed_seconds = max(job.processed_seconds, round(seconds, 3))
         job.progress = _share(job.processed_seconds, job.duration_seconds)
         job.heartbeat_at = utcnow()
-
-
-def _check(services: Services, job_id: int, stopping: Callable[[], bool]) -> None:
-    if stopping():
-        raise Stopped
-    with services.db.session() as session:
-        if store.load_job(session, job_id).cancel_requested:
-            raise Cancelled
 
 
 def _update_details(services: Services, job_id: int, **values: Any) -> None:

@@ -10,7 +10,7 @@ Reports: requests and 5xx per route with p50/p95/max, RSS at the start and the e
 min/max band and the trend (MiB/min, least squares) after the warm-up, the load average.
 
 Usage: python benchmarks/load_test.py [--minutes 10] [--officers 30] [--json out.json]
-       [--arena-max 2] [--database-url URL]
+       [--arena-max 2] [--database-url URL] [--think MIN MAX]
 Needs `taxassist setup` done once for the models (`make setup-test`); the data dir is a new
 temporary one with the demo fixture corpus as its index (built in about a minute).
 """
@@ -161,6 +161,7 @@ def officer_loop(
     deadline: float,
     stats: Stats,
     seed: int,
+    think: tuple[float, float] = (0.5, 1.5),
 ) -> None:
     rng = random.Random(seed)
     while time.monotonic() < deadline:
@@ -172,7 +173,7 @@ def officer_loop(
             with stats.lock:
                 if len(stats.failures) < 50:
                     stats.failures.append(f"{officer.username}: {exc}")
-        time.sleep(rng.uniform(0.5, 1.5))  # an officer reads what came back
+        time.sleep(rng.uniform(*think))  # an officer reads what came back
 
 
 def rss_mib(pid: int) -> float:
@@ -293,6 +294,7 @@ def run(
     database_url: str | None,
     keep: Path | None,
     index_from: Path | None = None,
+    think: tuple[float, float] = (0.5, 1.5),
 ) -> dict[str, Any]:
     wavs = sorted(SPEECH.glob("*.wav"))
     if not wavs:
@@ -335,7 +337,9 @@ def run(
             deadline = begin + minutes * 60
             threads = [
                 threading.Thread(
-                    target=officer_loop, args=(o, signers, wavs, deadline, stats, n), daemon=True
+                    target=officer_loop,
+                    args=(o, signers, wavs, deadline, stats, n, think),
+                    daemon=True,
                 )
                 for n, o in enumerate(team)
             ]
@@ -374,6 +378,7 @@ def run(
     return {
         "minutes": round(elapsed / 60, 2),
         "officers": officers,
+        "think_s": list(think),
         "database": "postgresql" if database_url else "sqlite",
         "malloc_arena_max": arena_max,
         "setup_s": round(setup_s, 1),
@@ -426,6 +431,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the full result here")
     parser.add_argument("--server-log", type=Path, default=None, help="keep the server log")
     parser.add_argument("--index-from", type=Path, default=None, help="a prebuilt demo index")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.5, 1.5),
+        metavar=("MIN", "MAX"),
+        help="seconds an officer pauses between cases (uniform); the default is a stress pace",
+    )
     args = parser.parse_args()
     result = run(
         args.minutes,
@@ -435,6 +448,7 @@ def main() -> None:
         args.database_url,
         args.server_log,
         args.index_from,
+        tuple(args.think),
     )
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

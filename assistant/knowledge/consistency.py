@@ -22,7 +22,7 @@ from assistant.errors import TaxAssistError
 from assistant.knowledge.case_fields import structured_amounts
 from assistant.knowledge.cases_corpus import CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
-from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
+from assistant.knowledge.index import IndexParams, VectorIndex, atomic_write
 from assistant.knowledge.search import (
     CASE_INDEX,
     CASE_PASSAGE_CHARS,
@@ -314,7 +314,7 @@ def repair_index(
         "repair_seconds": round(time.perf_counter() - started, 2),
     }
     manifest.setdefault("built_at", manifest["repaired_at"])
-    _atomic_write(
+    atomic_write(
         index_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
     )
     after, _ = _check(sources, corpus_dirs, index_dir, embedder, params)

@@ -82,7 +82,8 @@ def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
     return np.ascontiguousarray(vectors[rows])
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temp file and a rename, so a reader never sees half an index file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -361,8 +362,8 @@ class VectorIndex:
             "tombstones": sorted(self._tombstones),
             "ids": self._to_int,
         }
-        _atomic_write(directory / f"{name}.faiss", blob)
-        _atomic_write(
+        atomic_write(directory / f"{name}.faiss", blob)
+        atomic_write(
             directory / f"{name}.ids.json",
             json.dumps(sidecar, ensure_ascii=False).encode("utf-8"),
         )

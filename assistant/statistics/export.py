@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -101,6 +102,8 @@ def render_charts(report: AnnualReport, *, authority: str = "") -> dict[str, byt
     from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
+    # the Debian CJK faces register as weight 500: matplotlib's "normal" lookup logs each miss
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     font = chart_font()
     family = None
     if font is not None:
@@ -108,7 +111,7 @@ def render_charts(report: AnnualReport, *, authority: str = "") -> dict[str, byt
         family = font_manager.FontProperties(fname=str(font)).get_name()
     panels = [
         ("执法行为（件）", [r for r in report.rows if r.group == "kinds"]),
-        ("程序（件/次）", [r for r in report.rows if r.group == "procedure"]),
+        ("程序与救济（件/次）", [r for r in report.rows if r.group in ("procedure", "remedies")]),
         ("金额（万元）", [r for r in report.rows if r.unit == "元"]),
     ]
     rc: dict[Any, Any] = {
@@ -125,7 +128,11 @@ def render_charts(report: AnnualReport, *, authority: str = "") -> dict[str, byt
                 for r in recorded
             ]
             bars = ax.bar(range(len(recorded)), values, color="#3b6ea5")
-            ax.bar_label(bars, labels=[r.shown for r in recorded], fontsize=8)
+            shown = [
+                f"{v:,.2f}" if r.unit == "元" else r.shown
+                for r, v in zip(recorded, values, strict=True)
+            ]
+            ax.bar_label(bars, labels=shown, fontsize=8)
             ax.set_xticks(
                 range(len(recorded)), [r.label for r in recorded], rotation=30, ha="right"
             )

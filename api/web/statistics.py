@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -16,6 +16,7 @@ from api.web.render import render
 from api.web.session import WebUser
 from assistant.auth.security import Role
 from assistant.dates import today_in_china
+from assistant.db import User
 from assistant.errors import Forbidden, TaxAssistError
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +56,44 @@ def bar_chart(title: str, items: list[tuple[str, Decimal | int, str]]) -> BarCha
     return BarChart(title, bars, 16 + len(bars) * (BAR_HEIGHT + 6))
 
 
+def require_leader(user: User) -> None:
+    if user.role not in (Role.APPROVER, Role.ADMIN):
+        raise Forbidden("role_not_allowed", "只有负责人和管理员可以查看执法统计。")
+
+
+@router.get("/workbench/statistics/export")
+async def statistics_export(
+    request: Request,
+    user: WebUser,
+    services: ServicesDep,
+    year: Annotated[int, Query(ge=-(2**63), le=2**63 - 1)],
+    format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx",
+) -> Response:
+    """The page's download links: the same files as the API's export, on the page's sign-in."""
+    from assistant.statistics import export as files
+    from assistant.statistics.service import annual
+
+    try:
+        require_leader(user)
+        report = await run_in_threadpool(annual, services, year)
+    except TaxAssistError as exc:
+        return render(
+            request,
+            "error.html",
+            {"user": user, "title": "执法统计", "error": exc},
+            status_code=exc.status_code,
+        )
+    if format == "xlsx":
+        data = files.to_xlsx(report, authority=services.settings.authority_name)
+    else:
+        data = files.to_csv(report)
+    return Response(
+        data,
+        media_type=files.XLSX_MEDIA_TYPE if format == "xlsx" else "text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="annual-{year}.{format}"'},
+    )
+
+
 @router.get("/workbench/statistics")
 async def statistics_page(
     request: Request,
@@ -67,8 +106,7 @@ async def statistics_page(
     chosen = year if year is not None else today_in_china().year - 1
     context: dict[str, object] = {"user": user, "year": chosen}
     try:
-        if user.role not in (Role.APPROVER, Role.ADMIN):
-            raise Forbidden("role_not_allowed", "只有负责人和管理员可以查看执法统计。")
+        require_leader(user)
         report = await run_in_threadpool(annual, services, chosen)
         data = await run_in_threadpool(platform, services, chosen)
     except TaxAssistError as exc:

@@ -4,6 +4,7 @@ the workbench page with its inline SVG charts."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +69,9 @@ def test_the_workbench_page(client: TestClient) -> None:
     assert page.text.count("<svg") == 3 and "偷税" in page.text and "行政处罚决定" in page.text
     assert "重大税收违法失信主体候选" in page.text
     assert client.get("/workbench/statistics?year=1999").status_code == 422
+    # the page's download links work on the page's own sign-in (cookies, no bearer token)
+    link = re.search(r'href="(/workbench/statistics/export\?[^"]*format=xlsx)"', page.text)
+    assert link is not None
+    download = client.get(link.group(1).replace("&amp;", "&"))
+    assert download.status_code == 200, download.text
+    assert load_workbook(io.BytesIO(download.content)).active is not None

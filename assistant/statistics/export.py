@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import os
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -93,61 +94,66 @@ def chart_font() -> Path | None:
     return None
 
 
+#: matplotlib's settings are process-wide: one chart is drawn at a time (the API draws them in
+#: its threadpool).
+CHART_LOCK = threading.Lock()
+
+
 def render_charts(report: AnnualReport, *, authority: str = "") -> dict[str, bytes]:
     """The report's figure as {"png": …, "svg": …}: counts by kind of act, the procedure
     counts, and the amounts in 万元; rows not recorded are named under the bars."""
-    import matplotlib
+    from matplotlib import font_manager, rc_context
 
-    matplotlib.use("Agg")
-    from matplotlib import font_manager
-    from matplotlib import pyplot as plt
+    with CHART_LOCK:
+        # the Debian CJK faces register as weight 500: matplotlib's "normal" lookup logs misses
+        logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+        font = chart_font()
+        family = None
+        if font is not None:
+            font_manager.fontManager.addfont(str(font))
+            family = font_manager.FontProperties(fname=str(font)).get_name()
+        rc: dict[Any, Any] = {
+            "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+            "svg.hashsalt": "ta",
+        }
+        with rc_context(rc):
+            return _draw(report, authority)
 
-    # the Debian CJK faces register as weight 500: matplotlib's "normal" lookup logs each miss
-    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
-    font = chart_font()
-    family = None
-    if font is not None:
-        font_manager.fontManager.addfont(str(font))
-        family = font_manager.FontProperties(fname=str(font)).get_name()
+
+def _draw(report: AnnualReport, authority: str) -> dict[str, bytes]:
+    from matplotlib.figure import Figure
+
     panels = [
         ("执法行为（件）", [r for r in report.rows if r.group == "kinds"]),
         ("程序与救济（件/次）", [r for r in report.rows if r.group in ("procedure", "remedies")]),
         ("金额（万元）", [r for r in report.rows if r.unit == "元"]),
     ]
-    rc: dict[Any, Any] = {
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
-        "svg.hashsalt": "ta",
-    }
-    with plt.rc_context(rc):
-        fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.8), constrained_layout=True)
-        fig.suptitle(f"{authority}{report.year}年度行政执法统计")
-        for ax, (title, rows) in zip(axes, panels, strict=True):
-            recorded = [r for r in rows if r.value is not None]
-            values = [
-                float(r.value) / 10000 if isinstance(r.value, Decimal) else float(r.value or 0)
-                for r in recorded
-            ]
-            bars = ax.bar(range(len(recorded)), values, color="#3b6ea5")
-            shown = [
-                f"{v:,.2f}" if r.unit == "元" else r.shown
-                for r, v in zip(recorded, values, strict=True)
-            ]
-            ax.bar_label(bars, labels=shown, fontsize=8)
-            ax.set_xticks(
-                range(len(recorded)), [r.label for r in recorded], rotation=30, ha="right"
-            )
-            ax.set_title(title)
-            missing = [r.label for r in rows if r.value is None]
-            if missing:
-                ax.set_xlabel("未记录：" + "、".join(missing), fontsize=8)
-        out: dict[str, bytes] = {}
-        for fmt in ("png", "svg"):
-            buffer = io.BytesIO()
-            fig.savefig(
-                buffer, format=fmt, dpi=120, metadata={"Date": None} if fmt == "svg" else None
-            )
-            out[fmt] = buffer.getvalue()
-        plt.close(fig)
+    # a Figure of its own (not pyplot's global figure registry), drawn on the Agg canvas
+    fig = Figure(figsize=(14, 4.8), layout="constrained")
+    axes = fig.subplots(1, len(panels))
+    fig.suptitle(f"{authority}{report.year}年度行政执法统计")
+    for ax, (title, rows) in zip(axes, panels, strict=True):
+        recorded = [r for r in rows if r.value is not None]
+        values = [
+            float(r.value) / 10000 if isinstance(r.value, Decimal) else float(r.value or 0)
+            for r in recorded
+        ]
+        bars = ax.bar(range(len(recorded)), values, color="#3b6ea5")
+        shown = [
+            f"{v:,.2f}" if r.unit == "元" else r.shown
+            for r, v in zip(recorded, values, strict=True)
+        ]
+        ax.bar_label(bars, labels=shown, fontsize=8)
+        ax.set_xticks(range(len(recorded)), [r.label for r in recorded], rotation=30, ha="right")
+        ax.set_title(title)
+        missing = [r.label for r in rows if r.value is None]
+        if missing:
+            ax.set_xlabel("未记录：" + "、".join(missing), fontsize=8)
+    out: dict[str, bytes] = {}
+    for fmt in ("png", "svg"):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=120, metadata={"Date": None} if fmt == "svg" else None)
+        out[fmt] = buffer.getvalue()
     return out
 
 

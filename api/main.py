@@ -27,6 +27,7 @@ from api.routers import facts as facts_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
 from api.routers import record as record_router
+from api.routers import statistics as statistics_router
 from api.routers.document_revisions import router as document_revisions_router
 from api.security import SecurityHeaders, install_docs
 from api.web import install_workbench
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(escalation_router.router)  # review disagreement escalation
     app.include_router(index_router.router)  # index status and consistency (admin)
     app.include_router(facts_router.router)  # proposed facts with sources, evidence check
+    app.include_router(statistics_router.router)  # annual statistics, data platform
     install_workbench(app)  # the officers' workbench (pages, not in OpenAPI)
     return app
 

@@ -645,6 +645,11 @@ from assistant.cases.facts_cli import facts_app  # noqa: E402
 
 case_app.add_typer(facts_app, name="facts")
 
+# `taxassist stats annual|platform` (assistant.statistics.cli)
+from assistant.statistics.cli import stats_app  # noqa: E402
+
+app.add_typer(stats_app, name="stats")
+
 
 backup_app = typer.Typer(
     help="Back up and restore the database, file store and signing keys.", no_args_is_help=True

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"
     )
+    # the criteria of the 重大税收违法失信主体 list the data platform applies (verify and adjust)
+    major_violator_criteria_file: Path | None = Field(
+        default=None, description="criteria YAML (default: corpora/statistics/major_violators.yaml)"
+    )
     # transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
     job_workers: int = Field(default=1, ge=1, description="in-process transcription workers")
     # glibc keeps freed memory per arena (up to 8 per core); few arenas keep the server flat.

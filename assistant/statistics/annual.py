@@ -1,0 +1,324 @@
+"""The annual enforcement statistics (行政执法统计年报): one registered counter per row.
+
+Why a registry: the report grows (publication counts, new kinds of act as the system records
+them), and every consumer — the CLI, the API, the workbench, the .xlsx/.csv exports and the
+charts — reads the rows from `COUNTERS`. Adding a row is one decorated function here (or in
+the module that owns the data, imported by `assistant.statistics`); nothing else changes.
+
+A counter returns an int (件/次), a Decimal (元) or None: None means the system does not record
+that kind of act yet, shown as 未记录 rather than a misleading 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.db.models import Case
+from assistant.money import to_yuan
+from assistant.statistics.records import Period, check_year
+
+Value = int | Decimal | None
+Unit = Literal["件", "次", "元"]
+
+#: Row groups in report order, with their Chinese headings.
+GROUPS: dict[str, str] = {
+    "kinds": "执法行为",
+    "amounts": "金额",
+    "procedure": "程序",
+    "remedies": "救济",
+    "publicity": "公示",
+}
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One row of the report: what it counts (`note`, with the record it reads) and how."""
+
+    key: str
+    label: str
+    group: str
+    unit: Unit
+    note: str
+    count: Callable[[Period], Value]
+
+
+COUNTERS: list[Counter] = []
+
+
+def counter(
+    key: str, label: str, *, group: str, unit: Unit, note: str
+) -> Callable[[Callable[[Period], Value]], Callable[[Period], Value]]:
+    """Register the decorated function as the report row `key` (keys are unique)."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+
+    def register(count: Callable[[Period], Value]) -> Callable[[Period], Value]:
+        if any(c.key == key for c in COUNTERS):
+            raise ValueError(f"counter {key!r} registered twice")
+        COUNTERS.append(Counter(key, label, group, unit, note, count))
+        return count
+
+    return register
+
+
+def decisions(period: Period, kind: str) -> list[Any]:
+    """决定 acts of the period whose decision is `kind` (penalty | no_penalty)."""
+    return [a for a in period.acts("decided") if a.details.get("decision", "penalty") == kind]
+
+
+def amount_of(details: dict[str, Any]) -> Decimal:
+    raw = details.get("amount")
+    return Decimal("0.00") if raw in (None, "") else to_yuan(str(raw))
+
+
+# -- 执法行为: the plan's 行政处罚、行政强制、行政检查、行政征收、行政许可 ---------------------
+@counter(
+    "penalty_decisions",
+    "行政处罚决定",
+    group="kinds",
+    unit="件",
+    note="作出决定（decided）且决定为给予处罚的案件，按决定日期",
+)
+def penalty_decisions(period: Period) -> Value:
+    return len(decisions(period, "penalty"))
+
+
+@counter(
+    "no_penalty_decisions",
+    "不予行政处罚决定",
+    group="kinds",
+    unit="件",
+    note="作出决定且决定为不予处罚（含首违不罚）的案件，按决定日期",
+)
+def no_penalty_decisions(period: Period) -> Value:
+    return len(decisions(period, "no_penalty"))
+
+
+@counter(
+    "inspections",
+    "行政检查（立案检查）",
+    group="kinds",
+    unit="件",
+    note="立案（case_created）的案件，按立案日期；每一案件即一次税务检查",
+)
+def inspections(period: Period) -> Value:
+    return len(period.acts("case_created"))
+
+
+@counter(
+    "collections",
+    "行政征收（税务处理决定）",
+    group="kinds",
+    unit="件",
+    note="签发的税务处理决定书（追缴税款、加收滞纳金），按签发日期",
+)
+def collections(period: Period) -> Value:
+    return len(period.issued("tax_handling_decision"))
+
+
+@counter(
+    "enforcement",
+    "行政强制",
+    group="kinds",
+    unit="件",
+    note="未记录：系统尚不记录税收保全措施和强制执行措施（“执行”一步不区分自动履行与强制执行）",
+)
+def enforcement(period: Period) -> Value:
+    return None
+
+
+@counter(
+    "licensing",
+    "行政许可",
+    group="kinds",
+    unit="件",
+    note="未记录：系统只办理处罚案件，不受理行政许可",
+)
+def licensing(period: Period) -> Value:
+    return None
+
+
+@counter(
+    "referrals",
+    "移送司法机关",
+    group="kinds",
+    unit="件",
+    note="经正职负责人批准移送（referred）的案件，按批准日期",
+)
+def referrals(period: Period) -> Value:
+    return len(period.acts("referred"))
+
+
+# -- 金额 ----------------------------------------------------------------------------------------
+@counter(
+    "fines_total",
+    "罚款金额",
+    group="amounts",
+    unit="元",
+    note="行政处罚决定所定罚款之和（决定记录的金额）",
+)
+def fines_total(period: Period) -> Value:
+    return sum((amount_of(a.details) for a in decisions(period, "penalty")), Decimal("0.00"))
+
+
+@counter(
+    "tax_recovered_total",
+    "追缴税款金额",
+    group="amounts",
+    unit="元",
+    note="签发税务处理决定书的案件记录的少缴税款（tax_unpaid）之和；滞纳金未单列",
+)
+def tax_recovered_total(period: Period) -> Value:
+    case_ids = {d.case_id for d in period.issued("tax_handling_decision")}
+    if not case_ids:
+        return Decimal("0.00")
+    amounts = period.session.scalars(select(Case.tax_unpaid).where(Case.id.in_(sorted(case_ids))))
+    return sum(amounts, Decimal("0.00"))
+
+
+# -- 程序 ----------------------------------------------------------------------------------------
+@counter(
+    "hearings_requested",
+    "听证申请",
+    group="procedure",
+    unit="件",
+    note="当事人申请听证（hearing_requested），按申请日期",
+)
+def hearings_requested(period: Period) -> Value:
+    return len(period.acts("hearing_requested"))
+
+
+@counter(
+    "hearings_held",
+    "举行听证",
+    group="procedure",
+    unit="件",
+    note="举行听证并制作笔录（hearing_held），按听证日期",
+)
+def hearings_held(period: Period) -> Value:
+    return len(period.acts("hearing_held"))
+
+
+@counter(
+    "legal_reviews",
+    "法制审核",
+    group="procedure",
+    unit="次",
+    note="法制审核意见（legal_review），每一轮审核计一次",
+)
+def legal_reviews(period: Period) -> Value:
+    return len(period.acts("legal_review"))
+
+
+@counter(
+    "legal_reviews_failed",
+    "法制审核提出存在问题",
+    group="procedure",
+    unit="次",
+    note="审核结论为“存在问题”、退回承办机构的审核",
+)
+def legal_reviews_failed(period: Period) -> Value:
+    return sum(1 for a in period.acts("legal_review") if a.details.get("result") == "存在问题")
+
+
+@counter(
+    "committee_reviews",
+    "重大税务案件审理",
+    group="procedure",
+    unit="件",
+    note="重大税务案件审理委员会审理（committee_reviewed）",
+)
+def committee_reviews(period: Period) -> Value:
+    return len(period.acts("committee_reviewed"))
+
+
+# -- 救济 ----------------------------------------------------------------------------------------
+@counter(
+    "reconsiderations",
+    "行政复议",
+    group="remedies",
+    unit="件",
+    note="未记录：系统尚不登记当事人申请行政复议及其结果",
+)
+def reconsiderations(period: Period) -> Value:
+    return None
+
+
+@counter(
+    "lawsuits",
+    "行政诉讼",
+    group="remedies",
+    unit="件",
+    note="未记录：系统尚不登记当事人提起行政诉讼及其结果",
+)
+def lawsuits(period: Period) -> Value:
+    return None
+
+
+# -- the report ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    group: str
+    unit: str
+    value: Value
+    note: str
+
+    @property
+    def shown(self) -> str:
+        """The value as the report prints it: 未记录, a count, or yuan with 2 places."""
+        if self.value is None:
+            return "未记录"
+        if isinstance(self.value, Decimal):
+            return f"{self.value:,.2f}"
+        return str(self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        return {
+            "key": self.key,
+            "label": self.label,
+            "group": self.group,
+            "group_label": GROUPS[self.group],
+            "unit": self.unit,
+            "value": f"{value:.2f}" if isinstance(value, Decimal) else value,
+            "recorded": value is not None,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    year: int
+    start: date
+    end: date
+    rows: tuple[Row, ...]
+
+    def value(self, key: str) -> Value:
+        return next(r.value for r in self.rows if r.key == key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
+            "rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def annual_report(session: Session, year: int, *, today: date | None = None) -> AnnualReport:
+    """Every registered counter over the year, in group order (422 `invalid_year`)."""
+    period = Period.year(session, check_year(year, today=today))
+    order = list(GROUPS)
+    rows = [
+        Row(c.key, c.label, c.group, c.unit, c.count(period), c.note)
+        for c in sorted(COUNTERS, key=lambda c: order.index(c.group))
+    ]
+    return AnnualReport(year, period.start, period.end, tuple(rows))

@@ -1,0 +1,137 @@
+"""The data platform over the generated year: it finds exactly what was planted — fines above
+the benchmark tier, late decisions and services, open cases past 90 days, acts without a valid
+credential, candidates for the 重大税收违法失信主体 list — and the distributions add up."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from assistant.discretion import load_benchmark
+from assistant.errors import InvalidInput
+from assistant.statistics.platform import (
+    add_weekdays,
+    load_criteria,
+    load_deadlines,
+    platform_report,
+)
+from assistant.statistics.records import Period
+from tests.statistics.conftest import Seeded
+from tests.statistics.seed import AS_OF, EXPIRED_OFFICER, EXPIRED_ON, YEAR
+
+
+@pytest.fixture(scope="module")
+def report(seeded: Seeded) -> dict:  # type: ignore[type-arg]
+    with seeded.services.db.session() as session:
+        return platform_report(
+            session,
+            Period.year(session, YEAR),
+            load_benchmark(),
+            as_of=AS_OF,
+            criteria=load_criteria(),
+            authorities={"示税稽": "示例局"},
+        )
+
+
+def ids(rows: list[dict], code: str | None = None, key: str = "case_id") -> set[int]:  # type: ignore[type-arg]
+    return {r[key] for r in rows if code is None or r.get("code", r.get("deadline")) == code}
+
+
+def test_outliers_are_the_planted_ones(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    planted = seeded.planted.benchmark_outliers
+    assert len(planted) >= 5
+    assert ids(report["benchmark_outliers"]) == planted
+    assert {r["code"] for r in report["benchmark_outliers"]} == {"above_benchmark_tier"}
+    # 2x the tier's top is far above every like decision (same violation and tier)
+    assert ids(report["peer_outliers"], "high_vs_similar_cases") == planted
+    assert ids(report["peer_outliers"]) == planted
+
+
+def test_distribution_adds_up(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    with seeded.services.db.session() as session:
+        decided = session.execute(
+            text(
+                "SELECT COUNT(*) FROM case_events WHERE action = 'decided'"
+                " AND json_extract(details, '$.decision') = 'penalty'"
+                f" AND json_extract(details, '$.on') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
+            )
+        ).scalar_one()
+    assert report["decisions"] == decided
+    for dimension in ("violation", "authority", "officer"):
+        groups = report["distribution"][dimension]
+        assert sum(g["count"] for g in groups) == decided
+    assert {g["group"] for g in report["distribution"]["authority"]} == {"示例局"}
+    evasion = next(g for g in report["distribution"]["violation"] if g["group"] == "tax_evasion")
+    assert evasion["name"] == "偷税" and evasion["multiples"] == evasion["count"]
+    assert Decimal("0.5") <= Decimal(evasion["multiple"]["median"]) <= Decimal("5")
+
+
+def test_overdue_procedures(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    planted = seeded.planted
+    decisions = [r for r in report["overdue"] if r["deadline"] == "decision_within_90_days"]
+    assert {r["case_id"] for r in decisions if r["open"]} == planted.open_overdue
+    assert {r["case_id"] for r in decisions if not r["open"]} == planted.late_decisions
+    service = [r for r in report["overdue"] if r["deadline"] == "service_within_7_working_days"]
+    assert {r["case_id"] for r in service} == planted.late_service
+    assert all(r["days_late"] > 0 and "行政处罚法" in r["source"] for r in report["overdue"])
+
+
+def test_weekdays_and_deadline_data() -> None:
+    assert add_weekdays(date(2025, 10, 10), 7) == date(2025, 10, 21)  # Fri + 7 working days
+    assert {d.code for d in load_deadlines()} == {
+        "decision_within_90_days",
+        "service_within_7_working_days",
+    }
+
+
+def test_acts_without_a_valid_credential(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    found = Counter(r["code"] for r in report["credentials"])
+    with seeded.services.db.session() as session:
+        expired = set(
+            session.execute(
+                text(
+                    "SELECT e.id FROM case_events e JOIN users u ON u.id = e.actor_id"
+                    " WHERE u.username = :name"
+                    " AND json_extract(e.details, '$.credential') IS NOT NULL"
+                    " AND COALESCE(json_extract(e.details, '$.on'), date(e.created_at, '+8 hours'))"
+                    " BETWEEN :after AND :end"
+                ),
+                {"name": EXPIRED_OFFICER, "after": "2025-07-01", "end": f"{YEAR}-12-31"},
+            ).scalars()
+        )
+        in_year = set(
+            session.execute(
+                text(
+                    "SELECT id FROM case_events WHERE COALESCE(json_extract(details, '$.on'),"
+                    f" date(created_at, '+8 hours')) BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
+                )
+            ).scalars()
+        )
+    assert date(2025, 7, 1) > EXPIRED_ON and len(expired) > 20
+    assert ids(report["credentials"], "credential_not_valid_on_date", "event_id") == expired
+    missing = seeded.planted.no_credential_events & in_year
+    assert missing and ids(report["credentials"], "no_credential_recorded", "event_id") == missing
+    assert set(found) == {"credential_not_valid_on_date", "no_credential_recorded"}
+
+
+def test_major_violator_candidates(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    block = report["major_violator_candidates"]
+    assert "国家税务总局令第54号" in block["source"] and "verify" in block["confidence"]
+    found = {c["case_id"]: c["criterion"] for c in block["cases"]}
+    assert found == seeded.planted.candidates
+    assert {"6(1)", "6(3)", "6(5)"} <= set(found.values())
+    unverified = {c["case_id"] for c in block["cases"] if c["unverified"]}
+    assert unverified == seeded.planted.unverified_candidates != set()
+
+
+def test_a_broken_criteria_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "criteria.yaml"
+    bad.write_text("criteria:\n  - id: x\n    name: y\n    violations: [no_such_code]\n", "utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        load_criteria(bad)
+    assert caught.value.code == "invalid_criteria_file"

@@ -33,12 +33,14 @@ DOCS_POLICY = (
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 # The workbench's pages (`/`, `/workbench/...`): scripts, styles and media from this app only
-# (the vendored htmx and the page script; no inline script or style), forms posted here only.
+# (the vendored htmx and the page script; no inline script or style), forms posted here only,
+# frames from this app only (a document's preview).
 WORKBENCH_PREFIX = "/workbench"
 WORKBENCH_STATIC = WORKBENCH_PREFIX + "/static/"
 WORKBENCH_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "media-src 'self'; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; "
     "form-action 'self'"
 )
 COMMON = (

@@ -345,3 +345,43 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     web.open("/workbench/cases?q=%E7%A4%BA%E4%BE%8B&status=served")
     assert case_path.rsplit("/", 1)[1] in browser.page_source
     web.check_page("11-case-list")
+
+
+def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) -> None:
+    """The officer's case with its analysis run (through the API, as a script would): the
+    panels load after the page, the chart and the marked entities are there, the document
+    editor shows the preview and a fact-guard refusal at its text; axe-core on both pages."""
+    import httpx
+
+    from tests.conftest import demo_case_payload
+
+    with httpx.Client(base_url=base_url, timeout=120) as api:
+        token = api.post("/auth/token", json={"username": "officer", "password": DEMO_PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        case = api.post("/cases", json=demo_case_payload(), headers=headers).json()
+        for step in ("entities", "retrieval", "discretion"):
+            assert api.post(f"/cases/{case['id']}/{step}", headers=headers).status_code == 201
+        notice = api.post(
+            f"/cases/{case['id']}/documents", json={"doc_type": "penalty_notice"}, headers=headers
+        ).json()
+
+    web = Workbench(browser, base_url)
+    browser.delete_all_cookies()
+    web.sign_in("officer")
+    web.open(f"/workbench/cases/{case['id']}")
+    web.wait_for(lambda: bool(web.all("#panel-discretion svg")))
+    web.wait_for(lambda: bool(web.all("#panel-entities mark.ent")))
+    web.wait_for(lambda: "推送理由" in web.find("#panel-statutes").text)
+    assert web.all("#panel-similar table tbody tr")
+    web.find("#panel-discretion").location_once_scrolled_into_view  # noqa: B018
+    web.check_page("12-analysis-panels")
+
+    web.open(f"/workbench/documents/{notice['id']}")
+    text = web.find("#f-text")
+    wrong = text.get_attribute("value").replace("1,250.00", "9,999.00", 1)
+    browser.execute_script("arguments[0].value = arguments[1]", text, wrong)
+    web.press("保存为新版本")
+    web.wait_for(lambda: bool(web.all("mark.finding")))
+    assert "9,999.00" in web.find("mark.finding").text
+    assert web.find("#f-text").get_attribute("value") == wrong  # nothing typed is lost
+    web.check_page("13-document-editor-refused")

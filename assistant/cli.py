@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -13,7 +12,14 @@ from typing import Annotated, Any
 
 import typer
 
-from assistant.cli_common import cli_services, cli_settings, print_json, user_named
+from assistant.cli_common import (
+    cli_services,
+    cli_settings,
+    print_json,
+    require_job_succeeded,
+    run_job_with_bar,
+    user_named,
+)
 from assistant.config import Settings, get_settings
 from assistant.documents.registry import DocTypeCode, document_kind
 from assistant.errors import NotFound, TaxAssistError
@@ -273,53 +279,19 @@ def case_transcribe(
         upload = workflow.add_recording(
             user, case_id, handle, filename=audio.name, content_type=None
         )
-    _finish_job(services, upload.job.id, _run_with_bar(services, upload.job.id, quiet=as_json))
+    status = _run_with_bar(services, upload.job.id, quiet=as_json)
+    require_job_succeeded(services, upload.job.id, status)
     recording = workflow.recording_for(user, upload.recording.id)
     typer.echo(RecordingOut.model_validate(recording).model_dump_json(indent=2))
 
 
 def _run_with_bar(services: Any, job_id: int, *, quiet: bool) -> str:
-    """Run the job here; its stored progress (share of the audio done) drives a bar with ETA."""
-    from assistant.jobs import load_job, run_job
-    from assistant.progress import ProgressBar, wanted
+    """Run the job here; its stored progress (seconds of audio done) drives the bar."""
 
-    if not wanted(not quiet):
-        return run_job(services, job_id)
-    outcome: dict[str, Any] = {}
+    def seconds(job: Any) -> tuple[float, float | None]:
+        return job.processed_seconds or 0.0, job.duration_seconds or None
 
-    def work() -> None:
-        try:
-            outcome["status"] = run_job(services, job_id)
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=work, name=f"job-{job_id}", daemon=True)
-    with ProgressBar("转写（秒）", None) as bar:
-        worker.start()
-        while worker.is_alive():
-            worker.join(0.5)
-            with services.db.session() as session:
-                job = load_job(session, job_id)
-                if job.duration_seconds:
-                    bar.update(job.processed_seconds or 0.0, total=job.duration_seconds)
-    if "error" in outcome:
-        raise outcome["error"]
-    return str(outcome["status"])
-
-
-def _finish_job(services: Any, job_id: int, status: str) -> None:
-    """A job that did not succeed is an error with its own code and message."""
-    from assistant.jobs import load_job
-
-    if status == "succeeded":
-        return
-    with services.db.session() as session:
-        job = load_job(session, job_id)
-        raise TaxAssistError(
-            job.error_code or f"job_{status}",
-            job.error_message or f"任务未完成（{status}）。",
-            details={"job_id": job_id, "status": status},
-        )
+    return run_job_with_bar(services, job_id, "转写（秒）", seconds, quiet=quiet)
 
 
 jobs_app = typer.Typer(
@@ -336,7 +308,7 @@ def jobs_run(job_id: int) -> None:
     services = cli_services()
     status = run_job(services, job_id)
     typer.echo(json.dumps({"job_id": job_id, "status": status}))
-    _finish_job(services, job_id, status)
+    require_job_succeeded(services, job_id, status)
 
 
 @jobs_app.command("recover")
@@ -649,6 +621,11 @@ case_app.add_typer(facts_app, name="facts")
 from assistant.statistics.cli import stats_app  # noqa: E402
 
 app.add_typer(stats_app, name="stats")
+
+# `taxassist case evidence add|list|show` (assistant.cases.evidence_cli)
+from assistant.cases.evidence_cli import evidence_app  # noqa: E402
+
+case_app.add_typer(evidence_app, name="evidence")
 
 
 backup_app = typer.Typer(

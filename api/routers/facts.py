@@ -58,7 +58,7 @@ class SourceIn(BaseModel):
 
 
 class DocumentText(BaseModel):
-    """A document's text with where it sits (until uploaded documents are read here)."""
+    """A document's text the client holds (uploaded evidence files are read without this)."""
 
     model_config = ConfigDict(extra="forbid")
     text: Paragraph = Field(min_length=1, max_length=20000)
@@ -98,8 +98,9 @@ def _document_text(doc: DocumentText) -> SourceText:
 
 @router.get("/{case_id}/facts/proposals")
 def get_proposals(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> dict[str, Any]:
-    """Facts proposed from the case's transcripts, statements and facts text, each with its
-    source; and the party's points of dispute. Nothing is stored."""
+    """Facts proposed from the case's transcripts, read evidence documents (document, page and
+    box), statements and facts text, each with its source; and the party's points of dispute.
+    Nothing is stored."""
     return CaseFacts(workflow).proposals(user, case_id)
 
 

@@ -1,11 +1,12 @@
 """Facts read from a case's evidence, proposed to the officer; only confirmed ones enter the case.
 
-Why this split: a proposal is computed from the case's transcripts (as corrected), recorded
-陈述申辩 and its facts text each time it is asked for, and stored nowhere, so nothing a
-machine read can reach a decision unseen. A confirmation goes through the case's own update
-path (`CaseWorkflow.update_case`: the creation rules, the editable stages, the handling
-officer), as one signed `case_updated` event that carries the confirmed values and the sources
-they were read from, re-read from the database rather than taken from the client.
+Why this split: a proposal is computed from the case's transcripts (as corrected), the lines
+of its read evidence documents, recorded 陈述申辩 and its facts text each time it is asked
+for, and stored nowhere, so nothing a machine read can reach a decision unseen. A
+confirmation goes through the case's own update path (`CaseWorkflow.update_case`: the
+creation rules, the editable stages, the handling officer), as one signed `case_updated`
+event that carries the confirmed values and the sources they were read from, re-read from
+the database rather than taken from the client.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from assistant.cases.access import load_case, require_reader
 from assistant.cases.transcripts import current_segments
-from assistant.db.models import Case, CaseEvent, Recording, User
+from assistant.db.models import Case, CaseEvent, Evidence, Recording, User
 from assistant.errors import InvalidInput, NotFound
 from assistant.facts import (
     FIELDS,
@@ -33,7 +34,7 @@ from assistant.facts import (
 from assistant.facts.completeness import Available
 from assistant.facts.fields import to_json
 from assistant.facts.propose import by_field
-from assistant.facts.sources import align_words
+from assistant.facts.sources import DocumentPage, align_words, bounding_box
 
 if TYPE_CHECKING:
     from assistant.cases.service import CaseWorkflow
@@ -73,9 +74,30 @@ def recording_texts(session: Session, recording: Recording) -> list[SourceText]:
     return out
 
 
+def evidence_texts(evidence: Evidence) -> list[DocumentPage]:
+    """One text per page of a read evidence document (a DOCX, which has no pages: one), its
+    lines in reading order, each keeping its box (PDF points or image pixels)."""
+    pages: dict[int | None, list[tuple[str, Any]]] = {}
+    for line in evidence.lines:
+        text = str(line.get("text") or "")
+        pages.setdefault(line.get("page"), []).append((text, bounding_box(line.get("box"))))
+    return [DocumentPage.of_lines(evidence.id, page, lines) for page, lines in pages.items()]
+
+
+def case_evidence(session: Session, case: Case) -> list[Evidence]:
+    """The case's evidence documents whose reading has finished, in upload order."""
+    return list(
+        session.scalars(
+            select(Evidence)
+            .where(Evidence.case_id == case.id, Evidence.status == "read")
+            .order_by(Evidence.id)
+        )
+    )
+
+
 def case_texts(session: Session, case: Case) -> list[SourceText]:
-    """Every text of the case a fact can be read from: transcribed recordings, recorded
-    陈述申辩 and the facts the officer wrote."""
+    """Every text of the case a fact can be read from: transcribed recordings, the lines of
+    read evidence documents (page by page), recorded 陈述申辩 and the facts the officer wrote."""
     texts: list[SourceText] = []
     for recording in session.scalars(
         select(Recording)
@@ -83,6 +105,8 @@ def case_texts(session: Session, case: Case) -> list[SourceText]:
         .order_by(Recording.id)
     ):
         texts.extend(recording_texts(session, recording))
+    for evidence in case_evidence(session, case):
+        texts.extend(evidence_texts(evidence))
     for event in session.scalars(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id, CaseEvent.action == "statement_recorded")
@@ -167,11 +191,13 @@ class CaseFacts:
             )
         if source.kind == "case_facts":
             return _with_quote(SourceText.of(SourceRef("case_facts", case.facts)), source)
+        if source.document_id is not None:
+            return _document_source(session, case, source)
         if not source.text.strip():
             raise InvalidInput(
                 "invalid_source", "文书来源须包含所引用的文字。", details={"kind": source.kind}
             )
-        return source  # a document line: its store comes with document upload
+        return source  # a document text the client gave (not an uploaded evidence file)
 
     def confirm(self, actor: User, case_id: int, confirmations: Sequence[Confirmation]) -> Case:
         """Apply the confirmed values through the case update path as one signed event."""
@@ -247,6 +273,32 @@ def _with_quote(text: SourceText, asked: SourceRef) -> SourceRef:
             details={"quote": quote[:100]},
         )
     return text.source
+
+
+def _document_source(session: Session, case: Case, asked: SourceRef) -> SourceRef:
+    """A line (or lines) of an evidence document of this case, text and box re-read from the
+    stored reading; the quote must sit where the client says it does."""
+    evidence = session.get(Evidence, asked.document_id or 0)
+    if evidence is None or evidence.case_id != case.id or evidence.status != "read":
+        raise NotFound(
+            "source_not_found",
+            f"本案没有已识别的证据文件 {asked.document_id}。",
+            details={"document_id": asked.document_id},
+        )
+    for page in evidence_texts(evidence):
+        if page.source.page != asked.page:
+            continue
+        at = page.find(asked.text, asked.box)
+        if at is None:
+            continue
+        start, end = asked.span or (0, len(asked.text))
+        if 0 <= start <= end <= len(asked.text):
+            return page.quote(at + start, at + end)
+    raise NotFound(
+        "source_not_found",
+        f"证据文件 {asked.document_id} 第 {asked.page} 页没有所引用的文字。",
+        details={"document_id": asked.document_id, "page": asked.page, "quote": asked.quote[:100]},
+    )
 
 
 def _known_facts(case: Case) -> dict[str, Any]:

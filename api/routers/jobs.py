@@ -82,15 +82,17 @@ async def job_events(
     await run_in_threadpool(workflow.job_for, user, job_id)
     last = after if after is not None else _event_id(last_event_id)
     return StreamingResponse(
-        _stream(services, request, job_id, last),
+        job_event_stream(services, request, job_id, last),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _stream(
+async def job_event_stream(
     services: Services, request: Request, job_id: int, last: int
 ) -> AsyncIterator[str]:
+    """The job's events after segment `last` (the API's stream and the workbench's, which
+    signs in by cookie): access is the caller's to check before streaming."""
     next_index = last + 1
     reported: tuple[str, float] | None = None
     quiet = 0.0

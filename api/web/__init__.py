@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web import analysis, documents, pages, session, statistics
+from api.web import actions, analysis, documents, pages, session, statistics
 from api.web.render import STATIC_DIR, STATIC_PATH, render
 
 
@@ -20,6 +20,7 @@ def install_workbench(app: FastAPI) -> None:
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="workbench-static")
     app.include_router(session.router)
     app.include_router(pages.router)
+    app.include_router(actions.router)
     app.include_router(statistics.router)
     app.include_router(analysis.router)
     app.include_router(documents.router)

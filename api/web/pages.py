@@ -8,15 +8,16 @@ left out of the OpenAPI document: they are not the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import JobQueueDep, ServicesDep, WorkflowDep
+from api.deps import ServicesDep, WorkflowDep
 from api.fields import DbId
 from api.schemas import CaseCreate
 from api.web.render import render
@@ -83,8 +84,13 @@ FIELD_PROBLEMS = {
     "decimal_max_digits": "数字位数过多",
     "string_too_long": "过长（最多 {max_length} 个字符）",
     "string_too_short": "必须填写",
+    "too_long": "过长（最多 {max_length} 个字符）",
     "literal_error": "请从列表中选择",
 }
+
+# A refusal's code → the id of the case page's field it concerns, where the page shows the
+# message beside that field (a refusal can also name its field: `posted["error_field"]`).
+ERROR_FIELDS: dict[str, str] = {}
 
 
 def violations() -> list[tuple[str, str]]:
@@ -313,6 +319,12 @@ def low_words(words: list[dict[str, Any]] | None) -> list[str]:
     ]
 
 
+# What other modules add to the case page (and its sections re-rendered alone): each hook
+# gets the context built so far and returns its additions. Registered at import.
+CaseContextHook = Callable[[CaseWorkflow, User, dict[str, Any]], dict[str, Any]]
+CASE_CONTEXT_HOOKS: list[CaseContextHook] = []
+
+
 def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, Any]:
     case = workflow.get_case(case_id, user)
     services = workflow.services
@@ -343,6 +355,8 @@ def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, 
         "checklist": workflow.lifecycle.checklist(case_id) if "review" in allowed else None,
         "can_approve": "approve" in allowed,
     }
+    for hook in CASE_CONTEXT_HOOKS:
+        context.update(hook(workflow, user, context))
     return context
 
 
@@ -352,7 +366,10 @@ def case_page(
     user: User,
     case_id: int,
     error: TaxAssistError | None = None,
+    posted: Mapping[str, Any] | None = None,
 ) -> Response:
+    """The case page; after a refusal with it and the refused form's values (`posted`), so
+    the form shows them again with the message beside its field."""
     try:
         context = case_context(workflow, user, case_id)
     except TaxAssistError as exc:
@@ -360,6 +377,9 @@ def case_page(
             request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
         )
     context["error"] = error
+    context["posted"] = posted or {}
+    field = (posted or {}).get("error_field") or (ERROR_FIELDS.get(error.code) if error else "")
+    context["error_field"] = field if error else ""
     return render(request, "case.html", context, status_code=error.status_code if error else 200)
 
 
@@ -388,36 +408,17 @@ def after(
     user: User,
     case_id: int,
     act: Any,
+    posted: Mapping[str, Any] | None = None,
+    anchor: str = "",
 ) -> Response:
-    """Run `act`; on success back to the case page (303), on a refusal the page with it."""
+    """Run `act`; on success back to the case page (303, at `anchor`), on a refusal the page
+    with it and the form's values kept."""
     try:
         act()
     except TaxAssistError as exc:
-        return case_page(request, workflow, user, case_id, exc)
-    return RedirectResponse(f"/workbench/cases/{case_id}", status_code=303)
-
-
-@router.post("/workbench/cases/{case_id}/recordings")
-def upload(
-    case_id: DbId,
-    request: Request,
-    user: WebUser,
-    workflow: WorkflowDep,
-    jobs: JobQueueDep,
-    _csrf: CsrfChecked,
-    file: Annotated[UploadFile, File()],
-) -> Response:
-    def act() -> None:
-        accepted = workflow.add_recording(
-            user,
-            case_id,
-            file.file,
-            filename=file.filename or "recording",
-            content_type=file.content_type,
-        )
-        jobs.submit(accepted.job.id)
-
-    return after(request, workflow, user, case_id, act)
+        return case_page(request, workflow, user, case_id, exc, posted)
+    where = f"#{anchor}" if anchor else ""
+    return RedirectResponse(f"/workbench/cases/{case_id}{where}", status_code=303)
 
 
 @router.get("/workbench/recordings/{recording_id}/audio")
@@ -491,6 +492,7 @@ async def review(
         lambda: workflow.lifecycle.legal_review(
             user, case_id, result=result, opinion=opinion, findings=findings
         ),
+        dict(form),
     )
 
 
@@ -504,7 +506,12 @@ def approve(
     opinion: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     return after(
-        request, workflow, user, case_id, lambda: workflow.approve(user, case_id, opinion=opinion)
+        request,
+        workflow,
+        user,
+        case_id,
+        lambda: workflow.approve(user, case_id, opinion=opinion),
+        {"form": "approve", "opinion": opinion},
     )
 
 
@@ -551,4 +558,4 @@ async def lifecycle_action(
         else:
             getattr(lifecycle, action)(user, case_id)
 
-    return await run_in_threadpool(after, request, workflow, user, case_id, act)
+    return await run_in_threadpool(after, request, workflow, user, case_id, act, dict(form))

@@ -23,11 +23,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth.security import Role
-from assistant.cases.access import load_case, lock_case, require_handler
+from assistant.cases.access import load_case, require_handler
 from assistant.cases.events import record_action
-from assistant.cases.lifecycle import RULES, CaseLifecycle, enter, principals, refuse
+from assistant.cases.lifecycle import (
+    ACTION_NAMES,
+    RULES,
+    ActionCheck,
+    CaseLifecycle,
+    ProbePassed,
+    enter,
+    principals,
+    refuse,
+)
 from assistant.db.models import Case, CaseEvent, User
-from assistant.errors import Forbidden, InvalidInput
+from assistant.errors import Forbidden, InvalidInput, TaxAssistError
 
 LEVELS = {"unit_leader": "承办机构负责人", "principal": "本机关主要负责人"}
 # outcome -> (levels where it is allowed, Chinese name)
@@ -91,12 +100,36 @@ class Escalation:
             case = load_case(session, case_id)
             return {"status": case.status, **escalation_state(session, case.id).to_dict()}
 
+    def check_actions(self, actor: User, case_id: int) -> list[ActionCheck]:
+        """Escalating and deciding, probed for `actor` as the lifecycle probes its acts: allowed
+        now, or the refusal with its article, so the case page offers only what would pass."""
+        probe = Escalation(CaseLifecycle(self.services, probe=True))
+        attempts = {
+            "escalate": lambda: probe.escalate(actor, case_id, reason="-"),
+            # 维持 is open at every level: the probe asks whether this user decides the level now
+            "decide_escalation": lambda: probe.decide(
+                actor, case_id, outcome="uphold", opinion="-"
+            ),
+        }
+        checks = []
+        for action, attempt in attempts.items():
+            try:
+                attempt()
+            except ProbePassed:
+                checks.append(ActionCheck(action, ACTION_NAMES[action], True))
+            except TaxAssistError as exc:
+                source = str(exc.details.get("source", ""))
+                checks.append(
+                    ActionCheck(action, ACTION_NAMES[action], False, exc.code, exc.message, source)
+                )
+        return checks
+
     def escalate(self, actor: User, case_id: int, *, reason: str) -> Case:
         """The handling unit disagrees with 存在问题: to the unit's leader, then the principal."""
         if not reason.strip():
             raise InvalidInput("missing_escalation_reason", "提请协调须书面说明不同意见的理由。")
         with self.services.db.session() as session:
-            case = lock_case(session, case_id)
+            case = self.lifecycle.load(session, case_id)
             require_handler(actor, case)
             if case.status != "review_failed":
                 raise refuse(
@@ -127,7 +160,7 @@ class Escalation:
         if not opinion.strip():
             raise InvalidInput("missing_escalation_opinion", "协调或决定须填写书面意见。")
         with self.services.db.session() as session:
-            case = lock_case(session, case_id)
+            case = self.lifecycle.load(session, case_id)
             state = escalation_state(session, case.id)
             if case.status != "escalated" or state.pending is None:
                 raise refuse(
@@ -205,6 +238,8 @@ class Escalation:
         target: str,
         details: dict[str, Any],
     ) -> Case:
+        if self.lifecycle.probe:
+            raise ProbePassed(case.id)
         before, after = enter(case, action, target)
         record_action(self.services, session, case, actor, event, before, after, details)
         session.flush()

@@ -212,3 +212,22 @@ def test_review_and_its_opinion_document_are_one_transaction(
         "document_drafted",
     ]
     assert verify_record(world.services, case_id).ok
+
+
+def test_probing_escalation_says_who_may_act_now_and_writes_nothing(world: World) -> None:
+    case_id = failed_case(world)
+    esc, u = Escalation(world.lifecycle), world.users
+
+    def allowed(user: str) -> dict[str, bool]:
+        return {c.action: c.allowed for c in esc.check_actions(u[user], case_id)}
+
+    before = esc.state(case_id)
+    assert allowed("officer") == {"escalate": True, "decide_escalation": False}
+    assert allowed("reviewer") == {"escalate": False, "decide_escalation": False}
+    assert esc.state(case_id) == before  # probing wrote nothing
+    esc.escalate(u["officer"], case_id, reason="证据已足")
+    assert allowed("approver") == {"escalate": False, "decide_escalation": True}
+    officer = {c.action: c for c in esc.check_actions(u["officer"], case_id)}
+    assert officer["decide_escalation"].code == "escalation_party_cannot_decide"
+    assert officer["decide_escalation"].source  # the rule's article, shown on the page
+    assert esc.state(case_id)["pending_level"] == "unit_leader"

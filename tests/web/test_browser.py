@@ -2,13 +2,15 @@
 served by uvicorn on a free port, with the real Whisper model transcribing a real recording.
 
 One case from sign-in to the served decision, the way the three roles work it: the officer
-opens the case (a refused form first), uploads a recording of ../shared/corpora/speech, seeks
-it from the transcript, runs the discretion step and drafts the notice and the decision; the
-reviewer reviews with the checklist; the leader approves and issues the notice; the officer
-notifies and records the waiver; the leader decides and issues the decision; the officer
-serves it. Each role meets what it may not do. axe-core runs on every page (no violation
-allowed) and each page is saved as a screenshot (TAXASSIST_SCREENSHOT_DIR, default
-build/screenshots).
+opens the case (a refused form first), uploads a recording of ../shared/corpora/speech (the
+file's progress, then the job's live progress from its event stream), seeks it from the
+transcript, corrects a segment (a refused empty correction first), runs the discretion step
+and drafts the notice and the decision; the reviewer reviews with the checklist; the leader
+approves and issues the notice; the officer notifies and records the waiver; the leader
+decides and issues the decision; the officer serves it and verifies the signed record. Each
+role meets what it may not do. axe-core runs on every page (no violation allowed) and each
+page is saved as a 1366×768 screenshot (TAXASSIST_SCREENSHOT_DIR, default build/screenshots;
+the README shows the ones in docs/screenshots/).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -47,6 +50,21 @@ CHROME_FLAGS = (
     "--window-size=1366,768",
     "--lang=zh-CN",
 )
+
+# Noted by the page itself as it changes (a MutationObserver): the upload's progress values,
+# the job's progress values while its event stream is followed, and the stream's end.
+WATCH_PROGRESS = """
+window.seenProgress = {upload: [], job: [], done: false};
+function note(list, value) { if (list[list.length - 1] !== value) list.push(value); }
+new MutationObserver(function () {
+  var seen = window.seenProgress, upload = document.querySelector('#upload-progress');
+  if (upload && !upload.closest('[hidden]')) note(seen.upload, Number(upload.value));
+  var job = document.querySelector('.job[data-following] progress');
+  if (job) note(seen.job, Number(job.value));
+  var status = document.querySelector('.job[data-following] .job-status');
+  if (status && status.textContent === '转写完成') seen.done = true;
+}).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -99,6 +117,11 @@ def browser() -> Iterator[Any]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_window_size(1366, 768)
+    # the page itself is 1366×768 (the window's frame is not taken from it)
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1366, "height": 768, "deviceScaleFactor": 1, "mobile": False},
+    )
     driver.set_script_timeout(60)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
@@ -131,8 +154,9 @@ class Workbench:
     def text(self) -> str:
         return str(self.find("body").text)
 
-    def check_page(self, shot: str) -> None:
-        """No axe-core violation (every rule axe runs by default), then the screenshot."""
+    def check_page(self, shot: str, at: str = "") -> None:
+        """No axe-core violation (every rule axe runs by default), then the screenshot (of the
+        part of the page from the element `at`, when given)."""
         self.driver.execute_script(self.axe_source)
         violations = self.driver.execute_async_script(
             "const done = arguments[arguments.length - 1];"
@@ -141,19 +165,22 @@ class Workbench:
             ".catch(e => done([{id: 'axe-error', help: String(e)}]));"
         )
         assert violations == [], f"axe-core on {self.driver.current_url}: {violations}"
+        if at:
+            self.driver.execute_script(  # with a little of what is above it
+                "arguments[0].scrollIntoView(); window.scrollBy(0, -90)", self.find(at)
+            )
         self.screenshot(shot)
 
     def screenshot(self, shot: str) -> None:
-        """The whole page at the window's width (1366 px), not only the visible part."""
+        """What a 1366×768 screen shows."""
         import base64
 
-        height = self.driver.execute_script("return document.documentElement.scrollHeight")
-        clip = {"x": 0, "y": 0, "width": 1366, "height": min(int(height), 4000), "scale": 1}
-        image = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot",
-            {"format": "png", "captureBeyondViewport": True, "clip": clip},
+        image = base64.b64decode(
+            self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})["data"]
         )
-        (SCREENSHOTS / f"{shot}.png").write_bytes(base64.b64decode(image["data"]))
+        width, height = struct.unpack(">II", image[16:24])  # the PNG header's IHDR
+        assert (width, height) == (1366, 768)
+        (SCREENSHOTS / f"{shot}.png").write_bytes(image)
 
     def sign_in(self, username: str) -> None:
         self.open("/")  # a page asks for sign-in and comes back to it
@@ -254,10 +281,16 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     case_path = browser.current_url.removeprefix(base_url)
     assert web.stage() == "调查取证"
 
-    # a real recording: upload, transcription progress, then the transcript seeks the player
+    # a real recording: the file's upload progress, then the job's progress from its event
+    # stream (what the page showed is noted as it changes), then the transcript
+    browser.execute_script(WATCH_PROGRESS)
     web.find("#recording-file").send_keys(str(RECORDING))
     web.press("上传并转写")
     web.wait_for(lambda: bool(web.all(".transcript .segment")), timeout=300)
+    seen = browser.execute_script("return window.seenProgress")
+    assert seen["upload"] and seen["upload"][-1] == 100, seen
+    assert seen["job"], f"the job's progress was never shown: {seen}"
+    assert seen["done"], seen  # the stream's final event re-rendered the section
     segment = web.all(".transcript .segment")[0]
     start = float(segment.get_attribute("data-start"))
     last = web.all(".transcript .segment")[-1]
@@ -273,6 +306,25 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
         )
     )
     assert start <= target
+    # correct the first segment: refused empty (the message beside it), then saved
+    first_id = web.find(".transcript li").get_attribute("id")
+    web.find(f"#{first_id} a.edit").click()
+    web.wait_for(lambda: bool(web.all(f"#{first_id}-text")))
+    text = web.find(f"#{first_id}-text")
+    machine = text.get_attribute("value")
+    text.clear()
+    web.find(f"#{first_id}-speaker").send_keys("答")
+    web.press("保存更正")
+    web.wait_for(lambda: bool(web.all(f"#{first_id}-text-error")))
+    assert web.find(f"#{first_id}-text-error").text == "更正后的文字不能为空。"
+    assert web.find(f"#{first_id}-speaker").get_attribute("value").endswith("答")
+    web.check_page("05-correction-refused", at="#recordings")
+    corrected = machine.strip().rstrip("。") + "（已核对）"
+    web.find(f"#{first_id}-text").send_keys(corrected)
+    web.press("保存更正")
+    web.wait_for(lambda: "已更正（第 1 版）" in web.find(f"#{first_id}").text)
+    assert corrected in web.find(f"#{first_id}").text
+    web.check_page("06-transcript-corrected", at="#recordings")
     for step in ("裁量建议",):
         web.press(step)
         web.wait_for(lambda: "建议罚款" in web.text() or "裁量建议：" in web.text())
@@ -283,19 +335,20 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     assert not web.all("#approve-opinion")
     approve_line = web.action_line("负责人批准")
     assert "不可办理" in approve_line.text
-    web.check_page("05-case-officer")
+    web.check_page("07-case-officer")
     web.sign_out()
 
     # 法制审核: the queue, the checklist; no upload, no drafting
     web.sign_in("reviewer")
     assert "待法制审核" in web.text()
-    web.check_page("06-reviewer-queue")
+    web.check_page("08-reviewer-queue")
     web.open(case_path)
     assert not web.all("#recording-file")
+    assert not web.all(".transcript a.edit")  # the transcript is the handling officer's
     for box in web.all("input[type=checkbox][name^=point-]"):
         box.click()
     web.find("#review-opinion").send_keys("事实清楚，证据确凿，适用依据正确。")
-    web.check_page("07-case-review")
+    web.check_page("09-case-review")
     web.press("提交审核意见")
     web.wait_for(lambda: web.stage() == "法制审核通过")
     web.sign_out()
@@ -303,7 +356,7 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     # 负责人: approves, issues the notice
     web.sign_in("approver")
     assert "待负责人批准" in web.text()
-    web.check_page("08-approver-queue")
+    web.check_page("10-approver-queue")
     web.open(case_path)
     web.press("批准")
     web.wait_for(lambda: web.stage() == "负责人已批准")
@@ -311,7 +364,7 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     web.wait_for(lambda: "已签发" in web.text())
     decide_line = web.action_line("作出决定")
     assert "不可办理" in decide_line.text and "告知" in decide_line.text
-    web.check_page("09-case-approved")
+    web.check_page("11-case-approved")
     web.sign_out()
 
     # 承办人: 告知, the party waives 陈述申辩
@@ -341,10 +394,16 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     web.press("送达")
     web.wait_for(lambda: web.stage() == "已送达")
     assert "记录完整，签名验证通过" in web.text()
-    web.check_page("10-case-served")
+    web.check_page("12-case-served")
+    web.find("a[hx-get$='/record/verify']").click()
+    web.wait_for(lambda: "✓ 验证通过" in web.find("#verification").text)
+    web.check_page("13-record-verified", at="#h-timeline")
+    web.open(case_path + "/archive")  # the 一户式 archive is the administrator's
+    assert "只有管理员可以执行此操作" in web.find("#action-error").text
+    web.check_page("14-archive-refused")
     web.open("/workbench/cases?q=%E7%A4%BA%E4%BE%8B&status=served")
     assert case_path.rsplit("/", 1)[1] in browser.page_source
-    web.check_page("11-case-list")
+    web.check_page("15-case-list")
 
 
 def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) -> None:
@@ -374,7 +433,7 @@ def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) ->
     web.wait_for(lambda: "推送理由" in web.find("#panel-statutes").text)
     assert web.all("#panel-similar table tbody tr")
     web.find("#panel-discretion").location_once_scrolled_into_view  # noqa: B018
-    web.check_page("12-analysis-panels")
+    web.check_page("16-analysis-panels")
 
     web.open(f"/workbench/documents/{notice['id']}")
     text = web.find("#f-text")
@@ -384,4 +443,4 @@ def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) ->
     web.wait_for(lambda: bool(web.all("mark.finding")))
     assert "9,999.00" in web.find("mark.finding").text
     assert web.find("#f-text").get_attribute("value") == wrong  # nothing typed is lost
-    web.check_page("13-document-editor-refused")
+    web.check_page("17-document-editor-refused")

@@ -30,3 +30,95 @@
     });
   }, true);
 })();
+
+// Recordings: the upload shows the file's progress (sent by XHR, the form's own CSRF field
+// with it), then the job's live progress and segments from its event stream; when the job
+// ends the recordings section is rendered again with the transcript. Without script the
+// form posts as usual and the page follows the job the same way on load.
+(function () {
+  "use strict";
+  function refresh(node) {
+    var section = node.closest("#recordings");
+    if (section && window.htmx) {
+      window.htmx.ajax("GET", section.dataset.fragment, { target: "#recordings", swap: "outerHTML" });
+    } else {
+      window.location.reload();
+    }
+  }
+  function follow(box) {
+    if (box.dataset.following) return;
+    box.dataset.following = "1";
+    var bar = box.querySelector("progress"), status = box.querySelector(".job-status");
+    var live = box.querySelector(".live");
+    var source = new EventSource(box.dataset.events);
+    source.addEventListener("progress", function (event) {
+      var data = JSON.parse(event.data), percent = Math.round((data.progress || 0) * 100);
+      bar.value = percent;
+      bar.textContent = percent + "%";
+      status.textContent = "正在转写… " + percent + "%";
+    });
+    source.addEventListener("segment", function (event) {
+      var data = JSON.parse(event.data), item = document.createElement("li");
+      item.textContent = (data.speaker ? data.speaker + "：" : "") + data.text;
+      live.appendChild(item);
+      live.scrollTop = live.scrollHeight;
+    });
+    ["done", "failed", "cancelled"].forEach(function (name) {
+      source.addEventListener(name, function () {
+        source.close();
+        status.textContent = name === "done" ? "转写完成" : "转写未完成";
+        refresh(box);
+      });
+    });
+  }
+  function start(root) {
+    root.querySelectorAll("[data-events]").forEach(follow);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    start(document);
+    if (window.htmx) window.htmx.onLoad(start);
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("upload") || !window.FormData) return;
+    event.preventDefault();
+    var box = form.querySelector(".upload-progress"), bar = box.querySelector("progress");
+    var status = form.querySelector("#upload-status"), input = form.querySelector("input[type=file]");
+    var button = form.querySelector("button[type=submit]");
+    var request = new XMLHttpRequest();
+    box.hidden = false;
+    button.disabled = true;
+    input.removeAttribute("aria-invalid");
+    status.classList.remove("error");
+    status.textContent = "正在上传…";
+    request.upload.addEventListener("progress", function (e) {
+      if (!e.lengthComputable) return;
+      var percent = Math.round((e.loaded / e.total) * 100);
+      bar.value = percent;
+      bar.textContent = percent + "%";
+      status.textContent = "正在上传… " + percent + "%";
+    });
+    function refused(message) {
+      button.disabled = false;
+      box.hidden = true;
+      input.setAttribute("aria-invalid", "true");
+      status.classList.add("error");
+      status.textContent = message;
+    }
+    request.addEventListener("load", function () {
+      var body = {};
+      try { body = JSON.parse(request.responseText); } catch (e) { body = {}; }
+      if (request.status !== 202) {
+        refused((body.message || "上传失败") + (body.code ? "（" + body.code + "）" : ""));
+        return;
+      }
+      bar.value = 100;
+      status.textContent = "上传完成，开始转写。";
+      refresh(form);
+    });
+    request.addEventListener("error", function () { refused("网络错误，上传未完成，请重试。"); });
+    request.open("POST", form.action);
+    request.setRequestHeader("Accept", "application/json");
+    request.send(new FormData(form));
+  });
+})();

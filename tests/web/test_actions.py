@@ -1,0 +1,350 @@
+"""The case page's actions through the real app (TestClient): transcript correction and speaker
+relabelling, the upload's refusals, the job's event stream by cookie, escalation of a disputed
+review, record verification and the 一户式 archive. Each refusal shows the API's message beside
+its field with the values kept; each role is refused what it may not do, nothing changed."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from assistant.cases.lifecycle import STAGES
+from assistant.config import Settings
+from tests.api.apphelpers import prepare_data_dir, running_app
+from tests.conftest import make_settings
+from tests.web.webhelpers import csrf_of, post_form, sign_in, web_case_form
+
+UNKNOWN = "【无法识别】"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> Settings:
+    settings = make_settings(tmp_path_factory.mktemp("web-actions") / "data")
+    prepare_data_dir(settings, shared_index_dir)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with running_app(settings) as client:
+        yield client
+
+
+def new_case(client: TestClient) -> int:
+    sign_in(client, "officer")
+    response = post_form(client, "/workbench/cases/new", "/workbench/cases/new", web_case_form())
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def add_transcript(
+    client: TestClient, case_id: int, job_status: str = "succeeded"
+) -> tuple[int, int]:
+    """A transcribed recording's rows as the transcription job stores them, and its job (no
+    audio decoded: these tests are about the page, the model has its own tests)."""
+    from assistant.db.models import Job, Recording, TranscriptSegment, User
+
+    services = client.app.state.services  # type: ignore[attr-defined]
+    sha256, _, _ = services.files.put_bytes(b"RIFF-not-decoded-in-these-tests")
+    with services.db.session() as session:
+        officer = session.scalars(select(User).where(User.username == "officer")).one()
+        words = [
+            {"start": 0.0, "end": 0.5, "word": "我们", "probability": 0.95},
+            {"start": 0.5, "end": 1.0, "word": "开具", "probability": 0.31},
+            {"start": 1.0, "end": 2.0, "word": "了发票", "probability": 0.9},
+        ]
+        recording = Recording(
+            case_id=case_id,
+            sha256=sha256,
+            original_filename="询问录音.wav",
+            content_type="audio/wav",
+            size_bytes=1,
+            duration_seconds=15.0,
+            uploaded_by=officer.id,
+            status="transcribed" if job_status == "succeeded" else "transcribing",
+            segments=[
+                TranscriptSegment(
+                    index=0,
+                    start=0.0,
+                    end=2.0,
+                    text="我们开具了发票",
+                    avg_logprob=-0.3,
+                    no_speech_prob=0.01,
+                    speaker="问",
+                    words=words,
+                ),
+                TranscriptSegment(
+                    index=1,
+                    start=2.0,
+                    end=5.0,
+                    text=f"是{UNKNOWN}公司",
+                    avg_logprob=-1.2,
+                    no_speech_prob=0.01,
+                ),
+                TranscriptSegment(
+                    index=2, start=5.0, end=9.0, text="好的", avg_logprob=-0.2, no_speech_prob=0.0
+                ),
+            ],
+        )
+        session.add(recording)
+        session.flush()
+        job = Job(
+            kind="transcription",
+            case_id=case_id,
+            recording_id=recording.id,
+            status=job_status,
+            progress=1.0 if job_status == "succeeded" else 0.4,
+            created_by=officer.id,
+        )
+        session.add(job)
+        session.flush()
+        return recording.id, job.id
+
+
+def error_beside(page: str, field: str) -> str:
+    match = re.search(rf'id="{re.escape(field)}-error">([^<]+)<', page)
+    assert match, f"no message beside {field}"
+    return html.unescape(match.group(1))
+
+
+def test_transcript_marks_words_and_corrections_keep_the_machine_text(client: TestClient) -> None:
+    case_id = new_case(client)
+    recording_id, _ = add_transcript(client, case_id)
+    page_path = f"/workbench/cases/{case_id}"
+    page = client.get(page_path).text
+    assert '<mark class="low" title="低置信度，请听录音核对">开具</mark>' in page
+    assert f'<mark class="unknown" title="无法可靠识别，请听录音补记">{UNKNOWN}</mark>' in page
+    assert page.count('class="edit"') == 3  # the handling officer may correct each segment
+
+    # the correction form: swapped in by htmx alone, or the whole page without script
+    edit = f"/workbench/recordings/{recording_id}/segments/1/edit"
+    alone = client.get(edit, headers={"hx-request": "true"})
+    assert alone.status_code == 200 and "<html" not in alone.text
+    assert f'id="seg-{recording_id}-1-text"' in alone.text and "autofocus" in alone.text
+    whole = client.get(edit)
+    assert "<html" in whole.text and f'id="seg-{recording_id}-1-text"' in whole.text
+    assert client.get(f"/workbench/recordings/{recording_id}/segments/9/edit").status_code == 404
+
+    action = f"/workbench/recordings/{recording_id}/segments/1"
+    empty = post_form(client, page_path, action, {"text": "   ", "speaker": "答"})
+    assert empty.status_code == 422
+    assert error_beside(empty.text, f"seg-{recording_id}-1-text") == "更正后的文字不能为空。"
+    assert 'value="答"' in empty.text  # what was typed is still there
+    long_text = "发" * 2001
+    too_long = post_form(client, page_path, action, {"text": long_text, "speaker": ""})
+    assert too_long.status_code == 422
+    assert "过长" in error_beside(too_long.text, f"seg-{recording_id}-1-text")
+    assert long_text in too_long.text
+
+    done = post_form(client, page_path, action, {"text": "是示例商贸公司", "speaker": "答"})
+    assert done.status_code == 303
+    assert done.headers["location"] == f"{page_path}#seg-{recording_id}-1"
+    page = client.get(page_path).text
+    assert "是示例商贸公司" in page and "已更正（第 1 版）" in page
+    assert UNKNOWN not in page.split(f'id="seg-{recording_id}-1"')[1].split("</li>")[0]
+    assert "segments_corrected" not in page and "更正转写" in page  # a signed event, named
+
+    # relabelling: every unlabelled segment gets 答; an unknown label is refused beside it
+    relabel = f"/workbench/recordings/{recording_id}/speakers"
+    unknown = post_form(client, page_path, relabel, {"old": "证人", "new": "被询问人"})
+    assert unknown.status_code == 422
+    assert error_beside(unknown.text, f"relabel-old-{recording_id}") == "没有标为“证人”的段落。"
+    assert 'value="被询问人"' in unknown.text
+    blank = post_form(client, page_path, relabel, {"old": "", "new": " "})
+    assert blank.status_code == 422
+    assert "relabel-new" in blank.text and "请求内容不符合要求：new" in blank.text
+    relabelled = post_form(client, page_path, relabel, {"old": "", "new": "答"})
+    assert relabelled.status_code == 303
+    segment_2 = client.get(page_path).text.split(f'id="seg-{recording_id}-2"')[1]
+    assert '<span class="speaker">答</span>' in segment_2.split("</li>")[0]
+
+    # the reviewer reads the transcript but may not change it; neither may a forged form
+    sign_in(client, "reviewer")
+    page = client.get(page_path).text
+    assert 'class="edit"' not in page and "/speakers" not in page
+    assert client.get(f"/workbench/recordings/{recording_id}/segments/1/edit").status_code == 403
+    refused = post_form(client, page_path, action, {"text": "改掉", "speaker": ""})
+    assert refused.status_code == 403 and "role_not_allowed" in refused.text
+    sign_in(client, "officer")
+    forged = client.post(action, data={"text": "改掉"}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert "改掉" not in client.get(page_path).text
+
+
+def test_upload_refusals_and_the_job_stream_by_cookie(client: TestClient) -> None:
+    case_id = new_case(client)
+    page_path = f"/workbench/cases/{case_id}"
+    token = csrf_of(client.get(page_path).text)
+    files = {"file": ("notes.txt", b"not a recording at all", "text/plain")}
+    scripted = client.post(
+        f"{page_path}/recordings",
+        data={"csrf_token": token},
+        files=files,
+        headers={"accept": "application/json"},
+    )
+    assert 400 <= scripted.status_code < 500
+    body = scripted.json()
+    assert body["code"] and body["message"]
+    plain = client.post(
+        f"{page_path}/recordings", data={"csrf_token": token}, files=files, follow_redirects=False
+    )
+    assert plain.status_code == scripted.status_code
+    assert html.escape(body["message"], quote=False) in plain.text
+    assert "尚无录音" in client.get(page_path).text  # nothing stored
+
+    _, job_id = add_transcript(client, case_id)
+    stream = client.get(f"/workbench/jobs/{job_id}/events")
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    events = re.findall(r"^event: (\w+)$", stream.text, flags=re.M)
+    assert events == ["segment", "segment", "segment", "progress", "done"]
+    again = client.get(f"/workbench/jobs/{job_id}/events", headers={"Last-Event-ID": "1"})
+    assert re.findall(r"^event: (\w+)$", again.text, flags=re.M) == ["segment", "progress", "done"]
+
+    _, running = add_transcript(client, case_id, job_status="running")
+    page = client.get(page_path).text
+    assert f'data-events="/workbench/jobs/{running}/events"' in page
+    assert "正在转写… 40%" in page
+
+    # another officer reads the case's stream but may not upload to it; the leader neither
+    for username, code in (("officer2", "not_case_officer"), ("approver", "role_not_allowed")):
+        sign_in(client, username)
+        assert client.get(f"/workbench/jobs/{job_id}/events").status_code == 200
+        token = csrf_of(client.get(page_path).text)
+        refused = client.post(
+            f"{page_path}/recordings",
+            data={"csrf_token": token},
+            files=files,
+            headers={"accept": "application/json"},
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == code
+    client.cookies.clear()
+    assert client.get(f"/workbench/jobs/{job_id}/events", follow_redirects=False).status_code == 303
+
+
+def reviewed_with_problems(client: TestClient) -> str:
+    case_id = new_case(client)
+    page = f"/workbench/cases/{case_id}"
+    assert post_form(client, page, f"{page}/steps/discretion", {}).status_code == 303
+    for doc_type in ("penalty_notice", "penalty_decision"):
+        assert (
+            post_form(client, page, f"{page}/documents", {"doc_type": doc_type}).status_code == 303
+        )
+    sign_in(client, "reviewer")
+    checklist = client.get(page).text
+    manual = {m: "on" for m in re.findall(r'name="(point-[a-z_]+)"', checklist)}
+    assert manual
+    # 存在问题 without the written opinion: refused beside the opinion, the ticks kept
+    missing = post_form(
+        client, page, f"{page}/review", {"form": "review", "result": "存在问题", **manual}
+    )
+    assert missing.status_code == 422
+    assert error_beside(missing.text, "review-opinion") == "审核存在问题时必须填写书面意见。"
+    for point in manual:
+        assert re.search(rf'name="{point}" checked', missing.text), point
+    assert re.search(r'value="存在问题" checked', missing.text)
+    failed = post_form(
+        client,
+        page,
+        f"{page}/review",
+        {"form": "review", "result": "存在问题", "opinion": "证据不足，请补充询问笔录。", **manual},
+    )
+    assert failed.status_code == 303, failed.text
+    return page
+
+
+def test_a_disputed_review_is_escalated_and_decided_by_the_unit_leader(client: TestClient) -> None:
+    page = reviewed_with_problems(client)
+    # the reviewer may not escalate: the line says why
+    assert "不可办理" in client.get(page).text.split("对审核意见提请协调</strong>")[1][:300]
+
+    sign_in(client, "officer")
+    html_page = client.get(page).text
+    assert 'id="escalate-reason"' in html_page
+    empty = post_form(client, page, f"{page}/escalation", {"form": "escalate", "reason": "  "})
+    assert empty.status_code == 422
+    assert "书面说明" in error_beside(empty.text, "escalate-reason")
+    escalated = post_form(
+        client,
+        page,
+        f"{page}/escalation",
+        {"form": "escalate", "reason": "询问笔录已附卷，证据充分。"},
+    )
+    assert escalated.status_code == 303, escalated.text
+    html_page = client.get(page).text
+    assert "待 承办机构负责人 协调或决定" in html_page and "询问笔录已附卷" in html_page
+    blocked = html_page.split("协调/决定审核意见分歧</strong>")[1][:300]
+    assert "不可办理" in blocked  # the handling officer may not decide their own dispute
+
+    sign_in(client, "approver")
+    html_page = client.get(page).text
+    outcomes = re.findall(r'name="outcome" value="(\w+)"', html_page)
+    assert outcomes == ["uphold", "support"]  # 采纳 is the principal's, not the unit leader's
+    no_outcome = post_form(
+        client,
+        page,
+        f"{page}/escalation/decision",
+        {"form": "decide_escalation", "opinion": "维持。"},
+    )
+    assert no_outcome.status_code == 422
+    assert "outcome" in error_beside(no_outcome.text, "escalation-outcome")
+    assert ">维持。</textarea>" in no_outcome.text
+    decided = post_form(
+        client,
+        page,
+        f"{page}/escalation/decision",
+        {"form": "decide_escalation", "outcome": "uphold", "opinion": "维持审核意见，请补正。"},
+    )
+    assert decided.status_code == 303, decided.text
+    html_page = client.get(page).text
+    assert "维持法制审核意见" in html_page
+    stage = re.search(r'<span class="stage">([^<]+)</span>', html_page)
+    assert stage and stage.group(1) == STAGES["review_failed"]
+
+
+def test_record_verification_and_the_archive_are_on_the_case_page(client: TestClient) -> None:
+    case_id = new_case(client)
+    page = f"/workbench/cases/{case_id}"
+    html_page = client.get(page).text
+    assert f'hx-get="{page}/record/verify"' in html_page
+    assert f"{page}/archive" not in html_page and "一户式档案由管理员导出" in html_page
+    result = client.get(f"{page}/record/verify", headers={"hx-request": "true"})
+    assert result.status_code == 200 and "<html" not in result.text
+    assert "✓ 验证通过：1 个事件" in result.text
+    assert "✓ 验证通过" in client.get(f"{page}/record/verify").text  # without script
+
+    refused = client.get(f"{page}/archive")
+    assert refused.status_code == 403 and "只有管理员可以执行此操作" in refused.text
+
+    sign_in(client, "admin")
+    assert f"{page}/archive" in client.get(page).text
+    archive: Any = client.get(f"{page}/archive")
+    assert archive.status_code == 200
+    assert archive.headers["content-type"] == "application/zip"
+    assert archive.content[:2] == b"PK"
+    assert 'filename="91150100MA0N7Y2K37.zip"' in archive.headers["content-disposition"]
+    assert client.get("/workbench/cases/999999/archive").status_code == 404
+
+
+def test_marked_text_marks_unsure_words_while_they_spell_the_text() -> None:
+    from api.web.actions import marked_text
+    from assistant.cases.transcripts import CurrentSegment
+    from assistant.transcription.backend import Word
+
+    words = (Word(0, 1, " 我们", 0.9), Word(1, 2, "虚开", 0.3), Word(2, 3, "了发票", 0.95))
+    machine = CurrentSegment(
+        0, 0.0, 3.0, "我们虚开了发票", -0.5, None, 0, "我们虚开了发票", None, words
+    )
+    assert marked_text(machine) == [("我们", ""), ("虚开", "low"), ("了发票", "")]
+    # an officer's text no longer matches the words: only placeholders are marked
+    corrected = CurrentSegment(
+        0, 0.0, 3.0, f"我们开具了{UNKNOWN}", 0.0, None, 1, "我们虚开了发票", None, words
+    )
+    assert marked_text(corrected) == [("我们开具了", ""), (UNKNOWN, "unknown")]

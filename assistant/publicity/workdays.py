@@ -3,7 +3,8 @@
 Why data: the holidays and the weekend days worked in exchange (调休上班) change every year by
 notice (国办发明电), so they live in `corpora/calendar/cn_working_days.yaml`, one entry per year
 citing its notice; publication deadlines are counted here. A year the file lacks is counted
-on Monday–Friday only and every date computed through it is marked provisional.
+on Monday–Friday less the fixed-date holidays and every date computed through it is marked
+provisional.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class Deadline:
 @dataclass(frozen=True)
 class WorkingCalendar:
     years: dict[int, YearNotice]
+    # (month, day) holidays fixed by law, used for a year without its notice
+    fixed_holidays: frozenset[tuple[int, int]] = frozenset()
 
     def is_working_day(self, day: date) -> bool:
         notice = self.years.get(day.year)
@@ -53,6 +56,8 @@ class WorkingCalendar:
                 return True
             if day in notice.holidays:
                 return False
+        elif (day.month, day.day) in self.fixed_holidays:
+            return False
         return day.weekday() < 5
 
     def known(self, day: date) -> bool:
@@ -115,7 +120,15 @@ def parse_calendar(data: dict[str, Any], path: Path) -> WorkingCalendar:
         years[int(year)] = YearNotice(int(year), str(entry["notice"]), holidays, workdays)
     if not years:
         raise _bad(path, "years", "没有任何年度")
-    return WorkingCalendar(years)
+    fixed: set[tuple[int, int]] = set()
+    for item in data.get("fixed_holidays") or []:
+        try:
+            month, day = (int(x) for x in str(item).split("-"))
+            date(2000, month, day)
+        except ValueError as exc:
+            raise _bad(path, "fixed_holidays", f"{item} 不是 MM-DD 日期") from exc
+        fixed.add((month, day))
+    return WorkingCalendar(years, frozenset(fixed))
 
 
 @lru_cache(maxsize=4)

@@ -645,6 +645,11 @@ from assistant.cases.facts_cli import facts_app  # noqa: E402
 
 case_app.add_typer(facts_app, name="facts")
 
+# `taxassist publicity due|alerts` (assistant.publicity.cli)
+from assistant.publicity.cli import publicity_app  # noqa: E402
+
+app.add_typer(publicity_app, name="publicity")
+
 
 backup_app = typer.Typer(
     help="Back up and restore the database, file store and signing keys.", no_args_is_help=True

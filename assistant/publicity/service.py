@@ -135,13 +135,17 @@ def source_fields(case: Case, document: Document, settings: Settings) -> SourceF
     return SourceFields(fields, tuple(persons), tuple(keep))
 
 
+def redactor_for(source: SourceFields) -> Redactor:
+    """Masks the persons the record names (the individual party too, unless the rules show
+    it) and leaves the organisation's own data alone."""
+    persons = source.persons if load_rules().party_person == "mask" else ()
+    return Redactor(persons, keep=source.keep)
+
+
 def mask(source: SourceFields) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Mask the text fields; the individual party's ID number is masked in `party` too."""
-    redactor = Redactor(
-        source.persons if load_rules().party_person == "mask" else (), keep=source.keep
-    )
-    text_fields = {k: v for k, v in source.fields.items() if k not in {"decided_on"}}
-    masked, findings = redact_fields(text_fields, redactor)
+    """Mask every text field (the date is no personal data)."""
+    text_fields = {k: v for k, v in source.fields.items() if k != "decided_on"}
+    masked, findings = redact_fields(text_fields, redactor_for(source))
     return {**source.fields, **masked}, findings
 
 
@@ -301,9 +305,12 @@ def revise_publication(
         document = session.get(Document, row.document_id)
         assert document is not None
         source = source_fields(case, document, services.settings)
-        source.fields.update({k: v.strip() for k, v in changes.items()})
-        fields, findings = mask(source)
-        row.fields, row.findings = fields, findings
+        masked, found = redact_fields(
+            {k: v.strip() for k, v in changes.items()}, redactor_for(source)
+        )
+        row.fields = {**row.fields, **masked}
+        # earlier findings of the fields not changed now stay, for the review
+        row.findings = [f for f in row.findings if f.get("field") not in changes] + found
         session.flush()
         return to_dict(row, internal=True)
 

@@ -32,8 +32,10 @@ _ID = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 # mobile: 1[3-9]x xxxx xxxx with optional +86 and separators; fixed: 0 + area code + number
 _MOBILE = re.compile(r"(?<![\d.])(?:(?:\+|＋)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?![\d.])")
 _FIXED = re.compile(r"(?<![\d.])(?:[(（]0\d{2,3}[)）]|0\d{2,3}[\s—-]?)[2-9]\d{6,7}(?![\d.])")
-# bank cards: 16–19 digits, possibly grouped by spaces or dashes
-_CARD = re.compile(r"(?<![\d.])\d{4}(?:[\s-]?\d{4}){2,3}(?:[\s-]?\d{1,3})?(?![\d.])")
+# runs of digit groups (spaces or dashes between): a bank card is 16–19 digits of one or more
+# whole groups inside such a run, passing Luhn
+_DIGIT_RUN = re.compile(r"(?<![\d.])\d+(?:[ \t-]\d+)*(?![\d.])")
+_GROUP = re.compile(r"\d+")
 # any account number written after its label (public accounts fail Luhn)
 _ACCOUNT_LABEL = re.compile(
     r"(?:银行账号|银行帐号|银行账户|银行卡号?|卡号|账号|帐号|账户|帐户)[:：为是\s]*"
@@ -149,6 +151,26 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _card_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of whole digit groups holding 16–19 digits that pass Luhn, longest first, so a
+    card written next to other figures (卡号6222… 2024年) is still found."""
+    spans: list[tuple[int, int]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
+        taken_until = -1
+        for i, (first, _) in enumerate(groups):
+            if first < taken_until:
+                continue
+            for j in range(len(groups) - 1, i - 1, -1):
+                last = groups[j][1]
+                digits = re.sub(r"\D", "", text[first:last])
+                if 16 <= len(digits) <= 19 and luhn_ok(digits):
+                    spans.append((first, last))
+                    taken_until = last
+                    break
+    return spans
+
+
 def _old_id_ok(number: str) -> bool:
     """A 15-digit 身份证号 (pre-1999): region code and a real 19YYMMDD birth date."""
     from datetime import date
@@ -248,10 +270,9 @@ class Redactor:
             run = _ACCOUNT_RUN.match(text, m.end())
             if run is not None:
                 add("bank_account", run.start(), run.end(), _mask_account(run.group()), "label")
-        for m in _CARD.finditer(text):
-            digits = re.sub(r"\D", "", m.group())
-            if 16 <= len(digits) <= 19 and luhn_ok(digits):
-                add("bank_account", m.start(), m.end(), _mask_account(m.group()), "luhn")
+        for start, end in _card_spans(text):
+            token = text[start:end]
+            add("bank_account", start, end, _mask_account(token), "luhn")
         for m in _MOBILE.finditer(text):
             add("phone", m.start(), m.end(), _mask_phone(m.group()), "mobile")
         for m in _FIXED.finditer(text):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from api.main import create_app
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.events import record_action
-from assistant.db.models import Document, User
+from assistant.db.models import Case, Document, User
 from assistant.db.types import utcnow
 from assistant.publicity.labelled import (
     TEMPLATES,
@@ -109,7 +109,7 @@ def _issue_decision(services: Services, facts: str, *, number: int, individual: 
         f"百分之五十的罚款，计6,000.00元。\n{TRAILER}"
     )
     with services.db.session() as session:
-        case_row = session.get(type(case), case.id)
+        case_row = session.get(Case, case.id)
         assert case_row is not None
         officer_row = session.get(User, officer.id)
         approver_row = session.get(User, approver.id)
@@ -155,7 +155,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for n in (1, 2, 3)
     ]
     with services.db.session() as session:
-        numbers = [session.get(Document, d).case.number for d in documents]  # type: ignore[union-attr]
+        numbers = [
+            session.scalars(
+                select(Case.number)
+                .join(Document, Document.case_id == Case.id)
+                .where(Document.id == d)
+            ).one()
+            for d in documents
+        ]
     with TestClient(create_app(settings)) as client:
         yield World(client, services, login(client, "officer"), planted, documents, numbers)
 
@@ -308,3 +315,16 @@ def test_pre_enforcement_information_lists_officers_with_valid_credentials(world
     assert any(r["name"] == "行政复议" for r in info["remedies"])
     assert info["publication"]["working_days"] == 7
     assert_error(world.client.get("/publications"), 401, "missing_token")
+
+
+def test_openapi_declares_every_status_of_the_new_routes(world: World) -> None:
+    paths = world.client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    inquiry = paths["/public/inquiries"]["post"]["responses"]
+    assert {"200", "400", "404", "422", "429"} <= set(inquiry) and "401" not in inquiry
+    assert (
+        "application/rss+xml"
+        in paths["/public/publications.rss"]["get"]["responses"]["200"]["content"]
+    )
+    withdraw = paths["/publications/{publication_id}/withdraw"]["post"]["responses"]
+    assert {"200", "401", "403", "404", "409", "422", "503"} <= set(withdraw)
+    assert {"201", "409", "422"} <= set(paths["/publications"]["post"]["responses"])

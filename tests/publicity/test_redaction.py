@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from assistant.publicity.benchmark import evaluate
 from assistant.publicity.labelled import bank_card, mobile, resident_id
 from assistant.publicity.redaction import Redactor, leaks, luhn_ok
+from assistant.publicity.service import SourceFields, mask, remaining_identifiers
 from tests.conftest import DEMO_USCC, SHARED_CORPORA, requires_shared
 
 
@@ -61,3 +65,28 @@ def test_labelled_set_recall_on_identifiers() -> None:
     assert report["recall"]["dev"]["person_name"] >= 0.95
     assert report["precision"]["id_number"] >= 0.95
     assert report["precision"]["bank_account"] >= 0.95
+
+
+_FILLER = "的了是在税务局公司个人账户收取货款申报纳税，。；：（）、元年月日0123456789 "
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    parts=st.lists(st.text(alphabet=_FILLER, max_size=25), min_size=4, max_size=4),
+    separators=st.lists(st.sampled_from("，。：（）、的为 号是"), min_size=6, max_size=6),
+)
+def test_no_planted_identifier_survives_the_masking(
+    seed: int, parts: list[str], separators: list[str]
+) -> None:
+    """Whatever the text around them, identifiers set off by a non-alphanumeric character are
+    masked in every published field, and the publish check then finds none."""
+    rng = random.Random(seed)
+    values = [resident_id(rng), mobile(rng), bank_card(rng)]
+    text = parts[0]
+    for i, value in enumerate(values):
+        text += separators[2 * i] + value + separators[2 * i + 1] + parts[i + 1]
+    source = SourceFields({"facts": text, "result": text}, (), ())
+    fields, _ = mask(source)
+    assert leaks(fields["facts"] + fields["result"], values) == []
+    assert remaining_identifiers(fields) == []

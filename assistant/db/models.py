@@ -381,13 +381,14 @@ class Publication(Base):
 
     status: draft (masked, not public) | published (in the public feed) | withdrawn (out of
     the feed; the withdrawal notice and reason stay public). Each change is also a signed
-    event in the case record."""
+    event in the case record. A decision has at most one record that is not withdrawn; after a
+    withdrawal as inaccurate (更正) a corrected one is drafted anew."""
 
     __tablename__ = "publications"
     __table_args__ = (
-        UniqueConstraint("document_id", name="uq_publications_document_id"),
         Index("ix_publications_status", "status"),
         Index("ix_publications_case_id", "case_id"),
+        Index("ix_publications_document_id", "document_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

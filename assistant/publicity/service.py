@@ -38,6 +38,8 @@ FIELDS = ("party", "document_number", "facts", "basis", "result", "authority", "
 # Officers may correct these during review; party, 文号, authority and date come from the record.
 EDITABLE = frozenset({"facts", "basis", "result"})
 PUBLISHERS = (Role.OFFICER, Role.APPROVER, Role.ADMIN)
+# the withdrawal reason after which the decision is published again, corrected (更正)
+CORRECTION = "inaccurate"
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _CITATION = re.compile(
@@ -251,14 +253,18 @@ def draft_publication(services: Services, actor: User, document_id: int) -> dict
                 "文书尚未签发，不能公示。",
                 details={"document_id": document_id},
             )
-        existing = session.scalar(select(Publication).where(Publication.document_id == document_id))
+        case = lock_case(session, document.case_id)  # two drafts of one decision queue up here
+        existing = session.scalar(
+            select(Publication).where(
+                Publication.document_id == document_id, Publication.status != "withdrawn"
+            )
+        )
         if existing is not None:
             raise Conflict(
                 "publication_exists",
                 "该文书已有公示记录。",
                 details={"publication_id": existing.id, "status": existing.status},
             )
-        case = lock_case(session, document.case_id)
         fields, findings = mask(source_fields(case, document, services.settings))
         decided_on = decision_date(document)
         deadline = publication_deadline(services.settings, publicity, decided_on)
@@ -437,14 +443,15 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
     calendar = load_calendar()
     out: list[dict[str, Any]] = []
     with services.db.session() as session:
-        published = {
-            p.document_id: p
-            for p in session.scalars(select(Publication))
-            if p.status in {"published", "withdrawn"}
+        rows = list(session.scalars(select(Publication).order_by(Publication.id)))
+        # done: published, or withdrawn for good (an inaccurate one is to be published again)
+        done = {
+            p.document_id
+            for p in rows
+            if p.status == "published"
+            or (p.status == "withdrawn" and p.withdrawal_reason != CORRECTION)
         }
-        drafts = {
-            p.document_id: p for p in session.scalars(select(Publication)) if p.status == "draft"
-        }
+        drafts = {p.document_id: p for p in rows if p.status == "draft"}
         documents = session.scalars(
             select(Document).where(
                 Document.doc_type.in_(list(PUBLISHED_TYPES)), Document.issued_at.is_not(None)
@@ -452,7 +459,7 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
         )
         for document in documents:
             publicity = PUBLISHED_TYPES[document.doc_type]
-            if document.id in published or not _enabled(services.settings, publicity):
+            if document.id in done or not _enabled(services.settings, publicity):
                 continue
             decided_on = decision_date(document)
             deadline = publication_deadline(services.settings, publicity, decided_on)

@@ -270,6 +270,25 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
         409,
         "publication_not_published",
     )
+    # a decision withdrawn for good is not asked for again; an inaccurate one is re-drafted
+    alerts = client.get("/publications/alerts", headers=headers).json()
+    assert target["document_id"] not in {a["document_id"] for a in alerts}
+    other = client.get("/publications?status=published", headers=headers).json()[0]
+    corrected = client.post(
+        f"/publications/{other['id']}/withdraw", json={"reason": "inaccurate"}, headers=headers
+    )
+    assert corrected.status_code == 200, corrected.text
+    alerts = client.get("/publications/alerts", headers=headers).json()
+    assert other["document_id"] in {a["document_id"] for a in alerts}
+    again = client.post(
+        "/publications", json={"document_id": other["document_id"]}, headers=headers
+    )
+    assert again.status_code == 201 and again.json()["id"] != other["id"], again.text
+    assert_error(
+        client.post("/publications", json={"document_id": other["document_id"]}, headers=headers),
+        409,
+        "publication_exists",
+    )
     verify = client.get(f"/cases/{case_id}/record/verify", headers=headers).json()
     assert verify["ok"], verify
     timeline = client.get(f"/cases/{case_id}/timeline", headers=headers).json()

@@ -46,13 +46,14 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["published_by"], ["users.id"]),
         sa.ForeignKeyConstraint(["withdrawn_by"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("document_id", name="uq_publications_document_id"),
     )
     op.create_index("ix_publications_status", "publications", ["status"])
+    op.create_index("ix_publications_document_id", "publications", ["document_id"])
     op.create_index("ix_publications_case_id", "publications", ["case_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_publications_document_id", table_name="publications")
     op.drop_index("ix_publications_case_id", table_name="publications")
     op.drop_index("ix_publications_status", table_name="publications")
     op.drop_table("publications")

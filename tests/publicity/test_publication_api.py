@@ -209,7 +209,10 @@ def test_draft_masks_review_publish_and_the_public_never_sees_a_planted_value(
         headers=headers,
     )
     assert edited.status_code == 200, edited.text
-    assert "13912345678" not in edited.text and "吴国华" not in edited.json()["fields"]["facts"]
+    facts = edited.json()["fields"]["facts"]
+    assert "13912345678" not in facts and "吴国华" not in facts and "139＊＊＊＊5678" in facts
+    # the officer sees what was masked (the findings), the public never does
+    assert {"13912345678", "吴国华"} <= {f["text"] for f in edited.json()["findings"]}
     world.planted.extend(["13912345678", "吴国华"])
     assert_error(
         client.patch(f"/publications/{ids[0]}", json={"party": "x"}, headers=headers),

@@ -13,7 +13,7 @@ Organisations (name, 统一社会信用代码) are never masked.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -73,6 +73,9 @@ _NAME_END = frozenset(
     "，。、；：:;,.（()）“”\"' \n\t"
     "于在将的对与和及为是因等已未向从把被以个称系均涉通利控名经先后自又也都并曾"
 )
+# characters a name may follow directly inside a sentence (由王某控制, 对王某追缴, 向王某…)
+_NAME_CUE = frozenset("由对向与和及给是为将把被让经据")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
 _NOT_GIVEN = frozenset("某之分三期税公司局所部门厂店县市区省")
 # words that begin with a surname character but are not names (财务人员解释称…)
 _NOT_NAMES = frozenset(
@@ -111,6 +114,7 @@ _NOT_NAMES = frozenset(
         "按照",
         "依法",
         "付款",
+        "迟迟",
         "收款",
         "工作",
         "任职",
@@ -149,6 +153,14 @@ def luhn_ok(digits: str) -> bool:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
     return total % 10 == 0
+
+
+def _overlapping(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Every match, also those starting inside an earlier one (向陈佳（身份证… → 陈佳)."""
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        yield m
+        pos = m.start() + 1
 
 
 def _card_spans(text: str) -> list[tuple[int, int]]:
@@ -281,7 +293,7 @@ class Redactor:
             start = m.start("detail")
             add("address", start, m.end(), MASK * 3, "address")
         for m in _ADDRESS_LABEL.finditer(text):
-            tail = re.match(r"[^，。；;,\n（(]{4,60}", text[m.end() :])
+            tail = re.match(r"[^，。；;,\n（()）]{4,60}", text[m.end() :])
             if tail is not None and re.search(r"\d|号|室|村|组", tail.group()):
                 add("address", m.end(), m.end() + tail.end(), MASK * 3, "address_label")
         for person in self.persons:
@@ -292,7 +304,10 @@ class Redactor:
             if length is not None:
                 name = text[m.end() : m.end() + length]
                 add("person_name", m.end(), m.end() + length, _mask_name(name), "role_word")
-        for m in _NAME_BEFORE.finditer(text):
+        for m in _overlapping(_NAME_BEFORE, text):
+            before = text[m.start() - 1] if m.start() else ""
+            if _CJK_CHAR.match(before) and before not in _NAME_CUE:
+                continue  # inside a word (该公司通过…, 个体工商户名下…)
             name = m.group("name")
             length = _name_length(text, m.start("name"))
             if length is not None and length <= len(name):

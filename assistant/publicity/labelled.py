@@ -152,10 +152,19 @@ def _paragraphs(corpora: Path) -> list[tuple[str, str]]:
     with (corpora / "decisions" / "fulltext.jsonl").open(encoding="utf-8") as f:
         for line in f:
             row = json.loads(line)
+            # PDF text breaks lines mid-sentence: join them, then cut into runs of whole
+            # sentences of at most 400 characters
             text = re.sub(r"\n(?![一二三四五六七八九十]、)", "", row["text"])
             for para in text.split("\n"):
-                if 60 <= len(para) <= 600:
-                    out.append((f"decision:{row['file']}", para))
+                chunk = ""
+                for sentence in re.findall(r"[^。]+。?", para):
+                    if chunk and len(chunk) + len(sentence) > 400:
+                        if len(chunk) >= 60:
+                            out.append((f"decision:{row['file']}", chunk))
+                        chunk = ""
+                    chunk += sentence
+                if 60 <= len(chunk) <= 600:
+                    out.append((f"decision:{row['file']}", chunk))
     return out
 
 

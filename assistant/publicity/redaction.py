@@ -34,7 +34,7 @@ _MOBILE = re.compile(r"(?<![\d.])(?:(?:\+|＋)?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4})
 _FIXED = re.compile(r"(?<![\d.])(?:[(（]0\d{2,3}[)）]|0\d{2,3}[\s—-]?)[2-9]\d{6,7}(?![\d.])")
 # runs of digit groups (spaces or dashes between): a bank card is 16–19 digits of one or more
 # whole groups inside such a run, passing Luhn
-_DIGIT_RUN = re.compile(r"(?<![\d.])\d+(?:[ \t-]\d+)*(?![\d.])")
+_DIGIT_RUN = re.compile(r"(?<![\dA-Za-z.])\d+(?:[ \t-]\d+)*(?![\dA-Za-z.])")
 _GROUP = re.compile(r"\d+")
 # any account number written after its label (public accounts fail Luhn)
 _ACCOUNT_LABEL = re.compile(
@@ -168,6 +168,8 @@ def _card_spans(text: str) -> list[tuple[int, int]]:
     card written next to other figures (卡号6222… 2024年) is still found."""
     spans: list[tuple[int, int]] = []
     for run in _DIGIT_RUN.finditer(text):
+        if "发票" in text[max(0, run.start() - 15) : run.start()]:
+            continue  # invoice codes and number ranges (发票号码07647407-07647456)
         groups = [(g.start(), g.end()) for g in _GROUP.finditer(text, run.start(), run.end())]
         taken_until = -1
         for i, (first, _) in enumerate(groups):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any, Literal
 
 from assistant.nlp.rules import SURNAMES
@@ -187,8 +188,6 @@ def _card_spans(text: str) -> list[tuple[int, int]]:
 
 def _old_id_ok(number: str) -> bool:
     """A 15-digit 身份证号 (pre-1999): region code and a real 19YYMMDD birth date."""
-    from datetime import date
-
     try:
         date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
     except ValueError:

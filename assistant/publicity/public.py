@@ -53,11 +53,15 @@ def _secret(settings: Settings) -> bytes:
     path = settings.keys_dir / "inquiry.secret"
     if not path.exists():
         settings.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.write(fd, secrets.token_bytes(32))
-        finally:
-            os.close(fd)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker created it first: use that one
+        else:
+            try:
+                os.write(fd, secrets.token_bytes(32))
+            finally:
+                os.close(fd)
     return path.read_bytes()
 
 

@@ -53,15 +53,20 @@ def _secret(settings: Settings) -> bytes:
     path = settings.keys_dir / "inquiry.secret"
     if not path.exists():
         settings.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # written whole under a temporary name, then linked: a concurrent worker either links
+        # first (this one reads that secret) or finds the complete file, never a partial one
+        tmp = path.with_name(f"inquiry.secret.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, secrets.token_bytes(32))
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
         except FileExistsError:
-            pass  # another worker created it first: use that one
-        else:
-            try:
-                os.write(fd, secrets.token_bytes(32))
-            finally:
-                os.close(fd)
+            pass
+        finally:
+            tmp.unlink()
     return path.read_bytes()
 
 

@@ -19,6 +19,8 @@ from assistant.publicity import service
 from assistant.publicity.public import check_code
 
 router = APIRouter(prefix="/publications", tags=["publications"])
+# `{publication_id:int}`: only digits reach the id routes, so /publications/alerts with another
+# method is a 405 naming GET, not a 422 about an id.
 
 
 class PublicationIn(BaseModel):
@@ -78,7 +80,7 @@ def inquiry_code(case_id: DbId, user: CurrentUser, services: ServicesDep) -> dic
     return {"case_number": number, "check_code": check_code(services.settings, number)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={404: {"description": "文书不存在"}})
 def draft_publication(
     body: PublicationIn, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -86,14 +88,14 @@ def draft_publication(
     return service.draft_publication(services, user, body.document_id)
 
 
-@router.get("/{publication_id}")
+@router.get("/{publication_id:int}")
 def get_publication(
     publication_id: DbId, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
     return service.get_publication(services, user, publication_id)
 
 
-@router.patch("/{publication_id}")
+@router.patch("/{publication_id:int}")
 def revise_publication(
     publication_id: DbId, body: PublicationEdit, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -101,13 +103,13 @@ def revise_publication(
     return service.revise_publication(services, user, publication_id, changes)
 
 
-@router.post("/{publication_id}/publish")
+@router.post("/{publication_id:int}/publish")
 def publish(publication_id: DbId, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """The reviewed draft goes into the public feed; a signed event records it."""
     return service.publish(services, user, publication_id)
 
 
-@router.post("/{publication_id}/withdraw")
+@router.post("/{publication_id:int}/withdraw")
 def withdraw(
     publication_id: DbId, body: WithdrawalIn, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:

@@ -354,7 +354,7 @@ def publish(services: Services, actor: User, publication_id: int) -> dict[str, A
         row.published_at = utcnow()
         row.published_by = actor.id
         session.flush()
-        late = row.published_at is not None and today_in_china() > row.due_on
+        late = today_in_china() > row.due_on
         _record(services, session, case, actor, "publication_published", row, late=late)
         return to_dict(row, internal=True)
 

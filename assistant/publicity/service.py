@@ -190,6 +190,19 @@ def _publication(session: Session, publication_id: int) -> Publication:
     return row
 
 
+def _locked(
+    session: Session, publication_id: int, status: str, code: str, message: str
+) -> tuple[Publication, Case]:
+    """The publication and its case under the case's lock, re-read, in `status` (else 409
+    `code`): two requests on one publication cannot both pass the status check."""
+    row = _publication(session, publication_id)
+    case = lock_case(session, row.case_id)
+    session.refresh(row)
+    if row.status != status:
+        raise Conflict(code, message, details={"status": row.status})
+    return row, case
+
+
 def _enabled(settings: Settings, publicity: Publicity) -> bool:
     enabled = {k.strip() for k in settings.publication_optional_kinds.split(",") if k.strip()}
     return not publicity.optional or publicity.kind in enabled
@@ -300,14 +313,9 @@ def revise_publication(
             details={"fields": unknown, "editable": sorted(EDITABLE)},
         )
     with services.db.session() as session:
-        row = _publication(session, publication_id)
-        if row.status != "draft":
-            raise Conflict(
-                "publication_not_draft",
-                "只能修改未公开的草稿。",
-                details={"status": row.status},
-            )
-        case = lock_case(session, row.case_id)
+        row, case = _locked(
+            session, publication_id, "draft", "publication_not_draft", "只能修改未公开的草稿。"
+        )
         document = session.get(Document, row.document_id)
         assert document is not None
         source = source_fields(case, document, services.settings)
@@ -337,11 +345,9 @@ def publish(services: Services, actor: User, publication_id: int) -> dict[str, A
     """Put the reviewed draft in the public feed (and sign the act in the case record)."""
     require_role(actor, *PUBLISHERS)
     with services.db.session() as session:
-        row = _publication(session, publication_id)
-        if row.status != "draft":
-            raise Conflict(
-                "publication_not_draft", "该公示记录不是草稿。", details={"status": row.status}
-            )
+        row, case = _locked(
+            session, publication_id, "draft", "publication_not_draft", "该公示记录不是草稿。"
+        )
         remaining = remaining_identifiers(row.fields)
         if remaining:
             raise Conflict(
@@ -349,7 +355,6 @@ def publish(services: Services, actor: User, publication_id: int) -> dict[str, A
                 "公示内容中仍有未遮蔽的个人信息，请先审核修改。",
                 details={"found": remaining},
             )
-        case = lock_case(session, row.case_id)
         row.status = "published"
         row.published_at = utcnow()
         row.published_by = actor.id
@@ -386,14 +391,13 @@ def withdraw(
             details={"revoked_on": revoked_on.isoformat()},
         )
     with services.db.session() as session:
-        row = _publication(session, publication_id)
-        if row.status != "published":
-            raise Conflict(
-                "publication_not_published",
-                "只能撤回已公开的记录。",
-                details={"status": row.status},
-            )
-        case = lock_case(session, row.case_id)
+        row, case = _locked(
+            session,
+            publication_id,
+            "published",
+            "publication_not_published",
+            "只能撤回已公开的记录。",
+        )
         row.status = "withdrawn"
         row.withdrawn_at = utcnow()
         row.withdrawn_by = actor.id

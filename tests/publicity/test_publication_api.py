@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from api.main import create_app
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.events import record_action
+from assistant.db.backup import create_backup, restore_backup
 from assistant.db.models import Case, Document, User
 from assistant.db.types import utcnow
 from assistant.publicity.labelled import (
@@ -28,6 +30,7 @@ from assistant.publicity.labelled import (
     person_name,
     resident_id,
 )
+from assistant.publicity.public import check_code
 from assistant.services import Services, build_services, seed_demo_users
 from tests.api.apphelpers import assert_error, login
 from tests.conftest import DEMO_USCC, make_settings
@@ -350,3 +353,15 @@ def test_openapi_declares_every_status_of_the_new_routes(world: World) -> None:
     withdraw = paths["/publications/{publication_id}/withdraw"]["post"]["responses"]
     assert {"200", "401", "403", "404", "409", "422", "503"} <= set(withdraw)
     assert {"201", "409", "422"} <= set(paths["/publications"]["post"]["responses"])
+
+
+def test_check_codes_survive_backup_and_restore(world: World, tmp_path: Path) -> None:
+    """The inquiry secret travels with the signing keys, so a restored installation answers
+    the codes already given to parties."""
+    settings = world.services.settings
+    code = check_code(settings, world.case_numbers[0])
+    create_backup(settings.resolved_database_url, settings.data_dir, tmp_path / "backup")
+    restored = make_settings(tmp_path / "restored")
+    restore_backup(tmp_path / "backup", restored.data_dir, restored.resolved_database_url)
+    assert check_code(restored, world.case_numbers[0]) == code
+    assert (restored.keys_dir / "inquiry.secret").stat().st_mode & 0o077 == 0

@@ -21,6 +21,7 @@ from assistant.cases.events import record_action
 from assistant.db.backup import create_backup, restore_backup
 from assistant.db.models import Case, Document, User
 from assistant.db.types import utcnow
+from assistant.publicity import service as publicity
 from assistant.publicity.labelled import (
     TEMPLATES,
     address,
@@ -290,6 +291,11 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
         "/publications", json={"document_id": other["document_id"]}, headers=headers
     )
     assert again.status_code == 201 and again.json()["id"] != other["id"], again.text
+    # sixty days on, the corrected draft is past its 7 working days: the alert says so
+    later = publicity.alerts(world.services, on=date.today() + timedelta(days=60))
+    late = next(a for a in later if a["document_id"] == other["document_id"])
+    assert late["overdue"] and late["working_days_left"] == 0
+    assert late["publication_id"] == again.json()["id"]
     assert_error(
         client.post("/publications", json={"document_id": other["document_id"]}, headers=headers),
         409,

@@ -26,6 +26,8 @@ from api.routers import escalation as escalation_router
 from api.routers import facts as facts_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
+from api.routers import public as public_router
+from api.routers import publications as publications_router
 from api.routers import record as record_router
 from api.routers import statistics as statistics_router
 from api.routers.document_revisions import router as document_revisions_router
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(index_router.router)  # index status and consistency (admin)
     app.include_router(facts_router.router)  # proposed facts with sources, evidence check
     app.include_router(statistics_router.router)  # annual statistics, data platform
+    app.include_router(publications_router.router)  # 行政执法公示: draft, publish, withdraw
+    app.include_router(public_router.router)  # public side: feed, RSS, inquiry (no sign-in)
     install_workbench(app)  # the officers' workbench (pages, not in OpenAPI)
     return app
 

@@ -627,6 +627,11 @@ from assistant.cases.evidence_cli import evidence_app  # noqa: E402
 
 case_app.add_typer(evidence_app, name="evidence")
 
+# `taxassist publicity due|alerts` (assistant.publicity.cli)
+from assistant.publicity.cli import publicity_app  # noqa: E402
+
+app.add_typer(publicity_app, name="publicity")
+
 
 backup_app = typer.Typer(
     help="Back up and restore the database, file store and signing keys.", no_args_is_help=True

@@ -189,6 +189,25 @@ class Settings(BaseSettings):
         default="", description="usernames of the authority's 主要负责人, comma-separated"
     )
 
+    # 行政执法公示: periods in working days (the Chinese calendar with its adjusted days,
+    # corpora/calendar), sources in corpora/publicity/rules.yaml
+    publication_working_days: int = Field(
+        default=7, ge=1, description="publish 处罚/许可 decisions within (国办发〔2018〕118号)"
+    )
+    publication_other_working_days: int = Field(
+        default=20, ge=1, description="publish other enforcement decisions within (118号)"
+    )
+    withdrawal_working_days: int = Field(
+        default=3, ge=1, description="withdraw a revoked decision within (行政处罚法第四十八条)"
+    )
+    publication_optional_kinds: str = Field(
+        default="", description="optional kinds this bureau publishes too, e.g. 不予处罚"
+    )
+    inquiry_max_failures: int = Field(
+        default=5, ge=1, description="wrong check codes per client address before a lockout"
+    )
+    inquiry_lockout_seconds: int = Field(default=900, ge=1)
+
     @field_validator("data_dir", "demo_corpus_dir", "models_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -40,7 +40,11 @@ APPROVAL_ACTIONS = frozenset(
 )
 # Chairing the hearing is no duty of the three: 行政处罚法第六十四条第（四）项 bars only the
 # case's investigators from it (a guard of its own), so a reviewer or leader may chair.
-NEUTRAL_ACTIONS = frozenset({"hearing_held"})
+# Publishing an issued decision (行政执法公示) and withdrawing it follow the decision and are
+# none of the three duties either.
+NEUTRAL_ACTIONS = frozenset(
+    {"hearing_held", "publication_drafted", "publication_published", "publication_withdrawn"}
+)
 
 
 def duty_of(action: str, details: dict[str, Any]) -> Duty | None:

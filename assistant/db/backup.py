@@ -138,7 +138,9 @@ def _write_backup(
     keys_dir = data_dir / KEYS
     if include_private_keys and keys_dir.is_dir():
         (dest / KEYS).mkdir(mode=0o700)
-        for key in sorted(keys_dir.glob("*.pem")):
+        # every secret of the authority: signing keys and the progress inquiry's secret
+        # (without it, the check codes given to parties would change)
+        for key in sorted(p for p in keys_dir.iterdir() if p.is_file()):
             target = dest / KEYS / key.name
             shutil.copyfile(key, target)
             target.chmod(0o600)

@@ -372,3 +372,44 @@ class Voiceprint(Base):
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id"))
     speaker: Mapped[str] = mapped_column(String(32))  # the label enrolled from, e.g. 问
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Publication(Base):
+    """The public record of one issued decision (行政执法公示): masked fields the officer
+    reviewed, its deadline in working days, and — once the decision is revoked, confirmed
+    unlawful or remade — its withdrawal with the reason (行政处罚法第四十八条第二款).
+
+    status: draft (masked, not public) | published (in the public feed) | withdrawn (out of
+    the feed; the withdrawal notice and reason stay public). Each change is also a signed
+    event in the case record. A decision has at most one record that is not withdrawn; after a
+    withdrawal as inaccurate (更正) a corrected one is drafted anew."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        Index("ix_publications_status", "status"),
+        Index("ix_publications_case_id", "case_id"),
+        Index("ix_publications_document_id", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    doc_type: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # 处罚 | 不予处罚 | 强制 | 许可 | 征收 …
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # masked public fields: party, document_number, facts, basis, result, authority, decided_on
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # what was masked, per field (kind, original span, replacement) — for the officer only
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    decided_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(32))
+    withdrawal_note: Mapped[str | None] = mapped_column(Text)
+    revoked_on: Mapped[date | None] = mapped_column(Date)

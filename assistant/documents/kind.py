@@ -57,6 +57,22 @@ class DraftRequest:
 
 
 @dataclass(frozen=True)
+class Publicity:
+    """How an issued decision of this type is published (行政执法公示).
+
+    `kind`: the enforcement category the public record and the statistics name (处罚, 不予处罚,
+    强制, 许可, 征收 …). `period`: which publication period applies — `decision` for 行政处罚 and
+    行政许可 (7 working days), `other` for other enforcement decisions (20 working days;
+    国办发〔2018〕118号); the day counts are settings. `optional`: published only where the
+    bureau publishes that kind (setting `publication_optional_kinds`), e.g. 不予处罚.
+    """
+
+    kind: str
+    period: Literal["decision", "other"]
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class DocumentKind(Generic[C]):
     """One document type.
 
@@ -68,6 +84,7 @@ class DocumentKind(Generic[C]):
     produces.
     `notice_of`: the code of the draft this notice precedes (罚告 before 罚: 行政处罚法第四十四条);
     告知 serves it, and a new notice reopens the party's 陈述申辩 and hearing rights.
+    `publicity`: set on an issued decision that is published; None: never published.
     """
 
     code: str
@@ -82,6 +99,7 @@ class DocumentKind(Generic[C]):
     decision: bool = False
     via_api: bool = True
     notice_of: str | None = None
+    publicity: Publicity | None = None
 
     def parse_inputs(self, inputs: dict[str, Any] | None) -> DocumentInputs | None:
         """Validate the request's inputs: 422 `missing_document_data` naming the fields."""

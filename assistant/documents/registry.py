@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant.documents.kind import DocumentKind
+from assistant.documents.kind import DocumentKind, Publicity
 from assistant.documents.types import (
     correction_notice,
     interview_record,
@@ -63,6 +63,10 @@ def _codes_where(test: Callable[[DocumentKind[Any]], bool]) -> frozenset[str]:
 REVIEWER_TYPES = _codes_where(lambda kind: kind.drafter == "reviewer")
 # The case's 决定书: issued before 送达 delivers it.
 DECISION_TYPES = _codes_where(lambda kind: kind.decision)
+# Issued decisions that are published (行政执法公示): type code -> how.
+PUBLISHED_TYPES: dict[str, Publicity] = {
+    code: kind.publicity for code, kind in REGISTRY.items() if kind.publicity is not None
+}
 # notice type -> the draft it precedes (税务行政处罚事项告知书 before the 决定书): 告知 serves the
 # notice of the draft the case is heading to.
 NOTICES: dict[str, str] = {

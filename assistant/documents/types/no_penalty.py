@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from assistant.documents.context import basis, legal_ground, remedy
-from assistant.documents.kind import DocumentKind, DraftRequest
+from assistant.documents.kind import DocumentKind, DraftRequest, Publicity
 from assistant.drafting.guard import FactRecord
 from assistant.drafting.other_documents import (
     TITLES,
@@ -82,4 +82,6 @@ KIND = DocumentKind(
     render=render_no_penalty,
     record=record,
     decision=True,
+    # published where the bureau publishes 不予处罚 decisions (setting)
+    publicity=Publicity(kind="不予处罚", period="decision", optional=True),
 )

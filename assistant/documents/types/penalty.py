@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from assistant.documents.context import case_transcript, fact_record
-from assistant.documents.kind import DocumentKind, DraftRequest
+from assistant.documents.kind import DocumentKind, DraftRequest, Publicity
 from assistant.drafting.context import PenaltyContext
 from assistant.drafting.documents import TITLES, DocumentType, RenderedDocument, render
 from assistant.drafting.generators import generator_from_settings
@@ -86,4 +86,5 @@ DECISION = DocumentKind(
     render=_render_decision,
     record=record,
     decision=True,
+    publicity=Publicity(kind="处罚", period="decision"),
 )

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import Field
 
 from assistant.documents.context import Officer, fact_record, officer_text, remedy
-from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest
+from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest, Publicity
 from assistant.drafting.guard import FactRecord
 from assistant.drafting.other_documents import (
     SIMPLE_BASIS,
@@ -89,4 +89,5 @@ KIND = DocumentKind(
     context=context,
     render=render_simple_penalty,
     record=record,
+    publicity=Publicity(kind="处罚", period="decision"),
 )

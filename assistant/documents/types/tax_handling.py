@@ -9,7 +9,7 @@ from decimal import Decimal
 from pydantic import Field
 
 from assistant.documents.context import basis, fact_record, legal_ground, remedy
-from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest
+from assistant.documents.kind import DocumentInputs, DocumentKind, DraftRequest, Publicity
 from assistant.drafting.guard import FactRecord
 from assistant.drafting.other_documents import (
     SURCHARGE_BASIS,
@@ -114,4 +114,5 @@ KIND = DocumentKind(
     context=context,
     render=render_tax_handling,
     record=record,
+    publicity=Publicity(kind="征收", period="other"),
 )

@@ -1,0 +1,486 @@
+"""Publication records of issued decisions: draft (masked), officer review, publish, withdraw.
+
+Why here and not in the documents: the public record is its own thing — the fields the
+publication requires (party, 文号, facts, basis, result, authority, date) taken from the case
+record and the issued text, with natural persons' data masked — and its life (published within
+a period of working days, withdrawn within three when the decision is revoked, 行政处罚法第四十
+八条) is recorded as signed events of the case, so `record verify` covers it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.auth.security import Role
+from assistant.cases.access import lock_case, require_role
+from assistant.cases.events import record_action
+from assistant.config import Settings
+from assistant.dates import to_china_time, today_in_china
+from assistant.db.models import Case, Document, Publication, User
+from assistant.db.types import utcnow
+from assistant.documents.kind import Publicity
+from assistant.documents.registry import PUBLISHED_TYPES
+from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.publicity.redaction import IDENTIFIER_KINDS, Redactor, redact_fields
+from assistant.publicity.rules import load_rules
+from assistant.publicity.workdays import Deadline, load_calendar
+from assistant.record import canonical_sha256
+from assistant.services import Services
+
+# The public fields, in the order a published decision shows them.
+FIELDS = ("party", "document_number", "facts", "basis", "result", "authority", "decided_on")
+# Officers may correct these during review; party, 文号, authority and date come from the record.
+EDITABLE = frozenset({"facts", "basis", "result"})
+PUBLISHERS = (Role.OFFICER, Role.APPROVER, Role.ADMIN)
+# the withdrawal reason after which the decision is published again, corrected (更正)
+CORRECTION = "inaccurate"
+
+_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+_CITATION = re.compile(
+    r"《[^》]{2,40}》(?:第[零一二三四五六七八九十百]+条(?:第[一二三四五六七八九十]+款)?"
+    r"(?:第[（(][一二三四五六七八九十]+[)）]项)?[、和及]?)*"
+)
+_TRAILER = ("以上应缴", "限你", "限该", "如对本决定不服", "如对处罚决定", "如你", "到期不缴纳")
+
+
+@dataclass(frozen=True)
+class SourceFields:
+    """The public fields before masking, and what the masking must leave alone."""
+
+    fields: dict[str, str]
+    persons: tuple[str, ...]  # names of natural persons the record holds (masked everywhere)
+    keep: tuple[str, ...]  # organisation data shown as it is
+
+
+def decision_date(document: Document) -> date:
+    assert document.issued_at is not None
+    return to_china_time(document.issued_at).date()
+
+
+def period_days(settings: Settings, publicity: Publicity) -> int:
+    if publicity.period == "decision":
+        return settings.publication_working_days
+    return settings.publication_other_working_days
+
+
+def publication_deadline(settings: Settings, publicity: Publicity, decided_on: date) -> Deadline:
+    return load_calendar().add_working_days(decided_on, period_days(settings, publicity))
+
+
+def _sections(text: str) -> list[list[str]]:
+    """Paragraphs grouped under their 一、二、… headings (group 0: before the first)."""
+    groups: list[list[str]] = [[]]
+    for line in (ln.strip() for ln in text.splitlines()):
+        if not line:
+            continue
+        if _HEADING.match(line) and len(line) <= 30:
+            groups.append([])
+            continue
+        groups[-1].append(line)
+    return groups
+
+
+def _citations(text: str) -> str:
+    seen: list[str] = []
+    for m in _CITATION.finditer(text):
+        cite = m.group().rstrip("、和及")
+        if cite not in seen and "第" in cite:
+            seen.append(cite)
+    return "；".join(seen)
+
+
+def source_fields(case: Case, document: Document, settings: Settings) -> SourceFields:
+    """The fields the publication requires, from the issued text and the case record."""
+    groups = _sections(document.text)
+    if len(groups) >= 3:
+        facts_lines = []
+        for line in groups[1]:
+            if line.startswith("上述违法事实"):
+                break
+            facts_lines.append(line)
+        facts = "\n".join(facts_lines) or case.facts
+        result_lines = [ln for ln in groups[2] if not ln.startswith(_TRAILER)]
+    else:  # one-block documents (当场处罚): the facts from the record, the decision lines
+        facts = case.facts
+        result_lines = [
+            ln
+            for ln in document.text.splitlines()
+            if ("罚款" in ln or "决定" in ln) and not ln.startswith(_TRAILER) and "依据" in ln
+        ]
+    result = "\n".join(result_lines).strip()
+    taxpayer = case.taxpayer
+    persons: list[str] = []
+    keep: list[str] = []
+    if taxpayer.kind == "individual":
+        persons.append(taxpayer.name)
+        party = taxpayer.name
+    else:
+        keep.extend(x for x in (taxpayer.name, taxpayer.uscc, taxpayer.legal_representative) if x)
+        party = f"{taxpayer.name}（统一社会信用代码：{taxpayer.uscc}）"
+        if taxpayer.legal_representative:
+            party += f"，法定代表人：{taxpayer.legal_representative}"
+    fields = {
+        "party": party,
+        "document_number": document.number,
+        "facts": facts.strip(),
+        "basis": _citations(result) or _citations(document.text),
+        "result": result or "见决定书",
+        "authority": settings.authority_name,
+        "decided_on": decision_date(document).isoformat(),
+    }
+    return SourceFields(fields, tuple(persons), tuple(keep))
+
+
+def redactor_for(source: SourceFields) -> Redactor:
+    """Masks the persons the record names (the individual party too, unless the rules show
+    it) and leaves the organisation's own data alone."""
+    persons = source.persons if load_rules().party_person == "mask" else ()
+    return Redactor(persons, keep=source.keep)
+
+
+def mask(source: SourceFields) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Mask every text field (the date is no personal data)."""
+    text_fields = {k: v for k, v in source.fields.items() if k != "decided_on"}
+    masked, findings = redact_fields(text_fields, redactor_for(source))
+    return {**source.fields, **masked}, findings
+
+
+def to_dict(row: Publication, *, internal: bool) -> dict[str, Any]:
+    """The publication as the officer (internal: findings, status, deadline) or the public
+    sees it."""
+    out: dict[str, Any] = {
+        "id": row.id,
+        "kind": row.kind,
+        "doc_type": row.doc_type,
+        "fields": {k: row.fields.get(k, "") for k in FIELDS},
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+    }
+    if internal:
+        out.update(
+            case_id=row.case_id,
+            document_id=row.document_id,
+            status=row.status,
+            decided_on=row.decided_on.isoformat(),
+            due_on=row.due_on.isoformat(),
+            due_provisional=row.due_provisional,
+            overdue=row.status == "draft" and today_in_china() > row.due_on,
+            findings=row.findings,
+            withdrawn_at=row.withdrawn_at.isoformat() if row.withdrawn_at else None,
+            withdrawal_reason=row.withdrawal_reason,
+            withdrawal_note=row.withdrawal_note,
+            revoked_on=row.revoked_on.isoformat() if row.revoked_on else None,
+        )
+    return out
+
+
+def _publication(session: Session, publication_id: int) -> Publication:
+    row = session.get(Publication, publication_id)
+    if row is None:
+        raise NotFound(
+            "publication_not_found",
+            f"公示记录 {publication_id} 不存在。",
+            details={"publication_id": publication_id},
+        )
+    return row
+
+
+def _locked(
+    session: Session, publication_id: int, status: str, code: str, message: str
+) -> tuple[Publication, Case]:
+    """The publication and its case under the case's lock, re-read, in `status` (else 409
+    `code`): two requests on one publication cannot both pass the status check."""
+    row = _publication(session, publication_id)
+    case = lock_case(session, row.case_id)
+    session.refresh(row)
+    if row.status != status:
+        raise Conflict(code, message, details={"status": row.status})
+    return row, case
+
+
+def _enabled(settings: Settings, publicity: Publicity) -> bool:
+    enabled = {k.strip() for k in settings.publication_optional_kinds.split(",") if k.strip()}
+    return not publicity.optional or publicity.kind in enabled
+
+
+def _record(
+    services: Services,
+    session: Session,
+    case: Case,
+    actor: User,
+    action: str,
+    row: Publication,
+    **extra: Any,
+) -> None:
+    record_action(
+        services,
+        session,
+        case,
+        actor,
+        action,
+        case.status,
+        case.status,
+        {
+            "publication_id": row.id,
+            "document_id": row.document_id,
+            "document_number": row.fields.get("document_number"),
+            "status": row.status,
+            "fields_sha256": canonical_sha256(row.fields),
+            **extra,
+        },
+    )
+
+
+def draft_publication(services: Services, actor: User, document_id: int) -> dict[str, Any]:
+    """The masked draft of an issued decision's public record, for the officer to review."""
+    require_role(actor, *PUBLISHERS)
+    with services.db.session() as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(
+                "document_not_found",
+                f"文书 {document_id} 不存在。",
+                details={"document_id": document_id},
+            )
+        publicity = PUBLISHED_TYPES.get(document.doc_type)
+        if publicity is None:
+            raise Conflict(
+                "not_publishable",
+                "该类文书不属于需要公示的执法决定。",
+                details={"document_id": document_id, "doc_type": document.doc_type},
+            )
+        if not _enabled(services.settings, publicity):
+            raise Conflict(
+                "publication_kind_not_enabled",
+                f"本局未公示“{publicity.kind}”类决定（设置 publication_optional_kinds）。",
+                details={"kind": publicity.kind},
+            )
+        if document.issued_at is None:
+            raise Conflict(
+                "document_not_issued",
+                "文书尚未签发，不能公示。",
+                details={"document_id": document_id},
+            )
+        case = lock_case(session, document.case_id)  # two drafts of one decision queue up here
+        existing = session.scalar(
+            select(Publication).where(
+                Publication.document_id == document_id, Publication.status != "withdrawn"
+            )
+        )
+        if existing is not None:
+            raise Conflict(
+                "publication_exists",
+                "该文书已有公示记录。",
+                details={"publication_id": existing.id, "status": existing.status},
+            )
+        fields, findings = mask(source_fields(case, document, services.settings))
+        decided_on = decision_date(document)
+        deadline = publication_deadline(services.settings, publicity, decided_on)
+        row = Publication(
+            case_id=case.id,
+            document_id=document.id,
+            doc_type=document.doc_type,
+            kind=publicity.kind,
+            status="draft",
+            fields=fields,
+            findings=findings,
+            decided_on=decided_on,
+            due_on=deadline.due_on,
+            due_provisional=deadline.provisional,
+            created_by=actor.id,
+        )
+        session.add(row)
+        session.flush()
+        _record(services, session, case, actor, "publication_drafted", row)
+        return to_dict(row, internal=True)
+
+
+def revise_publication(
+    services: Services, actor: User, publication_id: int, changes: dict[str, str]
+) -> dict[str, Any]:
+    """The officer's review: corrected facts, basis or result, masked again before saving."""
+    require_role(actor, *PUBLISHERS)
+    unknown = sorted(set(changes) - EDITABLE)
+    if unknown:
+        raise InvalidInput(
+            "field_not_editable",
+            "只能修改事实、依据和结果：" + "、".join(unknown) + " 取自案件记录。",
+            details={"fields": unknown, "editable": sorted(EDITABLE)},
+        )
+    with services.db.session() as session:
+        row, case = _locked(
+            session, publication_id, "draft", "publication_not_draft", "只能修改未公开的草稿。"
+        )
+        document = session.get(Document, row.document_id)
+        assert document is not None
+        source = source_fields(case, document, services.settings)
+        masked, found = redact_fields(
+            {k: v.strip() for k, v in changes.items()}, redactor_for(source)
+        )
+        row.fields = {**row.fields, **masked}
+        # earlier findings of the fields not changed now stay, for the review
+        row.findings = [f for f in row.findings if f.get("field") not in changes] + found
+        session.flush()
+        return to_dict(row, internal=True)
+
+
+def remaining_identifiers(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """Identifiers the masking still finds in the (already masked) fields: must be none. The
+    party line is the record's own (an organisation's code is shown), so it is not re-read."""
+    found = []
+    redactor = Redactor(keep=(str(fields.get("party", "")),))
+    for key, value in fields.items():
+        for f in redactor.find(str(value)):
+            if f.kind in IDENTIFIER_KINDS:
+                found.append({"field": key, "kind": f.kind})
+    return found
+
+
+def publish(services: Services, actor: User, publication_id: int) -> dict[str, Any]:
+    """Put the reviewed draft in the public feed (and sign the act in the case record)."""
+    require_role(actor, *PUBLISHERS)
+    with services.db.session() as session:
+        row, case = _locked(
+            session, publication_id, "draft", "publication_not_draft", "该公示记录不是草稿。"
+        )
+        remaining = remaining_identifiers(row.fields)
+        if remaining:
+            raise Conflict(
+                "personal_data_remaining",
+                "公示内容中仍有未遮蔽的个人信息，请先审核修改。",
+                details={"found": remaining},
+            )
+        row.status = "published"
+        row.published_at = utcnow()
+        row.published_by = actor.id
+        session.flush()
+        late = today_in_china() > row.due_on
+        _record(services, session, case, actor, "publication_published", row, late=late)
+        return to_dict(row, internal=True)
+
+
+def withdraw(
+    services: Services,
+    actor: User,
+    publication_id: int,
+    *,
+    reason: str,
+    note: str,
+    revoked_on: date | None,
+) -> dict[str, Any]:
+    """Take a published decision out of the feed: revoked, changed, confirmed unlawful or void,
+    remade, or inaccurate; the reason is published with the withdrawal (第四十八条第二款)."""
+    require_role(actor, *PUBLISHERS)
+    rules = load_rules()
+    if reason not in rules.withdrawal_reasons:
+        raise InvalidInput(
+            "invalid_withdrawal_reason",
+            "撤回理由不在规定范围内。",
+            details={"reason": reason, "allowed": sorted(rules.withdrawal_reasons)},
+        )
+    today = today_in_china()
+    if revoked_on is not None and revoked_on > today:
+        raise InvalidInput(
+            "invalid_revoked_on",
+            "原决定被撤销（变更、确认违法）的日期不能晚于今天。",
+            details={"revoked_on": revoked_on.isoformat()},
+        )
+    with services.db.session() as session:
+        row, case = _locked(
+            session,
+            publication_id,
+            "published",
+            "publication_not_published",
+            "只能撤回已公开的记录。",
+        )
+        row.status = "withdrawn"
+        row.withdrawn_at = utcnow()
+        row.withdrawn_by = actor.id
+        row.withdrawal_reason = reason
+        row.withdrawal_note = note.strip() or None
+        row.revoked_on = revoked_on
+        session.flush()
+        due = None
+        if revoked_on is not None:
+            due = load_calendar().add_working_days(
+                revoked_on, services.settings.withdrawal_working_days
+            )
+        _record(
+            services,
+            session,
+            case,
+            actor,
+            "publication_withdrawn",
+            row,
+            reason=reason,
+            note=row.withdrawal_note,
+            revoked_on=revoked_on.isoformat() if revoked_on else None,
+            withdraw_due_on=due.due_on.isoformat() if due else None,
+            late=bool(due and today > due.due_on),
+            source=rules.withdraw_source,
+        )
+        return to_dict(row, internal=True)
+
+
+def get_publication(services: Services, actor: User, publication_id: int) -> dict[str, Any]:
+    with services.db.session() as session:
+        return to_dict(_publication(session, publication_id), internal=True)
+
+
+def list_publications(services: Services, status: str | None = None) -> list[dict[str, Any]]:
+    with services.db.session() as session:
+        query = select(Publication).order_by(Publication.id)
+        if status is not None:
+            query = query.where(Publication.status == status)
+        return [to_dict(row, internal=True) for row in session.scalars(query)]
+
+
+def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
+    """Issued decisions still to publish (no record, or a draft), with their deadline in working
+    days and whether it has passed; the nearest first."""
+    today = on or today_in_china()
+    calendar = load_calendar()
+    out: list[dict[str, Any]] = []
+    with services.db.session() as session:
+        rows = list(session.scalars(select(Publication).order_by(Publication.id)))
+        # done: published, or withdrawn for good (an inaccurate one is to be published again)
+        done = {
+            p.document_id
+            for p in rows
+            if p.status == "published"
+            or (p.status == "withdrawn" and p.withdrawal_reason != CORRECTION)
+        }
+        drafts = {p.document_id: p for p in rows if p.status == "draft"}
+        documents = session.scalars(
+            select(Document).where(
+                Document.doc_type.in_(list(PUBLISHED_TYPES)), Document.issued_at.is_not(None)
+            )
+        )
+        for document in documents:
+            publicity = PUBLISHED_TYPES[document.doc_type]
+            if document.id in done or not _enabled(services.settings, publicity):
+                continue
+            decided_on = decision_date(document)
+            deadline = publication_deadline(services.settings, publicity, decided_on)
+            draft = drafts.get(document.id)
+            left = calendar.working_days_between(today, deadline.due_on)
+            out.append(
+                {
+                    "document_id": document.id,
+                    "case_id": document.case_id,
+                    "document_number": document.number,
+                    "kind": publicity.kind,
+                    "decided_on": decided_on.isoformat(),
+                    "due_on": deadline.due_on.isoformat(),
+                    "due_provisional": deadline.provisional,
+                    "working_days_left": left if today <= deadline.due_on else 0,
+                    "overdue": today > deadline.due_on,
+                    "publication_id": draft.id if draft else None,
+                }
+            )
+    return sorted(out, key=lambda a: (a["due_on"], a["document_id"]))

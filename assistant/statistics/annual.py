@@ -13,16 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assistant.db.models import Case
+from assistant.db.models import Case, Publication
 from assistant.money import to_yuan
-from assistant.statistics.records import Period, check_year
+from assistant.statistics.records import Period, check_year, china_midnight_utc
 
 Value = int | Decimal | None
 Unit = Literal["件", "次", "元"]
@@ -260,6 +260,44 @@ def reconsiderations(period: Period) -> Value:
 )
 def lawsuits(period: Period) -> Value:
     return None
+
+
+def publications_between(period: Period, column: str) -> int:
+    """Publications whose `column` instant (published_at | withdrawn_at) is in the period."""
+    stamp = getattr(Publication, column)
+    return int(
+        period.session.scalar(
+            select(func.count())
+            .select_from(Publication)
+            .where(
+                stamp >= china_midnight_utc(period.start),
+                stamp < china_midnight_utc(period.end + timedelta(days=1)),
+            )
+        )
+        or 0
+    )
+
+
+@counter(
+    "publications_published",
+    "公示的执法决定",
+    group="publicity",
+    unit="件",
+    note="在公示栏发布（published）的执法决定信息，按发布日期；其后撤下的也计入",
+)
+def publications_published(period: Period) -> Value:
+    return publications_between(period, "published_at")
+
+
+@counter(
+    "publications_withdrawn",
+    "撤下的公示信息",
+    group="publicity",
+    unit="件",
+    note="因决定被撤销、确认违法或重新作出而撤下（withdrawn）的公示信息，按撤下日期（行政处罚法第四十八条第二款）",
+)
+def publications_withdrawn(period: Period) -> Value:
+    return publications_between(period, "withdrawn_at")
 
 
 # -- the report ----------------------------------------------------------------------------------

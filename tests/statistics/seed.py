@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 
 from assistant.cases.credentials import add_credential
 from assistant.dates import CHINA
-from assistant.db.models import Case, CaseEvent, Document, OfficerCredential, Taxpayer, User
+from assistant.db.models import (
+    Case,
+    CaseEvent,
+    Document,
+    OfficerCredential,
+    Publication,
+    Taxpayer,
+    User,
+)
 from assistant.discretion import DiscretionInput, load_benchmark, suggest
 
 YEAR = 2025
@@ -102,6 +110,7 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
 
     events: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
+    publications: list[dict[str, Any]] = []
     violations = [
         ("late_filing", 30),
         ("tax_evasion", 30),
@@ -261,6 +270,30 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
                 "issued_by": approver.id,
             }
         )
+        if i % 2 == 0:  # half the decisions published, every tenth of those later withdrawn
+            published_at = at_china(decided_on + timedelta(days=rng.choice((1, 5, 9))), 10)
+            withdrawn = i % 20 == 0
+            publications.append(
+                {
+                    "case_id": case_id,
+                    "document_id": doc_id,
+                    "doc_type": "penalty_decision",
+                    "kind": "处罚",
+                    "status": "withdrawn" if withdrawn else "published",
+                    "fields": {},
+                    "findings": [],
+                    "decided_on": decided_on,
+                    "due_on": decided_on + timedelta(days=10),
+                    "due_provisional": False,
+                    "created_by": officer.id,
+                    "created_at": published_at,
+                    "published_by": officer.id,
+                    "published_at": published_at,
+                    "withdrawn_by": officer.id if withdrawn else None,
+                    "withdrawn_at": published_at + timedelta(days=30) if withdrawn else None,
+                    "withdrawal_reason": "revoked" if withdrawn else None,
+                }
+            )
         if violation != "late_filing" and i % 3 == 0:
             documents.append(
                 {
@@ -289,6 +322,7 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if "credential" not in (e.details or {})
     }
     session.execute(insert(Document), documents)
+    session.execute(insert(Publication), publications)
     session.flush()
     return planted
 

@@ -54,6 +54,10 @@ SQL = {
     "legal_reviews_failed": EVENTS
     + "action = 'legal_review' AND json_extract(details, '$.result') = '存在问题'",
     "committee_reviews": EVENTS + "action = 'committee_reviewed'",
+    "publications_published": "SELECT COUNT(*) FROM publications WHERE date(published_at,"
+    f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
+    "publications_withdrawn": "SELECT COUNT(*) FROM publications WHERE date(withdrawn_at,"
+    f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
 }
 NOT_RECORDED = {"enforcement", "licensing", "reconsiderations", "lawsuits"}
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from assistant.errors import InvalidInput, PayloadTooLarge
+from assistant.fsutil import fsync_path
 
 _CHUNK = 1024 * 1024
 #: Temp files older than this are leftovers of a crashed upload; younger ones may be another
@@ -65,20 +66,6 @@ class BlobStore(Protocol):
 
     def clean_tmp(self) -> None:
         """Drop leftovers of uploads interrupted by a crash."""
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a new or renamed directory entry durable (a no-op where directories can't sync)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class FileStore:
@@ -146,7 +133,7 @@ class FileStore:
                 if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
                     raise
                 os.replace(temp, target)  # same content by construction: replacing is harmless
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
             return target, True
         finally:
             temp.unlink(missing_ok=True)

@@ -112,6 +112,7 @@ def replica(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
     finally:
         if proc.stdin:
             proc.stdin.close()
+        proc.terminate()  # its work is checked; interpreter shutdown would cost seconds
         proc.wait(30)
 
 

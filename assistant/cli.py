@@ -61,9 +61,10 @@ BenchmarkOption = Annotated[
 def _knowledge(settings: Settings) -> Any:
     """The retrieval index of these settings, loaded (or built once when missing/stale)."""
     from assistant.knowledge.embeddings import embedder_from_settings
-    from assistant.services import load_or_build_index
+    from assistant.services import index_store, load_or_build_index
 
-    return load_or_build_index(settings, embedder_from_settings(settings))
+    embedder = embedder_from_settings(settings)
+    return load_or_build_index(settings, embedder, store=index_store(settings))
 
 
 @app.command()

@@ -33,6 +33,15 @@ class Settings(BaseSettings):
         description="extra corpus dirs separated by ':' (e.g. ../shared/corpora)",
     )
     models_dir: Path = Field(default=MODELS_DIR)
+    # originals (audio, evidence, documents): content-addressed, backend by name
+    file_store: str = Field(
+        default="local", description="file store backend (assistant.db.files.FILE_STORES): local"
+    )
+    file_store_root: Path | None = Field(
+        default=None,
+        description="local store directory; may be a shared (NFS-style) path used by many "
+        "hosts; default data_dir/blobs",
+    )
     asr_backend: Literal["faster-whisper", "openai-whisper"] = Field(
         default="faster-whisper",
         description="faster-whisper (default) | openai-whisper (reference; [whisper-ref] extra)",
@@ -105,6 +114,11 @@ class Settings(BaseSettings):
         default=0, ge=0, description="IVF lists; 0 = about 4·sqrt(n), ≥ 39 training points each"
     )
     index_ivf_nprobe: int = Field(default=8, ge=1, description="IVF lists scanned per query")
+    index_keep_versions: int = Field(
+        default=3,
+        ge=1,
+        description="published index versions kept (older ones go once no reader holds them)",
+    )
     # the bureau's own regional discretion benchmark (裁量基准) YAML; default the sample
     benchmark_file: Path | None = Field(
         default=None, description="regional discretion benchmark YAML (default: bundled sample)"
@@ -234,7 +248,8 @@ class Settings(BaseSettings):
 
     @property
     def blobs_dir(self) -> Path:
-        return self.data_dir / "blobs"
+        """Where the local file store keeps originals (file_store_root, else data_dir/blobs)."""
+        return (self.file_store_root or self.data_dir / "blobs").expanduser().resolve()
 
     @property
     def keys_dir(self) -> Path:

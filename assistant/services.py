@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from assistant.config import Settings
 from assistant.db import Database, User
-from assistant.db.files import FileStore
+from assistant.db.files import BlobStore, make_file_store
 from assistant.registry import ModelRegistry, install_models
 from assistant.transcription import Transcriber
 from assistant.transcription.factory import make_transcriber
 
 if TYPE_CHECKING:
+    from assistant.index_versions import IndexStore
     from assistant.knowledge import KnowledgeBase
     from assistant.knowledge.statutes import StatuteBook
     from assistant.record import KeyStore
@@ -35,12 +36,13 @@ DEMO_USERS = (
 class Services:
     settings: Settings
     db: Database
-    files: FileStore
+    files: BlobStore
     models: ModelRegistry
     _knowledge: KnowledgeBase | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _keystore: KeyStore | None = None
     _statute_book: StatuteBook | None = None
+    _index_stamp: tuple[int, int, int] | None = None
 
     def keystore(self) -> KeyStore:
         """The authority's signing keys for the case record."""
@@ -65,13 +67,27 @@ class Services:
                 self._statute_book = StatuteBook.load(self.settings.corpus_dirs)
             return self._statute_book
 
+    def index_store(self) -> IndexStore:
+        """The published versions of the index under settings.index_dir."""
+        return index_store(self.settings)
+
     def knowledge(self) -> KnowledgeBase:
-        """The retrieval index, loaded from disk; built only when missing or out of date."""
+        """The retrieval index of the current published version; built only when missing or out
+        of date. One `stat` of the version pointer per call: when another process (a worker,
+        another replica) has published a new version, this call switches to it."""
+        store = self.index_store()
         with self._lock:
+            stamp = store.stamp()
+            if self._knowledge is not None and stamp != self._index_stamp:
+                loaded = self._knowledge.source_dir
+                if loaded is None or loaded != store.current_dir():
+                    self._knowledge = None  # a newer version: map it below
+                self._index_stamp = stamp
             if self._knowledge is None:
                 self._knowledge = load_or_build_index(
-                    self.settings, self.models.get("embedder"), db=self.db
+                    self.settings, self.models.get("embedder"), db=self.db, store=store
                 )
+                self._index_stamp = store.stamp()
             return self._knowledge
 
     def index_closed_cases(self) -> None:
@@ -88,15 +104,47 @@ class Services:
                     closed_case_docs(self.db, authority=self.settings.authority_name),
                     self.settings.index_dir,
                     cache_dir=self.settings.resolved_embedding_cache_dir,
+                    store=self.index_store(),
                 )
 
     def reload_knowledge(self, knowledge: KnowledgeBase) -> None:
         with self._lock:
             self._knowledge = knowledge
+            self._index_stamp = self.index_store().stamp()
+
+    def forget_knowledge(self) -> None:
+        """Drop the loaded index; the next `knowledge()` loads the current version."""
+        with self._lock:
+            self._knowledge = None
 
     def transcriber(self) -> Transcriber:
         """The configured ASR backend (settings asr_backend, asr_*); models load once."""
         return make_transcriber(self.settings, self.models)
+
+
+def index_store(settings: Settings) -> IndexStore:
+    """The index versions under settings.index_dir, keeping index_keep_versions of them."""
+    from assistant.index_versions import IndexStore
+
+    return IndexStore(settings.index_dir, keep=settings.index_keep_versions)
+
+
+def _load_published(store: IndexStore, settings: Settings, embedder: Any) -> KnowledgeBase | None:
+    """The current version memory-mapped and held for reading (None when missing or stale)."""
+    from assistant.knowledge import KnowledgeBase
+
+    lease = store.acquire()
+    if not KnowledgeBase.is_current(settings.corpus_dirs, lease.directory):
+        lease.release()
+        return None
+    mapped = lease.version is not None  # the flat layout may still be rewritten in place
+    knowledge = KnowledgeBase.load(settings.corpus_dirs, lease.directory, embedder, mmap=mapped)
+    if mapped:  # the version stays held while either mapped index is alive
+        knowledge.statute_index.lease = lease
+        knowledge.case_index.lease = lease
+    else:
+        lease.release()
+    return knowledge
 
 
 def build_services(settings: Settings) -> Services:
@@ -104,16 +152,22 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         db=Database(settings.resolved_database_url),
-        files=FileStore(settings.blobs_dir),
+        files=make_file_store(settings),
         models=ModelRegistry(settings),
     )
 
 
 def load_or_build_index(
-    settings: Settings, embedder: Any, *, db: Database | None = None
+    settings: Settings,
+    embedder: Any,
+    *,
+    db: Database | None = None,
+    store: IndexStore | None = None,
 ) -> KnowledgeBase:
     """Load the saved index (no passage is embedded) or build it when missing or out of date.
 
+    With `store`, the current published version is memory-mapped and a build or change is
+    published as a new version; without, settings.index_dir is read and written in place.
     With `db`, cases closed in TaxAssist are added to the case index (only new ones embedded).
     """
     from assistant.knowledge import KnowledgeBase
@@ -121,15 +175,21 @@ def load_or_build_index(
 
     dirs = settings.corpus_dirs
     cache_dir = settings.resolved_embedding_cache_dir
-    if KnowledgeBase.is_current(dirs, settings.index_dir):
+    params = index_params_from_settings(settings)
+    knowledge: KnowledgeBase | None
+    if store is not None:
+        knowledge = _load_published(store, settings, embedder)
+        if knowledge is None:
+            with store.publishing() as staging:
+                knowledge = KnowledgeBase.build(
+                    dirs, staging.directory, embedder, cache_dir=cache_dir, index_params=params
+                )
+            knowledge.source_dir = store.root / str(staging.version)
+    elif KnowledgeBase.is_current(dirs, settings.index_dir):
         knowledge = KnowledgeBase.load(dirs, settings.index_dir, embedder)
     else:
         knowledge = KnowledgeBase.build(
-            dirs,
-            settings.index_dir,
-            embedder,
-            cache_dir=cache_dir,
-            index_params=index_params_from_settings(settings),
+            dirs, settings.index_dir, embedder, cache_dir=cache_dir, index_params=params
         )
     if db is None:
         return knowledge
@@ -140,6 +200,7 @@ def load_or_build_index(
         closed_case_docs(db, authority=settings.authority_name),
         settings.index_dir,
         cache_dir=cache_dir,
+        store=store,
     )
 
 
@@ -152,20 +213,25 @@ def build_index(
     from assistant.knowledge.index import index_params_from_settings
 
     settings = services.settings
-    knowledge = KnowledgeBase.build(
-        settings.corpus_dirs,
-        settings.index_dir,
-        services.models.get("embedder"),
-        cache_dir=settings.resolved_embedding_cache_dir,
-        index_params=index_params_from_settings(settings),
-        progress=progress,
-    )
-    knowledge = with_closed_cases(
-        knowledge,
-        closed_case_docs(services.db, authority=settings.authority_name),
-        settings.index_dir,
-        cache_dir=settings.resolved_embedding_cache_dir,
-    )
+    store = services.index_store()
+    embedder = services.models.get("embedder")
+    cache_dir = settings.resolved_embedding_cache_dir
+    with store.publishing() as staging:  # one version with the closed cases already in it
+        knowledge = KnowledgeBase.build(
+            settings.corpus_dirs,
+            staging.directory,
+            embedder,
+            cache_dir=cache_dir,
+            index_params=index_params_from_settings(settings),
+            progress=progress,
+        )
+        knowledge = with_closed_cases(
+            knowledge,
+            closed_case_docs(services.db, authority=settings.authority_name),
+            staging.directory,
+            cache_dir=cache_dir,
+        )
+    knowledge.source_dir = store.root / str(staging.version)
     services.reload_knowledge(knowledge)
     return knowledge
 
@@ -178,21 +244,22 @@ def check_index_consistency(services: Services, *, repair: bool = False) -> tupl
     settings = services.settings
     embedder = services.models.get("embedder")
     params = index_params_from_settings(settings)
+    store = services.index_store()
+    current = store.current_dir()
     if not repair:
-        report = check_index(
-            settings.corpus_dirs, settings.index_dir, embedder, db=services.db, params=params
-        )
+        report = check_index(settings.corpus_dirs, current, embedder, db=services.db, params=params)
         return report, report
-    before, after = repair_index(
-        settings.corpus_dirs,
-        settings.index_dir,
-        embedder,
-        db=services.db,
-        cache_dir=settings.resolved_embedding_cache_dir,
-        params=params,
-    )
-    with services._lock:
-        services._knowledge = None  # the next use loads the repaired index
+    with store.publishing(base=current) as staging:  # repaired as a new version
+        before, after = repair_index(
+            settings.corpus_dirs,
+            staging.directory,
+            embedder,
+            db=services.db,
+            cache_dir=settings.resolved_embedding_cache_dir,
+            params=params,
+        )
+        staging.keep = not before.ok
+    services.forget_knowledge()  # the next use loads the repaired index
     return before, after
 
 
@@ -203,7 +270,8 @@ def index_status(services: Services) -> dict[str, Any]:
     from assistant.knowledge.index import index_params_from_settings
 
     settings = services.settings
-    index_dir = settings.index_dir
+    store = services.index_store()
+    index_dir = store.current_dir()
     try:
         manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -224,6 +292,8 @@ def index_status(services: Services) -> dict[str, Any]:
     params = index_params_from_settings(settings)
     return {
         "index_dir": str(index_dir),
+        "version": store.pointer(),
+        "versions": store.versions(),
         "built": manifest is not None,
         "embedder_recorded": manifest and (manifest.get("model_id") or manifest.get("embedder")),
         "embedder_configured": settings.embedder,

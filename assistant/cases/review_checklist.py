@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from assistant.cases.access import latest_result
 from assistant.cases.credentials import valid_credential
 from assistant.dates import today_in_china
-from assistant.db.files import FileStore
+from assistant.db.files import BlobStore
 from assistant.db.models import Case, Document, Recording
 from assistant.documents.registry import NOTICES
 from assistant.errors import NotFound, TaxAssistError
@@ -48,7 +48,7 @@ class PointResult:
 
 
 def evaluate(
-    session: Session, files: FileStore, statutes: Any, case: Case, authority: str
+    session: Session, files: BlobStore, statutes: Any, case: Case, authority: str
 ) -> list[PointResult]:
     """The automatic findings for every point; `manual` where the data cannot decide."""
     suggestion = latest_result(session, case.id, "discretion")

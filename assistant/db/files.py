@@ -1,18 +1,35 @@
-"""Content-addressed file store: originals are named by SHA-256 and never modified."""
+"""Content-addressed file store: originals are named by SHA-256 and never modified.
+
+Backends sit behind one interface (`BlobStore`) and are picked by one factory
+(`make_file_store`, setting TAXASSIST_FILE_STORE). The only backend today is `local`, a
+directory that may be a shared path (NFS-style) mounted by several hosts: every write goes
+to a uniquely named temp file on the same file system, is fsynced, and reaches its final
+name by `os.link` (fails if the name exists, so exactly one writer "creates" a blob) with
+`os.replace` as the fallback; no in-process lock is relied on. An S3-compatible backend is
+not built: no real S3-compatible server installs here to test it against (README,
+"Scaling out").
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
-import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Protocol
 
 from assistant.errors import InvalidInput, PayloadTooLarge
+from assistant.fsutil import fsync_path
 
 _CHUNK = 1024 * 1024
+#: Temp files older than this are leftovers of a crashed upload; younger ones may be another
+#: host's upload in progress on a shared store, so start-up never clears the whole tmp dir.
+STALE_TMP_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -24,10 +41,39 @@ class StagedFile:
     size: int
 
 
+class BlobStore(Protocol):
+    """What the application needs from a content-addressed store of originals."""
+
+    def path_for(self, sha256: str) -> Path:
+        """A local path the blob can be read from."""
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def stage(self, source: IO[bytes], *, max_bytes: int) -> StagedFile:
+        """Stream an upload to a temp file, refusing empty or oversize input."""
+
+    def commit(self, staged: StagedFile) -> tuple[Path, bool]:
+        """Put a staged file under its name; (path, created by this call)."""
+
+    def put_bytes(self, data: bytes) -> tuple[str, Path, bool]:
+        """Store bytes; (sha256, path, created by this call)."""
+
+    def discard(self, sha256: str) -> None:
+        """Remove a blob this request created when its database rows were rolled back."""
+
+    def verify(self, sha256: str) -> bool:
+        """True when the stored bytes still hash to their name."""
+
+    def clean_tmp(self) -> None:
+        """Drop leftovers of uploads interrupted by a crash."""
+
+
 class FileStore:
+    """The `local` backend: `root/<2 hex>/<sha256>`, temp files under `root/tmp`."""
+
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp_dir = root / "tmp"
+        self.root = Path(root)
+        self.tmp_dir = self.root / "tmp"
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
 
     def path_for(self, sha256: str) -> Path:
@@ -36,9 +82,13 @@ class FileStore:
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
 
+    def _temp(self) -> tuple[int, Path]:
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix=f"{os.getpid()}-", suffix=".part")
+        return fd, Path(name)
+
     def stage(self, source: IO[bytes], *, max_bytes: int) -> StagedFile:
         """Stream an upload to a temp file, refusing empty or oversize input before storing it."""
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
+        fd, path = self._temp()
         digest = hashlib.sha256()
         size = 0
         try:
@@ -53,36 +103,61 @@ class FileStore:
                         )
                     digest.update(chunk)
                     out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
             if size == 0:
                 raise InvalidInput("empty_file", "上传的文件为空。")
         except BaseException:
-            Path(name).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             raise
-        return StagedFile(path=Path(name), sha256=digest.hexdigest(), size=size)
+        return StagedFile(path=path, sha256=digest.hexdigest(), size=size)
+
+    def _place(self, temp: Path, sha256: str) -> tuple[Path, bool]:
+        """Give a fsynced temp file its final name; created is False when it was already there.
+
+        `os.link` refuses an existing name, so of several hosts storing the same blob at once
+        exactly one creates it and the others keep theirs out; the blob never appears half
+        written because the bytes were complete and synced before the name existed.
+        """
+        target = self.path_for(sha256)
+        try:
+            if target.exists():
+                return target, False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp.chmod(0o444)
+            try:
+                os.link(temp, target)
+            except FileExistsError:
+                return target, False
+            except OSError as exc:  # a file system without hard links
+                if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+                    raise
+                os.replace(temp, target)  # same content by construction: replacing is harmless
+            fsync_path(target.parent)
+            return target, True
+        finally:
+            temp.unlink(missing_ok=True)
 
     def commit(self, staged: StagedFile) -> tuple[Path, bool]:
         """Move a staged file into place; returns (path, created); an existing blob is kept."""
-        target = self.path_for(staged.sha256)
-        if target.exists():
-            staged.path.unlink(missing_ok=True)
-            return target, False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged.path, target)
-        target.chmod(0o444)
-        return target, True
+        return self._place(staged.path, staged.sha256)
 
     def put_bytes(self, data: bytes) -> tuple[str, Path, bool]:
         digest = hashlib.sha256(data).hexdigest()
         target = self.path_for(digest)
         if target.exists():
             return digest, target, False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(name, target)
-        target.chmod(0o444)
-        return digest, target, True
+        fd, path = self._temp()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        placed, created = self._place(path, digest)
+        return digest, placed, created
 
     def discard(self, sha256: str) -> None:
         """Remove a blob this request created when its database rows were rolled back."""
@@ -98,7 +173,33 @@ class FileStore:
                 digest.update(chunk)
         return digest.hexdigest() == sha256
 
-    def clean_tmp(self) -> None:
-        """Drop leftovers of uploads interrupted by a crash."""
-        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+    def clean_tmp(self, *, older_than: float = STALE_TMP_SECONDS) -> None:
+        """Drop temp files older than `older_than` seconds (crash leftovers).
+
+        Younger ones are kept: on a shared store they may be another host's upload in flight.
+        """
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - older_than
+        for entry in self.tmp_dir.iterdir():
+            with contextlib.suppress(OSError):
+                if entry.is_file() and entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+
+
+#: The one registry of file store backends: setting value -> factory from the settings.
+FILE_STORES: dict[str, Callable[[Any], BlobStore]] = {
+    "local": lambda settings: FileStore(settings.blobs_dir),
+}
+
+
+def make_file_store(settings: Any) -> BlobStore:
+    """The backend TAXASSIST_FILE_STORE names, rooted where TAXASSIST_FILE_STORE_ROOT says."""
+    try:
+        factory = FILE_STORES[settings.file_store]
+    except KeyError:
+        raise InvalidInput(
+            "unknown_file_store",
+            f"未知的文件存储类型：{settings.file_store}（可用：{'、'.join(FILE_STORES)}）",
+            details={"file_store": settings.file_store, "available": list(FILE_STORES)},
+        ) from None
+    return factory(settings)

@@ -40,6 +40,9 @@ class JobQueue(Protocol):
     def recover(self) -> list[int]:
         """Queue again the jobs a crash or shutdown left queued or running."""
 
+    def ready(self) -> str | None:
+        """None when the queue takes jobs now, else a snake_case reason (readiness checks)."""
+
 
 Runner = Callable[..., str]
 
@@ -115,6 +118,13 @@ class InProcessJobQueue:
         for job_id in ids:
             self.submit(job_id)
         return ids
+
+    def ready(self) -> str | None:
+        if self._stopping.is_set() or not self._threads:
+            return "job_queue_stopped"
+        if not all(thread.is_alive() for thread in self._threads):
+            return "job_workers_dead"
+        return None
 
     def _work(self) -> None:
         while not self._stopping.is_set():

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import TaxAssistError
+from assistant.index_versions import IndexStore
 from assistant.knowledge.case_fields import structured_amounts
 from assistant.knowledge.cases_corpus import CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
@@ -327,24 +328,39 @@ def with_closed_cases(
     index_dir: Path,
     *,
     cache_dir: Path | None = None,
+    store: IndexStore | None = None,
 ) -> KnowledgeBase:
     """`kb` with the closed TaxAssist cases searchable: embeds the ones not yet in the case index
     (through the cache), drops indexed ones that are no longer closed, saves if anything changed.
+
+    The case index is changed on a copy (searches may be reading `kb`). With `store` the change
+    is published as a new version built on `kb.source_dir`; otherwise saved into `index_dir`.
     """
     index = kb.case_index
     wanted = {d.id: d for d in docs}
     stale = [i for i in index.ids() if i.startswith(DB_CASE_PREFIX) and i not in wanted]
     new = [d for d in docs if d.id not in index]
+    source_dir = kb.source_dir
     if stale or new:
+        index = index.copy()
         index.remove(stale)
         if new:
             vectors = _cached(kb.embedder, cache_dir).embed_passages(
                 [d.passage(max_chars=CASE_PASSAGE_CHARS) for d in new]
             )
             index.add([d.id for d in new], vectors)
-        index.save(Path(index_dir), CASE_INDEX)
+        if store is None:
+            index.save(Path(index_dir), CASE_INDEX)
+            source_dir = Path(index_dir)
+        else:
+            base = kb.source_dir
+            if base is None or not base.is_dir():  # pruned since (an in-memory build holds none)
+                base = store.current_dir()
+            with store.publishing(base=base) as staging:
+                index.save(staging.directory, CASE_INDEX)
+            source_dir = store.root / str(staging.version)
     corpus = [c for c in kb.cases if not c.id.startswith(DB_CASE_PREFIX)]
-    return KnowledgeBase(
+    out = KnowledgeBase(
         statutes=kb.statutes,
         cases=[*corpus, *docs],
         embedder=kb.embedder,
@@ -352,3 +368,5 @@ def with_closed_cases(
         case_index=index,
         manifest=kb.manifest,
     )
+    out.source_dir = source_dir
+    return out

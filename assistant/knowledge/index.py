@@ -24,8 +24,6 @@ and avoids a second id-filter layer above FAISS.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from assistant.errors import InvalidInput, NotFound, TaxAssistError
+from assistant.fsutil import atomic_write
 
 IndexKind = Literal["flat", "hnsw", "ivf"]
 INDEX_KINDS: tuple[str, ...] = ("auto", "flat", "hnsw", "ivf")
@@ -80,21 +79,6 @@ def _training_sample(vectors: np.ndarray, nlist: int) -> np.ndarray:
         return vectors
     rows = np.sort(np.random.default_rng(0).choice(len(vectors), limit, replace=False))
     return np.ascontiguousarray(vectors[rows])
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write through a temp file and a rename, so a reader never sees half an index file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
@@ -181,6 +165,22 @@ class VectorIndex:
         self._tombstones: set[int] = set()
         self._selector: tuple[Any, Any] | None = None
         self._next = 0
+        #: True while the FAISS data is a read-only view of a memory-mapped file (load(mmap=True))
+        self.mapped = False
+        #: what keeps the mapped file's published version from being pruned (versions.Lease)
+        self.lease: object | None = None
+
+    def _own(self) -> None:
+        """Copy a memory-mapped index into memory before changing it.
+
+        FAISS aborts the process (not an exception) when a mapped view is resized, and the
+        mapped file is a published version other processes read: it must never change.
+        """
+        if self.mapped:
+            faiss = _faiss()
+            self._index = faiss.deserialize_index(faiss.serialize_index(self._index))
+            self._selector = None
+            self.mapped = False
 
     def _empty(self, kind: IndexKind, train: np.ndarray | None = None) -> Any:
         """A new FAISS index; IVF is trained on `train` (left untrained when none is given)."""
@@ -232,6 +232,7 @@ class VectorIndex:
         arr = self._check(vectors, len(ids))
         if not ids:
             return
+        self._own()
         self.remove([i for i in ids if i in self._to_int])
         ints = np.arange(self._next, self._next + len(ids), dtype=np.int64)
         self._next += len(ids)
@@ -252,6 +253,7 @@ class VectorIndex:
         present = [self._to_int[i] for i in ids if i in self._to_int]
         if not present:
             return 0
+        self._own()
         if self.kind in ("flat", "ivf"):
             removed = int(self._index.remove_ids(np.array(present, dtype=np.int64)))
         else:
@@ -287,6 +289,7 @@ class VectorIndex:
         IVF is (re)trained here on all live vectors.
         """
         labels, vectors = self._live()
+        self.mapped = False  # the fresh index below is built in memory
         self.kind = kind or self.kind
         fresh = self._empty(self.kind, train=vectors if len(labels) else None)
         if len(labels):
@@ -294,6 +297,17 @@ class VectorIndex:
         self._index = fresh
         self._tombstones = set()
         self._selector = None
+
+    def copy(self) -> VectorIndex:
+        """An independent in-memory copy (FAISS data and id maps), to change while others read."""
+        faiss = _faiss()
+        out = VectorIndex(self.dim, kind=self.kind, params=self.params)
+        out._index = faiss.deserialize_index(faiss.serialize_index(self._index))
+        out._to_int = dict(self._to_int)
+        out._to_str = dict(self._to_str)
+        out._tombstones = set(self._tombstones)
+        out._next = self._next
+        return out
 
     @property
     def tombstones(self) -> int:
@@ -369,8 +383,13 @@ class VectorIndex:
         )
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> VectorIndex:
-        """Read an index back; a torn or mismatched sidecar raises index_corrupt (HTTP 500)."""
+    def load(cls, directory: Path, name: str, *, mmap: bool = False) -> VectorIndex:
+        """Read an index back; a torn or mismatched sidecar raises index_corrupt (HTTP 500).
+
+        `mmap`: map the FAISS file instead of reading it (every kind here supports it), so
+        processes on one host share its pages; only for files that never change (published
+        versions, assistant.index_versions). A change copies it into memory first.
+        """
         faiss = _faiss()
         directory = Path(directory)
         index_path, ids_path = directory / f"{name}.faiss", directory / f"{name}.ids.json"
@@ -388,8 +407,11 @@ class VectorIndex:
         )
         try:
             sidecar = json.loads(ids_path.read_text(encoding="utf-8"))
-            raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
-            index = faiss.deserialize_index(raw)
+            if mmap:
+                index = faiss.read_index(str(index_path), faiss.IO_FLAG_MMAP_IFC)
+            else:
+                raw = np.frombuffer(index_path.read_bytes(), dtype=np.uint8)
+                index = faiss.deserialize_index(raw)
             kind = str(sidecar.get("kind", "flat"))
             params = IndexParams(**sidecar["params"]) if "params" in sidecar else IndexParams()
             out = cls(int(sidecar["dim"]), kind=kind, params=params)  # type: ignore[arg-type]
@@ -406,4 +428,5 @@ class VectorIndex:
         out._to_str = {v: k for k, v in to_int.items()}
         out._tombstones = tombstones
         out._next = int(sidecar["next"])
+        out.mapped = mmap
         return out

@@ -236,6 +236,8 @@ class KnowledgeBase:
         self.statute_index = statute_index
         self.case_index = case_index
         self.manifest = manifest
+        #: the directory the indexes were loaded from or saved to (a published version's base)
+        self.source_dir: Path | None = None
         self._articles = statutes.all_articles()
         self._by_vid = {a.versioned_id: a for a in self._articles}
         self._cases_by_id = {c.id: c for c in cases}
@@ -319,7 +321,7 @@ class KnowledgeBase:
             index_dir / MANIFEST,
             json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"),
         )
-        return cls(
+        kb = cls(
             statutes=book,
             cases=cases,
             embedder=embedder,
@@ -327,12 +329,16 @@ class KnowledgeBase:
             case_index=case_index,
             manifest=manifest,
         )
+        kb.source_dir = index_dir
+        return kb
 
     @classmethod
     def load(
-        cls, corpus_dirs: Sequence[Path], index_dir: Path, embedder: Embedder
+        cls, corpus_dirs: Sequence[Path], index_dir: Path, embedder: Embedder, *, mmap: bool = False
     ) -> KnowledgeBase:
-        """Load saved indexes without re-embedding; the corpus texts are re-read from disk."""
+        """Load saved indexes without re-embedding; the corpus texts are re-read from disk.
+
+        `mmap`: memory-map the FAISS files (a published version that never changes)."""
         index_dir = Path(index_dir)
         manifest_path = index_dir / MANIFEST
         if not manifest_path.is_file():
@@ -351,14 +357,16 @@ class KnowledgeBase:
                 details={"index": recorded, "configured": model_id(embedder)},
             )
         dirs = [Path(d) for d in corpus_dirs]
-        return cls(
+        kb = cls(
             statutes=StatuteBook.load(dirs),
             cases=load_cases(dirs),
             embedder=embedder,
-            statute_index=VectorIndex.load(index_dir, STATUTE_INDEX),
-            case_index=VectorIndex.load(index_dir, CASE_INDEX),
+            statute_index=VectorIndex.load(index_dir, STATUTE_INDEX, mmap=mmap),
+            case_index=VectorIndex.load(index_dir, CASE_INDEX, mmap=mmap),
             manifest=manifest,
         )
+        kb.source_dir = index_dir
+        return kb
 
     @staticmethod
     def is_current(corpus_dirs: Sequence[Path], index_dir: Path) -> bool:

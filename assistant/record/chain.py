@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.db.files import FileStore
+from assistant.db.files import BlobStore
 from assistant.db.models import Case, CaseEvent, Document, Evidence, Recording
 from assistant.db.types import utcnow
 from assistant.errors import NotFound
@@ -190,7 +190,7 @@ class RecordReport:
 
 def verify_case(
     session: Session,
-    files: FileStore,
+    files: BlobStore,
     case_id: int,
     *,
     keyring: list[PublicKeyInfo] | None = None,

@@ -21,6 +21,7 @@ from sqlalchemy import delete
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.db import Database
 from assistant.db.models import Case, Taxpayer, User
+from assistant.index_versions import IndexStore
 from assistant.knowledge.consistency import (
     DB_CASE_PREFIX,
     check_index,
@@ -222,5 +223,7 @@ def test_cli_index_check_and_rebuild(tmp_path: Path, shared_index_dir: Path) -> 
     out = json.loads(fixed.stdout)
     assert out["ok"] and not out["before"]["ok"]
     # the repaired sidecar loads again with every case
-    repaired = json.loads((data / "index" / "cases.ids.json").read_text(encoding="utf-8"))
+    current = IndexStore(data / "index").current_dir()  # repaired as a new published version
+    assert current != data / "index"
+    repaired = json.loads((current / "cases.ids.json").read_text(encoding="utf-8"))
     assert dropped in repaired["ids"] and repaired["kind"] == "flat"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -26,8 +26,7 @@ from api.web.render import render
 from api.web.session import WebUser
 from assistant.cases import CaseWorkflow
 from assistant.db import User
-from assistant.errors import InvalidInput, TaxAssistError
-from assistant.money import to_yuan
+from assistant.errors import TaxAssistError
 
 router = APIRouter(include_in_schema=False)
 
@@ -282,23 +281,12 @@ def consistency_chart(report: Any) -> Chart:
 
 def proposed_amount(raw: str, suggested: str | None) -> Decimal:
     """The amount typed in the panel (the suggestion's by default), read as the API reads
-    `proposed_amount`: yuan, two places, not negative; the API's message otherwise."""
-    text = raw.strip().replace(",", "").replace("，", "") or (suggested or "0")
-    try:
-        amount = to_yuan(text)
-    except (ValueError, ArithmeticError, InvalidOperation):
-        raise InvalidInput(
-            "invalid_field",
-            f"proposed_amount 不是有效金额：{raw!r}",
-            details={"field": "proposed_amount"},
-        ) from None
-    if amount < 0:
-        raise InvalidInput(
-            "negative_amount",
-            "proposed_amount 不能为负数",
-            details={"field": "proposed_amount", "value": str(amount)},
-        )
-    return amount
+    `proposed_amount`; thousands separators are allowed in the form."""
+    from assistant.discretion.consistency import parse_proposed_amount
+
+    return parse_proposed_amount(
+        raw.strip().replace(",", "").replace("，", "") or (suggested or "0")
+    )
 
 
 def discretion_context(

@@ -378,6 +378,30 @@ def check_consistency(
     return compare(case, proposed_amount, hits, benchmark=benchmark)
 
 
+def parse_proposed_amount(raw: object) -> Decimal:
+    """The proposed fine as every caller reads it (API body, workbench form): yuan, two
+    places, not negative; a clear 422 otherwise."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str | Decimal):
+        raise InvalidInput(
+            "invalid_field", "proposed_amount 应为金额", details={"field": "proposed_amount"}
+        )
+    try:
+        amount = to_yuan(str(raw))
+    except (ValueError, ArithmeticError):
+        raise InvalidInput(
+            "invalid_field",
+            f"proposed_amount 不是有效金额：{raw!r}",
+            details={"field": "proposed_amount"},
+        ) from None
+    if amount < 0:
+        raise InvalidInput(
+            "negative_amount",
+            "proposed_amount 不能为负数",
+            details={"field": "proposed_amount", "value": str(amount)},
+        )
+    return amount
+
+
 def parse_check_request(
     data: Any, *, today: Any = None
 ) -> tuple[DiscretionInput, Decimal, str | None, int]:
@@ -400,24 +424,7 @@ def parse_check_request(
             "缺少拟处罚款金额 proposed_amount",
             details={"field": "proposed_amount"},
         )
-    if isinstance(raw_amount, bool) or not isinstance(raw_amount, int | float | str | Decimal):
-        raise InvalidInput(
-            "invalid_field", "proposed_amount 应为金额", details={"field": "proposed_amount"}
-        )
-    try:
-        amount = to_yuan(str(raw_amount))
-    except (ValueError, ArithmeticError):
-        raise InvalidInput(
-            "invalid_field",
-            f"proposed_amount 不是有效金额：{raw_amount!r}",
-            details={"field": "proposed_amount"},
-        ) from None
-    if amount < 0:
-        raise InvalidInput(
-            "negative_amount",
-            "proposed_amount 不能为负数",
-            details={"field": "proposed_amount", "value": str(amount)},
-        )
+    amount = parse_proposed_amount(raw_amount)
     facts = data.get("facts")
     if facts is not None and not isinstance(facts, str):
         raise InvalidInput("invalid_field", "facts 应为文本", details={"field": "facts"})

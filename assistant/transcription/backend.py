@@ -301,6 +301,7 @@ class FasterWhisperBackend(StreamingBackend):
             "tail_seconds": checks.TAIL_SECONDS,
             "tail_reasons": list(TAIL_REASONS),
             "failed_clip": "decoded again as one",
+            "empty_clip": "decoded again",
             "max_compression_ratio": checks.MAX_COMPRESSION_RATIO,
             "max_chars_per_second": checks.MAX_CHARS_PER_SECOND,
             "min_logprob": checks.MIN_LOGPROB,
@@ -367,7 +368,7 @@ class FasterWhisperBackend(StreamingBackend):
             speech = speech_intervals(samples)
             stream.segments = self._checked(groups, samples, speech, language, stream.events)
         else:
-            stream.segments = (s for group in groups for s in group)
+            stream.segments = (s for group in groups for s in group if s.text)
         return stream
 
     def _decode_clips(
@@ -393,8 +394,10 @@ class FasterWhisperBackend(StreamingBackend):
                     raw_segments, len(clip) / SAMPLE_RATE, options.get("initial_prompt")
                 )
             ]
-            if group:
-                yield group
+            # Speech the VAD heard never vanishes: a clip that decoded to nothing (whisper-base
+            # wrote nothing, or only its prompt, for 对 cut by the end of a recording) is one
+            # empty segment for the checks, so the fallback decodes it or a placeholder marks it.
+            yield group or [Segment(0, lo, hi, "", avg_logprob=0.0, no_speech_prob=0.0)]
 
     def prompt_tokens(self, prompt: str | None) -> int:
         """How many context tokens the prompt takes in a decoding (as faster-whisper builds it)."""
@@ -439,7 +442,7 @@ class FasterWhisperBackend(StreamingBackend):
             ]
             if len(group) > 1 and not any(v.ok for v in verdicts):
                 group, verdicts = whole_clip(group, verdicts, speech, events)
-            tail = unheard_tail(group, verdicts)
+            tail = unheard_tail(group, verdicts, speech)
             for position, (segment, verdict) in enumerate(zip(group, verdicts, strict=True)):
                 kept: Segment | None = segment
                 if not verdict.ok:
@@ -637,16 +640,27 @@ TAIL_REASONS = (
 )
 
 
-def unheard_tail(segments: list[Segment], verdicts: list[checks.Verdict]) -> int:
+def unheard_tail(
+    segments: list[Segment],
+    verdicts: list[checks.Verdict],
+    speech: list[tuple[float, float]] | None = None,
+) -> int:
     """Where a clip's unheard tail begins (len(segments): none). The tail is the run of segments
     at the clip's end, after at least one other, that the model doubts or rates as noise, or
     that could not have been said there (TAIL_REASONS), over less than TAIL_SECONDS of speech
-    together (credits count for nothing): the decoder running
-    on into the pause, not a placeholder, since nothing was said there."""
+    together (credits count for nothing): the decoder running on into the pause, not a
+    placeholder, since nothing was said there. Speech that the VAD hears begin after the words
+    that passed (`speech`) is someone speaking again, never a tail: the clip joined it to the
+    words before across a pause of up to CLIP_GAP_SECONDS (a word cut by the end of a recording,
+    2.6 s after 换一首歌试试, vanished as a tail)."""
+    passed = [s.end for s, v in zip(segments, verdicts, strict=True) if v.ok]
+    heard_until = max(passed, default=segments[0].start if segments else 0.0)
     start, spoken = len(segments), 0.0
     while start > 1:
         segment, verdict = segments[start - 1], verdicts[start - 1]
         if verdict.ok:
+            break
+        if any(heard_until <= s < segment.end for s, _ in speech or ()):
             break
         if checks.SUBTITLE_CREDIT not in verdict.reasons:
             spoken += verdict.speech_seconds

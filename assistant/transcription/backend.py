@@ -300,7 +300,7 @@ class FasterWhisperBackend(StreamingBackend):
             "credits_sha256": checks.credits_sha256(),
             "tail_seconds": checks.TAIL_SECONDS,
             "tail_reasons": list(TAIL_REASONS),
-            "failed_clip": "decoded again as one",
+            "failed_clip": "decoded again as one when a segment has no speech under it",
             "empty_clip": "decoded again",
             "max_compression_ratio": checks.MAX_COMPRESSION_RATIO,
             "max_chars_per_second": checks.MAX_CHARS_PER_SECOND,
@@ -425,7 +425,10 @@ class FasterWhisperBackend(StreamingBackend):
         when it is short and doubtful and follows another, is the decoder running on into the
         pause: dropped as `not_heard` (counted, no placeholder). A doubtful segment alone in its
         clip may be a short word: it goes to the fallback like any other; so does a clip of
-        which no segment passed, as one (`whole_clip`)."""
+        which no segment passed and one had no speech under it, as one (`whole_clip`): there the
+        segment times do not say where the words are. Otherwise each failed segment is decoded
+        again on its own (a narrower window: on robotic espeak speech one of them then passed
+        where the whole clip did not)."""
         index = 0
         for group in groups:
             verdicts = [
@@ -440,7 +443,11 @@ class FasterWhisperBackend(StreamingBackend):
                 )
                 for segment in group
             ]
-            if len(group) > 1 and not any(v.ok for v in verdicts):
+            if (
+                len(group) > 1
+                and not any(v.ok for v in verdicts)
+                and any(checks.NO_SPEECH in v.reasons for v in verdicts)
+            ):
                 group, verdicts = whole_clip(group, verdicts, speech, events)
             tail = unheard_tail(group, verdicts, speech)
             for position, (segment, verdict) in enumerate(zip(group, verdicts, strict=True)):

@@ -4,7 +4,8 @@
 
 Built from the six real recordings of ../shared/corpora/speech (cycled, in name order), each
 followed by 2–12 s of digital silence, white noise, mains hum or low-passed rumble at a level
-an interview room has (seeded, so the file is the same every run). The file goes through
+an interview room has (seeded, so the file is the same every run); only whole utterances are
+placed, so the file ends in a pause. The file goes through
 `CaseWorkflow.add_recording` and its transcription job (windows, checks, one commit per segment)
 in a subprocess; the stored transcript is then compared with where speech was placed:
 - text where there is none: a word (by its time) near no utterance;
@@ -71,6 +72,15 @@ def build(out: Path, minutes: float, seed: int) -> list[dict[str, Any]]:
         handle.setframerate(RATE)
         while written < target:
             name, clip = clips[i % len(clips)]
+            if written + len(clip) > target:
+                # Only whole utterances are placed; the rest is one more pause. A word cut by the
+                # end of the file is a different question, tested on its own
+                # (tests/transcription/test_clips.py): here it would count against "no placeholder
+                # where there is speech" for speech that is not all there.
+                rest = _gap(kinds[i % len(kinds)], (target - written) / RATE, rng)
+                handle.writeframes((np.clip(rest, -1, 1) * 32767).astype(np.int16).tobytes())
+                written += len(rest)
+                break
             gap = _gap(kinds[i % len(kinds)], float(rng.uniform(2.0, 12.0)), rng)
             start = written / RATE
             utt_id, reference = references.get(name, (name, None))

@@ -299,6 +299,9 @@ class FasterWhisperBackend(StreamingBackend):
             "charset_sha256": checks.charset_sha256(),
             "credits_sha256": checks.credits_sha256(),
             "tail_seconds": checks.TAIL_SECONDS,
+            "tail_reasons": list(TAIL_REASONS),
+            "failed_clip": "decoded again as one when a segment has no speech under it",
+            "empty_clip": "decoded again",
             "max_compression_ratio": checks.MAX_COMPRESSION_RATIO,
             "max_chars_per_second": checks.MAX_CHARS_PER_SECOND,
             "min_logprob": checks.MIN_LOGPROB,
@@ -365,7 +368,7 @@ class FasterWhisperBackend(StreamingBackend):
             speech = speech_intervals(samples)
             stream.segments = self._checked(groups, samples, speech, language, stream.events)
         else:
-            stream.segments = (s for group in groups for s in group)
+            stream.segments = (s for group in groups for s in group if s.text)
         return stream
 
     def _decode_clips(
@@ -391,8 +394,10 @@ class FasterWhisperBackend(StreamingBackend):
                     raw_segments, len(clip) / SAMPLE_RATE, options.get("initial_prompt")
                 )
             ]
-            if group:
-                yield group
+            # Speech the VAD heard never vanishes: a clip that decoded to nothing (whisper-base
+            # wrote nothing, or only its prompt, for 对 cut by the end of a recording) is one
+            # empty segment for the checks, so the fallback decodes it or a placeholder marks it.
+            yield group or [Segment(0, lo, hi, "", avg_logprob=0.0, no_speech_prob=0.0)]
 
     def prompt_tokens(self, prompt: str | None) -> int:
         """How many context tokens the prompt takes in a decoding (as faster-whisper builds it)."""
@@ -419,7 +424,11 @@ class FasterWhisperBackend(StreamingBackend):
         A group is what one clip decoded to. A credit-only segment, or the last one of a group
         when it is short and doubtful and follows another, is the decoder running on into the
         pause: dropped as `not_heard` (counted, no placeholder). A doubtful segment alone in its
-        clip may be a short word: it goes to the fallback like any other."""
+        clip may be a short word: it goes to the fallback like any other; so does a clip of
+        which no segment passed and one had no speech under it, as one (`whole_clip`): there the
+        segment times do not say where the words are. Otherwise each failed segment is decoded
+        again on its own (a narrower window: on robotic espeak speech one of them then passed
+        where the whole clip did not)."""
         index = 0
         for group in groups:
             verdicts = [
@@ -434,7 +443,13 @@ class FasterWhisperBackend(StreamingBackend):
                 )
                 for segment in group
             ]
-            tail = unheard_tail(group, verdicts)
+            if (
+                len(group) > 1
+                and not any(v.ok for v in verdicts)
+                and any(checks.NO_SPEECH in v.reasons for v in verdicts)
+            ):
+                group, verdicts = whole_clip(group, verdicts, speech, events)
+            tail = unheard_tail(group, verdicts, speech)
             for position, (segment, verdict) in enumerate(zip(group, verdicts, strict=True)):
                 kept: Segment | None = segment
                 if not verdict.ok:
@@ -577,21 +592,87 @@ def shifted(segment: Segment, offset: float) -> Segment:
     )
 
 
-def unheard_tail(segments: list[Segment], verdicts: list[checks.Verdict]) -> int:
+def whole_clip(
+    group: list[Segment],
+    verdicts: list[checks.Verdict],
+    speech: list[tuple[float, float]],
+    events: list[CheckEvent],
+) -> tuple[list[Segment], list[checks.Verdict]]:
+    """A clip of which no segment passed, as one segment for the fallback (credits dropped as
+    `not_heard` first). Inside a failed decoding the segment times are no guide to where the
+    words are (on a word cut by the end of a recording whisper put 对 at 0.00–0.36 s of the clip
+    and the VAD's speech began at 0.30 s: judged alone, 对 had "no speech" under it and would
+    have been removed; a loop after it decides nothing either)."""
+    rest: list[Segment] = []
+    for segment, verdict in zip(group, verdicts, strict=True):
+        if checks.SUBTITLE_CREDIT in verdict.reasons:
+            events.append(
+                CheckEvent(
+                    segment.start, segment.end, verdict.reasons, "not_heard", segment.text[:60]
+                )
+            )
+        else:
+            rest.append(segment)
+    if len(rest) < 2:
+        kept = [(s, v) for s, v in zip(group, verdicts, strict=True) if s in rest]
+        return [s for s, _ in kept], [v for _, v in kept]
+    whole = replace(
+        rest[0],
+        end=rest[-1].end,
+        text="".join(s.text for s in rest),
+        words=tuple(w for s in rest for w in s.words),
+        avg_logprob=min(s.avg_logprob for s in rest),
+        no_speech_prob=max(s.no_speech_prob for s in rest),
+    )
+    spoken = checks.speech_overlap(whole.start, whole.end, speech)
+    reasons = dict.fromkeys(
+        r for s, v in zip(group, verdicts, strict=True) if s in rest for r in v.reasons
+    )
+    reasons.pop(checks.NO_SPEECH, None)
+    if spoken < checks.MIN_SPEECH_SECONDS:
+        reasons[checks.NO_SPEECH] = None
+    return [whole], [checks.Verdict(tuple(reasons), round(spoken, 3))]
+
+
+# What makes a short flagged segment after the words of a clip a tail nobody said: the model's
+# doubt, or text that cannot have been said in that little speech (a loop, too many characters,
+# words past the end of speech). whisper-base wrote "3-4-3-4-4-4-5-5-…" (log-probability -0.51,
+# no-speech 0.48: not doubtful) into the 0.3 s after 太乙真人 in a 30-min recording; decoded again
+# it was "再次！" and the transcript kept a placeholder over words already heard.
+TAIL_REASONS = (
+    checks.LOW_CONFIDENCE,
+    checks.REPETITION,
+    checks.TOO_FAST,
+    checks.PAST_SPEECH_END,
+)
+
+
+def unheard_tail(
+    segments: list[Segment],
+    verdicts: list[checks.Verdict],
+    speech: list[tuple[float, float]] | None = None,
+) -> int:
     """Where a clip's unheard tail begins (len(segments): none). The tail is the run of segments
-    at the clip's end, after at least one other, that the model doubts or rates as noise, over
-    less than TAIL_SECONDS of speech together (credits count for nothing): the decoder running
-    on into the pause, not a placeholder, since nothing was said there."""
+    at the clip's end, after at least one other, that the model doubts or rates as noise, or
+    that could not have been said there (TAIL_REASONS), over less than TAIL_SECONDS of speech
+    together (credits count for nothing): the decoder running on into the pause, not a
+    placeholder, since nothing was said there. Speech that the VAD hears begin after the words
+    that passed (`speech`) is someone speaking again, never a tail: the clip joined it to the
+    words before across a pause of up to CLIP_GAP_SECONDS (a word cut by the end of a recording,
+    2.6 s after 换一首歌试试, vanished as a tail)."""
+    passed = [s.end for s, v in zip(segments, verdicts, strict=True) if v.ok]
+    heard_until = max(passed, default=segments[0].start if segments else 0.0)
     start, spoken = len(segments), 0.0
     while start > 1:
         segment, verdict = segments[start - 1], verdicts[start - 1]
         if verdict.ok:
             break
+        if any(heard_until <= s < segment.end for s, _ in speech or ()):
+            break
         if checks.SUBTITLE_CREDIT not in verdict.reasons:
             spoken += verdict.speech_seconds
-            doubtful = (
-                checks.LOW_CONFIDENCE in verdict.reasons
-                or segment.no_speech_prob > checks.NOISE_NO_SPEECH
+            doubtful = segment.no_speech_prob > checks.NOISE_NO_SPEECH or any(
+                reason in verdict.reasons for reason in TAIL_REASONS
             )
             if not doubtful or spoken >= checks.TAIL_SECONDS:
                 break

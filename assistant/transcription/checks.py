@@ -58,6 +58,8 @@ PAST_SPEECH_END = "past_speech_end"
 TOO_FAST = "too_fast"
 LOW_CONFIDENCE = "low_confidence"
 SUBTITLE_CREDIT = "subtitle_credit"
+# The VAD heard speech and the decoding kept nothing (no words, or only the prompt read back).
+NOTHING_DECODED = "nothing_decoded"
 
 # A segment this short at the end of a decoded chunk, after words that passed, that the model
 # doubts (or rates as noise) is the decoder running on into the pause, not a word: whisper-base
@@ -176,6 +178,8 @@ def check_segment(
         no_speech_prob > NOISE_NO_SPEECH and avg_logprob < NOISE_LOGPROB
     ):
         reasons.append(LOW_CONFIDENCE)
+    if not any(ch.isalnum() for ch in text):
+        reasons.append(NOTHING_DECODED)
     if "\ufffd" in text:
         reasons.append(INVALID_UTF8)
     if credit_only(text):

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from assistant.transcription import checks
-from assistant.transcription.backend import check_summary
+from assistant.transcription.backend import (
+    CheckEvent,
+    Segment,
+    check_summary,
+    unheard_tail,
+    whole_clip,
+)
 from assistant.transcription.exports import check_point_lines, interview_turns
 from assistant.transcription.punctuation import (
     ends_with_punctuation,
@@ -62,6 +68,86 @@ def test_check_segment_reasons() -> None:
         "无论导义", 0.5, 2.0, speech=speech, avg_logprob=-0.6, no_speech_prob=0.8
     )
     assert noise.reasons == (checks.LOW_CONFIDENCE,)
+
+
+def _judged(
+    rows: list[tuple[float, float, str, float, float]], speech: list[tuple[float, float]]
+) -> tuple[list[Segment], list[checks.Verdict]]:
+    """Segments as one clip decoded them (start, end, text, log-probability, no-speech), judged."""
+    segments = [Segment(n, a, b, text, lp, ns) for n, (a, b, text, lp, ns) in enumerate(rows)]
+    verdicts = [
+        checks.check_segment(
+            s.text,
+            s.start,
+            s.end,
+            speech=speech,
+            word_starts=[s.start],
+            avg_logprob=s.avg_logprob,
+            no_speech_prob=s.no_speech_prob,
+        )
+        for s in segments
+    ]
+    return segments, verdicts
+
+
+def test_a_loop_after_the_words_of_a_clip_is_a_tail_even_when_the_model_is_sure() -> None:
+    # What whisper-base wrote after 太乙真人 at 1,115 s of the 30-minute build (clip time): the
+    # loop scored -0.51 with no-speech 0.48, so the model's doubt alone did not mark it.
+    speech = [(0.3, 0.596), (1.004, 6.356)]
+    loop = "3-4-3-4-4-4-5-5-5-4-5-4-4-7-4-7-5-4-7-8-4-7-7-8-8-4-4-8-4-8-8-8-5-4-8-7-8-5-5-"
+    segments, verdicts = _judged(
+        [
+            (0.0, 6.02, "对，这就是我万人仅仰的太以真人。", -0.26, 0.0),
+            (6.02, 6.92, loop, -0.51, 0.48),
+        ],
+        speech,
+    )
+    assert verdicts[0].ok and checks.REPETITION in verdicts[1].reasons
+    assert checks.LOW_CONFIDENCE not in verdicts[1].reasons
+    assert unheard_tail(segments, verdicts) == 1
+    # a rare character alone says nothing about whether it was said: not a tail, decoded again
+    segments, verdicts = _judged(
+        [(0.0, 6.02, "对，这就是我万人仅仰的太以真人。", -0.26, 0.0), (6.02, 6.3, "嫲", -0.3, 0.1)],
+        speech,
+    )
+    assert verdicts[1].reasons == (checks.OUTSIDE_CHARSET,)
+    assert unheard_tail(segments, verdicts) == 2
+    # nor is a loop over more than TAIL_SECONDS of speech
+    segments, verdicts = _judged(
+        [(0.0, 4.0, "对，这就是我万人仅仰的太以真人。", -0.26, 0.0), (4.0, 6.3, loop, -0.51, 0.48)],
+        speech,
+    )
+    assert unheard_tail(segments, verdicts) == 2
+
+
+def test_a_clip_with_no_passing_segment_goes_to_the_fallback_as_one() -> None:
+    # The last 0.53 s of the 30-minute build, a word cut by the end of the file (clip time):
+    # whisper put 对 before the VAD's speech, then a loop. Judged alone 对 had no speech under it.
+    speech = [(0.3, 0.528)]
+    segments, verdicts = _judged(
+        [(0.0, 0.36, "对。", -0.8, 0.67), (0.36, 0.528, "字幕——字幕——字幕—字幕——字", -0.77, 0.7)],
+        speech,
+    )
+    assert checks.NO_SPEECH in verdicts[0].reasons
+    events: list[CheckEvent] = []
+    merged, judged = whole_clip(segments, verdicts, speech, events)
+    assert [(s.start, s.end, s.text) for s in merged] == [
+        (0.0, 0.528, "对。字幕——字幕——字幕—字幕——字")
+    ]
+    assert checks.NO_SPEECH not in judged[0].reasons and judged[0].speech_seconds == 0.228
+    assert merged[0].avg_logprob == -0.8 and merged[0].no_speech_prob == 0.7
+    assert not events
+    # credits are dropped as not heard first; nothing said anywhere stays "no speech"
+    segments, verdicts = _judged(
+        [
+            (2.0, 2.5, "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", -0.3, 0.2),
+            (2.5, 3.0, "嗯嗯嗯嗯", -1.2, 0.6),
+        ],
+        [(2.55, 2.6)],
+    )
+    merged, judged = whole_clip(segments, verdicts, [(2.55, 2.6)], events)
+    assert [e.outcome for e in events] == ["not_heard"]
+    assert [s.text for s in merged] == ["嗯嗯嗯嗯"] and checks.NO_SPEECH in judged[0].reasons
 
 
 def test_placeholder_names_the_span() -> None:

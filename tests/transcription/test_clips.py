@@ -115,6 +115,14 @@ def test_a_short_utterance_inside_long_silence_is_not_lost(registry: ModelRegist
     [
         # a 0.5-s loop the model doubts, after the words of a clip
         ("BAC009S0764W0122.wav", "我认认认论", 0.5, -1.3, checks.LOW_CONFIDENCE),
+        # a digit loop the model is sure of (as after 太乙真人 in the 30-minute build): a tail
+        (
+            "BAC009S0764W0122.wav",
+            "3-4-3-4-4-4-5-5-5-4-5-4-4-7-4-7-5-4-7-8-",
+            0.5,
+            -0.51,
+            checks.TOO_FAST,
+        ),
         # the credit whisper-base wrote, rated as speech by the model (1.2 s: not short)
         (
             "IT0011W0001.wav",
@@ -157,3 +165,32 @@ def test_a_doubtful_segment_alone_in_its_clip_is_not_dropped(registry: ModelRegi
     first = stream.events[0]
     assert first.outcome in ("redecoded", "unrecognized")
     assert segments and segments[0].check == first.outcome
+
+
+@requires_shared
+def test_a_word_cut_by_the_end_of_the_recording_is_never_the_prompt(
+    registry: ModelRegistry,
+) -> None:
+    """The end of the 30-minute build: 换一首歌试试, a pause, then the first 0.64 s of 对，这就是我
+    (对 whole, the rest cut off by the end of the file). Given that little, whisper-base read
+    its prompt back ("统一社会信用代码"). The transcript must hold 对 or a placeholder over the
+    cut word, never the prompt's words; 换一首歌 stays heard."""
+    first = _utterance("IT0011W0001.wav")
+    cut = _utterance("f5tts_basic_ref_zh.wav")[: int(0.644 * SAMPLE_RATE)]
+    gap = np.zeros(int(2.6 * SAMPLE_RATE), np.float32)
+    audio = np.concatenate([gap, first, gap, cut])
+    prompt = build_prompt(["示例商贸有限公司", "张示例"])
+    stream = _backend(registry.get("asr")).stream(audio, language="zh", initial_prompt=prompt)
+    segments = list(stream.segments)
+    cut_at = (len(audio) - len(cut)) / SAMPLE_RATE
+    before = "".join(s.text for s in segments if s.end <= cut_at)
+    assert "换一首歌" in before
+    last = [s for s in segments if s.end > cut_at]
+    assert last, f"the cut word vanished: {stream.events}"
+    for segment in last:
+        if segment.check == "unrecognized":
+            assert cut_at <= segment.start < segment.end <= len(audio) / SAMPLE_RATE
+        else:
+            assert set(segment.text) <= set("对，。！")
+    terms = [t for t in prompt.strip("。").split("、") if len(t) >= 2]
+    assert not any(t in s.text for s in segments for t in terms)

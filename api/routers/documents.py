@@ -9,7 +9,7 @@ from api.deps import CurrentUser, ServicesDep, WorkflowDep
 from api.fields import DbId
 from api.openapi import file_responses
 from api.schemas import DocumentOut, DraftRequest
-from assistant.errors import NotFound
+from assistant.db.files import stored_path
 
 router = APIRouter(tags=["documents"])
 
@@ -44,11 +44,8 @@ def download_document(
     document_id: DbId, user: CurrentUser, workflow: WorkflowDep, services: ServicesDep
 ) -> FileResponse:
     document = workflow.get_document(document_id)
-    path = services.files.path_for(document.sha256)
-    if not path.is_file():
-        raise NotFound("file_missing", "文书文件缺失，请联系管理员核查存储。")
     return FileResponse(
-        path,
+        stored_path(services.files, document.sha256, "文书"),
         media_type=DOCX_MEDIA_TYPE,
         headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}"},
     )
@@ -57,10 +54,7 @@ def download_document(
 # -- renditions: PDF with embedded CJK fonts and an HTML preview, read from the .docx --
 def _docx_bytes(document_id: int, workflow: WorkflowDep, services: ServicesDep) -> bytes:
     document = workflow.get_document(document_id)
-    path = services.files.path_for(document.sha256)
-    if not path.is_file():
-        raise NotFound("file_missing", "文书文件缺失，请联系管理员核查存储。")
-    return path.read_bytes()
+    return stored_path(services.files, document.sha256, "文书").read_bytes()
 
 
 @router.get(

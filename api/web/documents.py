@@ -33,8 +33,9 @@ from assistant.auth.security import Role
 from assistant.cases import CaseWorkflow
 from assistant.cases.revisions import DocumentRevisions
 from assistant.db import Document, User
+from assistant.db.files import stored_path
 from assistant.documents.registry import DRAFTABLE, REGISTRY
-from assistant.errors import InvalidInput, NotFound, TaxAssistError
+from assistant.errors import InvalidInput, TaxAssistError
 
 router = APIRouter(include_in_schema=False)
 
@@ -417,10 +418,7 @@ def edit_document(
 
 # -- preview and downloads -----------------------------------------------------------------------
 def stored_docx(services: Any, document: Document) -> bytes:
-    path = services.files.path_for(document.sha256)
-    if not path.is_file():
-        raise NotFound("file_missing", "文书文件缺失，请联系管理员核查存储。")
-    return bytes(path.read_bytes())
+    return stored_path(services.files, document.sha256, "文书").read_bytes()
 
 
 def disposition(kind: str, name: str) -> dict[str, str]:

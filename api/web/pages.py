@@ -27,8 +27,9 @@ from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.queries import CaseFilter
 from assistant.cases.review_checklist import POINTS
 from assistant.db import User
+from assistant.db.files import stored_path
 from assistant.documents.registry import REGISTRY
-from assistant.errors import InvalidInput, NotFound, TaxAssistError
+from assistant.errors import InvalidInput, TaxAssistError
 from assistant.record.service import timeline
 from assistant.taxonomy import load_taxonomy
 from assistant.transcription.exports import LOW_CONFIDENCE_LOGPROB, LOW_CONFIDENCE_WORD
@@ -427,9 +428,7 @@ def audio(
 ) -> Response:
     """The original recording for the page's player (range requests: seeking works)."""
     recording = workflow.recording_for(user, recording_id)
-    path = services.files.path_for(recording.sha256)
-    if not path.is_file():
-        raise NotFound("file_missing", "录音文件缺失，请联系管理员核查存储。")
+    path = stored_path(services.files, recording.sha256, "录音")
     return FileResponse(path, media_type=recording.content_type or "application/octet-stream")
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from assistant.errors import InvalidInput, PayloadTooLarge
+from assistant.errors import InvalidInput, NotFound, PayloadTooLarge
 from assistant.fsutil import fsync_path
 
 _CHUNK = 1024 * 1024
@@ -66,6 +66,15 @@ class BlobStore(Protocol):
 
     def clean_tmp(self) -> None:
         """Drop leftovers of uploads interrupted by a crash."""
+
+
+def stored_path(store: BlobStore, sha256: str, what: str) -> Path:
+    """The readable path of a stored original; 404 `file_missing` naming what was lost (文书,
+    录音), so every route that serves an original answers a lost file alike."""
+    path = store.path_for(sha256)
+    if not path.is_file():
+        raise NotFound("file_missing", f"{what}文件缺失，请联系管理员核查存储。")
+    return path
 
 
 class FileStore:

@@ -313,11 +313,14 @@ def correct_segment(
         body = checked(
             SegmentCorrection, {"text": text, "speaker": speaker.strip() or None}, fields
         )
-        if body.text is not None and not body.text.strip():
-            raise InvalidInput(
-                "empty_segment_text", "更正后的文字不能为空。", details={"field": fields["text"]}
+        try:
+            correct_segments(
+                workflow.services, user, recording_id, {index: (body.text, body.speaker)}
             )
-        correct_segments(workflow.services, user, recording_id, {index: (body.text, body.speaker)})
+        except InvalidInput as exc:  # the service's refusal, shown beside the page's field
+            if "field" in exc.details:
+                exc.details["field"] = fields.get(exc.details["field"], exc.details["field"])
+            raise
 
     anchor = f"seg-{recording_id}-{index}"
     return run(request, workflow, user, recording.case_id, act, posted, anchor)

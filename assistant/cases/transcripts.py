@@ -126,7 +126,11 @@ def correct_segments(
             if index not in current:
                 raise NotFound("segment_not_found", f"录音 {recording_id} 没有第 {index} 段。")
             if text is not None and not text.strip():
-                raise InvalidInput("empty_segment_text", "更正后的文字不能为空。")
+                raise InvalidInput(
+                    "empty_segment_text",
+                    "更正后的文字不能为空。",
+                    details={"field": "text", "index": index},
+                )
             version = (
                 session.scalar(
                     select(func.max(SegmentRevision.version)).where(

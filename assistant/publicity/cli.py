@@ -18,9 +18,17 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
 def due(
     start: Annotated[str, typer.Argument(help="the decision date, YYYY-MM-DD")],
     days: Annotated[int, typer.Option("--days", min=0, help="working days")] = 7,
+    provisional: Annotated[
+        bool,
+        typer.Option(
+            "--provisional",
+            help="accept a date counted on weekdays only through a year the calendar lacks",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """The last day of `days` working days after `start` on the State Council calendar."""
+    """The last day of `days` working days after `start` on the State Council calendar; refused
+    (`calendar_year_missing`) through a year without its notice unless --provisional."""
     from assistant.cli_common import print_json
     from assistant.errors import InvalidInput
     from assistant.publicity.workdays import load_calendar
@@ -31,19 +39,23 @@ def due(
         raise InvalidInput(
             "invalid_date", f"日期格式错误：{start}（应为 YYYY-MM-DD）。", details={"date": start}
         ) from exc
-    deadline = load_calendar().add_working_days(day, days)
+    calendar = load_calendar()
+    deadline = calendar.add_working_days(day, days) if provisional else calendar.require(day, days)
     out = {
         "start": day.isoformat(),
         "working_days": days,
         "due_on": deadline.due_on.isoformat(),
         "provisional": deadline.provisional,
         "sources": list(deadline.sources),
+        "warning": deadline.warning,
     }
     if as_json:
         print_json(out)
     else:
         note = "（暂定：缺少该年度放假安排通知）" if deadline.provisional else ""
         typer.echo(f"{day} 起 {days} 个工作日，截止 {deadline.due_on}{note}")
+        if deadline.warning:
+            typer.echo(deadline.warning["message"], err=True)
 
 
 @publicity_app.command("alerts")

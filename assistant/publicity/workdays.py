@@ -4,7 +4,8 @@ Why data: the holidays and the weekend days worked in exchange (调休上班) ch
 notice (国办发明电), so they live in `corpora/calendar/cn_working_days.yaml`, one entry per year
 citing its notice; publication deadlines are counted here. A year the file lacks is counted
 on Monday–Friday less the fixed-date holidays and every date computed through it is marked
-provisional.
+provisional, with a warning (`calendar_year_missing`) that names the year whose State Council
+notice must be added: the date is never given as if it were certain.
 """
 
 from __future__ import annotations
@@ -41,6 +42,32 @@ class Deadline:
     due_on: date
     provisional: bool
     sources: tuple[str, ...] = field(default_factory=tuple)
+    missing_years: tuple[int, ...] = field(default_factory=tuple)
+
+    @property
+    def warning(self) -> dict[str, Any] | None:
+        """What the officer must know about a provisional date (None when it is certain)."""
+        return year_missing_warning(self.missing_years, self.due_on)
+
+
+CALENDAR_YEAR_MISSING = "calendar_year_missing"
+
+
+def year_missing_warning(years: tuple[int, ...], due_on: date) -> dict[str, Any] | None:
+    """The machine-readable code and the officer's message for a date counted through years the
+    calendar lacks (weekdays only: the lunar holidays and the 调休 days are unknown)."""
+    if not years:
+        return None
+    named = "、".join(f"{y}年" for y in years)
+    return {
+        "code": CALENDAR_YEAR_MISSING,
+        "message": (
+            f"工作日历缺少{named}的放假安排，截止日 {due_on} 仅按周一至周五和固定日期节假日推算，"
+            f"可能有误：请在 {DEFAULT_CALENDAR.name} 中补充"
+            f"国务院办公厅关于{named}部分节假日安排的通知后重新计算。"
+        ),
+        "details": {"missing_years": list(years), "due_on": due_on.isoformat()},
+    }
 
 
 @dataclass(frozen=True)
@@ -68,17 +95,36 @@ class WorkingCalendar:
         as periods run from the next day: 行政处罚法第八十五条)."""
         if days < 0:
             raise InvalidInput("invalid_period", "工作日数不能为负数。", details={"days": days})
-        day, left, provisional = start, days, not self.known(start)
+        day, left = start, days
+        missing = {start.year} - set(self.years)
         sources: set[str] = set()
         while left > 0:
             day += timedelta(days=1)
             if not self.known(day):
-                provisional = True
+                missing.add(day.year)
             else:
                 sources.add(self.years[day.year].notice)
             if self.is_working_day(day):
                 left -= 1
-        return Deadline(due_on=day, provisional=provisional, sources=tuple(sorted(sources)))
+        return Deadline(
+            due_on=day,
+            provisional=bool(missing),
+            sources=tuple(sorted(sources)),
+            missing_years=tuple(sorted(missing)),
+        )
+
+    def missing_years(self, start: date, end: date) -> tuple[int, ...]:
+        """The years from `start` to `end` the calendar has no notice for."""
+        return tuple(y for y in range(start.year, end.year + 1) if y not in self.years)
+
+    def require(self, start: date, days: int) -> Deadline:
+        """`add_working_days`, refused (422 `calendar_year_missing`) where the calendar lacks a
+        year the period crosses: for callers that must not act on a guessed date."""
+        deadline = self.add_working_days(start, days)
+        warning = deadline.warning
+        if warning is not None:
+            raise InvalidInput(warning["code"], warning["message"], details=warning["details"])
+        return deadline
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""

@@ -3,6 +3,7 @@ their adjusted working days (调休上班), 2024–2026."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -71,9 +72,42 @@ def test_every_year_cites_its_notice_and_weekends_worked_are_working_days() -> N
 
 def test_a_year_without_its_notice_is_provisional() -> None:
     deadline = CAL.add_working_days(date(2026, 12, 28), 7)
-    assert deadline.provisional
+    assert deadline.provisional and deadline.missing_years == (2027,)
     # weekdays less 元旦 (fixed by law) until the 2027 notice is added
     assert deadline.due_on == date(2027, 1, 7)
+    warning = deadline.warning
+    assert warning is not None and warning["code"] == "calendar_year_missing"
+    assert "2027年" in warning["message"] and "国务院办公厅" in warning["message"]
+    assert warning["details"] == {"missing_years": [2027], "due_on": "2027-01-07"}
+    assert CAL.add_working_days(date(2026, 12, 1), 7).warning is None
+    # where a guessed date must not be used, it is refused with the same code and message
+    with pytest.raises(InvalidInput) as refused:
+        CAL.require(date(2026, 12, 28), 7)
+    assert refused.value.code == "calendar_year_missing"
+    assert refused.value.message == warning["message"]
+    assert CAL.require(date(2026, 9, 30), 7).due_on == date(2026, 10, 15)
+
+
+def test_the_cli_refuses_a_guessed_date_unless_asked_and_drafts_carry_the_warning() -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.db.models import Publication
+    from assistant.publicity.service import due_warning
+
+    runner = CliRunner()
+    refused = runner.invoke(app, ["publicity", "due", "2026-12-28", "--json"])
+    assert isinstance(refused.exception, InvalidInput)
+    assert refused.exception.code == "calendar_year_missing"
+    given = runner.invoke(app, ["publicity", "due", "2026-12-28", "--provisional", "--json"])
+    assert given.exit_code == 0, given.output
+    out = json.loads(given.output)
+    assert out["due_on"] == "2027-01-07" and out["warning"]["code"] == "calendar_year_missing"
+    row = Publication(
+        decided_on=date(2026, 12, 28), due_on=date(2027, 1, 7), due_provisional=True
+    )
+    warning = due_warning(row)
+    assert warning is not None and warning["details"]["missing_years"] == [2027]
 
 
 def test_counting_between_days() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
@@ -12,6 +13,7 @@ from api.fields import DbId, Line, Paragraph
 from api.schemas import DocumentOut
 from assistant.cases.revisions import DocumentRevisions
 from assistant.limits import INDEX_MAX
+from assistant.publicity.service import issue_decision
 
 router = APIRouter(tags=["documents"])
 
@@ -35,6 +37,10 @@ class RevisionOut(BaseModel):
 class IssuedDocumentOut(DocumentOut):
     issued_at: datetime | None = None
     issued_by: int | None = None
+    publication: dict[str, Any] | None = Field(
+        default=None,
+        description="the masked publication draft made with the issue (published decisions)",
+    )
 
 
 class DiffOut(BaseModel):
@@ -81,5 +87,8 @@ def diff_revisions(
 def issue_document(
     document_id: DbId, user: CurrentUser, workflow: WorkflowDep
 ) -> IssuedDocumentOut:
-    document = DocumentRevisions(workflow.services).issue(user, document_id)
-    return IssuedDocumentOut.model_validate(document, from_attributes=True)
+    """签发; a decision that is published gets its masked draft in the same transaction."""
+    document, publication = issue_decision(workflow.services, user, document_id)
+    out = IssuedDocumentOut.model_validate(document, from_attributes=True)
+    out.publication = publication
+    return out

@@ -518,7 +518,7 @@ def approve(
 def issue(
     document_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
 ) -> Response:
-    from assistant.cases.revisions import DocumentRevisions
+    from assistant.publicity.service import issue_decision
 
     document = workflow.get_document(document_id)
     return after(
@@ -526,7 +526,7 @@ def issue(
         workflow,
         user,
         document.case_id,
-        lambda: DocumentRevisions(workflow.services).issue(user, document_id),
+        lambda: issue_decision(workflow.services, user, document_id),
     )
 
 

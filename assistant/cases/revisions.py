@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from assistant.cases.drafts import stored_record
 from assistant.cases.duties import duty_of, require_separate_duty
 from assistant.cases.events import record_action
 from assistant.cases.lifecycle import CaseLifecycle, check_issue
-from assistant.db.models import CaseEvent, Document, DocumentRevision, User
+from assistant.db.models import Case, CaseEvent, Document, DocumentRevision, User
 from assistant.db.types import utcnow
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.record import text_sha256
@@ -284,8 +285,16 @@ class DocumentRevisions:
                 raise
             return document
 
-    def issue(self, actor: User, document_id: int) -> Document:
-        """签发: by an approver or admin, only for an approved case and a clean draft; final."""
+    def issue(
+        self,
+        actor: User,
+        document_id: int,
+        *,
+        then: Callable[[Session, Case, Document], None] | None = None,
+    ) -> Document:
+        """签发: by an approver or admin, only for an approved case and a clean draft; final.
+        `then` runs in the same transaction after the issue is recorded (the publication draft
+        of a published decision): a failure there undoes the issue too."""
         require_role(actor, Role.APPROVER, Role.ADMIN)
         with self.services.db.session() as session:
             document = _document(session, document_id)
@@ -312,4 +321,7 @@ class DocumentRevisions:
                 covers=[document],
             )
             session.flush()
+            if then is not None:
+                then(session, case, document)
+                session.flush()
             return document

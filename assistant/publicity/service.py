@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from assistant.auth.security import Role
 from assistant.cases.access import lock_case, require_role
 from assistant.cases.events import record_action
+from assistant.cases.revisions import DocumentRevisions
 from assistant.config import Settings
 from assistant.dates import to_china_time, today_in_china
 from assistant.db.models import Case, Document, Publication, User
@@ -29,7 +30,7 @@ from assistant.documents.registry import PUBLISHED_TYPES
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.publicity.redaction import IDENTIFIER_KINDS, Redactor, redact_fields
 from assistant.publicity.rules import load_rules
-from assistant.publicity.workdays import Deadline, load_calendar
+from assistant.publicity.workdays import Deadline, load_calendar, year_missing_warning
 from assistant.record import canonical_sha256
 from assistant.services import Services
 
@@ -151,6 +152,14 @@ def mask(source: SourceFields) -> tuple[dict[str, str], list[dict[str, Any]]]:
     return {**source.fields, **masked}, findings
 
 
+def due_warning(row: Publication) -> dict[str, Any] | None:
+    """The calendar's warning for a deadline counted through a year it has no notice for."""
+    if not row.due_provisional:
+        return None
+    years = load_calendar().missing_years(row.decided_on, row.due_on)
+    return year_missing_warning(years, row.due_on)
+
+
 def to_dict(row: Publication, *, internal: bool) -> dict[str, Any]:
     """The publication as the officer (internal: findings, status, deadline) or the public
     sees it."""
@@ -169,6 +178,7 @@ def to_dict(row: Publication, *, internal: bool) -> dict[str, Any]:
             decided_on=row.decided_on.isoformat(),
             due_on=row.due_on.isoformat(),
             due_provisional=row.due_provisional,
+            due_warning=due_warning(row),
             overdue=row.status == "draft" and today_in_china() > row.due_on,
             findings=row.findings,
             withdrawn_at=row.withdrawn_at.isoformat() if row.withdrawn_at else None,
@@ -278,26 +288,63 @@ def draft_publication(services: Services, actor: User, document_id: int) -> dict
                 "该文书已有公示记录。",
                 details={"publication_id": existing.id, "status": existing.status},
             )
-        fields, findings = mask(source_fields(case, document, services.settings))
-        decided_on = decision_date(document)
-        deadline = publication_deadline(services.settings, publicity, decided_on)
-        row = Publication(
-            case_id=case.id,
-            document_id=document.id,
-            doc_type=document.doc_type,
-            kind=publicity.kind,
-            status="draft",
-            fields=fields,
-            findings=findings,
-            decided_on=decided_on,
-            due_on=deadline.due_on,
-            due_provisional=deadline.provisional,
-            created_by=actor.id,
-        )
-        session.add(row)
-        session.flush()
-        _record(services, session, case, actor, "publication_drafted", row)
+        row = draft_in(services, session, actor, case, document, publicity)
         return to_dict(row, internal=True)
+
+
+def draft_in(
+    services: Services,
+    session: Session,
+    actor: User,
+    case: Case,
+    document: Document,
+    publicity: Publicity,
+    *,
+    automatic: bool = False,
+) -> Publication:
+    """Build, mask and store the draft inside the caller's transaction (the case locked), and
+    sign `publication_drafted`; the deadline runs from the decision's date, not the draft's."""
+    fields, findings = mask(source_fields(case, document, services.settings))
+    decided_on = decision_date(document)
+    deadline = publication_deadline(services.settings, publicity, decided_on)
+    row = Publication(
+        case_id=case.id,
+        document_id=document.id,
+        doc_type=document.doc_type,
+        kind=publicity.kind,
+        status="draft",
+        fields=fields,
+        findings=findings,
+        decided_on=decided_on,
+        due_on=deadline.due_on,
+        due_provisional=deadline.provisional,
+        created_by=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    extra = {"automatic": True} if automatic else {}
+    _record(services, session, case, actor, "publication_drafted", row, **extra)
+    return row
+
+
+def issue_decision(
+    services: Services, actor: User, document_id: int
+) -> tuple[Document, dict[str, Any] | None]:
+    """签发, and for a decision that is published (its registry type has `publicity`, the kind
+    enabled here) its masked draft made in the same transaction: the issue and the draft are
+    committed together or not at all, and the officer only reviews and publishes. Returns the
+    issued document and the draft (None for a document that is not published)."""
+    views: list[dict[str, Any]] = []
+
+    def then(session: Session, case: Case, document: Document) -> None:
+        publicity = PUBLISHED_TYPES.get(document.doc_type)
+        if publicity is None or not _enabled(services.settings, publicity):
+            return
+        row = draft_in(services, session, actor, case, document, publicity, automatic=True)
+        views.append(to_dict(row, internal=True))
+
+    document = DocumentRevisions(services).issue(actor, document_id, then=then)
+    return document, (views[0] if views else None)
 
 
 def revise_publication(
@@ -364,6 +411,23 @@ def publish(services: Services, actor: User, publication_id: int) -> dict[str, A
         return to_dict(row, internal=True)
 
 
+def check_withdrawal(reason: str, revoked_on: date | None) -> None:
+    """The reason must be one the rules list; the revocation cannot lie in the future."""
+    rules = load_rules()
+    if reason not in rules.withdrawal_reasons:
+        raise InvalidInput(
+            "invalid_withdrawal_reason",
+            "撤回理由不在规定范围内。",
+            details={"reason": reason, "allowed": sorted(rules.withdrawal_reasons)},
+        )
+    if revoked_on is not None and revoked_on > today_in_china():
+        raise InvalidInput(
+            "invalid_revoked_on",
+            "原决定被撤销（变更、确认违法）的日期不能晚于今天。",
+            details={"revoked_on": revoked_on.isoformat()},
+        )
+
+
 def withdraw(
     services: Services,
     actor: User,
@@ -376,20 +440,7 @@ def withdraw(
     """Take a published decision out of the feed: revoked, changed, confirmed unlawful or void,
     remade, or inaccurate; the reason is published with the withdrawal (第四十八条第二款)."""
     require_role(actor, *PUBLISHERS)
-    rules = load_rules()
-    if reason not in rules.withdrawal_reasons:
-        raise InvalidInput(
-            "invalid_withdrawal_reason",
-            "撤回理由不在规定范围内。",
-            details={"reason": reason, "allowed": sorted(rules.withdrawal_reasons)},
-        )
-    today = today_in_china()
-    if revoked_on is not None and revoked_on > today:
-        raise InvalidInput(
-            "invalid_revoked_on",
-            "原决定被撤销（变更、确认违法）的日期不能晚于今天。",
-            details={"revoked_on": revoked_on.isoformat()},
-        )
+    check_withdrawal(reason, revoked_on)
     with services.db.session() as session:
         row, case = _locked(
             session,
@@ -398,33 +449,54 @@ def withdraw(
             "publication_not_published",
             "只能撤回已公开的记录。",
         )
-        row.status = "withdrawn"
-        row.withdrawn_at = utcnow()
-        row.withdrawn_by = actor.id
-        row.withdrawal_reason = reason
-        row.withdrawal_note = note.strip() or None
-        row.revoked_on = revoked_on
-        session.flush()
-        due = None
-        if revoked_on is not None:
-            due = load_calendar().add_working_days(
-                revoked_on, services.settings.withdrawal_working_days
-            )
-        _record(
-            services,
-            session,
-            case,
-            actor,
-            "publication_withdrawn",
-            row,
-            reason=reason,
-            note=row.withdrawal_note,
-            revoked_on=revoked_on.isoformat() if revoked_on else None,
-            withdraw_due_on=due.due_on.isoformat() if due else None,
-            late=bool(due and today > due.due_on),
-            source=rules.withdraw_source,
+        withdraw_in(
+            services, session, actor, case, row, reason=reason, note=note, revoked_on=revoked_on
         )
         return to_dict(row, internal=True)
+
+
+def withdraw_in(
+    services: Services,
+    session: Session,
+    actor: User,
+    case: Case,
+    row: Publication,
+    *,
+    reason: str,
+    note: str,
+    revoked_on: date | None,
+    **extra: Any,
+) -> None:
+    """Withdraw a published record inside the caller's transaction (the case locked, the
+    reason checked) and sign `publication_withdrawn` with the 3-working-day deadline."""
+    rules = load_rules()
+    row.status = "withdrawn"
+    row.withdrawn_at = utcnow()
+    row.withdrawn_by = actor.id
+    row.withdrawal_reason = reason
+    row.withdrawal_note = note.strip() or None
+    row.revoked_on = revoked_on
+    session.flush()
+    due = None
+    if revoked_on is not None:
+        due = load_calendar().add_working_days(
+            revoked_on, services.settings.withdrawal_working_days
+        )
+    _record(
+        services,
+        session,
+        case,
+        actor,
+        "publication_withdrawn",
+        row,
+        reason=reason,
+        note=row.withdrawal_note,
+        revoked_on=revoked_on.isoformat() if revoked_on else None,
+        withdraw_due_on=due.due_on.isoformat() if due else None,
+        late=bool(due and today_in_china() > due.due_on),
+        source=rules.withdraw_source,
+        **extra,
+    )
 
 
 def get_publication(services: Services, actor: User, publication_id: int) -> dict[str, Any]:
@@ -478,6 +550,7 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
                     "decided_on": decided_on.isoformat(),
                     "due_on": deadline.due_on.isoformat(),
                     "due_provisional": deadline.provisional,
+                    "due_warning": deadline.warning,
                     "working_days_left": left if today <= deadline.due_on else 0,
                     "overdue": today > deadline.due_on,
                     "publication_id": draft.id if draft else None,

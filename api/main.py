@@ -26,6 +26,7 @@ from api.routers import escalation as escalation_router
 from api.routers import facts as facts_router
 from api.routers import index as index_router
 from api.routers import lifecycle as lifecycle_router
+from api.routers import outcomes as outcomes_router
 from api.routers import public as public_router
 from api.routers import publications as publications_router
 from api.routers import record as record_router
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(statistics_router.router)  # annual statistics, data platform
     app.include_router(publications_router.router)  # 行政执法公示: draft, publish, withdraw
     app.include_router(public_router.router)  # public side: feed, RSS, inquiry (no sign-in)
+    app.include_router(outcomes_router.router)  # 强制 measures, 复议 and 诉讼 with results
     install_workbench(app)  # the officers' workbench (pages, not in OpenAPI)
     return app
 

@@ -41,9 +41,19 @@ APPROVAL_ACTIONS = frozenset(
 # Chairing the hearing is no duty of the three: 行政处罚法第六十四条第（四）项 bars only the
 # case's investigators from it (a guard of its own), so a reviewer or leader may chair.
 # Publishing an issued decision (行政执法公示) and withdrawing it follow the decision and are
-# none of the three duties either.
+# none of the three duties either, nor is recording what the party's 复议 or lawsuit brought
+# (assistant/outcomes): whoever learns of it records it.
 NEUTRAL_ACTIONS = frozenset(
-    {"hearing_held", "publication_drafted", "publication_published", "publication_withdrawn"}
+    {
+        "hearing_held",
+        "publication_drafted",
+        "publication_published",
+        "publication_withdrawn",
+        "reconsideration_applied",
+        "reconsideration_decided",
+        "lawsuit_filed",
+        "lawsuit_judged",
+    }
 )
 
 

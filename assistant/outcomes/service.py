@@ -1,0 +1,284 @@
+"""Recording 强制 measures, 行政复议 and 行政诉讼 on a case, as signed events.
+
+Why here, above the cases and the publicity: each act is a signed event of the case record
+(`record_action`, so `record verify` and the 一户式 archive cover it), and a 复议 decision or a
+judgment that revokes, changes or confirms the decision unlawful or void withdraws its
+published record in the same transaction (行政处罚法第四十八条第二款): the result and the
+withdrawal are committed together or not at all. The events change no stage of the case: a
+remedy may come after the case is closed, a preservation measure before the decision.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.auth.security import Role
+from assistant.cases.access import lock_case, require_role
+from assistant.cases.events import record_action
+from assistant.dates import to_china_time, today_in_china
+from assistant.db.models import Case, CaseEvent, Document, Publication, User
+from assistant.documents.registry import DECISION_TYPES, PUBLISHED_TYPES
+from assistant.errors import Conflict, InvalidInput, NotFound
+from assistant.money import to_yuan
+from assistant.outcomes.rules import OutcomeRules, load_outcome_rules
+from assistant.publicity.service import check_withdrawal, to_dict, withdraw_in
+from assistant.services import Services
+
+RemedyKind = Literal["reconsideration", "litigation"]
+RECORDERS = (Role.OFFICER, Role.APPROVER, Role.ADMIN)
+# event actions: applied/filed, decided/judged
+APPLIED = {"reconsideration": "reconsideration_applied", "litigation": "lawsuit_filed"}
+CONCLUDED = {"reconsideration": "reconsideration_decided", "litigation": "lawsuit_judged"}
+MEASURE = "enforcement_measure"
+OUTCOME_ACTIONS = frozenset({MEASURE, *APPLIED.values(), *CONCLUDED.values()})
+
+
+def _check_date(case: Case, on: date, after: date | None = None, what: str = "") -> None:
+    """Not in the future, not before the case was opened (nor before `after`, the application
+    a result concludes): 422 `invalid_act_date`."""
+    today = today_in_china()
+    first = max(to_china_time(case.created_at).date(), after or date.min)
+    if on > today or on < first:
+        raise InvalidInput(
+            "invalid_act_date",
+            f"日期 {on} 应在 {first}（{what or '立案'}）至今天（{today}）之间。",
+            details={"on": on.isoformat(), "first": first.isoformat(), "last": today.isoformat()},
+        )
+
+
+def _case(session: Session, case_id: int) -> Case:
+    if session.get(Case, case_id) is None:
+        raise NotFound("case_not_found", f"案件 {case_id} 不存在。", details={"case_id": case_id})
+    return lock_case(session, case_id)
+
+
+def _record(
+    services: Services, session: Session, case: Case, actor: User, action: str, details: Any
+) -> dict[str, Any]:
+    record_action(services, session, case, actor, action, case.status, case.status, details)
+    session.flush()
+    event = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
+    ).first()
+    assert event is not None
+    return {"event_id": event.id, "seq": event.seq, "action": action, "details": event.details}
+
+
+def record_measure(
+    services: Services,
+    actor: User,
+    case_id: int,
+    *,
+    measure: str,
+    method: str,
+    on: date,
+    amount: Decimal | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """税收保全措施 (第三十八条) or 强制执行措施 (第四十条), by the method the article lists."""
+    require_role(actor, *RECORDERS)
+    rules = load_outcome_rules()
+    kind = rules.measures.get(measure)
+    if kind is None:
+        raise InvalidInput(
+            "invalid_measure",
+            "强制措施只能是税收保全措施（preservation）或强制执行措施（execution）。",
+            details={"measure": measure, "allowed": sorted(rules.measures)},
+        )
+    if method not in kind.methods:
+        raise InvalidInput(
+            "invalid_measure_method",
+            f"{kind.name}的方式不在{kind.citation}所列范围内。",
+            details={"method": method, "allowed": sorted(kind.methods)},
+        )
+    if amount is not None and to_yuan(amount) <= 0:
+        raise InvalidInput(
+            "invalid_amount", "强制措施涉及金额应大于零。", details={"amount": str(amount)}
+        )
+    with services.db.session() as session:
+        case = _case(session, case_id)
+        _check_date(case, on)
+        details = {
+            "on": on.isoformat(),
+            "measure": measure,
+            "measure_name": kind.name,
+            "method": method,
+            "method_name": kind.methods[method],
+            "amount": str(to_yuan(amount)) if amount is not None else None,
+            "statute": kind.statute,
+            "source": kind.citation,
+            "note": note.strip() or None,
+        }
+        return _record(services, session, case, actor, MEASURE, details)
+
+
+def _events(session: Session, case_id: int, *actions: str) -> list[CaseEvent]:
+    return list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, CaseEvent.action.in_(actions))
+            .order_by(CaseEvent.seq)
+        )
+    )
+
+
+def _pending(session: Session, case_id: int, remedy: RemedyKind) -> CaseEvent | None:
+    """The latest application of this remedy not yet concluded."""
+    events = _events(session, case_id, APPLIED[remedy], CONCLUDED[remedy])
+    return events[-1] if events and events[-1].action == APPLIED[remedy] else None
+
+
+def apply_remedy(
+    services: Services,
+    actor: User,
+    case_id: int,
+    *,
+    remedy: RemedyKind,
+    on: date,
+    body: str,
+    document_id: int | None = None,
+    note: str = "",
+) -> dict[str, Any]:
+    """The party applied for 行政复议 (to `body`, the 复议机关) or sued (`body`: the court),
+    against the case's issued decision `document_id` (None: the case's decision as a whole)."""
+    require_role(actor, *RECORDERS)
+    rules = load_outcome_rules()
+    with services.db.session() as session:
+        case = _case(session, case_id)
+        _check_date(case, on)
+        if _pending(session, case_id, remedy) is not None:
+            raise Conflict(
+                "remedy_pending",
+                f"本案已登记的{rules.remedies[remedy].name}尚未登记结果。",
+                details={"remedy": remedy},
+            )
+        number = None
+        if document_id is not None:
+            document = session.get(Document, document_id)
+            if (
+                document is None
+                or document.case_id != case_id
+                or document.doc_type not in DECISION_TYPES
+                or document.issued_at is None
+            ):
+                raise InvalidInput(
+                    "invalid_challenged_decision",
+                    "所针对的决定应为本案已签发的决定书。",
+                    details={"document_id": document_id, "case_id": case_id},
+                )
+            number = document.number
+        details = {
+            "on": on.isoformat(),
+            "remedy": remedy,
+            "remedy_name": rules.remedies[remedy].name,
+            "body": body.strip(),
+            "document_id": document_id,
+            "document_number": number,
+            "statute": rules.remedy_statute,
+            "source": rules.remedy_citation,
+            "note": note.strip() or None,
+        }
+        return _record(services, session, case, actor, APPLIED[remedy], details)
+
+
+def conclude_remedy(
+    services: Services,
+    actor: User,
+    case_id: int,
+    *,
+    remedy: RemedyKind,
+    on: date,
+    result: str,
+    note: str = "",
+) -> dict[str, Any]:
+    """The 复议决定 or the judgment: 维持/驳回 leaves the decision standing; 撤销、变更、确认违法、
+    确认无效 withdraw its published record now, in this transaction, with the reason."""
+    require_role(actor, *RECORDERS)
+    rules = load_outcome_rules()
+    kind = rules.remedies[remedy]
+    if result not in kind.results:
+        raise InvalidInput(
+            "invalid_remedy_result",
+            f"{kind.name}结果只能是：" + "、".join(kind.results) + "。",
+            details={"result": result, "allowed": list(kind.results)},
+        )
+    reason = kind.results[result]
+    if reason is not None:
+        check_withdrawal(reason, on)
+    with services.db.session() as session:
+        case = _case(session, case_id)
+        applied = _pending(session, case_id, remedy)
+        if applied is None:
+            raise Conflict(
+                "remedy_not_applied",
+                f"本案没有尚未登记结果的{kind.name}，请先登记申请（起诉）。",
+                details={"remedy": remedy},
+            )
+        applied_on = date.fromisoformat(str(applied.details["on"]))
+        _check_date(case, on, applied_on, f"{kind.name}申请日期")
+        targets = _published(session, case_id, applied.details.get("document_id"))
+        withdrawn: list[dict[str, Any]] = []
+        details = {
+            "on": on.isoformat(),
+            "remedy": remedy,
+            "result": result,
+            "applied_event_id": applied.id,
+            "document_id": applied.details.get("document_id"),
+            "withdraws": reason is not None,
+            "statute": rules.withdrawal_statute if reason else rules.remedy_statute,
+            "source": rules.withdrawal_citation if reason else rules.remedy_citation,
+            "publications": [p.id for p in targets] if reason else [],
+            "note": note.strip() or None,
+        }
+        event = _record(services, session, case, actor, CONCLUDED[remedy], details)
+        if reason is not None:
+            for row in targets:
+                withdraw_in(
+                    services,
+                    session,
+                    actor,
+                    case,
+                    row,
+                    reason=reason,
+                    note=f"{kind.name}{result}（{applied.details.get('body') or ''}，{on}）",
+                    revoked_on=on,
+                    trigger_event_id=event["event_id"],
+                )
+                withdrawn.append(to_dict(row, internal=True))
+        return {**event, "withdrawn": withdrawn}
+
+
+def _published(session: Session, case_id: int, document_id: Any) -> list[Publication]:
+    """The case's published records of the challenged decision (every published decision of
+    the case when the application named none)."""
+    query = select(Publication).where(
+        Publication.case_id == case_id,
+        Publication.status == "published",
+        Publication.doc_type.in_(list(PUBLISHED_TYPES)),
+    )
+    if document_id is not None:
+        query = query.where(Publication.document_id == int(document_id))
+    return list(session.scalars(query.order_by(Publication.id)))
+
+
+def case_outcomes(services: Services, case_id: int) -> list[dict[str, Any]]:
+    """The case's 强制, 复议 and 诉讼 events in record order."""
+    with services.db.session() as session:
+        if session.get(Case, case_id) is None:
+            raise NotFound(
+                "case_not_found", f"案件 {case_id} 不存在。", details={"case_id": case_id}
+            )
+        return [
+            {"event_id": e.id, "seq": e.seq, "action": e.action, "details": e.details}
+            for e in _events(session, case_id, *sorted(OUTCOME_ACTIONS))
+        ]
+
+
+def withdrawal_reasons(rules: OutcomeRules) -> set[str]:
+    """Every withdrawal reason a remedy result names (each must be a publicity reason)."""
+    return {r for remedy in rules.remedies.values() for r in remedy.results.values() if r}

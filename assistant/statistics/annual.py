@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from assistant.db.models import Case, Publication
 from assistant.money import to_yuan
+from assistant.outcomes.rules import load_outcome_rules
 from assistant.statistics.records import Period, check_year, china_midnight_utc
 
 Value = int | Decimal | None
@@ -123,15 +124,43 @@ def collections(period: Period) -> Value:
     return len(period.issued("tax_handling_decision"))
 
 
+def measures(period: Period, kind: str | None = None) -> list[Any]:
+    """强制 measures (enforcement_measure) of the period, of one kind or all."""
+    acts = period.acts("enforcement_measure")
+    return [a for a in acts if kind is None or a.details.get("measure") == kind]
+
+
 @counter(
     "enforcement",
     "行政强制",
     group="kinds",
     unit="件",
-    note="未记录：系统尚不记录税收保全措施和强制执行措施（“执行”一步不区分自动履行与强制执行）",
+    note="采取的税收保全措施和强制执行措施（enforcement_measure），按采取日期",
 )
 def enforcement(period: Period) -> Value:
-    return None
+    return len(measures(period))
+
+
+@counter(
+    "enforcement_preservation",
+    "其中：税收保全措施",
+    group="kinds",
+    unit="件",
+    note="税收征收管理法第三十八条的税收保全措施（冻结存款，扣押、查封财产），按采取日期",
+)
+def enforcement_preservation(period: Period) -> Value:
+    return len(measures(period, "preservation"))
+
+
+@counter(
+    "enforcement_execution",
+    "其中：强制执行措施",
+    group="kinds",
+    unit="件",
+    note="税收征收管理法第四十条的强制执行措施（扣缴存款，拍卖、变卖财产），按采取日期",
+)
+def enforcement_execution(period: Period) -> Value:
+    return len(measures(period, "execution"))
 
 
 @counter(
@@ -240,15 +269,33 @@ def committee_reviews(period: Period) -> Value:
 
 
 # -- 救济 ----------------------------------------------------------------------------------------
+def overturned(period: Period, action: str, remedy: str) -> int:
+    """Results of the period (by their date) that revoke, change or confirm the decision
+    unlawful or void: those the rules map to a withdrawal reason."""
+    results = load_outcome_rules().remedies[remedy].results
+    return sum(1 for a in period.acts(action) if results.get(str(a.details.get("result"))))
+
+
 @counter(
     "reconsiderations",
     "行政复议",
     group="remedies",
     unit="件",
-    note="未记录：系统尚不登记当事人申请行政复议及其结果",
+    note="当事人申请行政复议（reconsideration_applied），按申请日期",
 )
 def reconsiderations(period: Period) -> Value:
-    return None
+    return len(period.acts("reconsideration_applied"))
+
+
+@counter(
+    "reconsiderations_overturned",
+    "复议撤销、变更或确认违法",
+    group="remedies",
+    unit="件",
+    note="复议决定撤销、变更或确认违法（reconsideration_decided），按复议决定日期",
+)
+def reconsiderations_overturned(period: Period) -> Value:
+    return overturned(period, "reconsideration_decided", "reconsideration")
 
 
 @counter(
@@ -256,10 +303,21 @@ def reconsiderations(period: Period) -> Value:
     "行政诉讼",
     group="remedies",
     unit="件",
-    note="未记录：系统尚不登记当事人提起行政诉讼及其结果",
+    note="当事人提起行政诉讼（lawsuit_filed），按起诉日期",
 )
 def lawsuits(period: Period) -> Value:
-    return None
+    return len(period.acts("lawsuit_filed"))
+
+
+@counter(
+    "lawsuits_overturned",
+    "判决撤销、变更、确认违法或无效",
+    group="remedies",
+    unit="件",
+    note="判决撤销、变更、确认违法或确认无效（lawsuit_judged），按判决日期",
+)
+def lawsuits_overturned(period: Period) -> Value:
+    return overturned(period, "lawsuit_judged", "litigation")
 
 
 def publications_between(period: Period, column: str) -> int:

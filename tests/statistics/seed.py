@@ -255,6 +255,7 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if served_on - decided_on > timedelta(days=11) and decided_on.year == YEAR:
             planted.late_service.add(case_id)
         act("served", served_on, officer)
+        _plant_outcomes(act, i, served_on, officer)
         doc_id = 500000 + i * 2
         documents.append(
             {
@@ -325,6 +326,38 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
     session.execute(insert(Publication), publications)
     session.flush()
     return planted
+
+
+LAST_ACT = date(2026, 11, 30)
+RECONSIDERATION_RESULTS = ("维持", "撤销", "变更", "确认违法")
+JUDGMENTS = ("驳回诉讼请求", "撤销", "确认违法", "确认无效", "变更")
+
+
+def _plant_outcomes(act: Any, i: int, served_on: date, officer: User) -> None:
+    """强制 measures, 复议 and 诉讼 on some decided cases, every result kind present (drawn
+    from `i`, not the generator, so the other planted findings stay as they were)."""
+
+    def on(days: int) -> date:
+        return min(served_on + timedelta(days=days), LAST_ACT)
+
+    if i % 7 == 0:
+        execution = i % 14 == 0
+        act(
+            "enforcement_measure",
+            on(20),
+            officer,
+            {
+                "measure": "execution" if execution else "preservation",
+                "method": "deduct_deposit" if execution else "freeze_deposit",
+            },
+        )
+    if i % 19 == 0:
+        act("reconsideration_applied", on(30), officer, {"remedy": "reconsideration"})
+        result = RECONSIDERATION_RESULTS[(i // 19) % len(RECONSIDERATION_RESULTS)]
+        act("reconsideration_decided", on(90), officer, {"result": result})
+    if i % 23 == 0:
+        act("lawsuit_filed", on(40), officer, {"remedy": "litigation"})
+        act("lawsuit_judged", on(160), officer, {"result": JUDGMENTS[(i // 23) % len(JUDGMENTS)]})
 
 
 def _plant_candidate(

@@ -59,7 +59,21 @@ SQL = {
     "publications_withdrawn": "SELECT COUNT(*) FROM publications WHERE date(withdrawn_at,"
     f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
 }
-NOT_RECORDED = {"enforcement", "licensing", "reconsiderations", "lawsuits"}
+MEASURE = EVENTS + "action = 'enforcement_measure'"
+SQL |= {
+    "enforcement": MEASURE,
+    "enforcement_preservation": MEASURE
+    + " AND json_extract(details, '$.measure') = 'preservation'",
+    "enforcement_execution": MEASURE + " AND json_extract(details, '$.measure') = 'execution'",
+    "reconsiderations": EVENTS + "action = 'reconsideration_applied'",
+    "reconsiderations_overturned": EVENTS + "action = 'reconsideration_decided'"
+    " AND json_extract(details, '$.result') IN ('撤销', '变更', '确认违法')",
+    "lawsuits": EVENTS + "action = 'lawsuit_filed'",
+    "lawsuits_overturned": EVENTS + "action = 'lawsuit_judged'"
+    " AND json_extract(details, '$.result') IN ('撤销', '变更', '确认违法', '确认无效')",
+}
+# 行政许可: the system handles penalty cases only, so it never records one
+NOT_RECORDED = {"licensing"}
 
 
 def test_every_row_equals_a_direct_sql_count(seeded: Seeded) -> None:

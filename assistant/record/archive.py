@@ -2,7 +2,9 @@
 
 The archive holds `manifest.json` (the taxpayer, its cases with their events, recordings with
 transcripts and their corrections, documents with their revisions, step results, evidence
-files with their readings, the public keyring, and the SHA-256 of every file), `manifest.sig`
+files with their readings, the publications of its decisions (draft, published or withdrawn:
+their drafting, publishing and withdrawal are events of the case), the public keyring, and the
+SHA-256 of every file), `manifest.sig`
 (Ed25519 over the manifest bytes by the exporting authority's active key) and `files/<sha256>`.
 Import checks every checksum and the signature, loads the rows with their original ids into an
 empty data directory and re-verifies each case's signed record.
@@ -37,6 +39,7 @@ from assistant.db.models import (
     Document,
     DocumentRevision,
     Evidence,
+    Publication,
     Recording,
     SegmentRevision,
     SigningKey,
@@ -61,6 +64,7 @@ TABLES: list[type[Base]] = [
     DocumentRevision,
     CaseResult,
     Evidence,
+    Publication,
 ]
 MAX_MANIFEST_BYTES = 64 * 1024**2  # parsed in memory; a real manifest is a few MB
 _CHUNK = 1024**2
@@ -90,7 +94,7 @@ class ArchiveLimits:
 
 ArchiveSource = bytes | BinaryIO
 # Tables added after the first archives were written: an archive without them has none.
-LATER_TABLES = frozenset({"segment_revisions", "document_revisions", "evidence"})
+LATER_TABLES = frozenset({"segment_revisions", "document_revisions", "evidence", "publications"})
 
 
 def export_archive(services: Services, uscc: str) -> bytes:
@@ -146,6 +150,14 @@ def export_archive(services: Services, uscc: str) -> bytes:
                 _row(e)
                 for e in session.scalars(select(Evidence).where(Evidence.case_id.in_(case_ids)))
             ],
+            "publications": [
+                _row(p)
+                for p in session.scalars(
+                    select(Publication)
+                    .where(Publication.case_id.in_(case_ids))
+                    .order_by(Publication.id)
+                )
+            ],
         }
         actor_ids = {e["actor_id"] for e in rows["case_events"]} | {
             c["officer_id"] for c in rows["cases"]
@@ -156,6 +168,12 @@ def export_archive(services: Services, uscc: str) -> bytes:
         actor_ids |= {r["edited_by"] for r in rows["segment_revisions"]}
         actor_ids |= {r["author_id"] for r in rows["document_revisions"]}
         actor_ids |= {e["uploaded_by"] for e in rows["evidence"]}
+        actor_ids |= {
+            p[key]
+            for p in rows["publications"]
+            for key in ("created_by", "published_by", "withdrawn_by")
+            if p[key] is not None
+        }
         users = [
             {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role}
             for u in session.scalars(select(User).where(User.id.in_(actor_ids)))

@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.db.files import BlobStore
-from assistant.db.models import Case, CaseEvent, Document, Evidence, Recording
+from assistant.db.models import Case, CaseEvent, Document, Evidence, Publication, Recording
 from assistant.db.types import utcnow
 from assistant.errors import NotFound
 from assistant.record.canonical import canonical_sha256
@@ -317,7 +317,42 @@ def verify_case(
         )
     _check_case_files(session, case_id, seen_files, add)
     _check_content(session, case, events, add, report.notes.append)
+    _check_publications(session, case_id, events, add)
     return report
+
+
+def _check_publications(
+    session: Session, case_id: int, events: list[CaseEvent], add: Callable[[Problem], None]
+) -> None:
+    """What the public saw is what the record signed: a published (or since withdrawn)
+    publication's fields hash to the `fields_sha256` of its `publication_published` event, and a
+    withdrawn one has its `publication_withdrawn` event."""
+    signed: dict[tuple[str, int], CaseEvent] = {}
+    for event in events:
+        if event.action.startswith("publication_"):
+            pid = (event.details or {}).get("publication_id")
+            if isinstance(pid, int):
+                signed[(event.action, pid)] = event
+    rows = session.scalars(
+        select(Publication)
+        .where(Publication.case_id == case_id, Publication.status != "draft")
+        .order_by(Publication.id)
+    )
+    for row in rows:
+        published = signed.get(("publication_published", row.id))
+        if published is None:
+            add(Problem("publication_not_in_record", f"公示记录 {row.id} 的公开未记入签名记录。"))
+        elif canonical_sha256(row.fields) != (published.details or {}).get("fields_sha256"):
+            add(
+                Problem(
+                    "publication_altered",
+                    f"公示记录 {row.id} 的内容与公开时签名的内容不符（公开后被改动）。",
+                    published.id,
+                    published.seq,
+                )
+            )
+        if row.status == "withdrawn" and ("publication_withdrawn", row.id) not in signed:
+            add(Problem("publication_not_in_record", f"公示记录 {row.id} 的撤回未记入签名记录。"))
 
 
 def _trusted_keys(keyring: list[PublicKeyInfo]) -> tuple[dict[str, PublicKeyInfo], list[Problem]]:

@@ -184,9 +184,7 @@ def test_measures_and_remedies_are_signed_and_a_revocation_withdraws(flow: Flow)
     assert verify["ok"], verify
 
     year = today_in_china().year
-    stats = _ok(
-        client.get(f"/statistics/annual?year={year}", headers=login(client, "approver"))
-    )
+    stats = _ok(client.get(f"/statistics/annual?year={year}", headers=login(client, "approver")))
     rows = {r["key"]: r["value"] for r in stats["rows"]}
     assert rows["enforcement"] == rows["enforcement_execution"] == 1
     assert rows["enforcement_preservation"] == 0

@@ -35,9 +35,8 @@ def test_each_article_says_what_the_rules_say_it_does() -> None:
 
 
 def test_a_rule_without_a_valid_statute_id_is_refused(tmp_path: Path) -> None:
-    data = {
-        "enforcement": {"x": {"name": "x", "statute": "税收征收管理法:第四十条", "methods": {"a": "b"}}}
-    }
+    measure = {"name": "x", "statute": "税收征收管理法:第四十条", "methods": {"a": "b"}}
+    data = {"enforcement": {"x": measure}}
     with pytest.raises(InvalidInput) as caught:
         parse_rules(data, tmp_path / "acts.yaml")
     assert caught.value.code == "invalid_outcome_rules"

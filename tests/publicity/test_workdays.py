@@ -103,9 +103,7 @@ def test_the_cli_refuses_a_guessed_date_unless_asked_and_drafts_carry_the_warnin
     assert given.exit_code == 0, given.output
     out = json.loads(given.output)
     assert out["due_on"] == "2027-01-07" and out["warning"]["code"] == "calendar_year_missing"
-    row = Publication(
-        decided_on=date(2026, 12, 28), due_on=date(2027, 1, 7), due_provisional=True
-    )
+    row = Publication(decided_on=date(2026, 12, 28), due_on=date(2027, 1, 7), due_provisional=True)
     warning = due_warning(row)
     assert warning is not None and warning["details"]["missing_years"] == [2027]
 

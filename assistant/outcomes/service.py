@@ -197,7 +197,8 @@ def conclude_remedy(
     note: str = "",
 ) -> dict[str, Any]:
     """The 复议决定 or the judgment: 维持/驳回 leaves the decision standing; 撤销、变更、确认违法、
-    确认无效 withdraw its published record now, in this transaction, with the reason."""
+    确认无效 withdraw its published record (or its draft) now, in this transaction, with the
+    reason."""
     require_role(actor, *RECORDERS)
     rules = load_outcome_rules()
     kind = rules.remedies[remedy]
@@ -221,7 +222,7 @@ def conclude_remedy(
             )
         applied_on = date.fromisoformat(str(applied.details["on"]))
         _check_date(case, on, applied_on, f"{kind.name}申请日期")
-        targets = _published(session, case_id, applied.details.get("document_id"))
+        targets = _current(session, case_id, applied.details.get("document_id"))
         withdrawn: list[dict[str, Any]] = []
         details = {
             "on": on.isoformat(),
@@ -253,12 +254,13 @@ def conclude_remedy(
         return {**event, "withdrawn": withdrawn}
 
 
-def _published(session: Session, case_id: int, document_id: Any) -> list[Publication]:
-    """The case's published records of the challenged decision (every published decision of
-    the case when the application named none)."""
+def _current(session: Session, case_id: int, document_id: Any) -> list[Publication]:
+    """The case's published records and drafts of the challenged decision (of every decision
+    of the case when the application named none): a draft of a revoked decision is withdrawn
+    too, so it can no longer be published (it never was public, so the feed does not list it)."""
     query = select(Publication).where(
         Publication.case_id == case_id,
-        Publication.status == "published",
+        Publication.status.in_(("published", "draft")),
         Publication.doc_type.in_(list(PUBLISHED_TYPES)),
     )
     if document_id is not None:

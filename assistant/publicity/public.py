@@ -169,7 +169,7 @@ def feed(services: Services) -> dict[str, Any]:
                 "reason": reasons.get(r.withdrawal_reason or "", r.withdrawal_reason or ""),
             }
             for r in rows
-            if r.status == "withdrawn"
+            if r.status == "withdrawn" and r.published_at is not None  # a draft never was public
         ]
     return {
         "authority": services.settings.authority_name,

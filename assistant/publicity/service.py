@@ -467,8 +467,9 @@ def withdraw_in(
     revoked_on: date | None,
     **extra: Any,
 ) -> None:
-    """Withdraw a published record inside the caller's transaction (the case locked, the
-    reason checked) and sign `publication_withdrawn` with the 3-working-day deadline."""
+    """Withdraw a published record (or a draft whose decision was revoked) inside the caller's
+    transaction (the case locked, the reason checked) and sign `publication_withdrawn` with the
+    3-working-day deadline."""
     rules = load_rules()
     row.status = "withdrawn"
     row.withdrawn_at = utcnow()

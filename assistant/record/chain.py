@@ -340,7 +340,9 @@ def _check_publications(
     )
     for row in rows:
         published = signed.get(("publication_published", row.id))
-        if published is None:
+        if published is None and row.published_at is None:
+            pass  # a draft withdrawn before publishing (its decision revoked): nothing was public
+        elif published is None:
             add(Problem("publication_not_in_record", f"公示记录 {row.id} 的公开未记入签名记录。"))
         elif canonical_sha256(row.fields) != (published.details or {}).get("fields_sha256"):
             add(

@@ -330,6 +330,7 @@ def publications_between(period: Period, column: str) -> int:
             .where(
                 stamp >= china_midnight_utc(period.start),
                 stamp < china_midnight_utc(period.end + timedelta(days=1)),
+                Publication.published_at.is_not(None),  # a draft withdrawn was never public
             )
         )
         or 0

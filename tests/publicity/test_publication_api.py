@@ -371,3 +371,28 @@ def test_check_codes_survive_backup_and_restore(world: World, tmp_path: Path) ->
     restore_backup(tmp_path / "backup", restored.data_dir, restored.resolved_database_url)
     assert check_code(restored, world.case_numbers[0]) == code
     assert (restored.keys_dir / "inquiry.secret").stat().st_mode & 0o077 == 0
+
+
+def test_a_revoked_decisions_draft_is_withdrawn_and_never_public(world: World) -> None:
+    """A 复议 revokes a decision whose corrected record is still a draft: the draft is withdrawn
+    with it (it can no longer be published), and the feed, which never showed it, lists no
+    withdrawal of it."""
+    client, headers = world.client, world.officer
+    [draft] = client.get("/publications?status=draft", headers=headers).json()
+    base = f"/cases/{draft['case_id']}/remedies/reconsideration"
+    applied = {"body": "国家税务总局示例市税务局", "document_id": draft["document_id"]}
+    assert client.post(base, json=applied, headers=headers).status_code == 201
+    decided = client.post(f"{base}/result", json={"result": "撤销"}, headers=headers)
+    assert decided.status_code == 200, decided.text
+    assert [w["id"] for w in decided.json()["withdrawn"]] == [draft["id"]]
+    assert_error(
+        client.post(f"/publications/{draft['id']}/publish", headers=headers),
+        409,
+        "publication_not_draft",
+    )
+    feed = client.get("/public/publications").json()
+    assert draft["id"] not in {w["id"] for w in feed["withdrawals"]}
+    alerts = client.get("/publications/alerts", headers=headers).json()
+    assert draft["document_id"] not in {a["document_id"] for a in alerts}
+    verify = client.get(f"/cases/{draft['case_id']}/record/verify", headers=headers).json()
+    assert verify["ok"], verify

@@ -57,7 +57,7 @@ SQL = {
     "publications_published": "SELECT COUNT(*) FROM publications WHERE date(published_at,"
     f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
     "publications_withdrawn": "SELECT COUNT(*) FROM publications WHERE date(withdrawn_at,"
-    f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
+    f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31' AND published_at IS NOT NULL",
 }
 MEASURE = EVENTS + "action = 'enforcement_measure'"
 SQL |= {

@@ -75,6 +75,14 @@ EVENT_NAMES = {
     "served": "送达",
     "executed": "执行",
     "closed": "结案归档",
+    "publication_drafted": "生成公示草稿",
+    "publication_published": "公示",
+    "publication_withdrawn": "撤回公示",
+    "enforcement_measure": "采取税收强制措施",
+    "reconsideration_applied": "申请行政复议",
+    "reconsideration_decided": "行政复议决定",
+    "lawsuit_filed": "提起行政诉讼",
+    "lawsuit_judged": "行政诉讼判决",
 }
 STEP_NAMES = {"entities": "要素提取", "retrieval": "法条与类案检索", "discretion": "裁量建议"}
 FIELD_PROBLEMS = {

@@ -11,7 +11,14 @@ from assistant.services import Services
 
 def _celery_queue(services: Services) -> JobQueue:
     # imported here: Celery and redis are an optional extra the default backend does not need
-    from assistant.jobs.celery_queue import CeleryJobQueue
+    try:
+        from assistant.jobs.celery_queue import CeleryJobQueue
+    except ImportError as exc:
+        raise InvalidInput(
+            "job_backend_not_installed",
+            f"任务队列 celery 所需的软件包未安装（{exc.name}）：pip install -e '.[celery]'",
+            details={"job_backend": "celery", "missing": exc.name},
+        ) from None
 
     return CeleryJobQueue(services)
 

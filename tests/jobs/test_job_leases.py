@@ -1,11 +1,14 @@
 """Job leases on the database row: how distributed workers share jobs (no broker needed).
 
 Two workers handed the same job: one runs it. A running job whose worker still renews its
-lease is never requeued by recovery on another host; one whose lease lapsed is.
+lease is never requeued by recovery on another host; one whose lease lapsed is. On SQLite and
+on the session's PostgreSQL server.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,15 +20,25 @@ from assistant.errors import InvalidInput
 from assistant.jobs import InProcessJobQueue, make_job_queue, store
 from assistant.services import Services, build_services, setup
 from tests.conftest import FIXTURES, make_settings, queue_demo_recording
+from tests.pgserver import new_database
 
 LEASE = 60.0
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Services:
-    services = build_services(make_settings(tmp_path_factory.mktemp("leases") / "data"))
-    setup(services, with_index=False)
-    return services
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def services(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
+    """The compare-and-set runs on both databases a bureau may use."""
+    with contextlib.ExitStack() as stack:
+        url = None
+        if request.param == "postgresql":
+            url = stack.enter_context(new_database(request.getfixturevalue("postgres_url")))
+        data = tmp_path_factory.mktemp("leases") / "data"
+        services = build_services(make_settings(data, database_url=url))
+        stack.callback(services.db.engine.dispose)  # PostgreSQL drops the database after
+        setup(services, with_index=False)
+        yield services
 
 
 def _set(services: Services, job_id: int, **values: object) -> None:

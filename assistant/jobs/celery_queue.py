@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -55,8 +56,8 @@ class LeaseLost(BaseException):
 
 
 def worker_name() -> str:
-    """This process as a lease holder: host and pid (a pool process has its own pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """One run of a task as a lease holder: host, pid, and a run id (threads share a pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class TaxAssistCelery(Celery):

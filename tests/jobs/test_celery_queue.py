@@ -223,7 +223,7 @@ def test_killed_worker_job_finished_by_another_without_lost_or_doubled_segments(
     _wait(cluster, "a first segment", lambda: _rows(services, recording_id))
     holder = _job(services, job_id).worker
     assert holder is not None
-    pid = int(holder.rsplit(":", 1)[1])
+    pid = int(holder.split(":")[1])  # host:pid:run
     assert pid in workers.procs, (holder, list(workers.procs))
     workers.kill(pid)
 

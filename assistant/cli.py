@@ -332,8 +332,11 @@ def worker(
 ) -> None:
     """Run a Celery worker for the jobs (TAXASSIST_JOB_BACKEND=celery, broker
     TAXASSIST_BROKER_URL); start one or more per host. Needs `pip install '.[celery]'`."""
+    from assistant.jobs.worker import main as worker_main
+
     try:
-        from assistant.jobs.worker import main as worker_main
+        import celery  # noqa: F401
+        import redis  # noqa: F401
     except ImportError as exc:
         raise typer.BadParameter(
             f"Celery is not installed ({exc.name}): pip install -e '.[celery]'"

@@ -331,7 +331,7 @@ def worker(
     loglevel: Annotated[str, typer.Option()] = "INFO",
 ) -> None:
     """Run a Celery worker for the jobs (TAXASSIST_JOB_BACKEND=celery, broker
-    TAXASSIST_BROKER_URL); start one or more per host. Needs `pip install '.[celery]'`."""
+    TAXASSIST_BROKER_URL); start one or more per host. Needs the celery extra."""
     from assistant.jobs.worker import main as worker_main
 
     try:

@@ -23,7 +23,7 @@ install: $(STAMP)
 # voice encoder) so they are checked in CI; the service itself
 # (`make run`) needs none of them. torch==2.13.0 is the CPU wheel; about 1.5–2.5 min here.
 $(TEST_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,whisper-ref,st,llm,voice-ref]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,whisper-ref,st,llm,voice-ref,celery]'
 	touch $(TEST_STAMP)
 
 install-test: $(TEST_STAMP)
@@ -32,12 +32,13 @@ install-test: $(TEST_STAMP)
 # The tests also need poppler's pdftoppm/pdffonts (PDF tests), chromium and chromium-driver (the
 # workbench's browser tests, tests/web/test_browser.py) and PostgreSQL (15 on Debian 12: the
 # server binaries the tests start a throwaway server from, tests/pgserver.py, and
-# pg_dump/pg_restore for backups). About 1 min with apt-get update; skipped when present. The
-# package's own cluster is not used.
+# pg_dump/pg_restore for backups) and redis-server (the broker of the distributed-worker tests,
+# tests/redisserver.py). About 1 min with apt-get update; skipped when present. The packages'
+# own cluster and service are not used.
 RUN_PKGS := fonts-arphic-uming fonts-wqy-zenhei
-TEST_PKGS := $(RUN_PKGS) poppler-utils chromium chromium-driver postgresql
+TEST_PKGS := $(RUN_PKGS) poppler-utils chromium chromium-driver postgresql redis-server
 HAVE_RUN_PKGS := [ -f /usr/share/fonts/truetype/arphic/uming.ttc ] && [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]
-HAVE_TEST_PKGS := $(HAVE_RUN_PKGS) && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null
+HAVE_TEST_PKGS := $(HAVE_RUN_PKGS) && command -v pdftoppm >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null && command -v redis-server >/dev/null
 # $(call apt,CHECK,PACKAGES): install PACKAGES with apt-get unless CHECK holds
 apt = @if $(1); then \
 	  echo "system packages: present"; \

@@ -36,7 +36,7 @@ from api.security import SecurityHeaders, install_docs
 from api.web import install_workbench
 from assistant import __version__
 from assistant.config import Settings, get_settings
-from assistant.jobs import InProcessJobQueue
+from assistant.jobs import make_job_queue
 from assistant.services import build_services
 
 
@@ -49,8 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services.db.migrate()
         services.files.clean_tmp()
         app.state.services = services
-        # transcription jobs; start() re-queues what a crash left queued or running
-        job_queue = InProcessJobQueue(services, workers=settings.job_workers)
+        # jobs (TAXASSIST_JOB_BACKEND); start() re-queues what a crash left queued or running
+        job_queue = make_job_queue(services)
         app.state.jobs = job_queue
         job_queue.start()
         try:

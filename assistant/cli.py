@@ -314,13 +314,35 @@ def jobs_run(job_id: int) -> None:
 
 @jobs_app.command("recover")
 def jobs_recover() -> None:
-    """Queue again the jobs a crash left running (the server does this at start-up)."""
-    from assistant.jobs.store import interrupted
+    """Queue again the jobs a crash left running (the server does this at start-up); with
+    the celery backend, only those no live worker holds, sent to the workers."""
+    from assistant.jobs import make_job_queue
 
-    services = cli_services()
-    with services.db.session() as session:
-        ids = [job.id for job in interrupted(session)]
+    ids = make_job_queue(cli_services()).recover()
     typer.echo(json.dumps({"requeued": ids}))
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="jobs at once; default TAXASSIST_JOB_WORKERS")
+    ] = None,
+    pool: Annotated[str, typer.Option(help="Celery pool: prefork, solo or threads")] = "prefork",
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run a Celery worker for the jobs (TAXASSIST_JOB_BACKEND=celery, broker
+    TAXASSIST_BROKER_URL); start one or more per host. Needs the celery extra."""
+    from assistant.jobs.worker import main as worker_main
+
+    try:
+        import celery  # noqa: F401
+        import redis  # noqa: F401
+    except ImportError as exc:
+        raise typer.BadParameter(
+            f"Celery is not installed ({exc.name}): pip install -e '.[celery]'"
+        ) from None
+    options = [f"--pool={pool}", f"--loglevel={loglevel}"]
+    worker_main(options + ([f"--concurrency={concurrency}"] if concurrency else []))
 
 
 @case_app.command("step")

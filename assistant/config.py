@@ -129,6 +129,23 @@ class Settings(BaseSettings):
     )
     # transcription runs as jobs, decoded in windows (bounded memory for 3-hour files)
     job_workers: int = Field(default=1, ge=1, description="in-process transcription workers")
+    # where jobs run: threads in the server (no broker), or Celery workers behind Redis
+    job_backend: str = Field(
+        default="inprocess",
+        description="job queue backend (assistant.jobs.backends.JOB_QUEUES): inprocess, celery",
+    )
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Celery broker (job_backend=celery)"
+    )
+    result_backend: str | None = Field(
+        default=None, description="Celery result backend; default: the broker URL"
+    )
+    job_lease_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="a distributed worker renews its job's lease every quarter of this; a "
+        "lease not renewed this long means the worker is gone and its job is taken over",
+    )
     # glibc keeps freed memory per arena (up to 8 per core); few arenas keep the server flat.
     malloc_arena_max: int = Field(
         default=2, ge=0, description="glibc malloc arenas, set at `taxassist serve`; 0: default"

@@ -11,8 +11,8 @@ import pytest
 
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
 
-# the session's throwaway PostgreSQL server (fixtures postgres_url, postgres_database)
-pytest_plugins = ["tests.pgserver"]
+# the session's throwaway PostgreSQL and Redis servers (postgres_url, postgres_database, redis_url)
+pytest_plugins = ["tests.pgserver", "tests.redisserver"]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The project-written statute summaries and fictional cases the retrieval tests were written

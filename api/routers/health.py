@@ -60,7 +60,7 @@ def ready(request: Request, services: ServicesDep) -> dict[str, Any]:
     the code of each failed check (database_unavailable, index_missing, index_pointer_invalid,
     index_version_missing, index_manifest_unreadable, index_embedder_mismatch,
     index_files_missing, index_files_mismatch, models_missing, job_queue_not_started,
-    job_queue_stopped, job_workers_dead)."""
+    job_queue_stopped, job_workers_dead, job_broker_unreachable)."""
     checks = readiness(services.settings, services.db, getattr(request.app.state, "jobs", None))
     report = {name: check.to_dict() for name, check in checks.items()}
     failed = {name: check.code for name, check in checks.items() if not check.ok}

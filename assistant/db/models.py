@@ -222,6 +222,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The distributed worker's task run ("host:pid:run") holding the job's lease, renewed through
+    # `heartbeat_at`; None for the in-process queue and for a job waiting in the broker.
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class SegmentRevision(Base):

@@ -1,8 +1,9 @@
-"""The job queue interface and its embedded default, a small pool of worker threads.
+"""The job queue interface and its embedded default, a small pool of worker threads
+(the backends by name: assistant.jobs.backends).
 
 The database holds every job's state (assistant.jobs.store), so a queue only decides who runs
-a job when: a distributed worker (a later issue) implements the same Protocol by claiming
-queued rows instead of reading an in-memory queue.
+a job when: the distributed backend (assistant.jobs.celery_queue) implements the same
+Protocol with Celery workers that take a lease on the job's row before running it.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ through these functions, so a job's status, progress and error read the same eve
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.db.models import Evidence, Job, Recording
@@ -71,6 +72,7 @@ def finish(
     job.status = status
     job.finished_at = utcnow()
     job.heartbeat_at = job.finished_at
+    job.worker = None  # a final job holds no lease
     job.error_code = code
     job.error_message = message
     if details:
@@ -105,6 +107,7 @@ def reset_for_retry(session: Session, job: Job) -> Job:
     job.error_code = None
     job.error_message = None
     job.finished_at = None
+    job.worker = None
     sync_recording(session, job)
     return job
 
@@ -119,7 +122,101 @@ def interrupted(session: Session) -> list[Job]:
             finish(session, job, CANCELLED, code="cancelled", message="任务已由用户取消。")
         else:
             job.status = QUEUED
+            job.worker = None
     return [j for j in jobs if j.status == QUEUED]
+
+
+# Leases: how distributed workers share jobs without running one twice. A worker takes a
+# job's lease by compare-and-set on the row (`worker`, `heartbeat_at`), renews it while the
+# job runs, and may take over another worker's lease only once it is older than the lease
+# time: a worker that stopped renewing is gone (killed, host down), a live one never loses it.
+
+
+def _lease_free(worker: str, cutoff: Any) -> Any:
+    """Queued and held by no worker, or held by `worker`, or not renewed since `cutoff`."""
+    return or_(
+        and_(Job.status == QUEUED, Job.worker.is_(None)),
+        Job.worker == worker,
+        Job.heartbeat_at.is_(None),
+        Job.heartbeat_at < cutoff,
+    )
+
+
+def take_lease(session: Session, job_id: int, worker: str, lease_seconds: float) -> bool:
+    """True when `worker` now holds the job: it was queued or running under no live lease.
+
+    One UPDATE … WHERE, so of two workers handed the same job (a redelivered message, a
+    duplicate from recovery) exactly one wins. The job is left `queued` for the runner to claim.
+    """
+    now = utcnow()
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.status.in_((QUEUED, RUNNING)),
+            _lease_free(worker, now - timedelta(seconds=lease_seconds)),
+        )
+        .values(status=QUEUED, worker=worker, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_lease(session: Session, job_id: int, worker: str) -> bool:
+    """Heartbeat; False when the lease is no longer this worker's (taken over, or final)."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == worker, Job.status.in_((QUEUED, RUNNING)))
+        .values(heartbeat_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_lease(session: Session, job_id: int, worker: str) -> None:
+    """The job left this worker (finished, or stopped and queued again)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == worker)
+        .values(worker=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def orphaned(session: Session, lease_seconds: float, *, queued: bool) -> list[int]:
+    """Jobs whose worker is gone (lease not renewed for `lease_seconds`), queued again.
+
+    With `queued`, also the queued jobs no worker holds: at start-up they may never have
+    reached the broker (it was down at submission). Each row is requeued by compare-and-set,
+    so of several recovering processes one requeues a given job.
+    """
+    cutoff = utcnow() - timedelta(seconds=lease_seconds)
+    stale = or_(Job.heartbeat_at.is_(None), Job.heartbeat_at < cutoff)
+    gone = or_(
+        and_(Job.status == RUNNING, stale),
+        and_(Job.status == QUEUED, Job.worker.is_not(None), stale),
+    )
+    if queued:
+        gone = or_(gone, and_(Job.status == QUEUED, Job.worker.is_(None)))
+    jobs = list(session.scalars(select(Job).where(gone).order_by(Job.id)))
+    ids: list[int] = []
+    for job in jobs:
+        if job.cancel_requested:
+            finish(session, job, CANCELLED, code="cancelled", message=CANCELLED_MSG)
+            continue
+        if job.status == QUEUED and job.worker is None:
+            ids.append(job.id)
+            continue
+        owner = Job.worker.is_(None) if job.worker is None else Job.worker == job.worker
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job.id, owner, stale, Job.status.in_((QUEUED, RUNNING)))
+            .values(status=QUEUED, worker=None)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            ids.append(job.id)
+    return ids
 
 
 def sync_recording(session: Session, job: Job) -> None:

@@ -328,7 +328,6 @@ CASE_CONTEXT_HOOKS: list[CaseContextHook] = []
 
 def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, Any]:
     case = workflow.get_case(case_id, user)
-    services = workflow.services
     checks = workflow.lifecycle.check_actions(user, case_id)
     allowed = {c.action for c in checks if c.allowed}
     documents = [d for d in workflow.documents(case_id)]
@@ -336,13 +335,11 @@ def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, 
         "user": user,
         "case": case,
         "violation_name": violation_name(case.violation_code),
-        "recordings": workflow.recordings(case_id, user),
+        "recordings": workflow.recordings(case_id, user, segments=False),
         "jobs": workflow.recording_jobs(case_id),
         "documents": documents,
         "doc_titles": {code: kind.title for code, kind in REGISTRY.items()},
         "draft_types": DRAFT_TYPES,
-        "timeline": timeline(services, case_id),
-        "event_names": EVENT_NAMES,
         "checks": checks,
         "action_fields": ACTION_FIELDS,
         "steps": STEP_NAMES,
@@ -401,6 +398,23 @@ def recordings_fragment(
             request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
         )
     return render(request, "_recordings.html", context)
+
+
+@router.get("/workbench/cases/{case_id}/timeline")
+def timeline_fragment(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep
+) -> Response:
+    """The signed timeline, each event's signature checked: loaded by htmx after the case page
+    (verifying is most of what the page would otherwise cost), or as a page without script."""
+    fragment = "hx-request" in request.headers
+    try:
+        case = workflow.get_case(case_id, user)
+        events = timeline(workflow.services, case_id)
+    except TaxAssistError as exc:
+        page = "_panel_error.html" if fragment else "error.html"
+        return render(request, page, {"user": user, "error": exc}, status_code=exc.status_code)
+    context = {"user": user, "case": case, "timeline": events, "event_names": EVENT_NAMES}
+    return render(request, "_timeline.html" if fragment else "case_timeline.html", context)
 
 
 def after(

@@ -149,7 +149,8 @@ def test_transcript_marks_words_and_corrections_keep_the_machine_text(client: Te
     page = client.get(page_path).text
     assert "是示例商贸公司" in page and "已更正（第 1 版）" in page
     assert UNKNOWN not in page.split(f'id="seg-{recording_id}-1"')[1].split("</li>")[0]
-    assert "segments_corrected" not in page and "更正转写" in page  # a signed event, named
+    timeline = client.get(f"{page_path}/timeline", headers={"HX-Request": "true"}).text
+    assert "segments_corrected" not in timeline and "更正转写" in timeline  # signed, named
 
     # relabelling: every unlabelled segment gets 答; an unknown label is refused beside it
     relabel = f"/workbench/recordings/{recording_id}/speakers"

@@ -70,6 +70,33 @@ def test_the_case_page_loads_its_panels_separately(analysed: Analysed) -> None:
     assert tuple(options[: len(DRAFTABLE)]) == DRAFTABLE
 
 
+def test_a_lazy_panel_that_fails_answers_the_message_the_page_shows(analysed: Analysed) -> None:
+    """Every panel loaded after the page is marked `data-lazy` (the page script shows a failed
+    load's message there, with a button to load it again); a refused load answers its status
+    with the API's message and code in the error fragment the script reads."""
+    client = analysed.client
+    sign_in(client, "officer")
+    html = client.get(analysed.page).text
+    lazy = re.findall(r'<div id="([a-z-]+)" data-lazy hx-get="([^"]+)" hx-trigger="load"', html)
+    assert [name for name, _ in lazy] == [
+        "panel-entities",
+        "panel-statutes",
+        "panel-similar",
+        "panel-discretion",
+        "timeline",
+    ]
+    assert html.count('hx-trigger="load"') == len(lazy)  # no lazy panel left unmarked
+    htmx = {"HX-Request": "true"}
+    for _, url in lazy:
+        assert client.get(url, headers=htmx).status_code == 200, url
+        missing = client.get(url.replace(analysed.page, "/workbench/cases/999999"), headers=htmx)
+        assert missing.status_code == 404, url
+        alert = re.search(r'<div class="error" role="alert">\s*<p>([^<]+)</p>', missing.text)
+        assert alert and alert.group(1) == "案件 999999 不存在。", missing.text
+        assert "<code>case_not_found</code>" in missing.text
+        assert "<html" not in missing.text  # the fragment alone, not a page
+
+
 def test_entities_are_marked_where_they_stand_in_the_facts(analysed: Analysed) -> None:
     client = analysed.client
     sign_in(client, "reviewer")  # any reader of the case sees the panels

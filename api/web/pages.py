@@ -37,8 +37,6 @@ from assistant.transcription.exports import LOW_CONFIDENCE_LOGPROB, LOW_CONFIDEN
 router = APIRouter(include_in_schema=False)
 
 UNRECOGNISED = "【无法识别】"
-# The documents the officer drafts from the case page (the rest through the API for now).
-DRAFT_TYPES = ("penalty_notice", "penalty_decision")
 # Lifecycle actions the case page offers, and the form fields each one takes.
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "resubmit": ("note",),
@@ -339,7 +337,6 @@ def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, 
         "jobs": workflow.recording_jobs(case_id),
         "documents": documents,
         "doc_titles": {code: kind.title for code, kind in REGISTRY.items()},
-        "draft_types": DRAFT_TYPES,
         "checks": checks,
         "action_fields": ACTION_FIELDS,
         "steps": STEP_NAMES,
@@ -467,20 +464,6 @@ def run_step(
         runs[step](user, case_id)
 
     return after(request, workflow, user, case_id, act)
-
-
-@router.post("/workbench/cases/{case_id}/documents")
-def draft(
-    case_id: DbId,
-    request: Request,
-    user: WebUser,
-    workflow: WorkflowDep,
-    _csrf: CsrfChecked,
-    doc_type: Annotated[str, Form(max_length=64)],
-) -> Response:
-    return after(
-        request, workflow, user, case_id, lambda: workflow.draft(user, case_id, doc_type, None)
-    )
 
 
 @router.post("/workbench/cases/{case_id}/review")

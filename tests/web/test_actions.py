@@ -235,9 +235,8 @@ def reviewed_with_problems(client: TestClient) -> str:
     page = f"/workbench/cases/{case_id}"
     assert post_form(client, page, f"{page}/steps/discretion", {}).status_code == 303
     for doc_type in ("penalty_notice", "penalty_decision"):
-        assert (
-            post_form(client, page, f"{page}/documents", {"doc_type": doc_type}).status_code == 303
-        )
+        draft = {"doc_type": doc_type, "inputs": ""}
+        assert post_form(client, page, f"{page}/drafts", draft).status_code == 303
     sign_in(client, "reviewer")
     checklist = client.get(page).text
     manual = {m: "on" for m in re.findall(r'name="(point-[a-z_]+)"', checklist)}

@@ -63,7 +63,9 @@ def test_the_case_page_loads_its_panels_separately(analysed: Analysed) -> None:
     for panel in ("entities", "statutes", "similar", "discretion"):
         assert f'hx-get="{analysed.page}/analysis/{panel}" hx-trigger="load"' in html
     assert "推送理由" not in html and "<svg" not in html  # not computed with the page
-    # every registered type can be drafted from the case page (the registry's list)
+    # one way to draft: every registered type from the case page's one form (the registry's
+    # list), no fixed per-type buttons beside it
+    assert html.count("/drafts/new") == 1 and f'action="{analysed.page}/documents"' not in html
     from assistant.documents.registry import DRAFTABLE
 
     options = re.findall(r'<option value="([a-z_]+)">', html.split('id="draft-type"')[1])

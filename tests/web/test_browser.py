@@ -328,8 +328,14 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     for step in ("裁量建议",):
         web.press(step)
         web.wait_for(lambda: "建议罚款" in web.text() or "裁量建议：" in web.text())
-    for drafted, doc in enumerate(("起草税务行政处罚事项告知书", "起草税务行政处罚决定书"), 1):
-        web.press(doc)
+    # drafting: the one form, the registry's list of types, then the type's draft page
+    for drafted, doc_type in enumerate(("penalty_notice", "penalty_decision"), 1):
+        Select(web.find("#draft-type")).select_by_value(doc_type)
+        web.press("填写并起草")
+        web.wait_for(lambda: bool(web.all("#f-inputs")))
+        web.press("起草")
+        web.wait_for(lambda: "/workbench/documents/" in browser.current_url)
+        web.open(case_path)
         web.wait_for(lambda n=drafted: web.text().count("草稿") == n)
     # the officer may not approve: the reason is on the page, and there is no such form
     assert not web.all("#approve-opinion")

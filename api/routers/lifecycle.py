@@ -5,7 +5,7 @@ police decline)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CurrentUser, WorkflowDep
 from api.fields import DbId, Flag, JsonObject, Line, Paragraph
 from api.schemas import CaseOut
-from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS
+from assistant.cases.lifecycle import ACTION_NAMES, STAGES, TRANSITIONS, CaseLifecycle
+from assistant.db import Case, User
 from assistant.errors import InvalidInput
 
 router = APIRouter(prefix="/cases", tags=["lifecycle"])
@@ -79,18 +80,29 @@ def act(
     user: CurrentUser,
     workflow: WorkflowDep,
 ) -> CaseOut:
-    lifecycle = workflow.lifecycle
+    return CaseOut.model_validate(perform(workflow.lifecycle, user, case_id, action, body))
+
+
+def perform(
+    lifecycle: CaseLifecycle, user: User, case_id: int, action: str, body: LifecycleRequest
+) -> Case:
+    """One lifecycle action with the request's inputs: the API's route and the workbench's
+    forms both act through here, so they take the same inputs the same way."""
     on = body.on
     if action == "schedule_hearing":
         if body.hearing_on is None:
-            raise InvalidInput("missing_hearing_date", "请填写听证日期（hearing_on）。")
-        case = lifecycle.schedule_hearing(
+            raise InvalidInput(
+                "missing_hearing_date",
+                "请填写听证日期（hearing_on）。",
+                details={"field": "hearing_on"},
+            )
+        return lifecycle.schedule_hearing(
             user, case_id, hearing_on=body.hearing_on, chair=body.chair, place=body.place, on=on
         )
-    elif action == "hold_hearing":
-        case = lifecycle.hold_hearing(user, case_id, record=body.record, on=on)
-    elif action == "record_statement":
-        case = lifecycle.record_statement(
+    if action == "hold_hearing":
+        return lifecycle.hold_hearing(user, case_id, record=body.record, on=on)
+    if action == "record_statement":
+        return lifecycle.record_statement(
             user,
             case_id,
             statement=body.statement,
@@ -98,24 +110,25 @@ def act(
             waives_hearing=body.waives_hearing,
             on=on,
         )
-    elif action == "review_statement":
-        case = lifecycle.review_statement(
+    if action == "review_statement":
+        return lifecycle.review_statement(
             user, case_id, opinion=body.opinion, adopted=body.adopted, on=on
         )
-    elif action == "committee_review":
-        case = lifecycle.committee_review(user, case_id, opinion=body.opinion, on=on)
-    elif action == "refer":
-        case = lifecycle.refer(user, case_id, report=body.report, on=on)
-    elif action in {"approve_referral", "reject_referral"}:
+    if action == "committee_review":
+        return lifecycle.committee_review(user, case_id, opinion=body.opinion, on=on)
+    if action == "refer":
+        return lifecycle.refer(user, case_id, report=body.report, on=on)
+    if action in {"approve_referral", "reject_referral"}:
         approve = action == "approve_referral"
-        case = lifecycle.decide_referral(user, case_id, approve=approve, reason=body.reason, on=on)
-    elif action == "police_declined":
-        case = lifecycle.police_declined(user, case_id, notice=body.notice, on=on)
-    elif action == "resubmit":
-        case = lifecycle.resubmit(user, case_id, note=body.note)
-    else:
-        case = getattr(lifecycle, action)(user, case_id, on=on)
-    return CaseOut.model_validate(case)
+        return lifecycle.decide_referral(user, case_id, approve=approve, reason=body.reason, on=on)
+    if action == "police_declined":
+        return lifecycle.police_declined(user, case_id, notice=body.notice, on=on)
+    if action == "resubmit":
+        return lifecycle.resubmit(user, case_id, note=body.note)
+    if action not in get_args(Action):
+        raise InvalidInput("unknown_action", f"未知的程序操作：{action}")
+    case: Case = getattr(lifecycle, action)(user, case_id, on=on)
+    return case
 
 
 class LegalReviewRequest(BaseModel):

@@ -3,10 +3,11 @@
 Recordings: the upload (with the file's progress when the page script sends it, then the
 job's live progress from the API's event stream, here signed in by cookie), segment
 correction and speaker relabelling as new versions (the machine transcript is kept).
-Review: escalating a disputed review and deciding it, level by level. Record: verifying the
-case's signed record, and the taxpayer's 一户式 archive. Each calls the service the API calls,
-with the API's schema for its input; a refusal is shown beside the field it concerns, the
-values entered kept.
+Review: escalating a disputed review and deciding it, level by level. Lifecycle: every act's
+form (hearing and referral included) through the API's request schema and dispatch. Record:
+verifying the case's signed record, and the taxpayer's 一户式 archive. Each calls the service
+the API calls, with the API's schema for its input; a refusal is shown beside the field it
+concerns, the values entered kept.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from api.deps import JobQueueDep, ServicesDep, WorkflowDep, get_admin
 from api.fields import DbId, Position
 from api.routers.escalation import EscalateRequest, EscalationDecision
 from api.routers.jobs import job_event_stream
+from api.routers.lifecycle import LifecycleRequest, perform
 from api.routers.recordings import SegmentCorrection, SpeakerRelabel
 from api.web import pages
 from api.web.render import render
@@ -425,3 +427,56 @@ def archive(case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDe
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# -- lifecycle actions: 告知 … 结案, 听证, 移送 ------------------------------------------------
+# (action, refusal code) → the form's field the refusal concerns, where the service's refusal
+# does not name it (a guard's rule is about the act, the form knows which input it was).
+REFUSED_FIELDS = {
+    ("schedule_hearing", "missing_hearing_place"): "place",
+    ("schedule_hearing", "unknown_hearing_chair"): "chair",
+    ("schedule_hearing", "rule_hearing_chair"): "chair",
+    ("schedule_hearing", "rule_hearing_notice_period"): "hearing_on",
+    ("hold_hearing", "rule_hearing_notice_period"): "on",
+    ("hold_hearing", "rule_act_date"): "on",
+    ("hold_hearing", "rule_hearing_record"): "record",
+    ("reject_referral", "rule_referral_approval"): "reason",
+    ("police_declined", "rule_referral_declined"): "notice",
+}
+
+
+@router.post("/workbench/cases/{case_id}/lifecycle/{action}")
+async def lifecycle_action(
+    case_id: DbId,
+    action: str,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+) -> Response:
+    """The action's form through the API's `LifecycleRequest` and the API's own dispatch
+    (`api.routers.lifecycle.perform`); a refusal is shown beside the field it concerns."""
+    form = await request.form()
+    fields = pages.ACTION_FIELDS.get(action, ())
+    field_ids = {name: f"{action}-{name}" for name in fields}
+    values: dict[str, Any] = {}
+    for name in fields:
+        if pages.ACTION_FIELD_KINDS.get(name) == "flag":
+            values[name] = form.get(name) == "on"
+        elif str(form.get(name, "")) or pages.ACTION_FIELD_KINDS.get(name) != "date":
+            values[name] = str(form.get(name, ""))
+
+    def act() -> None:
+        if action not in pages.ACTION_FIELDS:
+            raise InvalidInput("unknown_action", f"未知的程序操作：{action}")
+        body = checked(LifecycleRequest, values, field_ids)
+        try:
+            perform(workflow.lifecycle, user, case_id, action, body)
+        except TaxAssistError as exc:  # the service's refusal of a field, beside the field
+            field = exc.details.get("field") or REFUSED_FIELDS.get((action, exc.code))
+            if field in field_ids:
+                exc.details["field"] = field_ids[field]
+            raise
+
+    posted = {key: str(value) for key, value in form.items()}
+    return await run_in_threadpool(run, request, workflow, user, case_id, act, posted)

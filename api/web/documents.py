@@ -53,7 +53,7 @@ def draft_types() -> list[tuple[str, str]]:
     return [(code, REGISTRY[code].title) for code in DRAFTABLE]
 
 
-# the case page's "起草其他文书" list (its context is built in pages.py)
+# the case page's "起草文书" list, the one way to draft from it (context built in pages.py)
 templates.env.globals.update(draft_any_types=draft_types())
 
 

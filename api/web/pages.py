@@ -37,20 +37,50 @@ from assistant.transcription.exports import LOW_CONFIDENCE_LOGPROB, LOW_CONFIDEN
 router = APIRouter(include_in_schema=False)
 
 UNRECOGNISED = "【无法识别】"
-# The documents the officer drafts from the case page (the rest through the API for now).
-DRAFT_TYPES = ("penalty_notice", "penalty_decision")
-# Lifecycle actions the case page offers, and the form fields each one takes.
+# Lifecycle actions the case page offers a form for, and the fields each form takes (named
+# as the API's `LifecycleRequest` names them; the rest of its fields keep their defaults).
 ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "resubmit": ("note",),
     "notify": (),
-    "record_statement": ("statement", "waived"),
+    "record_statement": ("statement", "waived", "waives_hearing"),
     "request_hearing": (),
+    "schedule_hearing": ("hearing_on", "chair", "place"),
+    "hold_hearing": ("on", "record"),
     "committee_review": ("opinion",),
     "decide": (),
     "serve": (),
     "execute": (),
     "close": (),
-    "refer": (),
+    "refer": ("report",),
+    "approve_referral": ("reason",),
+    "reject_referral": ("reason",),
+    "police_declined": ("notice",),
+}
+# How each field is asked: its label, and its kind where it is not a line of text.
+ACTION_FIELD_LABELS = {
+    "note": "补正说明",
+    "statement": "陈述申辩内容",
+    "waived": "当事人明确放弃陈述申辩",
+    "waives_hearing": "当事人明确放弃听证",
+    "opinion": "审理意见",
+    "hearing_on": "听证日期",
+    "chair": "听证主持人（非本案调查人员）",
+    "place": "听证地点",
+    "on": "举行听证的日期",
+    "record": "听证笔录",
+    "report": "移送涉嫌犯罪案件的书面报告（留空则以裁量建议的说明为报告）",
+    "reason": "审批意见（不批准移送的，应写明理由）",
+    "notice": "公安机关不予立案通知书的文号及理由",
+}
+ACTION_FIELD_KINDS = {
+    "waived": "flag",
+    "waives_hearing": "flag",
+    "hearing_on": "date",
+    "on": "date",
+    "chair": "user",
+    "record": "text",
+    "report": "text",
+    "notice": "text",
 }
 EVENT_NAMES = {
     "case_created": "立案",
@@ -83,6 +113,14 @@ EVENT_NAMES = {
     "reconsideration_decided": "行政复议决定",
     "lawsuit_filed": "提起行政诉讼",
     "lawsuit_judged": "行政诉讼判决",
+    "hearing_requested": "申请听证",
+    "hearing_scheduled": "通知听证",
+    "hearing_held": "举行听证",
+    "committee_reviewed": "重大税务案件审理",
+    "referral_proposed": "提出移送",
+    "referred": "批准移送司法机关",
+    "referral_rejected": "不批准移送",
+    "referral_declined_by_police": "公安机关不予立案",
 }
 STEP_NAMES = {"entities": "要素提取", "retrieval": "法条与类案检索", "discretion": "裁量建议"}
 FIELD_PROBLEMS = {
@@ -334,9 +372,15 @@ CaseContextHook = Callable[[CaseWorkflow, User, dict[str, Any]], dict[str, Any]]
 CASE_CONTEXT_HOOKS: list[CaseContextHook] = []
 
 
+def active_users(workflow: CaseWorkflow) -> list[tuple[str, str, str]]:
+    """(username, display name, role) of every active account, by username."""
+    with workflow.services.db.session() as session:
+        rows = session.query(User).filter(User.active.is_(True)).order_by(User.username)
+        return [(u.username, u.display_name, u.role) for u in rows]
+
+
 def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, Any]:
     case = workflow.get_case(case_id, user)
-    services = workflow.services
     checks = workflow.lifecycle.check_actions(user, case_id)
     allowed = {c.action for c in checks if c.allowed}
     documents = [d for d in workflow.documents(case_id)]
@@ -344,15 +388,20 @@ def case_context(workflow: CaseWorkflow, user: User, case_id: int) -> dict[str, 
         "user": user,
         "case": case,
         "violation_name": violation_name(case.violation_code),
-        "recordings": workflow.recordings(case_id, user),
+        "recordings": workflow.recordings(case_id, user, segments=False),
         "jobs": workflow.recording_jobs(case_id),
         "documents": documents,
         "doc_titles": {code: kind.title for code, kind in REGISTRY.items()},
-        "draft_types": DRAFT_TYPES,
-        "timeline": timeline(services, case_id),
-        "event_names": EVENT_NAMES,
         "checks": checks,
         "action_fields": ACTION_FIELDS,
+        "field_labels": ACTION_FIELD_LABELS,
+        "field_kinds": ACTION_FIELD_KINDS,
+        # the hearing's chair is chosen among the active accounts; the notified hearing day is
+        # what the chair's form proposes as the day it was held
+        "chairs": active_users(workflow) if "schedule_hearing" in allowed else [],
+        "hearing_day": (
+            workflow.lifecycle.hearing_day(case_id) if "hold_hearing" in allowed else None
+        ),
         "steps": STEP_NAMES,
         "results": {step: workflow.latest_result(case_id, step) for step in STEP_NAMES},
         "segment_parts": segment_parts,
@@ -411,6 +460,23 @@ def recordings_fragment(
     return render(request, "_recordings.html", context)
 
 
+@router.get("/workbench/cases/{case_id}/timeline")
+def timeline_fragment(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep
+) -> Response:
+    """The signed timeline, each event's signature checked: loaded by htmx after the case page
+    (verifying is most of what the page would otherwise cost), or as a page without script."""
+    fragment = "hx-request" in request.headers
+    try:
+        case = workflow.get_case(case_id, user)
+        events = timeline(workflow.services, case_id)
+    except TaxAssistError as exc:
+        page = "_panel_error.html" if fragment else "error.html"
+        return render(request, page, {"user": user, "error": exc}, status_code=exc.status_code)
+    context = {"user": user, "case": case, "timeline": events, "event_names": EVENT_NAMES}
+    return render(request, "_timeline.html" if fragment else "case_timeline.html", context)
+
+
 def after(
     request: Request,
     workflow: CaseWorkflow,
@@ -461,20 +527,6 @@ def run_step(
         runs[step](user, case_id)
 
     return after(request, workflow, user, case_id, act)
-
-
-@router.post("/workbench/cases/{case_id}/documents")
-def draft(
-    case_id: DbId,
-    request: Request,
-    user: WebUser,
-    workflow: WorkflowDep,
-    _csrf: CsrfChecked,
-    doc_type: Annotated[str, Form(max_length=64)],
-) -> Response:
-    return after(
-        request, workflow, user, case_id, lambda: workflow.draft(user, case_id, doc_type, None)
-    )
 
 
 @router.post("/workbench/cases/{case_id}/review")
@@ -536,33 +588,3 @@ def issue(
         document.case_id,
         lambda: issue_decision(workflow.services, user, document_id),
     )
-
-
-@router.post("/workbench/cases/{case_id}/lifecycle/{action}")
-async def lifecycle_action(
-    case_id: DbId,
-    action: str,
-    request: Request,
-    user: WebUser,
-    workflow: WorkflowDep,
-    _csrf: CsrfChecked,
-) -> Response:
-    form = await request.form()
-    lifecycle = workflow.lifecycle
-
-    def act() -> None:
-        if action not in ACTION_FIELDS:
-            raise InvalidInput("unknown_action", f"未知的程序操作：{action}")
-        text = {k: str(form.get(k, "")) for k in ("note", "statement", "opinion")}
-        if action == "resubmit":
-            lifecycle.resubmit(user, case_id, note=text["note"])
-        elif action == "record_statement":
-            lifecycle.record_statement(
-                user, case_id, statement=text["statement"], waived=form.get("waived") == "on"
-            )
-        elif action == "committee_review":
-            lifecycle.committee_review(user, case_id, opinion=text["opinion"])
-        else:
-            getattr(lifecycle, action)(user, case_id)
-
-    return await run_in_threadpool(after, request, workflow, user, case_id, act, dict(form))

@@ -385,12 +385,26 @@ class CaseLifecycle:
             "notify": lambda: probe.notify(actor, case_id),
             "record_statement": lambda: probe.record_statement(actor, case_id, waived=True),
             "request_hearing": lambda: probe.request_hearing(actor, case_id),
+            "schedule_hearing": lambda: probe.schedule_hearing(
+                actor, case_id, hearing_on=today_in_china(), chair="", place=""
+            ),
+            # recorded as held on the notified day (the chair's form proposes it)
+            "hold_hearing": lambda: probe.hold_hearing(
+                actor, case_id, record="-", on=self.hearing_day(case_id)
+            ),
             "committee_review": lambda: probe.committee_review(actor, case_id, opinion="-"),
             "decide": lambda: probe.decide(actor, case_id),
             "serve": lambda: probe.serve(actor, case_id),
             "execute": lambda: probe.execute(actor, case_id),
             "close": lambda: probe.close(actor, case_id),
             "refer": lambda: probe.refer(actor, case_id),
+            "approve_referral": lambda: probe.decide_referral(
+                actor, case_id, approve=True, reason=""
+            ),
+            "reject_referral": lambda: probe.decide_referral(
+                actor, case_id, approve=False, reason="-"
+            ),
+            "police_declined": lambda: probe.police_declined(actor, case_id, notice="-"),
         }
         checks = []
         for action, attempt in attempts.items():
@@ -406,6 +420,15 @@ class CaseLifecycle:
                     source = str(exc.details.get("source", ""))
                     checks.append(ActionCheck(action, name, False, exc.code, exc.message, source))
         return checks
+
+    def hearing_day(self, case_id: int) -> date | None:
+        """The hearing date of the latest 听证通知 (None before one), while a hearing is
+        scheduled: the day the hearing is to be recorded as held."""
+        with self.services.db.session() as session:
+            case = load_case(session, case_id)
+            if case.status != "hearing_scheduled":
+                return None
+            return record_facts(session, case_id).hearing_on
 
     # -- legal review and approval (separation of duties) --------------------------------------
     def review(

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from assistant.auth.security import Role
 from assistant.cases.access import (
@@ -98,14 +98,20 @@ class CaseWorkflow:
             load_case(session, case_id)
             return latest_result(session, case_id, step)
 
-    def recordings(self, case_id: int, actor: User | None = None) -> list[Recording]:
+    def recordings(
+        self, case_id: int, actor: User | None = None, *, segments: bool = True
+    ) -> list[Recording]:
+        """The case's recordings; `segments=False` leaves their segments unloaded (touching
+        them raises) for a caller that reads the current transcript another way."""
         with self.services.db.session() as session:
             if actor is not None:
                 self.readable_case(session, actor, case_id)
             else:
                 load_case(session, case_id)
-            rows = session.scalars(select(Recording).where(Recording.case_id == case_id))
-            return list(rows)
+            query = select(Recording).where(Recording.case_id == case_id)
+            if not segments:
+                query = query.options(raiseload(Recording.segments))
+            return list(session.scalars(query))
 
     def recording_jobs(self, case_id: int) -> dict[int, Job]:
         """The latest job of each recording of the case (its progress while transcribing)."""

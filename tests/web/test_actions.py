@@ -149,7 +149,8 @@ def test_transcript_marks_words_and_corrections_keep_the_machine_text(client: Te
     page = client.get(page_path).text
     assert "是示例商贸公司" in page and "已更正（第 1 版）" in page
     assert UNKNOWN not in page.split(f'id="seg-{recording_id}-1"')[1].split("</li>")[0]
-    assert "segments_corrected" not in page and "更正转写" in page  # a signed event, named
+    timeline = client.get(f"{page_path}/timeline", headers={"HX-Request": "true"}).text
+    assert "segments_corrected" not in timeline and "更正转写" in timeline  # signed, named
 
     # relabelling: every unlabelled segment gets 答; an unknown label is refused beside it
     relabel = f"/workbench/recordings/{recording_id}/speakers"
@@ -234,9 +235,8 @@ def reviewed_with_problems(client: TestClient) -> str:
     page = f"/workbench/cases/{case_id}"
     assert post_form(client, page, f"{page}/steps/discretion", {}).status_code == 303
     for doc_type in ("penalty_notice", "penalty_decision"):
-        assert (
-            post_form(client, page, f"{page}/documents", {"doc_type": doc_type}).status_code == 303
-        )
+        draft = {"doc_type": doc_type, "inputs": ""}
+        assert post_form(client, page, f"{page}/drafts", draft).status_code == 303
     sign_in(client, "reviewer")
     checklist = client.get(page).text
     manual = {m: "on" for m in re.findall(r'name="(point-[a-z_]+)"', checklist)}
@@ -348,3 +348,132 @@ def test_marked_text_marks_unsure_words_while_they_spell_the_text() -> None:
         0, 0.0, 3.0, f"我们开具了{UNKNOWN}", 0.0, None, 1, "我们虚开了发票", None, words
     )
     assert marked_text(corrected) == [("我们开具了", ""), (UNKNOWN, "unknown")]
+
+
+def api_case(client: TestClient, *, approve: bool, **facts: Any) -> int:
+    """A case opened and analysed through the API (drafted, reviewed and approved where its
+    suggestion is a penalty and `approve`), as the earlier steps' own tests do on the page."""
+    from tests.api.apphelpers import login
+    from tests.conftest import demo_case_payload
+
+    officer = login(client, "officer")
+    case = client.post("/cases", json={**demo_case_payload(), **facts}, headers=officer).json()
+    client.post(f"/cases/{case['id']}/discretion", headers=officer).raise_for_status()
+    if approve:
+        for doc_type in ("penalty_notice", "penalty_decision"):
+            body = {"doc_type": doc_type}
+            client.post(f"/cases/{case['id']}/documents", json=body, headers=officer)
+        review = {"result": "同意"}
+        reviewer, approver = login(client, "reviewer"), login(client, "approver")
+        client.post(f"/cases/{case['id']}/review", json=review, headers=reviewer)
+        client.post(f"/cases/{case['id']}/approve", json={}, headers=approver).raise_for_status()
+    return int(case["id"])
+
+
+def act_on_page(client: TestClient, case_id: int, action: str, form: dict[str, str]) -> Any:
+    page = f"/workbench/cases/{case_id}"
+    return post_form(client, page, f"{page}/lifecycle/{action}", {"form": action, **form})
+
+
+def action_line(page: str, name: str) -> str:
+    """The lifecycle list's line of the action named `name` (its form, or why not)."""
+    line = re.search(r"<li class=\"(?:allowed|blocked)\">\s*<strong>" + re.escape(name), page)
+    assert line, name
+    return page[line.start() : page.index("</li>", line.start())]
+
+
+def test_hearing_notice_and_record_through_the_case_page(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """听证: the party's request, the notice with its chair and date, the hearing's record;
+    each refused beside its field with the guard's article, or shown as not yet possible."""
+    from datetime import timedelta
+
+    from assistant.dates import today_in_china
+    from tests.api.apphelpers import login
+
+    case_id = api_case(client, approve=True, violation="tax_evasion", tax_unpaid="30000.00")
+    page = f"/workbench/cases/{case_id}"
+    notify = client.post(
+        f"/cases/{case_id}/lifecycle/notify", json={}, headers=login(client, "officer")
+    )
+    notify.raise_for_status()
+    sign_in(client, "officer")
+    officer_view = client.get(page).text
+    assert (
+        "通知听证（指定主持人）" in officer_view
+        and 'id="schedule_hearing-chair"' not in officer_view
+    )
+    assert act_on_page(client, case_id, "request_hearing", {}).status_code == 303
+
+    sign_in(client, "approver")
+    today = today_in_china()
+    week = (today + timedelta(days=7)).isoformat()
+    form = {"hearing_on": today.isoformat(), "chair": "reviewer", "place": "第一听证室"}
+    early = act_on_page(client, case_id, "schedule_hearing", form)
+    assert early.status_code == 409
+    message = error_beside(early.text, "schedule_hearing-hearing_on")
+    assert "7日前" in message and "行政处罚法第六十四条" in message, message
+    assert 'value="第一听证室"' in early.text  # the values entered are kept
+    investigator = act_on_page(
+        client, case_id, "schedule_hearing", {**form, "hearing_on": week, "chair": "officer"}
+    )
+    assert investigator.status_code == 409
+    assert "不得由本案调查人员担任" in error_beside(investigator.text, "schedule_hearing-chair")
+    done = act_on_page(client, case_id, "schedule_hearing", {**form, "hearing_on": week})
+    assert done.status_code == 303, done.text
+
+    sign_in(client, "reviewer")  # the designated chair: not before the notified day
+    before = action_line(client.get(page).text, "举行听证")
+    assert "不可办理" in before and "晚于今天" in before
+    monkeypatch.setattr(
+        "assistant.cases.lifecycle.today_in_china", lambda: today + timedelta(days=7)
+    )
+    on_the_day = client.get(page).text
+    assert f'id="hold_hearing-on" name="on" value="{week}"' in on_the_day
+    no_record = act_on_page(client, case_id, "hold_hearing", {"on": week, "record": " "})
+    assert no_record.status_code == 409
+    assert "听证应当制作笔录" in error_beside(no_record.text, "hold_hearing-record")
+    record = {"on": week, "record": "听证笔录：当事人到场陈述申辩。"}
+    assert act_on_page(client, case_id, "hold_hearing", record).status_code == 303
+    assert STAGES["heard"] in client.get(page).text
+    timeline = client.get(f"{page}/timeline", headers={"HX-Request": "true"}).text
+    for event in ("申请听证", "通知听证", "举行听证"):
+        assert f"<td>{event}</td>" in timeline
+
+
+def test_referral_through_the_case_page(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """移送: the officer's report; without a configured bureau head the approval is shown as
+    not possible with the rule's article; the head approves or refuses (reason required), and
+    the police's refusal brings the case back, each refused beside its field first."""
+    case_id = api_case(client, approve=False, violation="tax_evasion", tax_unpaid="600000.00")
+    page = f"/workbench/cases/{case_id}"
+    sign_in(client, "officer")
+    assert (
+        act_on_page(client, case_id, "refer", {"report": "涉嫌逃税，数额较大。"}).status_code == 303
+    )
+    sign_in(client, "approver")
+    blocked = action_line(client.get(page).text, "批准移送司法机关")
+    assert "不可办理" in blocked and "本局未配置正职负责人" in blocked and "依据" in blocked
+
+    services = client.app.state.services  # type: ignore[attr-defined]
+    monkeypatch.setattr(services.settings, "principal_usernames", "approver")
+    no_reason = act_on_page(client, case_id, "reject_referral", {"reason": ""})
+    assert no_reason.status_code == 409
+    assert "理由" in error_beside(no_reason.text, "reject_referral-reason")
+    back = act_on_page(client, case_id, "reject_referral", {"reason": "证据不足以证明涉嫌犯罪"})
+    assert back.status_code == 303
+    sign_in(client, "officer")
+    assert act_on_page(client, case_id, "refer", {"report": ""}).status_code == 303
+    sign_in(client, "approver")
+    assert act_on_page(client, case_id, "approve_referral", {"reason": ""}).status_code == 303
+    assert STAGES["referred"] in client.get(page).text
+    sign_in(client, "officer")
+    silent = act_on_page(client, case_id, "police_declined", {"notice": ""})
+    assert silent.status_code == 409
+    assert "不予立案通知书" in error_beside(silent.text, "police_declined-notice")
+    notice = {"notice": "某公安局不予立案通知书（某公刑不立字〔2026〕1号）"}
+    assert act_on_page(client, case_id, "police_declined", notice).status_code == 303
+    assert STAGES["investigating"] in client.get(page).text

@@ -63,11 +63,40 @@ def test_the_case_page_loads_its_panels_separately(analysed: Analysed) -> None:
     for panel in ("entities", "statutes", "similar", "discretion"):
         assert f'hx-get="{analysed.page}/analysis/{panel}" hx-trigger="load"' in html
     assert "推送理由" not in html and "<svg" not in html  # not computed with the page
-    # every registered type can be drafted from the case page (the registry's list)
+    # one way to draft: every registered type from the case page's one form (the registry's
+    # list), no fixed per-type buttons beside it
+    assert html.count("/drafts/new") == 1 and f'action="{analysed.page}/documents"' not in html
     from assistant.documents.registry import DRAFTABLE
 
     options = re.findall(r'<option value="([a-z_]+)">', html.split('id="draft-type"')[1])
     assert tuple(options[: len(DRAFTABLE)]) == DRAFTABLE
+
+
+def test_a_lazy_panel_that_fails_answers_the_message_the_page_shows(analysed: Analysed) -> None:
+    """Every panel loaded after the page is marked `data-lazy` (the page script shows a failed
+    load's message there, with a button to load it again); a refused load answers its status
+    with the API's message and code in the error fragment the script reads."""
+    client = analysed.client
+    sign_in(client, "officer")
+    html = client.get(analysed.page).text
+    lazy = re.findall(r'<div id="([a-z-]+)" data-lazy hx-get="([^"]+)" hx-trigger="load"', html)
+    assert [name for name, _ in lazy] == [
+        "panel-entities",
+        "panel-statutes",
+        "panel-similar",
+        "panel-discretion",
+        "timeline",
+    ]
+    assert html.count('hx-trigger="load"') == len(lazy)  # no lazy panel left unmarked
+    htmx = {"HX-Request": "true"}
+    for _, url in lazy:
+        assert client.get(url, headers=htmx).status_code == 200, url
+        missing = client.get(url.replace(analysed.page, "/workbench/cases/999999"), headers=htmx)
+        assert missing.status_code == 404, url
+        alert = re.search(r'<div class="error" role="alert">\s*<p>([^<]+)</p>', missing.text)
+        assert alert and alert.group(1) == "案件 999999 不存在。", missing.text
+        assert "<code>case_not_found</code>" in missing.text
+        assert "<html" not in missing.text  # the fragment alone, not a page
 
 
 def test_entities_are_marked_where_they_stand_in_the_facts(analysed: Analysed) -> None:

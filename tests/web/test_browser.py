@@ -328,8 +328,14 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     for step in ("裁量建议",):
         web.press(step)
         web.wait_for(lambda: "建议罚款" in web.text() or "裁量建议：" in web.text())
-    for drafted, doc in enumerate(("起草税务行政处罚事项告知书", "起草税务行政处罚决定书"), 1):
-        web.press(doc)
+    # drafting: the one form, the registry's list of types, then the type's draft page
+    for drafted, doc_type in enumerate(("penalty_notice", "penalty_decision"), 1):
+        Select(web.find("#draft-type")).select_by_value(doc_type)
+        web.press("填写并起草")
+        web.wait_for(lambda: bool(web.all("#f-inputs")))
+        web.press("起草")
+        web.wait_for(lambda: "/workbench/documents/" in browser.current_url)
+        web.open(case_path)
         web.wait_for(lambda n=drafted: web.text().count("草稿") == n)
     # the officer may not approve: the reason is on the page, and there is no such form
     assert not web.all("#approve-opinion")
@@ -393,7 +399,7 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     web.open(case_path)
     web.press("送达")
     web.wait_for(lambda: web.stage() == "已送达")
-    assert "记录完整，签名验证通过" in web.text()
+    web.wait_for(lambda: "记录完整，签名验证通过" in web.find("#timeline").text)  # loaded after
     web.check_page("12-case-served")
     web.find("a[hx-get$='/record/verify']").click()
     web.wait_for(lambda: "✓ 验证通过" in web.find("#verification").text)
@@ -434,6 +440,20 @@ def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) ->
     assert web.all("#panel-similar table tbody tr")
     web.find("#panel-discretion").location_once_scrolled_into_view  # noqa: B018
     web.check_page("16-analysis-panels")
+    # a panel whose load is refused (here the timeline asked for a case that does not exist)
+    # shows the API's message and code, and a button that loads it again, by keyboard too
+    from selenium.webdriver.common.keys import Keys
+
+    web.wait_for(lambda: bool(web.all("#timeline table")))
+    browser.execute_script(
+        "htmx.ajax('GET', '/workbench/cases/999999/timeline', {target: '#timeline'})"
+    )
+    web.wait_for(lambda: bool(web.all("#timeline .error button.retry")))
+    assert web.find("#timeline .error p").text == "案件 999999 不存在。"
+    assert "case_not_found" in web.find("#timeline .error").text
+    web.check_page("18-panel-refused", at="#timeline")
+    web.find("#timeline button.retry").send_keys(Keys.ENTER)
+    web.wait_for(lambda: "记录完整，签名验证通过" in web.find("#timeline").text)
 
     web.open(f"/workbench/documents/{notice['id']}")
     text = web.find("#f-text")

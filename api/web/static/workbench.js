@@ -122,3 +122,70 @@
     request.send(new FormData(form));
   });
 })();
+
+// Panels loaded after the page ([data-lazy]: the analysis panels, the signed timeline). htmx
+// swaps nothing on a 4xx/5xx answer or a network failure, which would leave "正在加载……" there
+// for good: instead the panel shows the refusal's message and code (the API's, read from the
+// server's error fragment or JSON body) or the network failure, with a button to load it again.
+(function () {
+  "use strict";
+  function refusal(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "", body = xhr.responseText || "";
+    if (type.indexOf("json") >= 0) {
+      try {
+        var data = JSON.parse(body);
+        if (data.message) return { text: String(data.message), code: String(data.code || "") };
+      } catch (e) { /* not the API's JSON: the generic message below */ }
+    }
+    if (type.indexOf("html") >= 0) {
+      var doc = new DOMParser().parseFromString(body, "text/html");
+      var message = doc.querySelector(".error p, p.error"), code = doc.querySelector(".hint code");
+      if (message) return { text: message.textContent, code: code ? code.textContent : "" };
+    }
+    return { text: "加载失败（服务器返回 " + xhr.status + "），请稍后重试。", code: "" };
+  }
+  function show(panel, text, code) {
+    var box = document.createElement("div"), line = document.createElement("p");
+    box.className = "error";
+    box.setAttribute("role", "alert");
+    line.textContent = text;
+    box.appendChild(line);
+    if (code) {
+      var hint = document.createElement("p"), tag = document.createElement("code");
+      hint.className = "hint";
+      hint.appendChild(document.createTextNode("代码："));
+      tag.textContent = code;
+      hint.appendChild(tag);
+      box.appendChild(hint);
+    }
+    var again = document.createElement("button");
+    again.type = "button";
+    again.className = "retry";
+    again.textContent = "重新加载";
+    box.appendChild(again);
+    panel.replaceChildren(box);
+  }
+  function lazyPanel(event) {
+    var target = event.detail && event.detail.target;
+    return target && target.hasAttribute && target.hasAttribute("data-lazy") ? target : null;
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    var panel = lazyPanel(event);
+    if (!panel) return;
+    var found = refusal(event.detail.xhr);
+    show(panel, found.text, found.code);
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var panel = lazyPanel(event);
+    if (panel) show(panel, "网络错误，未能加载。请检查网络连接后重新加载。", "");
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-lazy] button.retry");
+    if (!button || !window.htmx) return;
+    var panel = button.closest("[data-lazy]"), waiting = document.createElement("p");
+    waiting.className = "hint";
+    waiting.textContent = "正在加载……";
+    panel.replaceChildren(waiting);
+    window.htmx.ajax("GET", panel.getAttribute("hx-get"), { target: panel, swap: "innerHTML" });
+  });
+})();

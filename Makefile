@@ -72,11 +72,16 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check assistant api tests benchmarks
 	$(BIN)/mypy
 
+# One pytest worker per core, whole files to a worker (module fixtures are built once); the
+# tests are isolated (own data dirs, free ports, throwaway servers per worker). PYTEST_PARALLEL=
+# runs them in one process.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
+
 test-unit: setup-test $(TEST_STAMP)
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest -m "not e2e" $(PYTEST_PARALLEL)
 
 test-e2e: setup-test $(TEST_STAMP)
-	$(BIN)/pytest -m e2e
+	$(BIN)/pytest -m e2e $(PYTEST_PARALLEL)
 
 test: lint test-unit test-e2e
 

@@ -2,7 +2,8 @@
 
 Liveness (`GET /health`) says the process answers; readiness (`GET /ready`) says it can do
 its work: the database answers a query, the published index is readable and matches the
-configuration, the models are installed and the job queue takes jobs. Each check is cheap
+configuration, the models are installed, the file store (often a shared mount) takes files
+and the job queue takes jobs (for Celery: its broker answers). Each check is cheap
 (no model is loaded, no index is read beyond its small JSON files and a few `stat` calls),
 because orchestrators poll it every few seconds. A failed check names a machine-readable code.
 """
@@ -23,6 +24,10 @@ from assistant.registry import load_manifest, package_installed
 
 
 class ReadyQueue(Protocol):
+    def ready(self) -> str | None: ...
+
+
+class ReadyStore(Protocol):
     def ready(self) -> str | None: ...
 
 
@@ -110,6 +115,12 @@ def check_models(settings: Settings) -> Check:
     return Check("models")
 
 
+def check_file_store(settings: Settings, files: ReadyStore) -> Check:
+    """The file store can take an upload now (for `local`: its root is a writable directory)."""
+    details = {"backend": settings.file_store, "root": str(settings.blobs_dir)}
+    return Check("file_store", files.ready(), details)
+
+
 def check_job_queue(queue: ReadyQueue | None) -> Check:
     """The queue backend takes jobs (for the in-process one: its workers are alive)."""
     if queue is None:
@@ -118,12 +129,15 @@ def check_job_queue(queue: ReadyQueue | None) -> Check:
     return Check("job_queue", reason) if reason else Check("job_queue")
 
 
-def readiness(settings: Settings, db: Database, queue: ReadyQueue | None) -> dict[str, Check]:
+def readiness(
+    settings: Settings, db: Database, files: ReadyStore, queue: ReadyQueue | None
+) -> dict[str, Check]:
     """Every check by name, in a fixed order."""
     checks = (
         check_database(db),
         check_index(settings),
         check_models(settings),
+        check_file_store(settings, files),
         check_job_queue(queue),
     )
     return {check.name: check for check in checks}

@@ -40,12 +40,12 @@ class ReadyCheck(BaseModel):
 class ReadyReport(BaseModel):
     status: Literal["ready"]
     checks: dict[str, ReadyCheck] = Field(
-        description="database, index, models, job_queue: each ok with its details"
+        description="database, index, models, file_store, job_queue: each ok with its details"
     )
 
 
 NOT_READY = (
-    "服务未就绪：数据库、检索索引、模型或任务队列检查未通过"
+    "服务未就绪：数据库、检索索引、模型、文件存储或任务队列检查未通过"
     "（error.details.failed 列出每项的代码，error.details.checks 为各项详情）"
 )
 
@@ -59,9 +59,11 @@ def ready(request: Request, services: ServicesDep) -> dict[str, Any]:
     """Readiness for a load balancer: 200 when every check passes, else 503 `not_ready` naming
     the code of each failed check (database_unavailable, index_missing, index_pointer_invalid,
     index_version_missing, index_manifest_unreadable, index_embedder_mismatch,
-    index_files_missing, index_files_mismatch, models_missing, job_queue_not_started,
-    job_queue_stopped, job_workers_dead, job_broker_unreachable)."""
-    checks = readiness(services.settings, services.db, getattr(request.app.state, "jobs", None))
+    index_files_missing, index_files_mismatch, models_missing, file_store_missing,
+    file_store_unwritable, job_queue_not_started, job_queue_stopped, job_workers_dead,
+    job_broker_unreachable)."""
+    jobs = getattr(request.app.state, "jobs", None)
+    checks = readiness(services.settings, services.db, services.files, jobs)
     report = {name: check.to_dict() for name, check in checks.items()}
     failed = {name: check.code for name, check in checks.items() if not check.ok}
     if failed:

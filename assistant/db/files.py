@@ -67,6 +67,9 @@ class BlobStore(Protocol):
     def clean_tmp(self) -> None:
         """Drop leftovers of uploads interrupted by a crash."""
 
+    def ready(self) -> str | None:
+        """None when uploads can be stored now, else a snake_case reason (readiness)."""
+
 
 def stored_path(store: BlobStore, sha256: str, what: str) -> Path:
     """The readable path of a stored original; 404 `file_missing` naming what was lost (文书,
@@ -181,6 +184,15 @@ class FileStore:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
         return digest.hexdigest() == sha256
+
+    def ready(self) -> str | None:
+        """The root (often a shared mount) is there and writable: a dropped or read-only mount
+        is named before an upload fails on it. Two `stat`-level calls, no write."""
+        if not self.tmp_dir.is_dir():
+            return "file_store_missing"
+        if not os.access(self.tmp_dir, os.W_OK | os.X_OK):  # also EROFS for read-only mounts
+            return "file_store_unwritable"
+        return None
 
     def clean_tmp(self, *, older_than: float = STALE_TMP_SECONDS) -> None:
         """Drop temp files older than `older_than` seconds (crash leftovers).

@@ -1,5 +1,5 @@
-"""GET /ready through the HTTP API: 200 when the database, index, models and job queue are
-usable, else 503 `not_ready` with a machine-readable code per failed check; /health stays
+"""GET /ready through the HTTP API: 200 when the database, index, models, file store and job
+queue are usable, else 503 `not_ready` with a machine-readable code per failed check; /health stays
 liveness."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def test_ready_names_each_failed_check(tmp_path: Path, shared_index_dir: Path) -
     with running_app(settings) as client:
         body = client.get("/ready").json()
         assert body["status"] == "ready", body
-        assert set(body["checks"]) == {"database", "index", "models", "job_queue"}
+        assert set(body["checks"]) == {"database", "index", "models", "file_store", "job_queue"}
         assert all(check["ok"] for check in body["checks"].values())
 
         # a published version whose file was cut short: named, not served

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +27,11 @@ from assistant.services import Services, build_services, setup
 from tests.conftest import (
     DEMO_CORPUS,
     DEMO_PASSWORD,
-    SHARED_CORPORA,
     make_settings,
     queue_demo_recording,
     requires_shared,
 )
+from tests.jobs.audio import joined_clips
 
 pytest.importorskip("celery", reason="the celery extra is not installed (pip install '.[celery]')")
 
@@ -40,8 +39,6 @@ from assistant.jobs.celery_queue import CeleryJobQueue
 
 pytestmark = [requires_shared]
 
-CLIPS = ("BAC009S0724W0121", "wenet_mid_noref")
-GAP_SECONDS = 0.5
 WINDOW_SECONDS = 5.0
 LEASE_SECONDS = 2.0
 FINAL = ("succeeded", "failed", "cancelled")
@@ -54,27 +51,6 @@ class Row:
     start: float
     end: float
     text: str
-
-
-def _interview(out: Path) -> tuple[Path, list[tuple[float, float]]]:
-    """The clips one after another with short pauses: the file and each clip's span."""
-    spans: list[tuple[float, float]] = []
-    frames: list[bytes] = []
-    rate = 16000
-    at = 0.0
-    for name in CLIPS:
-        with wave.open(str(SHARED_CORPORA / "speech" / "wav" / f"{name}.wav"), "rb") as clip:
-            assert (clip.getframerate(), clip.getnchannels(), clip.getsampwidth()) == (rate, 1, 2)
-            n = clip.getnframes()
-            frames += [clip.readframes(n), b"\0\0" * int(GAP_SECONDS * rate)]
-        spans.append((at, at + n / rate))
-        at += n / rate + GAP_SECONDS
-    with wave.open(str(out), "wb") as joined:
-        joined.setnchannels(1)
-        joined.setsampwidth(2)
-        joined.setframerate(rate)
-        joined.writeframes(b"".join(frames))
-    return out, spans
 
 
 class Workers:
@@ -158,7 +134,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
     workers.start(2)
     queue = CeleryJobQueue(services)
     queue.start()
-    audio, spans = _interview(root / "interview.wav")
+    audio, spans = joined_clips(root / "interview.wav")
     try:
         yield Cluster(services, queue, workers, audio, spans)
     finally:

@@ -5,10 +5,11 @@ here), yet the multi-process behaviour it describes (several API replicas and Ce
 on one PostgreSQL, one Redis, one file store and one index directory) must be exercised. This
 starts the same pieces as plain processes: a throwaway PostgreSQL and Redis
 (`assistant.localservers`), the set-up step once (`taxassist setup`: migrations, models, demo
-users, the index), `taxassist serve` replicas on free ports and `taxassist worker` processes,
-all sharing one data directory; it waits until every replica answers `GET /ready` with 200
-and stops everything on exit. `scripts/topology.py` runs it for an operator; the topology
-test (`tests/deploy/test_topology.py`) drives a case through it.
+users, the index), `taxassist serve` replicas on free ports and Celery workers
+(`python -m assistant.jobs.worker`, what `taxassist worker` runs), all sharing one data
+directory; it waits until every replica answers `GET /ready` with 200 and stops everything on
+exit. `scripts/topology.py` runs it for an operator; the topology test
+(`tests/deploy/test_topology.py`) drives a case through it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Topology:
     env: dict[str, str]
     api_urls: list[str] = field(default_factory=list)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per start-up phase
 
     @property
     def data_dir(self) -> Path:
@@ -75,8 +77,11 @@ class Topology:
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         """One `taxassist` process with the shared environment, its output in logs/NAME.log."""
+        return self.spawn(name, [*taxassist_command(), *args])
+
+    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         proc = subprocess.Popen(
-            [*taxassist_command(), *args],
+            argv,
             cwd=self.root,
             env=self.env,
             stdout=self.log(name).open("wb"),
@@ -156,8 +161,10 @@ def local_topology(
         )
     (root / "logs").mkdir(parents=True, exist_ok=True)
     data_dir = root / "data"
+    began = time.monotonic()
     with throwaway_postgres(bin_dir, max_connections=100) as database_url, throwaway_redis() as r:
         broker_url = f"{r}/0"
+        servers = time.monotonic()
         shared = {
             **os.environ,
             "PYTHONPATH": str(PROJECT_ROOT),
@@ -170,20 +177,28 @@ def local_topology(
             **(env or {}),
         }
         topology = Topology(root, database_url, broker_url, shared)
+        topology.timings["servers"] = round(servers - began, 2)
         try:
             if index_from is not None and not (data_dir / "index").exists():
                 shutil.copytree(index_from, data_dir / "index")
+            # Workers start with the set-up step: they take jobs only once a replica submits
+            # one, and their sweeper retries while the schema is not there yet. Same entry
+            # point as `taxassist worker`, without importing every CLI command first.
+            for n in range(workers):
+                worker = [sys.executable, "-m", "assistant.jobs.worker", "--pool=solo"]
+                topology.spawn(f"worker-{n}", worker)
             setup = topology.start("setup", "setup", *(["--no-index"] if index_from else []))
             if setup.wait() != 0:
                 raise RuntimeError(f"taxassist setup failed\n{topology.logs()}")
             del topology.processes["setup"]
-            for n in range(workers):
-                topology.start(f"worker-{n}", "worker", "--pool=solo", "--loglevel=INFO")
+            topology.timings["setup"] = round(time.monotonic() - servers, 2)
+            started = time.monotonic()
             for n in range(replicas):
                 port = free_port()
                 topology.start(f"api-{n}", "serve", "--host", "127.0.0.1", "--port", str(port))
                 topology.api_urls.append(f"http://127.0.0.1:{port}")
             topology.wait_ready()
+            topology.timings["ready"] = round(time.monotonic() - started, 2)
             yield topology
         finally:
             topology.stop()
@@ -220,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 "data_dir": str(topology.data_dir),
                 "logs": str(root / "logs"),
                 "pids": {name: proc.pid for name, proc in topology.processes.items()},
+                "start_seconds": topology.timings,
             }
             print(json.dumps(summary, indent=2), flush=True)
             while all(proc.poll() is None for proc in topology.processes.values()):

@@ -327,3 +327,56 @@ def case_outcomes(services: Services, case_id: int) -> list[dict[str, Any]]:
 def withdrawal_reasons(rules: OutcomeRules) -> set[str]:
     """Every withdrawal reason a remedy result names (each must be a publicity reason)."""
     return {r for remedy in rules.remedies.values() for r in remedy.results.values() if r}
+
+
+def form_state(services: Services, actor: User, case_id: int) -> dict[str, Any]:
+    """What the case page's 强制/救济 forms may offer the actor now, and why not: recording at
+    all (the role), each remedy's pending application (a result may be recorded) or none (an
+    application may), the case's measures and issued decisions to name as challenged."""
+    rules = load_outcome_rules()
+    may = actor.role in RECORDERS
+    with services.db.session() as session:
+        measures = _events(session, case_id, MEASURE)
+        decisions = list(
+            session.scalars(
+                select(Document)
+                .where(
+                    Document.case_id == case_id,
+                    Document.doc_type.in_(DECISION_TYPES),
+                    Document.issued_at.is_not(None),
+                )
+                .order_by(Document.id)
+            )
+        )
+        remedies: dict[str, dict[str, Any]] = {}
+        for key, remedy in rules.remedies.items():
+            pending = _pending(session, case_id, key)  # type: ignore[arg-type]
+            remedies[key] = {
+                "name": remedy.name,
+                "results": list(remedy.results),
+                "pending": dict(pending.details) if pending else None,
+                "why_not_apply": (
+                    f"本案已登记的{remedy.name}尚未登记结果。" if pending else None
+                ),
+                "why_not_result": (
+                    None if pending else f"本案没有尚未登记结果的{remedy.name}，请先登记申请。"
+                ),
+            }
+        return {
+            "may_record": may,
+            "why_not": None if may else "只有承办人、负责人或管理员可以登记强制措施和救济。",
+            "measures": {
+                key: {"name": m.name, "citation": m.citation, "methods": m.methods}
+                for key, m in rules.measures.items()
+            },
+            "taken": [
+                {
+                    "event_id": e.id,
+                    "label": f"{e.details.get('on')} {e.details.get('measure_name')}"
+                    f"（{e.details.get('document_number') or e.details.get('method_name')}）",
+                }
+                for e in measures
+            ],
+            "decisions": [{"id": d.id, "number": d.number} for d in decisions],
+            "remedies": remedies,
+        }

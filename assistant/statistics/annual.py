@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.db.models import Case, Publication
-from assistant.money import to_yuan
 from assistant.documents.registry import PUBLISHED_TYPES
+from assistant.money import to_yuan
 from assistant.outcomes.rules import load_outcome_rules
 from assistant.publicity.rules import load_rules
 from assistant.statistics.records import Period, check_year, china_midnight_utc

@@ -1,12 +1,14 @@
 """One case through the real app from issue to withdrawal: the decision issued with its masked
 publication draft in the same transaction (the deadline counted from the decision's date), a
 强制 measure, a 复议 that revokes the decision and withdraws the publication at once, a lawsuit
-dismissed; the annual statistics count them, the 一户式 archive carries the publications and
-their events into a fresh data directory, and `record verify` catches a published text changed
-afterwards."""
+dismissed; a 强制 measure's own public record published and withdrawn when the 复议 against it
+revokes it, and the same through the CLI; the annual statistics count them, the 一户式 archive
+carries the publications and their events into a fresh data directory, and `record verify`
+catches a published text changed afterwards."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,3 +313,49 @@ def test_the_archive_carries_the_publications_and_verification_catches_a_change(
     verify = _ok(client.get(f"/cases/{flow.case_id}/record/verify", headers=officer))
     assert not verify["ok"]
     assert {p["kind"] for p in verify["problems"]} == {"publication_altered"}
+
+
+def test_the_cli_records_a_measure_and_a_judgment_that_withdraws_its_draft(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`taxassist case measure` and `case remedy apply|result|list` call the same service: the
+    measure's 强制 draft is made, and a judgment confirming the measure unlawful withdraws it."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.errors import Conflict
+
+    monkeypatch.setattr("assistant.cli_common.get_settings", lambda: flow.settings)
+    runner, case = CliRunner(), str(flow.case_id)
+
+    def cli(*args: str) -> Any:
+        result = runner.invoke(app, ["case", *args, "--as", "officer", "--json"])
+        assert result.exit_code == 0, (result.output, result.exception)
+        return json.loads(result.output)
+
+    taken = cli(
+        "measure", case, "--measure", "execution", "--method", "auction_property",
+        "--document-number", "示税执〔2026〕1号", "--amount", "5000",
+    )  # fmt: skip
+    assert taken["details"]["amount"] == "5000.00"
+    assert taken["publication"]["kind"] == "强制" and taken["publication"]["status"] == "draft"
+    assert (
+        taken["publication"]["fields"]["document_number"]
+        == "税收强制执行决定书（示税执〔2026〕1号）"
+    )
+    bad = runner.invoke(
+        app, ["case", "measure", case, "--as", "officer", "--measure", "x", "--method", "y"]
+    )
+    assert isinstance(bad.exception, InvalidInput) and bad.exception.code == "invalid_measure"
+    court = "示例市中级人民法院"
+    event = str(taken["event_id"])
+    cli("remedy", "apply", case, "litigation", "--body", court, "--measure-event-id", event)
+    pending = runner.invoke(
+        app, ["case", "remedy", "apply", case, "litigation", "--as", "officer", "--body", court]
+    )
+    assert isinstance(pending.exception, Conflict) and pending.exception.code == "remedy_pending"
+    judged = cli("remedy", "result", case, "litigation", "--result", "确认违法")
+    assert [w["id"] for w in judged["withdrawn"]] == [taken["publication"]["id"]]
+    assert judged["withdrawn"][0]["withdrawal_reason"] == "confirmed_unlawful"
+    listed = runner.invoke(app, ["case", "remedy", "list", case, "--json"])
+    assert json.loads(listed.output)[-1]["action"] == "lawsuit_judged"

@@ -355,9 +355,7 @@ def form_state(services: Services, actor: User, case_id: int) -> dict[str, Any]:
                 "name": remedy.name,
                 "results": list(remedy.results),
                 "pending": dict(pending.details) if pending else None,
-                "why_not_apply": (
-                    f"本案已登记的{remedy.name}尚未登记结果。" if pending else None
-                ),
+                "why_not_apply": (f"本案已登记的{remedy.name}尚未登记结果。" if pending else None),
                 "why_not_result": (
                     None if pending else f"本案没有尚未登记结果的{remedy.name}，请先登记申请。"
                 ),

@@ -603,8 +603,8 @@ def list_publications(services: Services, status: str | None = None) -> list[dic
 
 
 def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
-    """Issued decisions still to publish (no record, or a draft), with their deadline in working
-    days and whether it has passed; the nearest first."""
+    """Issued decisions and recorded 强制 measures still to publish (no record, or a draft),
+    with their deadline in working days and whether it has passed; the nearest first."""
     today = on or today_in_china()
     calendar = load_calendar()
     out: list[dict[str, Any]] = []
@@ -668,13 +668,18 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
             if event.id in measure_done:
                 continue
             draft = measure_drafts.get(event.id)
+            details = event.details or {}
             alert(
                 measure_publicity(),
-                date.fromisoformat(str((event.details or {})["on"])),
+                date.fromisoformat(str(details["on"])),
                 draft,
                 document_id=None,
                 event_id=event.id,
                 case_id=event.case_id,
-                document_number=draft.fields.get("document_number") if draft else None,
+                document_number=(
+                    draft.fields.get("document_number")
+                    if draft
+                    else str(details.get("document_number") or details.get("measure_name"))
+                ),
             )
     return sorted(out, key=lambda a: (a["due_on"], a["document_id"] or 0, a["event_id"] or 0))

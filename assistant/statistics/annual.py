@@ -344,7 +344,7 @@ def publications_between(period: Period, column: str) -> int:
     "公示的执法决定",
     group="publicity",
     unit="件",
-    note="在公示栏发布（published）的执法决定信息，按发布日期；其后撤下的也计入",
+    note="在公示栏发布（published）的执法决定信息（各类合计，含强制措施），按发布日期；其后撤下的也计入",
 )
 def publications_published(period: Period) -> Value:
     return publications_between(period, "published_at")

@@ -1,10 +1,13 @@
-"""Publication records of issued decisions: draft (masked), officer review, publish, withdraw.
+"""Publication records of issued decisions and of recorded 强制 measures: draft (masked),
+officer review, publish, withdraw.
 
 Why here and not in the documents: the public record is its own thing — the fields the
 publication requires (party, 文号, facts, basis, result, authority, date) taken from the case
 record and the issued text, with natural persons' data masked — and its life (published within
 a period of working days, withdrawn within three when the decision is revoked, 行政处罚法第四十
-八条) is recorded as signed events of the case, so `record verify` covers it.
+八条) is recorded as signed events of the case, so `record verify` covers it. A measure has no
+document: its record is built from its signed `enforcement_measure` event, with the fields of its
+own record type (corpora/publicity/rules.yaml, records).
 """
 
 from __future__ import annotations

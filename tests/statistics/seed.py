@@ -238,7 +238,7 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if s.decision == "no_penalty":
             act("decided", decided_on, approver, {"decision": "no_penalty", "amount": "0.00"})
             act("served", decided_on + timedelta(days=2), officer)  # 不予处罚决定书 is served too
-            if i % 2 == 0:  # where the bureau publishes 不予处罚 too: half of them, published
+            if i % 3 != 2:  # where the bureau publishes 不予处罚 too: most of them, published
                 documents.append(
                     {
                         "id": 500000 + i * 2,

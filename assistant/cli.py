@@ -650,6 +650,13 @@ from assistant.cases.evidence_cli import evidence_app  # noqa: E402
 
 case_app.add_typer(evidence_app, name="evidence")
 
+# `taxassist case measure`, `taxassist case remedy apply|result|list` (assistant.outcomes.cli)
+from assistant.outcomes.cli import measure as case_measure  # noqa: E402
+from assistant.outcomes.cli import remedy_app  # noqa: E402
+
+case_app.command("measure")(case_measure)
+case_app.add_typer(remedy_app, name="remedy")
+
 # `taxassist publicity due|alerts` (assistant.publicity.cli)
 from assistant.publicity.cli import publicity_app  # noqa: E402
 

@@ -27,6 +27,9 @@ class MeasureIn(BaseModel):
     method: Line = Field(min_length=1, max_length=40, description="a method the article lists")
     on: date | None = Field(default=None, description="the date taken (China date); today")
     amount: Money | None = None
+    document_number: Line = Field(
+        default="", max_length=60, description="文号 of the 税收保全措施决定书/税收强制执行决定书"
+    )
     note: Paragraph = Field(default="", max_length=2000)
 
 
@@ -36,6 +39,12 @@ class RemedyIn(BaseModel):
     body: Line = Field(min_length=1, max_length=200, description="复议机关 or the court")
     document_id: int | None = Field(
         default=None, ge=1, le=INT64_MAX, description="the issued decision challenged"
+    )
+    measure_event_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=INT64_MAX,
+        description="the 强制 measure challenged (its enforcement_measure event id)",
     )
     note: Paragraph = Field(default="", max_length=2000)
 
@@ -57,7 +66,8 @@ def case_outcomes(case_id: DbId, user: CurrentUser, services: ServicesDep) -> li
 def record_measure(
     case_id: DbId, body: MeasureIn, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
-    """税收保全措施 or 强制执行措施 taken, by the method its article lists."""
+    """税收保全措施 or 强制执行措施 taken, by the method its article lists; the response's
+    `publication` is its masked public record (强制), drafted in the same transaction."""
     return service.record_measure(
         services,
         user,
@@ -67,6 +77,7 @@ def record_measure(
         on=body.on or today_in_china(),
         amount=body.amount,
         note=body.note,
+        document_number=body.document_number,
     )
 
 
@@ -84,6 +95,7 @@ def apply_remedy(
         body=body.body,
         document_id=body.document_id,
         note=body.note,
+        measure_event_id=body.measure_event_id,
     )
 
 

@@ -24,7 +24,8 @@ _PAGE = Environment(autoescape=True).from_string(
 <body><h1>{{ feed.authority }} 行政执法公示</h1>
 <h2>执法决定信息</h2>
 {% for item in feed["items"] %}<article><h3>{{ item.kind }}：{{ item.fields.document_number }}</h3>
-<dl>{% for key, name in names.items() %}<dt>{{ name }}</dt><dd>{{ item.fields[key] }}</dd>
+<dl>{% for key, name in names[item.record_type].items() %}<dt>{{ name }}</dt>
+<dd>{{ item.fields[key] }}</dd>
 {% endfor %}</dl></article>
 {% else %}<p>暂无公示信息。</p>{% endfor %}
 {% if feed.withdrawals %}<h2>撤回说明</h2><ul>{% for w in feed.withdrawals %}
@@ -71,7 +72,7 @@ def page(services: ServicesDep) -> HTMLResponse:
     html = _PAGE.render(
         feed=public.feed(services),
         pre=public.pre_enforcement(services),
-        names=public.FIELD_NAMES,
+        names=public.FIELD_NAMES,  # per record type
     )
     return HTMLResponse(html)
 

@@ -392,11 +392,17 @@ class Publication(Base):
         Index("ix_publications_status", "status"),
         Index("ix_publications_case_id", "case_id"),
         Index("ix_publications_document_id", "document_id"),
+        Index("ix_publications_event_id", "event_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    # what is published: an issued decision (document_id), or a 强制 measure, which is a signed
+    # `enforcement_measure` event of the case (event_id; doc_type names the record type)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_events.id", name="fk_publications_event_id")
+    )
     doc_type: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))  # 处罚 | 不予处罚 | 强制 | 许可 | 征收 …
     status: Mapped[str] = mapped_column(String(16), default="draft")

@@ -34,6 +34,7 @@ class Measure:
     citation: str
     note: str
     methods: dict[str, str]
+    document: str  # the 税务文书 it is taken by (实施细则第一百零七条)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class OutcomeRules:
     remedy_citation: str
     withdrawal_statute: str
     withdrawal_citation: str
+    documents_statute: str
 
 
 def _bad(path: Path, key: str, reason: str) -> InvalidInput:
@@ -79,8 +81,16 @@ def parse_rules(data: dict[str, Any], path: Path) -> OutcomeRules:
             raise _bad(path, where, "缺少 name 或 methods")
         statute, citation = _citation(path, f"{where}.statute", entry.get("statute"))
         methods = {str(k): str(v) for k, v in entry["methods"].items()}
+        if not entry.get("document"):
+            raise _bad(path, where, "缺少 document（采取措施的税务文书）")
         measures[str(key)] = Measure(
-            str(key), str(entry["name"]), statute, citation, str(entry.get("note", "")), methods
+            str(key),
+            str(entry["name"]),
+            statute,
+            citation,
+            str(entry.get("note", "")),
+            methods,
+            str(entry["document"]),
         )
     remedies_data = data.get("remedies") or {}
     remedy_statute, remedy_citation = _citation(
@@ -97,7 +107,16 @@ def parse_rules(data: dict[str, Any], path: Path) -> OutcomeRules:
     w_statute, w_citation = _citation(path, "withdrawal.statute", withdrawal.get("statute"))
     if not measures:
         raise _bad(path, "enforcement", "没有任何强制措施")
-    return OutcomeRules(measures, remedies, remedy_statute, remedy_citation, w_statute, w_citation)
+    documents_statute, _ = _citation(path, "documents_statute", data.get("documents_statute"))
+    return OutcomeRules(
+        measures,
+        remedies,
+        remedy_statute,
+        remedy_citation,
+        w_statute,
+        w_citation,
+        documents_statute,
+    )
 
 
 @lru_cache(maxsize=4)

@@ -26,7 +26,13 @@ from assistant.documents.registry import DECISION_TYPES, PUBLISHED_TYPES
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.money import to_yuan
 from assistant.outcomes.rules import OutcomeRules, load_outcome_rules
-from assistant.publicity.service import check_withdrawal, to_dict, withdraw_in
+from assistant.publicity.service import (
+    MEASURE_EVENT,
+    check_withdrawal,
+    draft_measure_in,
+    to_dict,
+    withdraw_in,
+)
 from assistant.services import Services
 
 RemedyKind = Literal["reconsideration", "litigation"]
@@ -34,7 +40,7 @@ RECORDERS = (Role.OFFICER, Role.APPROVER, Role.ADMIN)
 # event actions: applied/filed, decided/judged
 APPLIED = {"reconsideration": "reconsideration_applied", "litigation": "lawsuit_filed"}
 CONCLUDED = {"reconsideration": "reconsideration_decided", "litigation": "lawsuit_judged"}
-MEASURE = "enforcement_measure"
+MEASURE = MEASURE_EVENT
 OUTCOME_ACTIONS = frozenset({MEASURE, *APPLIED.values(), *CONCLUDED.values()})
 
 
@@ -79,8 +85,12 @@ def record_measure(
     on: date,
     amount: Decimal | None = None,
     note: str = "",
+    document_number: str = "",
 ) -> dict[str, Any]:
-    """税收保全措施 (第三十八条) or 强制执行措施 (第四十条), by the method the article lists."""
+    """税收保全措施 (第三十八条) or 强制执行措施 (第四十条), by the method the article lists,
+    taken by its 税务文书 (`document_number`: its 文号, as issued). Its public record (强制,
+    行政执法公示) is drafted, masked, in the same transaction: the officer reviews and
+    publishes it as a decision's."""
     require_role(actor, *RECORDERS)
     rules = load_outcome_rules()
     kind = rules.measures.get(measure)
@@ -112,9 +122,15 @@ def record_measure(
             "amount": str(to_yuan(amount)) if amount is not None else None,
             "statute": kind.statute,
             "source": kind.citation,
+            "document": kind.document,
+            "document_number": document_number.strip() or None,
             "note": note.strip() or None,
         }
-        return _record(services, session, case, actor, MEASURE, details)
+        recorded = _record(services, session, case, actor, MEASURE, details)
+        event = session.get(CaseEvent, recorded["event_id"])
+        assert event is not None
+        publication = draft_measure_in(services, session, actor, case, event)
+        return {**recorded, "publication": to_dict(publication, internal=True)}
 
 
 def _events(session: Session, case_id: int, *actions: str) -> list[CaseEvent]:
@@ -143,9 +159,11 @@ def apply_remedy(
     body: str,
     document_id: int | None = None,
     note: str = "",
+    measure_event_id: int | None = None,
 ) -> dict[str, Any]:
     """The party applied for 行政复议 (to `body`, the 复议机关) or sued (`body`: the court),
-    against the case's issued decision `document_id` (None: the case's decision as a whole)."""
+    against the case's issued decision `document_id`, or a 强制 measure it recorded
+    (`measure_event_id`), or (neither) the case's decision as a whole."""
     require_role(actor, *RECORDERS)
     rules = load_outcome_rules()
     with services.db.session() as session:
@@ -172,6 +190,19 @@ def apply_remedy(
                     details={"document_id": document_id, "case_id": case_id},
                 )
             number = document.number
+        if measure_event_id is not None:
+            measure = session.get(CaseEvent, measure_event_id)
+            if (
+                document_id is not None
+                or measure is None
+                or measure.case_id != case_id
+                or measure.action != MEASURE
+            ):
+                raise InvalidInput(
+                    "invalid_challenged_measure",
+                    "所针对的强制措施应为本案已登记的强制措施（且不能同时针对决定书）。",
+                    details={"measure_event_id": measure_event_id, "case_id": case_id},
+                )
         details = {
             "on": on.isoformat(),
             "remedy": remedy,
@@ -179,6 +210,7 @@ def apply_remedy(
             "body": body.strip(),
             "document_id": document_id,
             "document_number": number,
+            "measure_event_id": measure_event_id,
             "statute": rules.remedy_statute,
             "source": rules.remedy_citation,
             "note": note.strip() or None,
@@ -222,7 +254,12 @@ def conclude_remedy(
             )
         applied_on = date.fromisoformat(str(applied.details["on"]))
         _check_date(case, on, applied_on, f"{kind.name}申请日期")
-        targets = _current(session, case_id, applied.details.get("document_id"))
+        targets = _current(
+            session,
+            case_id,
+            applied.details.get("document_id"),
+            applied.details.get("measure_event_id"),
+        )
         withdrawn: list[dict[str, Any]] = []
         details = {
             "on": on.isoformat(),
@@ -230,6 +267,7 @@ def conclude_remedy(
             "result": result,
             "applied_event_id": applied.id,
             "document_id": applied.details.get("document_id"),
+            "measure_event_id": applied.details.get("measure_event_id"),
             "withdraws": reason is not None,
             "statute": rules.withdrawal_statute if reason else rules.remedy_statute,
             "source": rules.withdrawal_citation if reason else rules.remedy_citation,
@@ -254,15 +292,20 @@ def conclude_remedy(
         return {**event, "withdrawn": withdrawn}
 
 
-def _current(session: Session, case_id: int, document_id: Any) -> list[Publication]:
-    """The case's published records and drafts of the challenged decision (of every decision
-    of the case when the application named none): a draft of a revoked decision is withdrawn
-    too, so it can no longer be published (it never was public, so the feed does not list it)."""
+def _current(
+    session: Session, case_id: int, document_id: Any, measure_event_id: Any = None
+) -> list[Publication]:
+    """The case's published records and drafts of the challenged decision or measure (of every
+    decision of the case when the application named neither): a draft of a revoked decision is
+    withdrawn too, so it can no longer be published (it never was public, so the feed does not
+    list it)."""
     query = select(Publication).where(
-        Publication.case_id == case_id,
-        Publication.status.in_(("published", "draft")),
-        Publication.doc_type.in_(list(PUBLISHED_TYPES)),
+        Publication.case_id == case_id, Publication.status.in_(("published", "draft"))
     )
+    if measure_event_id is not None:
+        query = query.where(Publication.event_id == int(measure_event_id))
+        return list(session.scalars(query.order_by(Publication.id)))
+    query = query.where(Publication.doc_type.in_(list(PUBLISHED_TYPES)))
     if document_id is not None:
         query = query.where(Publication.document_id == int(document_id))
     return list(session.scalars(query.order_by(Publication.id)))
@@ -284,3 +327,54 @@ def case_outcomes(services: Services, case_id: int) -> list[dict[str, Any]]:
 def withdrawal_reasons(rules: OutcomeRules) -> set[str]:
     """Every withdrawal reason a remedy result names (each must be a publicity reason)."""
     return {r for remedy in rules.remedies.values() for r in remedy.results.values() if r}
+
+
+def form_state(services: Services, actor: User, case_id: int) -> dict[str, Any]:
+    """What the case page's 强制/救济 forms may offer the actor now, and why not: recording at
+    all (the role), each remedy's pending application (a result may be recorded) or none (an
+    application may), the case's measures and issued decisions to name as challenged."""
+    rules = load_outcome_rules()
+    may = actor.role in RECORDERS
+    with services.db.session() as session:
+        measures = _events(session, case_id, MEASURE)
+        decisions = list(
+            session.scalars(
+                select(Document)
+                .where(
+                    Document.case_id == case_id,
+                    Document.doc_type.in_(DECISION_TYPES),
+                    Document.issued_at.is_not(None),
+                )
+                .order_by(Document.id)
+            )
+        )
+        remedies: dict[str, dict[str, Any]] = {}
+        for key, remedy in rules.remedies.items():
+            pending = _pending(session, case_id, key)  # type: ignore[arg-type]
+            remedies[key] = {
+                "name": remedy.name,
+                "results": list(remedy.results),
+                "pending": dict(pending.details) if pending else None,
+                "why_not_apply": (f"本案已登记的{remedy.name}尚未登记结果。" if pending else None),
+                "why_not_result": (
+                    None if pending else f"本案没有尚未登记结果的{remedy.name}，请先登记申请。"
+                ),
+            }
+        return {
+            "may_record": may,
+            "why_not": None if may else "只有承办人、负责人或管理员可以登记强制措施和救济。",
+            "measures": {
+                key: {"name": m.name, "citation": m.citation, "methods": m.methods}
+                for key, m in rules.measures.items()
+            },
+            "taken": [
+                {
+                    "event_id": e.id,
+                    "label": f"{e.details.get('on')} {e.details.get('measure_name')}"
+                    f"（{e.details.get('document_number') or e.details.get('method_name')}）",
+                }
+                for e in measures
+            ],
+            "decisions": [{"id": d.id, "number": d.number} for d in decisions],
+            "remedies": remedies,
+        }

@@ -30,22 +30,15 @@ from assistant.db.models import Case, CaseEvent, OfficerCredential, Publication,
 from assistant.db.types import utcnow
 from assistant.errors import NotFound, RateLimited
 from assistant.publicity.rules import load_rules
-from assistant.publicity.service import FIELDS
+from assistant.publicity.service import record_fields, record_type
 from assistant.services import Services
 
 CODE_LENGTH = 12  # base32 characters: 60 bits
 INQUIRY_SCOPES = ("inquiry", "inqcase")  # throttle rows: per address, per case number
 # Stages after which nothing is pending any more.
 FINISHED = frozenset({"closed", "referred"})
-FIELD_NAMES = {
-    "party": "行政相对人",
-    "document_number": "决定文书号",
-    "facts": "违法事实",
-    "basis": "处罚依据",
-    "result": "处理结果",
-    "authority": "决定机关",
-    "decided_on": "决定日期",
-}
+# Each record type's fields with their labels (corpora/publicity/rules.yaml, records).
+FIELD_NAMES = {key: record.fields for key, record in load_rules().records.items()}
 
 
 def _secret(settings: Settings) -> bytes:
@@ -152,7 +145,8 @@ def feed(services: Services) -> dict[str, Any]:
             {
                 "id": r.id,
                 "kind": r.kind,
-                "fields": {k: r.fields.get(k, "") for k in FIELDS},
+                "record_type": record_type(r),
+                "fields": {k: r.fields.get(k, "") for k in record_fields(r)},
                 "published_at": r.published_at.isoformat() if r.published_at else None,
             }
             for r in rows
@@ -190,7 +184,8 @@ def rss(services: Services, base_url: str) -> str:
     ]
     for item in data["items"]:
         fields = item["fields"]
-        body = "\n".join(f"{FIELD_NAMES[k]}：{fields[k]}" for k in FIELDS)
+        names = FIELD_NAMES[item["record_type"]]
+        body = "\n".join(f"{names[k]}：{value}" for k, value in fields.items())
         published = datetime.fromisoformat(item["published_at"]) if item["published_at"] else None
         parts += [
             "<item>",

@@ -1,10 +1,13 @@
-"""Publication records of issued decisions: draft (masked), officer review, publish, withdraw.
+"""Publication records of issued decisions and of recorded 强制 measures: draft (masked),
+officer review, publish, withdraw.
 
 Why here and not in the documents: the public record is its own thing — the fields the
 publication requires (party, 文号, facts, basis, result, authority, date) taken from the case
 record and the issued text, with natural persons' data masked — and its life (published within
 a period of working days, withdrawn within three when the decision is revoked, 行政处罚法第四十
-八条) is recorded as signed events of the case, so `record verify` covers it.
+八条) is recorded as signed events of the case, so `record verify` covers it. A measure has no
+document: its record is built from its signed `enforcement_measure` event, with the fields of its
+own record type (corpora/publicity/rules.yaml, records).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from assistant.cases.events import record_action
 from assistant.cases.revisions import DocumentRevisions
 from assistant.config import Settings
 from assistant.dates import to_china_time, today_in_china
-from assistant.db.models import Case, Document, Publication, User
+from assistant.db.models import Case, CaseEvent, Document, Publication, User
 from assistant.db.types import utcnow
 from assistant.documents.kind import Publicity
 from assistant.documents.registry import PUBLISHED_TYPES
@@ -34,10 +37,14 @@ from assistant.publicity.workdays import Deadline, load_calendar, year_missing_w
 from assistant.record import canonical_sha256
 from assistant.services import Services
 
-# The public fields, in the order a published decision shows them.
-FIELDS = ("party", "document_number", "facts", "basis", "result", "authority", "decided_on")
-# Officers may correct these during review; party, 文号, authority and date come from the record.
-EDITABLE = frozenset({"facts", "basis", "result"})
+# The public fields, in the order a published decision shows them (corpora/publicity/rules.yaml,
+# records.decision); officers may correct facts, basis and result during review, the party,
+# 文号, authority and date come from the record.
+FIELDS = tuple(load_rules().records["decision"].fields)
+EDITABLE = load_rules().records["decision"].editable
+# The record type of a 强制 measure's publication (its row's doc_type; it has no document).
+MEASURE_RECORD = "enforcement_measure"
+MEASURE_EVENT = "enforcement_measure"  # the signed event that records a measure
 PUBLISHERS = (Role.OFFICER, Role.APPROVER, Role.ADMIN)
 # the withdrawal reason after which the decision is published again, corrected (更正)
 CORRECTION = "inaccurate"
@@ -57,6 +64,22 @@ class SourceFields:
     fields: dict[str, str]
     persons: tuple[str, ...]  # names of natural persons the record holds (masked everywhere)
     keep: tuple[str, ...]  # organisation data shown as it is
+
+
+def record_type(row: Publication) -> str:
+    """`decision` for an issued decision's record, `enforcement_measure` for a measure's."""
+    return MEASURE_RECORD if row.event_id is not None else "decision"
+
+
+def record_fields(row: Publication) -> tuple[str, ...]:
+    return tuple(load_rules().records[record_type(row)].fields)
+
+
+def measure_publicity() -> Publicity:
+    """How a 强制 measure is published: kind and period from the rules (records)."""
+    record = load_rules().records[MEASURE_RECORD]
+    period: Any = record.period or "other"
+    return Publicity(kind=record.kind, period=period)
 
 
 def decision_date(document: Document) -> date:
@@ -115,17 +138,7 @@ def source_fields(case: Case, document: Document, settings: Settings) -> SourceF
             if ("罚款" in ln or "决定" in ln) and not ln.startswith(_TRAILER) and "依据" in ln
         ]
     result = "\n".join(result_lines).strip()
-    taxpayer = case.taxpayer
-    persons: list[str] = []
-    keep: list[str] = []
-    if taxpayer.kind == "individual":
-        persons.append(taxpayer.name)
-        party = taxpayer.name
-    else:
-        keep.extend(x for x in (taxpayer.name, taxpayer.uscc, taxpayer.legal_representative) if x)
-        party = f"{taxpayer.name}（统一社会信用代码：{taxpayer.uscc}）"
-        if taxpayer.legal_representative:
-            party += f"，法定代表人：{taxpayer.legal_representative}"
+    party, persons, keep = party_line(case)
     fields = {
         "party": party,
         "document_number": document.number,
@@ -134,6 +147,37 @@ def source_fields(case: Case, document: Document, settings: Settings) -> SourceF
         "result": result or "见决定书",
         "authority": settings.authority_name,
         "decided_on": decision_date(document).isoformat(),
+    }
+    return SourceFields(fields, tuple(persons), tuple(keep))
+
+
+def party_line(case: Case) -> tuple[str, list[str], list[str]]:
+    """The party as published, the persons to mask and the organisation data to keep."""
+    taxpayer = case.taxpayer
+    if taxpayer.kind == "individual":
+        return taxpayer.name, [taxpayer.name], []
+    keep = [x for x in (taxpayer.name, taxpayer.uscc, taxpayer.legal_representative) if x]
+    party = f"{taxpayer.name}（统一社会信用代码：{taxpayer.uscc}）"
+    if taxpayer.legal_representative:
+        party += f"，法定代表人：{taxpayer.legal_representative}"
+    return party, [], keep
+
+
+def measure_fields(case: Case, event: CaseEvent, settings: Settings) -> SourceFields:
+    """A 强制 measure's public record, from its signed event (measure, method, article, the
+    文书 and its 文号 as recorded) and the case's party: no officer's note, no amount."""
+    details = event.details or {}
+    party, persons, keep = party_line(case)
+    document = str(details.get("document") or "")
+    number = str(details.get("document_number") or "")
+    fields = {
+        "party": party,
+        "document_number": f"{document}（{number}）" if number else document,
+        "measure": str(details.get("measure_name") or ""),
+        "method": str(details.get("method_name") or ""),
+        "basis": str(details.get("source") or ""),
+        "authority": settings.authority_name,
+        "decided_on": str(details.get("on") or ""),
     }
     return SourceFields(fields, tuple(persons), tuple(keep))
 
@@ -167,13 +211,15 @@ def to_dict(row: Publication, *, internal: bool) -> dict[str, Any]:
         "id": row.id,
         "kind": row.kind,
         "doc_type": row.doc_type,
-        "fields": {k: row.fields.get(k, "") for k in FIELDS},
+        "record_type": record_type(row),
+        "fields": {k: row.fields.get(k, "") for k in record_fields(row)},
         "published_at": row.published_at.isoformat() if row.published_at else None,
     }
     if internal:
         out.update(
             case_id=row.case_id,
             document_id=row.document_id,
+            event_id=row.event_id,
             status=row.status,
             decided_on=row.decided_on.isoformat(),
             due_on=row.due_on.isoformat(),
@@ -238,6 +284,7 @@ def _record(
         {
             "publication_id": row.id,
             "document_id": row.document_id,
+            **({"measure_event_id": row.event_id} if row.event_id is not None else {}),
             "document_number": row.fields.get("document_number"),
             "status": row.status,
             "fields_sha256": canonical_sha256(row.fields),
@@ -327,6 +374,37 @@ def draft_in(
     return row
 
 
+def draft_measure_in(
+    services: Services, session: Session, actor: User, case: Case, event: CaseEvent
+) -> Publication:
+    """The masked draft of a 强制 measure's public record, inside the transaction that records
+    the measure (the case locked): signed `publication_drafted` (`automatic`), its deadline
+    from the measure's date by the rules' period for 强制 records."""
+    publicity = measure_publicity()
+    source = measure_fields(case, event, services.settings)
+    fields, findings = mask(source)
+    taken_on = date.fromisoformat(source.fields["decided_on"])
+    deadline = publication_deadline(services.settings, publicity, taken_on)
+    row = Publication(
+        case_id=case.id,
+        document_id=None,
+        event_id=event.id,
+        doc_type=MEASURE_RECORD,
+        kind=publicity.kind,
+        status="draft",
+        fields=fields,
+        findings=findings,
+        decided_on=taken_on,
+        due_on=deadline.due_on,
+        due_provisional=deadline.provisional,
+        created_by=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    _record(services, session, case, actor, "publication_drafted", row, automatic=True)
+    return row
+
+
 def issue_decision(
     services: Services, actor: User, document_id: int
 ) -> tuple[Document, dict[str, Any] | None]:
@@ -352,20 +430,23 @@ def revise_publication(
 ) -> dict[str, Any]:
     """The officer's review: corrected facts, basis or result, masked again before saving."""
     require_role(actor, *PUBLISHERS)
-    unknown = sorted(set(changes) - EDITABLE)
-    if unknown:
-        raise InvalidInput(
-            "field_not_editable",
-            "只能修改事实、依据和结果：" + "、".join(unknown) + " 取自案件记录。",
-            details={"fields": unknown, "editable": sorted(EDITABLE)},
-        )
     with services.db.session() as session:
         row, case = _locked(
             session, publication_id, "draft", "publication_not_draft", "只能修改未公开的草稿。"
         )
-        document = session.get(Document, row.document_id)
-        assert document is not None
-        source = source_fields(case, document, services.settings)
+        editable = load_rules().records[record_type(row)].editable
+        unknown = sorted(set(changes) - editable)
+        if unknown:
+            allowed = "、".join(load_rules().records[record_type(row)].fields[f] for f in editable)
+            raise InvalidInput(
+                "field_not_editable",
+                (f"只能修改{allowed}" if allowed else "强制措施的公示内容均取自签名记录，不能修改")
+                + "："
+                + "、".join(unknown)
+                + " 取自案件记录。",
+                details={"fields": unknown, "editable": sorted(editable)},
+            )
+        source = _source_of(session, case, row, services.settings)
         masked, found = redact_fields(
             {k: v.strip() for k, v in changes.items()}, redactor_for(source)
         )
@@ -374,6 +455,17 @@ def revise_publication(
         row.findings = [f for f in row.findings if f.get("field") not in changes] + found
         session.flush()
         return to_dict(row, internal=True)
+
+
+def _source_of(session: Session, case: Case, row: Publication, settings: Settings) -> SourceFields:
+    """The unmasked fields the row was drafted from (its decision's text, or its measure)."""
+    if row.event_id is not None:
+        event = session.get(CaseEvent, row.event_id)
+        assert event is not None
+        return measure_fields(case, event, settings)
+    document = session.get(Document, row.document_id)
+    assert document is not None
+    return source_fields(case, document, settings)
 
 
 def remaining_identifiers(fields: dict[str, Any]) -> list[dict[str, Any]]:
@@ -514,8 +606,8 @@ def list_publications(services: Services, status: str | None = None) -> list[dic
 
 
 def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
-    """Issued decisions still to publish (no record, or a draft), with their deadline in working
-    days and whether it has passed; the nearest first."""
+    """Issued decisions and recorded 强制 measures still to publish (no record, or a draft),
+    with their deadline in working days and whether it has passed; the nearest first."""
     today = on or today_in_china()
     calendar = load_calendar()
     out: list[dict[str, Any]] = []
@@ -534,19 +626,15 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
                 Document.doc_type.in_(list(PUBLISHED_TYPES)), Document.issued_at.is_not(None)
             )
         )
-        for document in documents:
-            publicity = PUBLISHED_TYPES[document.doc_type]
-            if document.id in done or not _enabled(services.settings, publicity):
-                continue
-            decided_on = decision_date(document)
+
+        def alert(
+            publicity: Publicity, decided_on: date, draft: Publication | None, **what: Any
+        ) -> None:
             deadline = publication_deadline(services.settings, publicity, decided_on)
-            draft = drafts.get(document.id)
             left = calendar.working_days_between(today, deadline.due_on)
             out.append(
                 {
-                    "document_id": document.id,
-                    "case_id": document.case_id,
-                    "document_number": document.number,
+                    **what,
                     "kind": publicity.kind,
                     "decided_on": decided_on.isoformat(),
                     "due_on": deadline.due_on.isoformat(),
@@ -557,4 +645,44 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
                     "publication_id": draft.id if draft else None,
                 }
             )
-    return sorted(out, key=lambda a: (a["due_on"], a["document_id"]))
+
+        for document in documents:
+            publicity = PUBLISHED_TYPES[document.doc_type]
+            if document.id in done or not _enabled(services.settings, publicity):
+                continue
+            alert(
+                publicity,
+                decision_date(document),
+                drafts.get(document.id),
+                document_id=document.id,
+                event_id=None,
+                case_id=document.case_id,
+                document_number=document.number,
+            )
+        # 强制 measures: each is drafted when recorded; those not yet published
+        measure_done = {p.event_id for p in rows if p.event_id is not None and p.status != "draft"}
+        measure_drafts = {
+            p.event_id: p for p in rows if p.event_id is not None and p.status == "draft"
+        }
+        measures = session.scalars(
+            select(CaseEvent).where(CaseEvent.action == MEASURE_EVENT).order_by(CaseEvent.id)
+        )
+        for event in measures:
+            if event.id in measure_done:
+                continue
+            draft = measure_drafts.get(event.id)
+            details = event.details or {}
+            alert(
+                measure_publicity(),
+                date.fromisoformat(str(details["on"])),
+                draft,
+                document_id=None,
+                event_id=event.id,
+                case_id=event.case_id,
+                document_number=(
+                    draft.fields.get("document_number")
+                    if draft
+                    else str(details.get("document_number") or details.get("measure_name"))
+                ),
+            )
+    return sorted(out, key=lambda a: (a["due_on"], a["document_id"] or 0, a["event_id"] or 0))

@@ -21,8 +21,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.db.models import Case, Publication
+from assistant.documents.registry import PUBLISHED_TYPES
 from assistant.money import to_yuan
 from assistant.outcomes.rules import load_outcome_rules
+from assistant.publicity.rules import load_rules
 from assistant.statistics.records import Period, check_year, china_midnight_utc
 
 Value = int | Decimal | None
@@ -342,10 +344,54 @@ def publications_between(period: Period, column: str) -> int:
     "公示的执法决定",
     group="publicity",
     unit="件",
-    note="在公示栏发布（published）的执法决定信息，按发布日期；其后撤下的也计入",
+    note="在公示栏发布（published）的执法决定信息（各类合计，含强制措施），按发布日期；其后撤下的也计入",
 )
 def publications_published(period: Period) -> Value:
     return publications_between(period, "published_at")
+
+
+def published_of_kind(period: Period, kind: str) -> int:
+    """Records of one kind (处罚, 强制 …) published in the period, by the day published."""
+    return int(
+        period.session.scalar(
+            select(func.count())
+            .select_from(Publication)
+            .where(
+                Publication.kind == kind,
+                Publication.published_at >= china_midnight_utc(period.start),
+                Publication.published_at < china_midnight_utc(period.end + timedelta(days=1)),
+            )
+        )
+        or 0
+    )
+
+
+def _register_published_kinds() -> None:
+    """One row per kind of public record the publicity rules name (`kinds`): a kind that no
+    document type and no record type produces (行政许可: no licensing is handled) is 未记录."""
+    rules = load_rules()
+    produced = {p.kind for p in PUBLISHED_TYPES.values()}
+    produced |= {r.kind for r in rules.records.values() if r.kind}
+    for key, kind in rules.kinds.items():
+        recorded = kind in produced
+
+        def count(period: Period, kind: str = kind, recorded: bool = recorded) -> Value:
+            return published_of_kind(period, kind) if recorded else None
+
+        counter(
+            f"publications_published_{key}",
+            f"其中：公示的{kind}信息",
+            group="publicity",
+            unit="件",
+            note=(
+                f"公示栏发布的“{kind}”类执法信息（published），按发布日期；其后撤下的也计入"
+                if recorded
+                else f"未记录：系统没有产生“{kind}”类公示信息的文书或记录"
+            ),
+        )(count)
+
+
+_register_published_kinds()
 
 
 @counter(

@@ -1,12 +1,14 @@
 """One case through the real app from issue to withdrawal: the decision issued with its masked
 publication draft in the same transaction (the deadline counted from the decision's date), a
 强制 measure, a 复议 that revokes the decision and withdraws the publication at once, a lawsuit
-dismissed; the annual statistics count them, the 一户式 archive carries the publications and
-their events into a fresh data directory, and `record verify` catches a published text changed
-afterwards."""
+dismissed; a 强制 measure's own public record published and withdrawn when the 复议 against it
+revokes it, and the same through the CLI; the annual statistics count them, the 一户式 archive
+carries the publications and their events into a fresh data directory, and `record verify`
+catches a published text changed afterwards."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,6 +196,91 @@ def test_measures_and_remedies_are_signed_and_a_revocation_withdraws(flow: Flow)
     assert rows["licensing"] is None
 
 
+def test_a_measure_is_published_as_its_own_record_and_withdrawn_when_revoked(flow: Flow) -> None:
+    """税收保全措施 recorded: its 强制 record drafted at once (masked party, 文书 and 文号, measure,
+    article, authority, date; 20 working days), published into the feed, counted by kind, and
+    withdrawn when the 复议 against that measure revokes it; the decision's record is untouched."""
+    client, officer = flow.client, login(flow.client, "officer")
+    base = f"/cases/{flow.case_id}"
+    measure = {
+        "measure": "preservation",
+        "method": "freeze_deposit",
+        "document_number": "示税保〔2026〕3号",
+        "note": "法定代表人张示例，电话13812345678",  # the officer's note is not published
+    }
+    taken = _ok(client.post(f"{base}/enforcement-measures", json=measure, headers=officer), 201)
+    draft = taken["publication"]
+    today = today_in_china()
+    assert draft["status"] == "draft" and draft["kind"] == "强制"
+    assert draft["record_type"] == "enforcement_measure" and draft["document_id"] is None
+    assert draft["event_id"] == taken["event_id"]
+    assert draft["fields"] == {
+        "party": draft["fields"]["party"],
+        "document_number": "税收保全措施决定书（示税保〔2026〕3号）",
+        "measure": "税收保全措施",
+        "method": draft["fields"]["method"],
+        "basis": "《中华人民共和国税收征收管理法》第三十八条",
+        "authority": flow.settings.authority_name,
+        "decided_on": today.isoformat(),
+    }
+    assert draft["fields"]["party"].startswith("示例商贸有限公司（统一社会信用代码：")
+    assert "冻结存款" in draft["fields"]["method"]
+    assert draft["due_on"] == load_calendar().add_working_days(today, 20).due_on.isoformat()
+    assert "13812345678" not in str(draft["fields"])
+    alerts = _ok(client.get("/publications/alerts", headers=officer))
+    assert [a["publication_id"] for a in alerts if a["event_id"] == taken["event_id"]] == [
+        draft["id"]
+    ]
+    # every field comes from the signed record: nothing to correct by hand
+    assert_error(
+        client.patch(f"/publications/{draft['id']}", json={"facts": "x"}, headers=officer),
+        422,
+        "field_not_editable",
+    )
+    _ok(client.post(f"/publications/{draft['id']}/publish", headers=officer))
+    feed = client.get("/public/publications").json()
+    [item] = [i for i in feed["items"] if i["id"] == draft["id"]]
+    assert item["record_type"] == "enforcement_measure" and item["fields"] == draft["fields"]
+    page = client.get("/public").text
+    assert "强制措施种类" in page and "税收保全措施决定书（示税保〔2026〕3号）" in page
+    assert "强制措施种类：税收保全措施" in client.get("/public/publications.rss").text
+
+    # a 复议 against the measure (not the decision) revokes it: only its record is withdrawn
+    challenge = {"body": "国家税务总局示例市税务局", "measure_event_id": taken["event_id"]}
+    created = _events(flow)[0]["id"]  # case_created: not a measure
+    assert_error(
+        client.post(
+            f"{base}/remedies/reconsideration",
+            json={**challenge, "measure_event_id": created},
+            headers=officer,
+        ),
+        422,
+        "invalid_challenged_measure",
+    )
+    _ok(client.post(f"{base}/remedies/reconsideration", json=challenge, headers=officer), 201)
+    decided = _ok(
+        client.post(
+            f"{base}/remedies/reconsideration/result", json={"result": "撤销"}, headers=officer
+        )
+    )
+    assert [w["id"] for w in decided["withdrawn"]] == [draft["id"]]
+    assert decided["withdrawn"][0]["withdrawal_reason"] == "revoked"
+    feed = client.get("/public/publications").json()
+    assert draft["id"] not in {i["id"] for i in feed["items"]}
+    [notice] = [w for w in feed["withdrawals"] if w["id"] == draft["id"]]
+    assert notice["kind"] == "强制" and notice["reason"] == "原决定被依法撤销"
+    verify = _ok(client.get(f"{base}/record/verify", headers=officer))
+    assert verify["ok"], verify
+    stats = _ok(
+        client.get(f"/statistics/annual?year={today.year}", headers=login(client, "approver"))
+    )
+    rows = {r["key"]: r["value"] for r in stats["rows"]}
+    assert rows["publications_published_enforcement"] == 1
+    assert rows["publications_published_penalty"] == 1
+    assert rows["publications_published_licensing"] is None
+    assert rows["publications_withdrawn"] == 2
+
+
 def test_the_archive_carries_the_publications_and_verification_catches_a_change(
     flow: Flow, tmp_path: Path
 ) -> None:
@@ -206,9 +293,11 @@ def test_the_archive_carries_the_publications_and_verification_catches_a_change(
     result = import_archive(services, archive.content)
     assert result["ok"] and all(case["ok"] for case in result["cases"])
     with services.db.session() as session:
-        rows = list(session.scalars(select(Publication)))
-        assert [(r.case_id, r.status, r.withdrawal_reason) for r in rows] == [
-            (flow.case_id, "withdrawn", "revoked")
+        rows = list(session.scalars(select(Publication).order_by(Publication.id)))
+        assert [(r.case_id, r.kind, r.status, r.withdrawal_reason) for r in rows] == [
+            (flow.case_id, "处罚", "withdrawn", "revoked"),
+            (flow.case_id, "强制", "draft", None),  # the execution measure's, not published
+            (flow.case_id, "强制", "withdrawn", "revoked"),  # the measure the 复议 revoked
         ]
         published_text = dict(rows[0].fields)
     services.db.engine.dispose()
@@ -216,7 +305,7 @@ def test_the_archive_carries_the_publications_and_verification_catches_a_change(
     # the published text changed in the database afterwards: the record no longer vouches for it
     source = build_services(flow.settings)
     with source.db.session() as session:
-        row = session.scalars(select(Publication)).one()
+        row = session.scalars(select(Publication).where(Publication.kind == "处罚")).one()
         assert row.fields == published_text
         row.fields = {**row.fields, "result": "罚款100.00元。"}
     source.db.engine.dispose()
@@ -224,3 +313,49 @@ def test_the_archive_carries_the_publications_and_verification_catches_a_change(
     verify = _ok(client.get(f"/cases/{flow.case_id}/record/verify", headers=officer))
     assert not verify["ok"]
     assert {p["kind"] for p in verify["problems"]} == {"publication_altered"}
+
+
+def test_the_cli_records_a_measure_and_a_judgment_that_withdraws_its_draft(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`taxassist case measure` and `case remedy apply|result|list` call the same service: the
+    measure's 强制 draft is made, and a judgment confirming the measure unlawful withdraws it."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.errors import Conflict
+
+    monkeypatch.setattr("assistant.cli_common.get_settings", lambda: flow.settings)
+    runner, case = CliRunner(), str(flow.case_id)
+
+    def cli(*args: str) -> Any:
+        result = runner.invoke(app, ["case", *args, "--as", "officer", "--json"])
+        assert result.exit_code == 0, (result.output, result.exception)
+        return json.loads(result.output)
+
+    taken = cli(
+        "measure", case, "--measure", "execution", "--method", "auction_property",
+        "--document-number", "示税执〔2026〕1号", "--amount", "5000",
+    )  # fmt: skip
+    assert taken["details"]["amount"] == "5000.00"
+    assert taken["publication"]["kind"] == "强制" and taken["publication"]["status"] == "draft"
+    assert (
+        taken["publication"]["fields"]["document_number"]
+        == "税收强制执行决定书（示税执〔2026〕1号）"
+    )
+    bad = runner.invoke(
+        app, ["case", "measure", case, "--as", "officer", "--measure", "x", "--method", "y"]
+    )
+    assert isinstance(bad.exception, InvalidInput) and bad.exception.code == "invalid_measure"
+    court = "示例市中级人民法院"
+    event = str(taken["event_id"])
+    cli("remedy", "apply", case, "litigation", "--body", court, "--measure-event-id", event)
+    pending = runner.invoke(
+        app, ["case", "remedy", "apply", case, "litigation", "--as", "officer", "--body", court]
+    )
+    assert isinstance(pending.exception, Conflict) and pending.exception.code == "remedy_pending"
+    judged = cli("remedy", "result", case, "litigation", "--result", "确认违法")
+    assert [w["id"] for w in judged["withdrawn"]] == [taken["publication"]["id"]]
+    assert judged["withdrawn"][0]["withdrawal_reason"] == "confirmed_unlawful"
+    listed = runner.invoke(app, ["case", "remedy", "list", case, "--json"])
+    assert json.loads(listed.output)[-1]["action"] == "lawsuit_judged"

@@ -32,6 +32,19 @@ def test_each_article_says_what_the_rules_say_it_does() -> None:
     assert "撤回" in withdrawal and "变更、撤销、确认违法或者确认无效" in withdrawal
     assert withdrawal_reasons(rules) <= set(load_rules().withdrawal_reasons)
     assert rules.remedies["reconsideration"].results["维持"] is None
+    documents = book.get(rules.documents_statute).text  # 实施细则第一百零七条 lists the 税务文书
+    assert all(m.document in documents for m in rules.measures.values())
+
+
+def test_every_kind_a_record_names_is_a_kind_of_the_publicity_rules() -> None:
+    from assistant.documents.registry import PUBLISHED_TYPES
+
+    publicity = load_rules()
+    kinds = set(publicity.kinds.values())
+    assert {p.kind for p in PUBLISHED_TYPES.values()} <= kinds
+    measure = publicity.records["enforcement_measure"]
+    assert measure.kind == "强制" and measure.period == "other" and measure.source
+    assert "verify" in measure.confidence and "configurable" in measure.confidence
 
 
 def test_a_rule_without_a_valid_statute_id_is_refused(tmp_path: Path) -> None:

@@ -92,3 +92,34 @@ def test_no_planted_identifier_survives_the_masking(
     fields, _ = mask(source)
     assert leaks(fields["facts"] + fields["result"], values) == []
     assert remaining_identifiers(fields) == []
+
+
+def test_a_measure_on_a_natural_person_is_masked_as_a_penalty_is() -> None:
+    """A 强制 measure's record names the individual party as 王某 (as a penalty's does), and takes
+    the 文书, measure, method and article from the signed event: never its amount or note."""
+    from datetime import date
+
+    from assistant.config import Settings
+    from assistant.db.models import Case, CaseEvent, Taxpayer
+    from assistant.publicity.service import measure_fields
+
+    case = Case(taxpayer=Taxpayer(name="王建国", uscc="150102198001011234", kind="individual"))
+    event = CaseEvent(
+        details={
+            "on": date(2026, 3, 2).isoformat(),
+            "measure_name": "税收保全措施",
+            "method_name": "书面通知开户银行或者其他金融机构冻结存款",
+            "source": "《中华人民共和国税收征收管理法》第三十八条",
+            "document": "税收保全措施决定书",
+            "document_number": "示税保〔2026〕3号",
+            "amount": "5000.00",
+            "note": "王建国手机13812345678",
+        }
+    )
+    settings = Settings(_env_file=None, authority_name="国家税务总局示例市税务局")  # type: ignore[call-arg]
+    fields, findings = mask(measure_fields(case, event, settings))
+    assert fields["party"] == "王某" and {f["kind"] for f in findings} >= {"person_name"}
+    assert fields["document_number"] == "税收保全措施决定书（示税保〔2026〕3号）"
+    assert fields["decided_on"] == "2026-03-02" and fields["basis"].endswith("第三十八条")
+    assert "5000" not in str(fields) and "13812345678" not in str(fields)
+    assert remaining_identifiers(fields) == []

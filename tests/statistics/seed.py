@@ -238,6 +238,31 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if s.decision == "no_penalty":
             act("decided", decided_on, approver, {"decision": "no_penalty", "amount": "0.00"})
             act("served", decided_on + timedelta(days=2), officer)  # 不予处罚决定书 is served too
+            if i % 3 != 2:  # where the bureau publishes 不予处罚 too: most of them, published
+                documents.append(
+                    {
+                        "id": 500000 + i * 2,
+                        "case_id": case_id,
+                        "doc_type": "no_penalty_decision",
+                        "number": f"示税稽不罚〔{decided_on.year}〕{i + 1}号",
+                        "sha256": f"{i + 7000:064d}",
+                        "filename": f"no-penalty-{i}.docx",
+                        "text": "不予税务行政处罚决定书",
+                        "created_by": officer.id,
+                        "issued_at": at_china(decided_on, 16),
+                        "issued_by": approver.id,
+                    }
+                )
+                publications.append(
+                    _published(
+                        case_id,
+                        "no_penalty_decision",
+                        "不予处罚",
+                        decided_on,
+                        officer,
+                        document_id=500000 + i * 2,
+                    )
+                )
             continue
         amount = s.suggested_amount
         if i % 50 == 7 and s.benchmark_max is not None and s.benchmark_max * 2 <= s.statutory_max:
@@ -310,6 +335,17 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
                     "issued_by": approver.id,
                 }
             )
+            if i % 6 == 0:  # some 税务处理决定 published (征收)
+                publications.append(
+                    _published(
+                        case_id,
+                        "tax_handling_decision",
+                        "征收",
+                        decided_on,
+                        officer,
+                        document_id=doc_id + 1,
+                    )
+                )
         if decided_on.year == YEAR:
             _plant_candidate(planted, case_rows[-1], violation, tax, payable)
     session.execute(insert(Case), case_rows)
@@ -323,9 +359,55 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if "credential" not in (e.details or {})
     }
     session.execute(insert(Document), documents)
+    # 强制 measures: every other one's public record published (强制, the measure's event)
+    measures = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id >= 100000, CaseEvent.action == "enforcement_measure")
+        .order_by(CaseEvent.id)
+    )
+    for event in list(measures)[::2]:
+        taken_on = date.fromisoformat(event.details["on"])
+        officer_id = event.actor_id
+        publications.append(
+            {
+                **_published(event.case_id, "enforcement_measure", "强制", taken_on, None),
+                "event_id": event.id,
+                "created_by": officer_id,
+                "published_by": officer_id,
+            }
+        )
     session.execute(insert(Publication), publications)
     session.flush()
     return planted
+
+
+def _published(
+    case_id: int,
+    doc_type: str,
+    kind: str,
+    decided_on: date,
+    officer: User | None,
+    *,
+    document_id: int | None = None,
+) -> dict[str, Any]:
+    """A publication row published two days after the decision (or measure)."""
+    published_at = at_china(decided_on + timedelta(days=2), 11)
+    return {
+        "case_id": case_id,
+        "document_id": document_id,
+        "doc_type": doc_type,
+        "kind": kind,
+        "status": "published",
+        "fields": {},
+        "findings": [],
+        "decided_on": decided_on,
+        "due_on": decided_on + timedelta(days=10),
+        "due_provisional": False,
+        "created_by": officer.id if officer else None,
+        "created_at": published_at,
+        "published_by": officer.id if officer else None,
+        "published_at": published_at,
+    }
 
 
 LAST_ACT = date(2026, 11, 30)

@@ -59,6 +59,19 @@ SQL = {
     "publications_withdrawn": "SELECT COUNT(*) FROM publications WHERE date(withdrawn_at,"
     f" '+8 hours') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31' AND published_at IS NOT NULL",
 }
+PUBLISHED_KIND = (
+    "SELECT COUNT(*) FROM publications WHERE date(published_at, '+8 hours')"
+    f" BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31' AND kind = "
+)
+SQL |= {
+    f"publications_published_{key}": PUBLISHED_KIND + f"'{kind}'"
+    for key, kind in (
+        ("penalty", "处罚"),
+        ("no_penalty", "不予处罚"),
+        ("collection", "征收"),
+        ("enforcement", "强制"),
+    )
+}
 MEASURE = EVENTS + "action = 'enforcement_measure'"
 SQL |= {
     "enforcement": MEASURE,
@@ -73,7 +86,7 @@ SQL |= {
     " AND json_extract(details, '$.result') IN ('撤销', '变更', '确认违法', '确认无效')",
 }
 # 行政许可: the system handles penalty cases only, so it never records one
-NOT_RECORDED = {"licensing"}
+NOT_RECORDED = {"licensing", "publications_published_licensing"}
 
 
 def test_every_row_equals_a_direct_sql_count(seeded: Seeded) -> None:

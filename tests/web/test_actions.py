@@ -477,3 +477,60 @@ def test_referral_through_the_case_page(
     notice = {"notice": "某公安局不予立案通知书（某公刑不立字〔2026〕1号）"}
     assert act_on_page(client, case_id, "police_declined", notice).status_code == 303
     assert STAGES["investigating"] in client.get(page).text
+
+
+def test_measures_and_remedies_through_the_case_page(client: TestClient) -> None:
+    """强制 and 救济 forms: a method of the other article refused beside its field with the
+    values kept; the measure recorded with its masked 强制 draft; a result blocked until an
+    application is recorded; a 复议 against the measure revokes it and withdraws its draft; a
+    role that may not record sees every form blocked with the reason."""
+    from assistant.db.models import Publication
+
+    case_id = new_case(client)
+    page = f"/workbench/cases/{case_id}"
+    measure = {
+        "form": "measure",
+        "measure": "execution",
+        "method": "seize_property",  # 第三十八条's, not 第四十条's
+        "document_number": "示税执〔2026〕7号",
+        "amount": "800.00",
+    }
+    wrong = post_form(client, page, f"{page}/measures", measure)
+    assert wrong.status_code == 422
+    assert "第四十条" in error_beside(wrong.text, "measure-method")
+    assert 'value="示税执〔2026〕7号"' in wrong.text and 'value="800.00"' in wrong.text
+    blocked = action_line(client.get(page).text, "登记复议决定")
+    assert "不可办理" in blocked and "请先登记申请" in blocked
+    taken = post_form(client, page, f"{page}/measures", {**measure, "method": "auction_property"})
+    assert taken.status_code == 303, taken.text
+    shown = client.get(page).text
+    assert "税收强制执行决定书（示税执〔2026〕7号）" in shown
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        [draft] = session.scalars(select(Publication).where(Publication.case_id == case_id))
+        assert (draft.kind, draft.status) == ("强制", "draft")
+        draft_id, event_id = draft.id, draft.event_id
+
+    apply = {"form": "reconsideration", "body": "", "measure_event_id": str(event_id)}
+    empty = post_form(client, page, f"{page}/remedies/reconsideration", apply)
+    assert empty.status_code == 422 and error_beside(empty.text, "reconsideration-body")
+    apply["body"] = "国家税务总局示例市税务局"
+    assert post_form(client, page, f"{page}/remedies/reconsideration", apply).status_code == 303
+    now = client.get(page).text
+    assert "尚未登记结果" in action_line(now, "登记行政复议申请")
+    result = {"form": "reconsideration-result", "result": "撤销", "on": "2000-01-01"}
+    early = post_form(client, page, f"{page}/remedies/reconsideration/result", result)
+    assert early.status_code == 422
+    assert "申请日期" in error_beside(early.text, "reconsideration-result-on")
+    del result["on"]
+    done = post_form(client, page, f"{page}/remedies/reconsideration/result", result)
+    assert done.status_code == 303
+    assert "已撤回相应公示" in client.get(page).text
+    with services.db.session() as session:
+        row = session.get(Publication, draft_id)
+        assert row is not None and (row.status, row.withdrawal_reason) == ("withdrawn", "revoked")
+
+    sign_in(client, "reviewer")
+    for name in ("登记税收强制措施", "登记行政诉讼（起诉）"):
+        assert "只有承办人、负责人或管理员" in action_line(client.get(page).text, name)
+    sign_in(client, "officer")

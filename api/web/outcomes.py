@@ -1,0 +1,187 @@
+"""The case page's forms for 强制 measures and for 行政复议 / 行政诉讼 and their results.
+
+Each form goes through the API's request schema (`api.routers.outcomes`) and the service the
+API calls (same checks, signed events, the measure's public record drafted, the withdrawal a
+revoking result makes); a refusal is shown beside the field it concerns with the values kept,
+and a form the user may not use now is shown blocked with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import WorkflowDep
+from api.fields import DbId
+from api.routers.outcomes import MeasureIn, RemedyIn, ResultIn
+from api.web import pages
+from api.web.actions import checked, run
+from api.web.session import CsrfChecked, WebUser
+from assistant.cases import CaseWorkflow
+from assistant.dates import today_in_china
+from assistant.db import User
+from assistant.errors import InvalidInput, TaxAssistError
+from assistant.outcomes import service
+
+router = APIRouter(include_in_schema=False)
+
+# Each form's fields (named as the API's schema names them); the page's field id is
+# "<form>-<field>" (the remedy forms: "<remedy>-…", "<remedy>-result-…").
+MEASURE_FIELDS = ("measure", "method", "on", "amount", "document_number", "note")
+REMEDY_FIELDS = ("body", "on", "document_id", "measure_event_id", "note")
+RESULT_FIELDS = ("result", "on", "note")
+# A service refusal's code → the form field it concerns (where the refusal names none).
+REFUSED = {
+    "invalid_measure": "measure",
+    "invalid_measure_method": "method",
+    "invalid_amount": "amount",
+    "invalid_act_date": "on",
+    "invalid_challenged_decision": "document_id",
+    "invalid_challenged_measure": "measure_event_id",
+    "remedy_pending": "body",
+    "invalid_remedy_result": "result",
+    "remedy_not_applied": "result",
+    "invalid_withdrawal_reason": "result",
+    "invalid_revoked_on": "on",
+}
+
+
+def outcome_context(workflow: CaseWorkflow, user: User, context: dict[str, Any]) -> dict[str, Any]:
+    """The forms' state (allowed or why not), the case's recorded outcomes, today's date."""
+    case_id = context["case"].id
+    return {
+        "outcomes": service.case_outcomes(workflow.services, case_id),
+        "outcome_forms": service.form_state(workflow.services, user, case_id),
+        "today": today_in_china().isoformat(),
+    }
+
+
+pages.CASE_CONTEXT_HOOKS.append(outcome_context)
+
+
+def _values(form: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The form's non-empty values (empty optional fields keep the schema's default)."""
+    return {name: str(form.get(name, "")) for name in fields if str(form.get(name, "")).strip()}
+
+
+def _submit(
+    request: Request,
+    workflow: CaseWorkflow,
+    user: User,
+    case_id: int,
+    form: Any,
+    prefix: str,
+    fields: tuple[str, ...],
+    perform: Any,
+) -> Response:
+    ids = {name: f"{prefix}-{name}" for name in fields}
+
+    def act() -> None:
+        try:
+            perform()
+        except TaxAssistError as exc:
+            field = exc.details.get("field") or REFUSED.get(exc.code)
+            if field in ids:
+                exc.details["field"] = ids[field]
+            raise
+
+    posted = {key: str(value) for key, value in form.items()}
+    return run(request, workflow, user, case_id, act, posted, "h-outcomes")
+
+
+@router.post("/workbench/cases/{case_id}/measures")
+async def record_measure(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
+) -> Response:
+    """A 税收保全措施 or 强制执行措施 (`POST /cases/{id}/enforcement-measures`)."""
+    form = await request.form()
+
+    def perform() -> None:
+        body = checked(MeasureIn, _values(form, MEASURE_FIELDS), {})
+        service.record_measure(
+            workflow.services,
+            user,
+            case_id,
+            measure=body.measure,
+            method=body.method,
+            on=body.on or today_in_china(),
+            amount=body.amount,
+            note=body.note,
+            document_number=body.document_number,
+        )
+
+    return await run_in_threadpool(
+        _submit, request, workflow, user, case_id, form, "measure", MEASURE_FIELDS, perform
+    )
+
+
+def _remedy(remedy: str) -> Any:
+    if remedy not in ("reconsideration", "litigation"):
+        raise InvalidInput("invalid_remedy", f"未知的救济：{remedy}")
+    return remedy
+
+
+@router.post("/workbench/cases/{case_id}/remedies/{remedy}")
+async def apply_remedy(
+    case_id: DbId,
+    remedy: str,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+) -> Response:
+    """申请行政复议 / 提起行政诉讼 (`POST /cases/{id}/remedies/{remedy}`)."""
+    form = await request.form()
+
+    def perform() -> None:
+        kind = _remedy(remedy)
+        body = checked(RemedyIn, _values(form, REMEDY_FIELDS), {})
+        service.apply_remedy(
+            workflow.services,
+            user,
+            case_id,
+            remedy=kind,
+            on=body.on or today_in_china(),
+            body=body.body,
+            document_id=body.document_id,
+            note=body.note,
+            measure_event_id=body.measure_event_id,
+        )
+
+    return await run_in_threadpool(
+        _submit, request, workflow, user, case_id, form, remedy, REMEDY_FIELDS, perform
+    )
+
+
+@router.post("/workbench/cases/{case_id}/remedies/{remedy}/result")
+async def conclude_remedy(
+    case_id: DbId,
+    remedy: str,
+    request: Request,
+    user: WebUser,
+    workflow: WorkflowDep,
+    _csrf: CsrfChecked,
+) -> Response:
+    """复议决定 / 判决 (`POST …/{remedy}/result`): a revoking result withdraws at once."""
+    form = await request.form()
+
+    def perform() -> None:
+        kind = _remedy(remedy)
+        body = checked(ResultIn, _values(form, RESULT_FIELDS), {})
+        service.conclude_remedy(
+            workflow.services,
+            user,
+            case_id,
+            remedy=kind,
+            on=body.on or today_in_china(),
+            result=body.result,
+            note=body.note,
+        )
+
+    prefix = f"{remedy}-result"
+    return await run_in_threadpool(
+        _submit, request, workflow, user, case_id, form, prefix, RESULT_FIELDS, perform
+    )

@@ -324,6 +324,7 @@ def test_progress_inquiry_needs_the_check_code_and_is_throttled(world: World) ->
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["pending"] and body["stage_name"] == "调查取证"
+    assert body["steps"][0]["step"] == "立案"  # named from the one event registry
     assert "示例承办人" not in answer.text and "officer" not in answer.text
     wrong = {"case_number": code["case_number"], "check_code": "AAAAAAAAAAAA"}
     assert_error(client.post("/public/inquiries", json=wrong), 404, "inquiry_not_found")

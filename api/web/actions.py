@@ -440,6 +440,7 @@ REFUSED_FIELDS = {
     ("hold_hearing", "rule_hearing_notice_period"): "on",
     ("hold_hearing", "rule_act_date"): "on",
     ("hold_hearing", "rule_hearing_record"): "record",
+    ("review_statement", "missing_review_opinion"): "opinion",
     ("reject_referral", "rule_referral_approval"): "reason",
     ("police_declined", "rule_referral_declined"): "notice",
 }

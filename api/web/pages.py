@@ -43,6 +43,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "resubmit": ("note",),
     "notify": (),
     "record_statement": ("statement", "waived", "waives_hearing"),
+    "review_statement": ("opinion", "adopted"),
     "request_hearing": (),
     "schedule_hearing": ("hearing_on", "chair", "place"),
     "hold_hearing": ("on", "record"),
@@ -63,6 +64,9 @@ ACTION_FIELD_LABELS = {
     "waived": "当事人明确放弃陈述申辩",
     "waives_hearing": "当事人明确放弃听证",
     "opinion": "审理意见",
+    "adopted": "当事人提出的事实、理由或者证据成立，予以采纳",
+    # "<action>-<field>": one action's label where it differs from the field's usual one
+    "review_statement-opinion": "复核意见（对当事人提出的事实、理由和证据）",
     "hearing_on": "听证日期",
     "chair": "听证主持人（非本案调查人员）",
     "place": "听证地点",
@@ -74,6 +78,7 @@ ACTION_FIELD_LABELS = {
 }
 ACTION_FIELD_KINDS = {
     "waived": "flag",
+    "adopted": "flag",
     "waives_hearing": "flag",
     "hearing_on": "date",
     "on": "date",

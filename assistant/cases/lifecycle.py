@@ -409,6 +409,9 @@ class CaseLifecycle:
             "approve": lambda: probe.approve(actor, case_id),
             "notify": lambda: probe.notify(actor, case_id),
             "record_statement": lambda: probe.record_statement(actor, case_id, waived=True),
+            "review_statement": lambda: probe.review_statement(
+                actor, case_id, opinion="-", adopted=False
+            ),
             "request_hearing": lambda: probe.request_hearing(actor, case_id),
             "schedule_hearing": lambda: probe.schedule_hearing(
                 actor, case_id, hearing_on=today_in_china(), chair="", place=""

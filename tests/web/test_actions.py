@@ -477,3 +477,38 @@ def test_referral_through_the_case_page(
     notice = {"notice": "某公安局不予立案通知书（某公刑不立字〔2026〕1号）"}
     assert act_on_page(client, case_id, "police_declined", notice).status_code == 303
     assert STAGES["investigating"] in client.get(page).text
+
+
+def test_statement_review_through_the_case_page(client: TestClient) -> None:
+    """复核陈述申辩 is offered like the other acts: blocked with the guard's message and article
+    while no statement waits for review, then recorded with the officer's opinion (refused
+    beside its field while empty) and named in the timeline."""
+    from tests.api.apphelpers import login
+
+    case_id = api_case(client, approve=True)
+    page = f"/workbench/cases/{case_id}"
+    notify = client.post(
+        f"/cases/{case_id}/lifecycle/notify", json={}, headers=login(client, "officer")
+    )
+    notify.raise_for_status()
+    sign_in(client, "officer")
+    blocked = action_line(client.get(page).text, "复核陈述申辩")
+    assert "不可办理" in blocked and "没有待复核的陈述申辩" in blocked
+    assert "行政处罚法第四十五条第一款" in blocked
+    statement = {"statement": "当事人称已补缴税款，请求从轻处罚。"}
+    assert act_on_page(client, case_id, "record_statement", statement).status_code == 303
+    open_line = action_line(client.get(page).text, "复核陈述申辩")
+    assert 'id="review_statement-opinion"' in open_line and "复核意见" in open_line
+    assert 'id="review_statement-adopted"' in open_line
+    empty = act_on_page(client, case_id, "review_statement", {"opinion": " "})
+    assert empty.status_code == 422
+    assert "复核意见" in error_beside(empty.text, "review_statement-opinion")
+    review = {"opinion": "补缴属实，予以采纳，依法从轻。", "adopted": "on"}
+    assert act_on_page(client, case_id, "review_statement", review).status_code == 303
+    assert "没有待复核的陈述申辩" in action_line(client.get(page).text, "复核陈述申辩")
+    timeline = client.get(f"{page}/timeline", headers={"HX-Request": "true"}).text
+    assert "<td>复核陈述申辩</td>" in timeline
+    events = client.get(f"/cases/{case_id}/timeline", headers=login(client, "officer")).json()
+    reviewed = [e for e in events["events"] if e["action"] == "statement_reviewed"]
+    assert reviewed and reviewed[0]["details"]["adopted"] is True
+    assert reviewed[0]["name"] == "复核陈述申辩"  # the API names it from the one registry

@@ -18,7 +18,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -66,6 +66,9 @@ class BlobStore(Protocol):
 
     def clean_tmp(self) -> None:
         """Drop leftovers of uploads interrupted by a crash."""
+
+    def hashes(self) -> Iterator[str]:
+        """The name (SHA-256) of every stored blob, in no set order: what a backup copies."""
 
 
 def stored_path(store: BlobStore, sha256: str, what: str) -> Path:
@@ -181,6 +184,17 @@ class FileStore:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
         return digest.hexdigest() == sha256
+
+    def hashes(self) -> Iterator[str]:
+        for path in self.root.glob("??/*"):
+            name = path.name
+            if (
+                len(name) == 64
+                and name.startswith(path.parent.name)
+                and not name.strip("0123456789abcdef")
+                and path.is_file()
+            ):
+                yield name
 
     def clean_tmp(self, *, older_than: float = STALE_TMP_SECONDS) -> None:
         """Drop temp files older than `older_than` seconds (crash leftovers).

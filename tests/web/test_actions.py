@@ -512,3 +512,47 @@ def test_statement_review_through_the_case_page(client: TestClient) -> None:
     reviewed = [e for e in events["events"] if e["action"] == "statement_reviewed"]
     assert reviewed and reviewed[0]["details"]["adopted"] is True
     assert reviewed[0]["name"] == "复核陈述申辩"  # the API names it from the one registry
+
+
+def test_failed_htmx_requests_carry_what_the_page_script_shows(client: TestClient) -> None:
+    """A refused htmx request (a segment's 更正 link) answers its status with the error fragment
+    (the API's message and code, not a whole page); a lapsed sign-in answers 401 with the error
+    envelope and HX-Redirect back to the page (to the sign-in page with next= the page when no
+    refresh cookie could renew it), never the sign-in page as a fragment."""
+    from urllib.parse import quote
+
+    case_id = new_case(client)
+    recording_id, _ = add_transcript(client, case_id)
+    page = f"/workbench/cases/{case_id}"
+    edit = f"/workbench/recordings/{recording_id}/segments/0/edit"
+    hx = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}?tab=1"}
+
+    def fragment(response: Any, status: int, code: str) -> str:
+        assert response.status_code == status, response.text
+        assert "<html" not in response.text and 'role="alert"' in response.text
+        assert f"<code>{code}</code>" in response.text
+        return html.unescape(re.sub(r"<[^>]+>", "", response.text))
+
+    missing = client.get(f"/workbench/recordings/{recording_id}/segments/99/edit", headers=hx)
+    assert f"录音 {recording_id} 没有第 99 段。" in fragment(missing, 404, "segment_not_found")
+    forged = client.post(f"/workbench/recordings/{recording_id}/segments/0", headers=hx)
+    assert "CSRF" in fragment(forged, 403, "csrf_rejected")
+    sign_in(client, "reviewer")
+    assert "无权" in fragment(client.get(edit, headers=hx), 403, "role_not_allowed")
+
+    refresh = client.cookies.get("ta_refresh")
+    client.cookies.clear()
+    client.cookies.set("ta_refresh", str(refresh))  # the access token lapsed, the refresh may not
+    lapsed = client.get(edit, headers=hx, follow_redirects=False)
+    assert lapsed.status_code == 401 and lapsed.headers["HX-Redirect"] == f"{page}?tab=1"
+    error = lapsed.json()["error"]
+    assert error["code"] == "sign_in_required" and "重新登录" in error["message"]
+    client.cookies.clear()  # signed out: to the sign-in page, back to the case after it
+    gone = client.get(edit, headers=hx, follow_redirects=False)
+    assert gone.status_code == 401
+    assert gone.headers["HX-Redirect"] == f"/workbench/login?next={quote(f'{page}?tab=1')}"
+    elsewhere = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"}
+    foreign = client.get(edit, headers=elsewhere, follow_redirects=False)
+    assert foreign.headers["HX-Redirect"] == f"/workbench/login?next={quote(edit)}"
+    plain = client.get(edit, follow_redirects=False)  # a page request: the usual redirect
+    assert plain.status_code == 303 and plain.headers["location"].startswith("/workbench/login")

@@ -683,15 +683,17 @@ def backup_create(
 ) -> None:
     """Copy the database (online: safe while the server runs), blobs and keys, with hashes."""
     from assistant.db.backup import create_backup
+    from assistant.db.files import make_file_store
 
     settings = get_settings()
     manifest = create_backup(
         settings.resolved_database_url,
         settings.data_dir,
         dest.expanduser().resolve(),
+        files=make_file_store(settings),
         include_private_keys=not no_private_keys,
     )
-    print_json({"backup": str(dest), **manifest.summary()})
+    print_json({"backup": str(dest), "file_store": str(settings.blobs_dir), **manifest.summary()})
 
 
 @backup_app.command("restore")
@@ -705,14 +707,24 @@ def backup_restore(
 ) -> None:
     """Check every file of a backup, then restore it into an empty data dir and database."""
     from assistant.db.backup import restore_backup
+    from assistant.db.files import make_file_store
 
     settings = get_settings()
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir.expanduser().resolve()})
     manifest = restore_backup(
-        src.expanduser().resolve(), settings.data_dir, settings.resolved_database_url
+        src.expanduser().resolve(),
+        settings.data_dir,
+        settings.resolved_database_url,
+        files=make_file_store(settings),
     )
-    print_json({"restored_to": str(settings.data_dir), **manifest.summary()})
+    print_json(
+        {
+            "restored_to": str(settings.data_dir),
+            "file_store": str(settings.blobs_dir),
+            **manifest.summary(),
+        }
+    )
 
 
 @eval_app.command("retrieval")

@@ -28,13 +28,15 @@ def install_workbench(app: FastAPI) -> None:
 
     @app.exception_handler(session.SignInRequired)
     async def _sign_in(request: Request, exc: session.SignInRequired) -> Response:
+        if "hx-request" in request.headers:
+            return session.apply_cookies(request, session.sign_in_lapsed(request))
         return session.apply_cookies(request, session.sign_in_redirect(exc.next_path))
 
     @app.exception_handler(session.CsrfRejected)
     async def _csrf(request: Request, exc: session.CsrfRejected) -> Response:
         return render(
             request,
-            "error.html",
+            "_panel_error.html" if "hx-request" in request.headers else "error.html",
             {
                 "user": None,
                 "title": "请求被拒绝",

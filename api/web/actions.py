@@ -160,9 +160,10 @@ def checked(schema: type[BaseModel], values: dict[str, Any], fields: dict[str, s
 
 
 def error_page(request: Request, user: User, error: TaxAssistError) -> Response:
-    return render(
-        request, "error.html", {"user": user, "error": error}, status_code=error.status_code
-    )
+    """The refusal as a page, or for htmx as the error fragment (message and code) the page
+    script shows beside the control that asked (htmx swaps nothing on a 4xx)."""
+    page = "_panel_error.html" if "hx-request" in request.headers else "error.html"
+    return render(request, page, {"user": user, "error": error}, status_code=error.status_code)
 
 
 def run(
@@ -440,6 +441,7 @@ REFUSED_FIELDS = {
     ("hold_hearing", "rule_hearing_notice_period"): "on",
     ("hold_hearing", "rule_act_date"): "on",
     ("hold_hearing", "rule_hearing_record"): "record",
+    ("review_statement", "missing_review_opinion"): "opinion",
     ("reject_referral", "rule_referral_approval"): "reason",
     ("police_declined", "rule_referral_declined"): "notice",
 }

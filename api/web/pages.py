@@ -43,6 +43,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     "resubmit": ("note",),
     "notify": (),
     "record_statement": ("statement", "waived", "waives_hearing"),
+    "review_statement": ("opinion", "adopted"),
     "request_hearing": (),
     "schedule_hearing": ("hearing_on", "chair", "place"),
     "hold_hearing": ("on", "record"),
@@ -63,6 +64,9 @@ ACTION_FIELD_LABELS = {
     "waived": "当事人明确放弃陈述申辩",
     "waives_hearing": "当事人明确放弃听证",
     "opinion": "审理意见",
+    "adopted": "当事人提出的事实、理由或者证据成立，予以采纳",
+    # "<action>-<field>": one action's label where it differs from the field's usual one
+    "review_statement-opinion": "复核意见（对当事人提出的事实、理由和证据）",
     "hearing_on": "听证日期",
     "chair": "听证主持人（非本案调查人员）",
     "place": "听证地点",
@@ -74,6 +78,7 @@ ACTION_FIELD_LABELS = {
 }
 ACTION_FIELD_KINDS = {
     "waived": "flag",
+    "adopted": "flag",
     "waives_hearing": "flag",
     "hearing_on": "date",
     "on": "date",
@@ -81,46 +86,6 @@ ACTION_FIELD_KINDS = {
     "record": "text",
     "report": "text",
     "notice": "text",
-}
-EVENT_NAMES = {
-    "case_created": "立案",
-    "case_updated": "修改案件信息",
-    "recording_uploaded": "上传询问录音",
-    "recording_transcribed": "录音转写完成",
-    "transcription_failed": "录音转写失败",
-    "segments_corrected": "更正转写",
-    "entities_completed": "要素提取",
-    "retrieval_completed": "法条与类案检索",
-    "discretion_completed": "裁量建议",
-    "document_drafted": "起草文书",
-    "document_edited": "修改文书",
-    "document_issued": "签发文书",
-    "legal_review": "法制审核",
-    "approved": "负责人批准",
-    "review_reopened": "重新提交审核",
-    "notified": "告知",
-    "statement_recorded": "记录陈述申辩",
-    "statement_reviewed": "复核陈述申辩",
-    "decided": "作出决定",
-    "served": "送达",
-    "executed": "执行",
-    "closed": "结案归档",
-    "publication_drafted": "生成公示草稿",
-    "publication_published": "公示",
-    "publication_withdrawn": "撤回公示",
-    "enforcement_measure": "采取税收强制措施",
-    "reconsideration_applied": "申请行政复议",
-    "reconsideration_decided": "行政复议决定",
-    "lawsuit_filed": "提起行政诉讼",
-    "lawsuit_judged": "行政诉讼判决",
-    "hearing_requested": "申请听证",
-    "hearing_scheduled": "通知听证",
-    "hearing_held": "举行听证",
-    "committee_reviewed": "重大税务案件审理",
-    "referral_proposed": "提出移送",
-    "referred": "批准移送司法机关",
-    "referral_rejected": "不批准移送",
-    "referral_declined_by_police": "公安机关不予立案",
 }
 STEP_NAMES = {"entities": "要素提取", "retrieval": "法条与类案检索", "discretion": "裁量建议"}
 FIELD_PROBLEMS = {
@@ -473,7 +438,7 @@ def timeline_fragment(
     except TaxAssistError as exc:
         page = "_panel_error.html" if fragment else "error.html"
         return render(request, page, {"user": user, "error": exc}, status_code=exc.status_code)
-    context = {"user": user, "case": case, "timeline": events, "event_names": EVENT_NAMES}
+    context = {"user": user, "case": case, "timeline": events}
     return render(request, "_timeline.html" if fragment else "case_timeline.html", context)
 
 

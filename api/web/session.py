@@ -14,10 +14,10 @@ import hmac
 import secrets
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.deps import ClientAddress, ServicesDep
 from api.web.render import render
@@ -145,7 +145,41 @@ def safe_next(value: str | None) -> str:
 
 
 def sign_in_redirect(next_path: str) -> RedirectResponse:
-    return RedirectResponse(f"{LOGIN_PATH}?next={quote(safe_next(next_path))}", status_code=303)
+    return RedirectResponse(sign_in_url(next_path), status_code=303)
+
+
+def sign_in_url(next_path: str) -> str:
+    return f"{LOGIN_PATH}?next={quote(safe_next(next_path))}"
+
+
+def page_of(request: Request) -> str:
+    """The page an htmx request was sent from (htmx names it in HX-Current-URL), as a path of
+    this site: where the officer returns after signing in again, not the fragment's URL."""
+    current = urlsplit(request.headers.get("hx-current-url", ""))
+    if current.path and current.netloc in ("", request.url.netloc):
+        return safe_next(current.path + (f"?{current.query}" if current.query else ""))
+    return safe_next(request.url.path)
+
+
+def sign_in_lapsed(request: Request) -> JSONResponse:
+    """An htmx request without a valid sign-in: a 303 to the sign-in page would be followed by
+    the browser and the sign-in form swapped into the panel. Instead 401 with the error
+    envelope and `HX-Redirect` (htmx navigates the whole page there): back to the page itself
+    while a refresh cookie may still renew the sign-in (a page navigation renews, a fragment
+    never does), else to the sign-in page with `next=` the page."""
+    page = page_of(request)
+    target = page if request.cookies.get(REFRESH_COOKIE) else sign_in_url(page)
+    return JSONResponse(
+        {
+            "error": {
+                "code": "sign_in_required",
+                "message": "登录已过期或未登录，请重新登录后继续（将返回当前页面）。",
+                "details": {"redirect": target},
+            }
+        },
+        status_code=401,
+        headers={"HX-Redirect": target, "Cache-Control": "no-store"},
+    )
 
 
 @router.get(LOGIN_PATH)

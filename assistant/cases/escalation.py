@@ -26,6 +26,7 @@ from assistant.auth.security import Role
 from assistant.cases.access import load_case, require_handler
 from assistant.cases.events import record_action
 from assistant.cases.lifecycle import (
+    ACTION_EVENTS,
     ACTION_NAMES,
     RULES,
     ActionCheck,
@@ -147,9 +148,7 @@ class Escalation:
             if level == "principal":
                 self._require_principal_configured()
             details = {"level": level, "reason": reason, "review_seq": state.review_seq}
-            return self._write(
-                session, case, actor, "escalate", "review_escalated", "escalated", details
-            )
+            return self._write(session, case, actor, "escalate", "escalated", details)
 
     def decide(self, actor: User, case_id: int, *, outcome: str, opinion: str) -> Case:
         """The pending level's decision; only its holder, never the officer or the reviewer."""
@@ -188,9 +187,7 @@ class Escalation:
                 "opinion": opinion,
                 "review_seq": state.review_seq,
             }
-            return self._write(
-                session, case, actor, "decide_escalation", "escalation_decided", target, details
-            )
+            return self._write(session, case, actor, "decide_escalation", target, details)
 
     # -- guards ------------------------------------------------------------------------------
     def _require_level(self, actor: User, case: Case, state: EscalationState, level: str) -> None:
@@ -234,13 +231,13 @@ class Escalation:
         case: Case,
         actor: User,
         action: str,
-        event: str,
         target: str,
         details: dict[str, Any],
     ) -> Case:
         if self.lifecycle.probe:
             raise ProbePassed(case.id)
         before, after = enter(case, action, target)
+        event = ACTION_EVENTS[action]
         record_action(self.services, session, case, actor, event, before, after, details)
         session.flush()
         return load_case(session, case.id)

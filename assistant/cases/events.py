@@ -17,6 +17,7 @@ from assistant.cases.credentials import require_credential
 from assistant.cases.duties import duty_of, require_separate_duty
 from assistant.db.models import Case, User
 from assistant.record import append_event, commitments
+from assistant.record.event_kinds import require_known
 from assistant.services import Services
 
 
@@ -33,7 +34,9 @@ def record_action(
 ) -> None:
     """Check the actor's credential and duty, then append the signed event; `covers` are the
     rows (results, segments, documents, revisions) whose hashes the event commits to, so
-    `record verify` catches a later change to them."""
+    `record verify` catches a later change to them. `action` must be a kind registered in
+    assistant/record/event_kinds.py, so every signed event has its Chinese name."""
+    require_known(action)
     duty = duty_of(action, details)
     if duty is not None:
         require_separate_duty(session, case, actor, duty)

@@ -130,6 +130,31 @@ ACTION_NAMES = {
     "reopen_review": "重新提交法制审核",
 }
 
+# action -> the kind of signed event it writes (named in assistant/record/event_kinds.py).
+ACTION_EVENTS = {
+    "review": "legal_review",
+    "resubmit": "resubmitted",
+    "escalate": "review_escalated",
+    "decide_escalation": "escalation_decided",
+    "approve": "approved",
+    "notify": "notified",
+    "request_hearing": "hearing_requested",
+    "schedule_hearing": "hearing_scheduled",
+    "hold_hearing": "hearing_held",
+    "record_statement": "statement_recorded",
+    "review_statement": "statement_reviewed",
+    "committee_review": "committee_reviewed",
+    "decide": "decided",
+    "serve": "served",
+    "execute": "executed",
+    "close": "closed",
+    "refer": "referral_proposed",
+    "approve_referral": "referred",
+    "reject_referral": "referral_rejected",
+    "police_declined": "referral_declined_by_police",
+    "reopen_review": "review_reopened",
+}
+
 # Every rule a refusal can name, with its legal source: data, in corpora/procedure_guards.yaml.
 RULES = load_guard_rules().rules
 # Rules about the date of an act answer 422 (a bad input), the others 409.
@@ -384,6 +409,9 @@ class CaseLifecycle:
             "approve": lambda: probe.approve(actor, case_id),
             "notify": lambda: probe.notify(actor, case_id),
             "record_statement": lambda: probe.record_statement(actor, case_id, waived=True),
+            "review_statement": lambda: probe.review_statement(
+                actor, case_id, opinion="-", adopted=False
+            ),
             "request_hearing": lambda: probe.request_hearing(actor, case_id),
             "schedule_hearing": lambda: probe.schedule_hearing(
                 actor, case_id, hearing_on=today_in_china(), chair="", place=""
@@ -474,7 +502,7 @@ class CaseLifecycle:
             session,
             case,
             actor,
-            "legal_review",
+            ACTION_EVENTS["review"],
             before,
             after,
             {
@@ -508,7 +536,7 @@ class CaseLifecycle:
                 session,
                 case,
                 actor,
-                "approved",
+                ACTION_EVENTS["approve"],
                 before,
                 after,
                 {"opinion": opinion, "documents": document_versions(session, documents)},
@@ -530,7 +558,7 @@ class CaseLifecycle:
             session,
             case,
             actor,
-            "review_reopened",
+            ACTION_EVENTS["reopen_review"],
             before,
             after,
             {"document_id": document.id, "number": document.number, "reason": why},
@@ -568,7 +596,7 @@ class CaseLifecycle:
                 "substance": substance(case, suggestion),
             }
 
-        return self._act(actor, case_id, "notify", "notified", on, guard, handler=True)
+        return self._act(actor, case_id, "notify", on, guard, handler=True)
 
     def request_hearing(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         """The party asks for a hearing; only within the statutory days after the notice."""
@@ -588,7 +616,7 @@ class CaseLifecycle:
                 )
             return {}
 
-        return self._act(actor, case_id, "request_hearing", "hearing_requested", on, guard)
+        return self._act(actor, case_id, "request_hearing", on, guard)
 
     def schedule_hearing(
         self,
@@ -634,9 +662,7 @@ class CaseLifecycle:
                 "place": place,
             }
 
-        return self._act(
-            actor, case_id, "schedule_hearing", "hearing_scheduled", on, guard, handler=False
-        )
+        return self._act(actor, case_id, "schedule_hearing", on, guard, handler=False)
 
     def hold_hearing(
         self, actor: User, case_id: int, *, record: str, on: date | None = None
@@ -663,7 +689,7 @@ class CaseLifecycle:
                 raise refuse("hearing_record", "听证应当制作笔录，请填写听证笔录。")
             return {"record": record}
 
-        return self._act(actor, case_id, "hold_hearing", "hearing_held", on, guard, handler=False)
+        return self._act(actor, case_id, "hold_hearing", on, guard, handler=False)
 
     def record_statement(
         self,
@@ -693,9 +719,7 @@ class CaseLifecycle:
                 details["statement"] = statement
             return {**details, "waives_hearing": True} if waives_hearing else details
 
-        return self._act(
-            actor, case_id, "record_statement", "statement_recorded", on, guard, handler=True
-        )
+        return self._act(actor, case_id, "record_statement", on, guard, handler=True)
 
     def review_statement(
         self, actor: User, case_id: int, *, opinion: str, adopted: bool, on: date | None = None
@@ -709,9 +733,7 @@ class CaseLifecycle:
                 raise InvalidInput("missing_review_opinion", "请填写复核意见。")
             return {"opinion": opinion, "adopted": adopted}
 
-        return self._act(
-            actor, case_id, "review_statement", "statement_reviewed", on, guard, handler=True
-        )
+        return self._act(actor, case_id, "review_statement", on, guard, handler=True)
 
     def committee_review(
         self, actor: User, case_id: int, *, opinion: str, on: date | None = None
@@ -725,9 +747,7 @@ class CaseLifecycle:
                 raise InvalidInput("missing_committee_opinion", "请填写审理委员会的审理意见。")
             return {"opinion": opinion}
 
-        return self._act(
-            actor, case_id, "committee_review", "committee_reviewed", on, guard, handler=False
-        )
+        return self._act(actor, case_id, "committee_review", on, guard, handler=False)
 
     def decide(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         """决定: by the leader, only when every procedural guard holds."""
@@ -830,7 +850,7 @@ class CaseLifecycle:
                 "major": major,
             }
 
-        return self._act(actor, case_id, "decide", "decided", on, guard, handler=False)
+        return self._act(actor, case_id, "decide", on, guard, handler=False)
 
     def serve(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         """送达 delivers the 决定书, so it must have been issued (签发) first."""
@@ -854,7 +874,7 @@ class CaseLifecycle:
                 )
             return {"document_id": issued.id, "number": issued.number}
 
-        return self._act(actor, case_id, "serve", "served", on, guard, handler=True)
+        return self._act(actor, case_id, "serve", on, guard, handler=True)
 
     def execute(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
@@ -864,7 +884,7 @@ class CaseLifecycle:
                 )
             return {}
 
-        return self._act(actor, case_id, "execute", "executed", on, guard, handler=True)
+        return self._act(actor, case_id, "execute", on, guard, handler=True)
 
     def close(self, actor: User, case_id: int, *, on: date | None = None) -> Case:
         def guard(session: Session, case: Case, facts: RecordFacts) -> dict[str, Any]:
@@ -875,7 +895,7 @@ class CaseLifecycle:
                 raise refuse("lifecycle_order", "处罚决定尚未执行，不能结案。", status=case.status)
             return {}
 
-        case = self._act(actor, case_id, "close", "closed", on, guard, handler=True)
+        case = self._act(actor, case_id, "close", on, guard, handler=True)
         # Issue 4: a closed case becomes a similar case for later ones. Best effort: the closure
         # stands even if indexing fails; `taxassist index check --rebuild` adds it later.
         with contextlib.suppress(TaxAssistError):
@@ -894,7 +914,7 @@ class CaseLifecycle:
                 "report": report or suggestion.get("explanation", "")[:500],
             }
 
-        return self._act(actor, case_id, "refer", "referral_proposed", on, guard, handler=True)
+        return self._act(actor, case_id, "refer", on, guard, handler=True)
 
     def decide_referral(
         self, actor: User, case_id: int, *, approve: bool, reason: str, on: date | None = None
@@ -921,12 +941,8 @@ class CaseLifecycle:
             return {"reason": reason}
 
         if approve:
-            return self._act(
-                actor, case_id, "approve_referral", "referred", on, guard, handler=False
-            )
-        return self._act(
-            actor, case_id, "reject_referral", "referral_rejected", on, guard, handler=False
-        )
+            return self._act(actor, case_id, "approve_referral", on, guard, handler=False)
+        return self._act(actor, case_id, "reject_referral", on, guard, handler=False)
 
     def police_declined(
         self, actor: User, case_id: int, *, notice: str, on: date | None = None
@@ -939,9 +955,7 @@ class CaseLifecycle:
                 raise refuse("referral_declined", "请填写公安机关不予立案通知书的文号及理由。")
             return {"notice": notice}
 
-        return self._act(
-            actor, case_id, "police_declined", "referral_declined_by_police", on, guard
-        )
+        return self._act(actor, case_id, "police_declined", on, guard)
 
     def resubmit(self, actor: User, case_id: int, *, note: str) -> Case:
         """After a failed review: the officer corrects and resubmits; the count is tracked."""
@@ -950,7 +964,7 @@ class CaseLifecycle:
             failed = sum(1 for _, ok in facts.reviews if not ok)
             return {"resubmission": failed, "note": note}
 
-        return self._act(actor, case_id, "resubmit", "resubmitted", None, guard, handler=True)
+        return self._act(actor, case_id, "resubmit", None, guard, handler=True)
 
     # -- 法制审核 as a checklist ----------------------------------------------------------------
     def checklist(self, case_id: int) -> list[dict[str, Any]]:
@@ -1022,7 +1036,6 @@ class CaseLifecycle:
         actor: User,
         case_id: int,
         action: str,
-        event: str,
         on: date | None,
         guard: Any,
         *,
@@ -1055,6 +1068,7 @@ class CaseLifecycle:
             if self.probe:
                 raise ProbePassed(case.id)
             before, after = enter(case, action)
+            event = ACTION_EVENTS[action]
             record_action(self.services, session, case, actor, event, before, after, details)
             session.flush()
             return load_case(session, case.id)

@@ -6,8 +6,13 @@ content-addressed blobs, the signing keys and `manifest.json` with the SHA-256 o
 The database is copied before the blobs are listed: blobs are stored before the rows that name
 them commit and are never changed, so every blob the copied rows name is in the backup.
 
+Blobs are read from and restored into the installation's file store through its `BlobStore`
+interface, wherever TAXASSIST_FILE_STORE_ROOT puts it (a shared store outside the data dir
+included); the keys live in the data dir.
+
 Restore checks every file against the manifest (and every blob against its own name) before it
-writes anything, and refuses a target that already holds data: a restore never merges.
+writes anything, and refuses a target that already holds data (files in the data dir, tables in
+the database, blobs in the store): a restore never merges.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import make_url
 
+from assistant.db.files import BlobStore
 from assistant.errors import Conflict, InvalidInput, TaxAssistError
 
 FORMAT = "taxassist-backup"
@@ -94,9 +100,15 @@ def sqlite_path(url: str) -> Path:
 
 
 def create_backup(
-    database_url: str, data_dir: Path, dest: Path, *, include_private_keys: bool = True
+    database_url: str,
+    data_dir: Path,
+    dest: Path,
+    *,
+    files: BlobStore,
+    include_private_keys: bool = True,
 ) -> BackupManifest:
-    """Write a backup of the database, blobs and keys into `dest` (new or empty directory)."""
+    """Write a backup of the database, the blobs of `files` and the keys of `data_dir` into
+    `dest` (new or empty directory)."""
     kind = database_kind(database_url)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise Conflict(
@@ -108,7 +120,7 @@ def create_backup(
     # Private keys may be inside: only the owner may enter the backup.
     os.chmod(dest, 0o700)
     try:
-        return _write_backup(database_url, data_dir, dest, kind, include_private_keys)
+        return _write_backup(database_url, data_dir, dest, kind, files, include_private_keys)
     except BaseException:
         # Half a backup must not be mistaken for one: the directory was empty, empty it again.
         for child in dest.iterdir():
@@ -120,21 +132,23 @@ def create_backup(
 
 
 def _write_backup(
-    database_url: str, data_dir: Path, dest: Path, kind: str, include_private_keys: bool
+    database_url: str,
+    data_dir: Path,
+    dest: Path,
+    kind: str,
+    files: BlobStore,
+    include_private_keys: bool,
 ) -> BackupManifest:
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     if kind == "sqlite":
         _sqlite_copy(sqlite_path(database_url), dest / SQLITE_FILE)
     else:
         _pg_dump(database_url, dest / PG_DUMP_FILE)
-    blobs_dir = data_dir / BLOBS
-    if blobs_dir.is_dir():
-        for blob in sorted(blobs_dir.glob("??/*")):
-            if blob.is_file() and not blob.name.endswith(".part"):
-                target = dest / BLOBS / blob.parent.name / blob.name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(blob, target)
-                target.chmod(0o444)
+    for sha256 in sorted(files.hashes()):
+        target = dest / BLOBS / sha256[:2] / sha256
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files.path_for(sha256), target)
+        target.chmod(0o444)
     keys_dir = data_dir / KEYS
     if include_private_keys and keys_dir.is_dir():
         (dest / KEYS).mkdir(mode=0o700)
@@ -144,12 +158,12 @@ def _write_backup(
             target = dest / KEYS / key.name
             shutil.copyfile(key, target)
             target.chmod(0o600)
-    files = {
+    listed = {
         path.relative_to(dest).as_posix(): {"sha256": _sha256(path), "size": path.stat().st_size}
         for path in sorted(dest.rglob("*"))
         if path.is_file()
     }
-    manifest = BackupManifest(kind, created_at, include_private_keys, files)
+    manifest = BackupManifest(kind, created_at, include_private_keys, listed)
     (dest / MANIFEST).write_text(
         json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
     )
@@ -189,8 +203,11 @@ def read_manifest(src: Path) -> BackupManifest:
     return manifest
 
 
-def restore_backup(src: Path, data_dir: Path, database_url: str) -> BackupManifest:
-    """Restore a checked backup into an empty data dir and an empty database."""
+def restore_backup(
+    src: Path, data_dir: Path, database_url: str, *, files: BlobStore
+) -> BackupManifest:
+    """Restore a checked backup into an empty data dir, an empty database and the empty file
+    store `files` (each blob stored through the store and checked against its name)."""
     manifest = read_manifest(src)
     kind = database_kind(database_url)
     if kind != manifest.database:
@@ -199,9 +216,10 @@ def restore_backup(src: Path, data_dir: Path, database_url: str) -> BackupManife
             f"备份的数据库类型为 {manifest.database}，与目标数据库类型 {kind} 不一致。",
             details={"backup": manifest.database, "target": kind},
         )
-    _refuse_non_empty(data_dir, database_url, kind)
+    _refuse_non_empty(data_dir, database_url, kind, files)
     data_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    stored: list[str] = []
     try:
         if kind == "sqlite":
             target = sqlite_path(database_url)
@@ -212,20 +230,21 @@ def restore_backup(src: Path, data_dir: Path, database_url: str) -> BackupManife
             _pg_restore(database_url, src / PG_DUMP_FILE)
         for rel, entry in manifest.files.items():
             top = rel.split("/", 1)[0]
-            if top not in (BLOBS, KEYS):
-                continue
-            target = data_dir / rel
-            if top == KEYS:
+            if top == BLOBS:
+                if _store_checked(files, src / rel, str(entry["sha256"])):
+                    stored.append(str(entry["sha256"]))
+            elif top == KEYS:
+                target = data_dir / rel
                 target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 os.chmod(target.parent, 0o700)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-            written.append(target)
-            _copy_checked(src / rel, target, str(entry["sha256"]))
-            target.chmod(0o600 if top == KEYS else 0o444)
+                written.append(target)
+                _copy_checked(src / rel, target, str(entry["sha256"]))
+                target.chmod(0o600)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
+        for sha256 in stored:
+            files.discard(sha256)
         raise
     return manifest
 
@@ -257,10 +276,13 @@ def _check_files(src: Path, manifest: BackupManifest) -> list[dict[str, str]]:
     return problems
 
 
-def _refuse_non_empty(data_dir: Path, database_url: str, kind: str) -> None:
+def _refuse_non_empty(data_dir: Path, database_url: str, kind: str, files: BlobStore) -> None:
     occupied: list[str] = []
-    if data_dir.exists() and any(data_dir.iterdir()):
+    # empty folders hold nothing (opening the file store creates its own)
+    if data_dir.exists() and any(p.is_file() for p in data_dir.rglob("*")):
         occupied.append(str(data_dir))
+    if next(iter(files.hashes()), None) is not None:
+        occupied.append("文件存储（TAXASSIST_FILE_STORE_ROOT）")
     if kind == "sqlite":
         target = sqlite_path(database_url)
         if target.exists():
@@ -345,6 +367,22 @@ def _copy_checked(source: Path, target: Path, sha256: str) -> None:
             writer.write(chunk)
     if digest.hexdigest() != sha256:
         raise InvalidInput("backup_corrupted", f"恢复时文件哈希不符：{source}")
+
+
+def _store_checked(files: BlobStore, source: Path, sha256: str) -> bool:
+    """Store one blob through the store; the bytes it wrote must hash to the blob's name.
+    Returns whether this call created it."""
+    with source.open("rb") as reader:
+        if source.stat().st_size == 0:  # an upload is never empty; other blobs may be
+            stored, _, created = files.put_bytes(b"")
+            if stored != sha256:
+                raise InvalidInput("backup_corrupted", f"恢复时文件哈希不符：{source}")
+            return created
+        staged = files.stage(reader, max_bytes=source.stat().st_size)
+    if staged.sha256 != sha256:
+        staged.path.unlink(missing_ok=True)
+        raise InvalidInput("backup_corrupted", f"恢复时文件哈希不符：{source}")
+    return files.commit(staged)[1]
 
 
 def _sha256(path: Path) -> str:

@@ -18,7 +18,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -69,6 +69,9 @@ class BlobStore(Protocol):
 
     def ready(self) -> str | None:
         """None when uploads can be stored now, else a snake_case reason (readiness)."""
+
+    def hashes(self) -> Iterator[str]:
+        """The name (SHA-256) of every stored blob, in no set order: what a backup copies."""
 
 
 def stored_path(store: BlobStore, sha256: str, what: str) -> Path:
@@ -193,6 +196,17 @@ class FileStore:
         if not os.access(self.tmp_dir, os.W_OK | os.X_OK):  # also EROFS for read-only mounts
             return "file_store_unwritable"
         return None
+
+    def hashes(self) -> Iterator[str]:
+        for path in self.root.glob("??/*"):
+            name = path.name
+            if (
+                len(name) == 64
+                and name.startswith(path.parent.name)
+                and not name.strip("0123456789abcdef")
+                and path.is_file()
+            ):
+                yield name
 
     def clean_tmp(self, *, older_than: float = STALE_TMP_SECONDS) -> None:
         """Drop temp files older than `older_than` seconds (crash leftovers).

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 
 from assistant.auth.throttle import LoginLimits, clear, count_attempt
-from assistant.cases.lifecycle import ACTION_NAMES, STAGES
+from assistant.cases.lifecycle import ACTION_EVENTS, STAGES
 from assistant.config import Settings
 from assistant.dates import to_china_time, today_in_china
 from assistant.db.models import Case, CaseEvent, OfficerCredential, Publication, User
@@ -31,12 +31,15 @@ from assistant.db.types import utcnow
 from assistant.errors import NotFound, RateLimited
 from assistant.publicity.rules import load_rules
 from assistant.publicity.service import record_fields, record_type
+from assistant.record.event_kinds import event_name
 from assistant.services import Services
 
 CODE_LENGTH = 12  # base32 characters: 60 bits
 INQUIRY_SCOPES = ("inquiry", "inqcase")  # throttle rows: per address, per case number
 # Stages after which nothing is pending any more.
 FINISHED = frozenset({"closed", "referred"})
+# The steps of the procedure the public sees, besides every change of stage.
+LIFECYCLE_EVENTS = frozenset(ACTION_EVENTS.values())
 # Each record type's fields with their labels (corpora/publicity/rules.yaml, records).
 FIELD_NAMES = {key: record.fields for key, record in load_rules().records.items()}
 
@@ -113,11 +116,11 @@ def progress(services: Services, case_number: str, code: str, address: str) -> d
         steps = [
             {
                 "on": to_china_time(e.created_at).date().isoformat(),
-                "step": ACTION_NAMES.get(e.action, "办理"),
+                "step": event_name(e.action),
                 "stage": STAGES.get(e.state_after or "", None),
             }
             for e in events
-            if e.state_before != e.state_after or e.action in ACTION_NAMES
+            if e.state_before != e.state_after or e.action in LIFECYCLE_EVENTS
         ]
         return {
             "case_number": case.number,

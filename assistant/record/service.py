@@ -10,6 +10,7 @@ from sqlalchemy import select
 from assistant.db.models import Case, CaseEvent, User
 from assistant.errors import NotFound
 from assistant.record.chain import RecordReport, verify_case
+from assistant.record.event_kinds import event_name
 from assistant.record.keys import (
     PublicKeyInfo,
     keyring_from_db,
@@ -56,6 +57,7 @@ def timeline(services: Services, case_id: int) -> dict[str, Any]:
                     "id": event.id,
                     "at": event.created_at.isoformat(),
                     "action": event.action,
+                    "name": event_name(event.action),
                     "actor": {
                         "id": event.actor_id,
                         "username": actor.username if actor else None,

@@ -21,6 +21,7 @@ from assistant.auth import create_user
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.credentials import add_credential
 from assistant.db.backup import create_backup, read_manifest, restore_backup
+from assistant.db.files import FileStore
 from assistant.db.models import Case, User
 from assistant.errors import Conflict, InvalidInput, TaxAssistError
 from assistant.record.service import verify_record
@@ -29,7 +30,7 @@ from tests.api.apphelpers import running_app
 from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
 from tests.core.test_cli import run_cli
 from tests.pgserver import new_database
-from tests.record.helpers import build_record, migrated_template
+from tests.record.helpers import build_record, credentialed_officer, migrated_template
 
 PASSWORD = "vanilla-kite-58-river"  # the helper's officer
 
@@ -52,6 +53,11 @@ def new_case() -> NewCase:
         tax_unpaid=Decimal("8000.00"),
         corrected_in_time=True,
     )
+
+
+def stored_files(root: Path) -> list[Path]:
+    """The files under `root` (a refused restore writes none; empty folders hold nothing)."""
+    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 def _case_ids(database: Path) -> list[int]:
@@ -177,14 +183,14 @@ def test_backup_while_writing_restores_a_copy_that_verifies_and_serves_the_same_
 
 def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path) -> None:
     record = build_record(tmp_path / "data", migrated_template(tmp_path))
-    settings = record.settings
+    settings, store = record.settings, record.services.files
     backup = tmp_path / "backup"
-    create_backup(settings.resolved_database_url, settings.data_dir, backup)
+    create_backup(settings.resolved_database_url, settings.data_dir, backup, files=store)
     read_manifest(backup)  # intact
 
     # A backup over a non-empty directory is refused as well.
     with pytest.raises(Conflict) as exc:
-        create_backup(settings.resolved_database_url, settings.data_dir, backup)
+        create_backup(settings.resolved_database_url, settings.data_dir, backup, files=store)
     assert exc.value.code == "backup_target_not_empty"
 
     # A target that holds anything is refused, with a non-zero exit and a Chinese message.
@@ -196,7 +202,7 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
     )
     assert refused.returncode == 1
     assert "restore_target_not_empty" in refused.stderr and "拒绝恢复" in refused.stderr
-    assert sorted(p.name for p in occupied.iterdir()) == ["note.txt"]
+    assert [p.name for p in stored_files(occupied)] == ["note.txt"]
 
     # One byte of one blob changed (manifest untouched): nothing is written.
     blob = backup / "blobs" / record.files[3][:2] / record.files[3]
@@ -220,7 +226,7 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
     assert [p["path"] for p in error["details"]["problems"]] == [
         f"blobs/{record.files[3][:2]}/{record.files[3]}"
     ]
-    assert not target.exists()
+    assert not stored_files(target)
 
     # The same change with the manifest rewritten to match: the blob no longer matches its name.
     manifest_path = backup / "manifest.json"
@@ -228,10 +234,11 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
     rel = f"blobs/{record.files[3][:2]}/{record.files[3]}"
     manifest["files"][rel]["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    target_store = FileStore(target / "blobs")
     with pytest.raises(InvalidInput) as corrupted:
-        restore_backup(backup, target, f"sqlite:///{target / 'taxassist.db'}")
+        restore_backup(backup, target, f"sqlite:///{target / 'taxassist.db'}", files=target_store)
     assert corrupted.value.code == "backup_corrupted"
-    assert not target.exists()
+    assert not stored_files(target)
 
     # A file slipped in, or a path out of the backup: refused.
     blob.write_bytes(bytes(data[:100]) + bytes([data[100] ^ 0xFF]) + bytes(data[101:]))
@@ -278,11 +285,11 @@ def test_postgresql_backup_and_restore_through_pg_dump(
     services.db.engine.dispose()
 
     backup = tmp_path / "backup"
-    manifest = create_backup(source_url, settings.data_dir, backup)
+    manifest = create_backup(source_url, settings.data_dir, backup, files=services.files)
     assert manifest.database == "postgresql" and "database.pgdump" in manifest.files
     assert manifest.summary()["keys"] == 1
     restored_dir = tmp_path / "restored"
-    restore_backup(backup, restored_dir, empty_url)
+    restore_backup(backup, restored_dir, empty_url, files=FileStore(restored_dir / "blobs"))
     restored = build_services(
         make_settings(restored_dir, database_url=empty_url, seed_demo_users=False)
     )
@@ -295,10 +302,11 @@ def test_postgresql_backup_and_restore_through_pg_dump(
     # The restored authority signs with the restored key.
     assert verify_record(restored, CaseWorkflow(restored).create_case(officer, new_case()).id).ok
     restored.db.engine.dispose()
+    again = tmp_path / "again"
     with pytest.raises(Conflict) as exc:
-        restore_backup(backup, tmp_path / "again", empty_url)
+        restore_backup(backup, again, empty_url, files=FileStore(again / "blobs"))
     assert exc.value.code == "restore_target_not_empty"
-    assert not (tmp_path / "again").exists()
+    assert not stored_files(again)
 
 
 def test_backup_without_private_keys_verifies_but_cannot_sign(tmp_path: Path) -> None:
@@ -306,11 +314,17 @@ def test_backup_without_private_keys_verifies_but_cannot_sign(tmp_path: Path) ->
     settings = record.settings
     backup = tmp_path / "backup"
     manifest = create_backup(
-        settings.resolved_database_url, settings.data_dir, backup, include_private_keys=False
+        settings.resolved_database_url,
+        settings.data_dir,
+        backup,
+        files=record.services.files,
+        include_private_keys=False,
     )
     assert manifest.summary()["keys"] == 0 and not (backup / "keys").exists()
     target = tmp_path / "restored"
-    restore_backup(backup, target, f"sqlite:///{target / 'taxassist.db'}")
+    restore_backup(
+        backup, target, f"sqlite:///{target / 'taxassist.db'}", files=FileStore(target / "blobs")
+    )
     services = build_services(make_settings(target, seed_demo_users=False))
     assert verify_record(services, record.case_id).ok
     with services.db.session() as session:
@@ -338,6 +352,72 @@ def test_failed_backup_leaves_no_half_backup(
     monkeypatch.setattr("assistant.db.backup.shutil.copyfile", disk_full_on_second_blob)
     backup = tmp_path / "backup"
     with pytest.raises(OSError):
-        create_backup(record.settings.resolved_database_url, record.settings.data_dir, backup)
+        create_backup(
+            record.settings.resolved_database_url,
+            record.settings.data_dir,
+            backup,
+            files=record.services.files,
+        )
     assert len(copies) == 2
     assert backup.is_dir() and not any(backup.iterdir())
+
+
+def test_a_file_store_outside_the_data_dir_is_backed_up_and_restored_whole(
+    tmp_path: Path,
+) -> None:
+    """Scale-out: the originals live in a shared store (TAXASSIST_FILE_STORE_ROOT) outside the
+    data dir. `backup create` copies every one of them; `backup restore` puts each back into
+    the configured store, the bytes hashing to their names; a store that already holds blobs
+    is refused like any non-empty target."""
+    template = migrated_template(tmp_path)
+    data_dir, shared = tmp_path / "data", tmp_path / "shared-store"
+    data_dir.mkdir()
+    shutil.copy(template, data_dir / "taxassist.db")
+    settings = make_settings(data_dir, seed_demo_users=False, file_store_root=shared)
+    services = build_services(settings)
+    officer = credentialed_officer(services)
+    case_id = CaseWorkflow(services).create_case(officer, new_case()).id
+    originals = {services.files.put_bytes(os.urandom(2048) + bytes([n]))[0] for n in range(3)}
+    services.db.engine.dispose()
+    assert not (data_dir / "blobs").exists()  # nothing of the store is in the data dir
+
+    # the CLI in this process (a subprocess pays the imports again): the settings from the env
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+    from assistant.config import get_settings
+
+    def cli(*args: str, store_root: Path) -> dict[str, object]:
+        env = {"TAXASSIST_DATA_DIR": str(data_dir), "TAXASSIST_FILE_STORE_ROOT": str(store_root)}
+        get_settings.cache_clear()  # read from this call's env
+        try:
+            result = CliRunner().invoke(app, [*args, "--json"], env=env)
+        finally:
+            get_settings.cache_clear()
+        assert result.exit_code == 0, result.output
+        return dict(json.loads(result.output))
+
+    backup = tmp_path / "backup"
+    summary = cli("backup", "create", str(backup), store_root=shared)
+    assert summary["blobs"] == 3 and summary["file_store"] == str(shared.resolve())
+    restored_dir, new_store = tmp_path / "restored", tmp_path / "new-store"
+    cli("backup", "restore", str(backup), "--data-dir", str(restored_dir), store_root=new_store)
+    store = FileStore(new_store)
+    assert set(store.hashes()) == originals
+    for sha256 in originals:
+        path = store.path_for(sha256)
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+        assert path.read_bytes() == (shared / sha256[:2] / sha256).read_bytes()
+    assert not stored_files(restored_dir / "blobs")
+    copy = build_services(
+        make_settings(restored_dir, seed_demo_users=False, file_store_root=new_store)
+    )
+    assert verify_record(copy, case_id).ok
+    copy.db.engine.dispose()
+
+    again = tmp_path / "again"
+    with pytest.raises(Conflict) as occupied:
+        restore_backup(backup, again, f"sqlite:///{again / 'taxassist.db'}", files=store)
+    assert occupied.value.code == "restore_target_not_empty"
+    assert "文件存储" in occupied.value.message and not stored_files(again)
+    assert set(store.hashes()) == originals

@@ -19,6 +19,7 @@ from api.main import create_app
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.events import record_action
 from assistant.db.backup import create_backup, restore_backup
+from assistant.db.files import FileStore
 from assistant.db.models import Case, Document, User
 from assistant.db.types import utcnow
 from assistant.publicity import service as publicity
@@ -324,6 +325,7 @@ def test_progress_inquiry_needs_the_check_code_and_is_throttled(world: World) ->
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["pending"] and body["stage_name"] == "调查取证"
+    assert body["steps"][0]["step"] == "立案"  # named from the one event registry
     assert "示例承办人" not in answer.text and "officer" not in answer.text
     wrong = {"case_number": code["case_number"], "check_code": "AAAAAAAAAAAA"}
     assert_error(client.post("/public/inquiries", json=wrong), 404, "inquiry_not_found")
@@ -366,9 +368,13 @@ def test_check_codes_survive_backup_and_restore(world: World, tmp_path: Path) ->
     the codes already given to parties."""
     settings = world.services.settings
     code = check_code(settings, world.case_numbers[0])
-    create_backup(settings.resolved_database_url, settings.data_dir, tmp_path / "backup")
+    backup = tmp_path / "backup"
+    create_backup(
+        settings.resolved_database_url, settings.data_dir, backup, files=world.services.files
+    )
     restored = make_settings(tmp_path / "restored")
-    restore_backup(tmp_path / "backup", restored.data_dir, restored.resolved_database_url)
+    files = FileStore(restored.blobs_dir)
+    restore_backup(backup, restored.data_dir, restored.resolved_database_url, files=files)
     assert check_code(restored, world.case_numbers[0]) == code
     assert (restored.keys_dir / "inquiry.secret").stat().st_mode & 0o077 == 0
 

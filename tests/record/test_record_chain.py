@@ -63,7 +63,14 @@ def test_rotation_keeps_old_events_verifiable(tmp_path: Path, template: Path) ->
         row = session.get(Case, record.case_id)
         assert row is not None
         record_action(
-            record.services, session, row, officer, "note_added", row.status, row.status, {}
+            record.services,
+            session,
+            row,
+            officer,
+            "case_updated",
+            row.status,
+            row.status,
+            {"changes": {}},
         )
     keys = list_keys(record.services)
     assert len(keys) == 2 and keys[0]["valid_until"] is not None and keys[1]["valid_until"] is None

@@ -534,3 +534,82 @@ def test_measures_and_remedies_through_the_case_page(client: TestClient) -> None
     for name in ("登记税收强制措施", "登记行政诉讼（起诉）"):
         assert "只有承办人、负责人或管理员" in action_line(client.get(page).text, name)
     sign_in(client, "officer")
+
+
+def test_statement_review_through_the_case_page(client: TestClient) -> None:
+    """复核陈述申辩 is offered like the other acts: blocked with the guard's message and article
+    while no statement waits for review, then recorded with the officer's opinion (refused
+    beside its field while empty) and named in the timeline."""
+    from tests.api.apphelpers import login
+
+    case_id = api_case(client, approve=True)
+    page = f"/workbench/cases/{case_id}"
+    notify = client.post(
+        f"/cases/{case_id}/lifecycle/notify", json={}, headers=login(client, "officer")
+    )
+    notify.raise_for_status()
+    sign_in(client, "officer")
+    blocked = action_line(client.get(page).text, "复核陈述申辩")
+    assert "不可办理" in blocked and "没有待复核的陈述申辩" in blocked
+    assert "行政处罚法第四十五条第一款" in blocked
+    statement = {"statement": "当事人称已补缴税款，请求从轻处罚。"}
+    assert act_on_page(client, case_id, "record_statement", statement).status_code == 303
+    open_line = action_line(client.get(page).text, "复核陈述申辩")
+    assert 'id="review_statement-opinion"' in open_line and "复核意见" in open_line
+    assert 'id="review_statement-adopted"' in open_line
+    empty = act_on_page(client, case_id, "review_statement", {"opinion": " "})
+    assert empty.status_code == 422
+    assert "复核意见" in error_beside(empty.text, "review_statement-opinion")
+    review = {"opinion": "补缴属实，予以采纳，依法从轻。", "adopted": "on"}
+    assert act_on_page(client, case_id, "review_statement", review).status_code == 303
+    assert "没有待复核的陈述申辩" in action_line(client.get(page).text, "复核陈述申辩")
+    timeline = client.get(f"{page}/timeline", headers={"HX-Request": "true"}).text
+    assert "<td>复核陈述申辩</td>" in timeline
+    events = client.get(f"/cases/{case_id}/timeline", headers=login(client, "officer")).json()
+    reviewed = [e for e in events["events"] if e["action"] == "statement_reviewed"]
+    assert reviewed and reviewed[0]["details"]["adopted"] is True
+    assert reviewed[0]["name"] == "复核陈述申辩"  # the API names it from the one registry
+
+
+def test_failed_htmx_requests_carry_what_the_page_script_shows(client: TestClient) -> None:
+    """A refused htmx request (a segment's 更正 link) answers its status with the error fragment
+    (the API's message and code, not a whole page); a lapsed sign-in answers 401 with the error
+    envelope and HX-Redirect back to the page (to the sign-in page with next= the page when no
+    refresh cookie could renew it), never the sign-in page as a fragment."""
+    from urllib.parse import quote
+
+    case_id = new_case(client)
+    recording_id, _ = add_transcript(client, case_id)
+    page = f"/workbench/cases/{case_id}"
+    edit = f"/workbench/recordings/{recording_id}/segments/0/edit"
+    hx = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}?tab=1"}
+
+    def fragment(response: Any, status: int, code: str) -> str:
+        assert response.status_code == status, response.text
+        assert "<html" not in response.text and 'role="alert"' in response.text
+        assert f"<code>{code}</code>" in response.text
+        return html.unescape(re.sub(r"<[^>]+>", "", response.text))
+
+    missing = client.get(f"/workbench/recordings/{recording_id}/segments/99/edit", headers=hx)
+    assert f"录音 {recording_id} 没有第 99 段。" in fragment(missing, 404, "segment_not_found")
+    forged = client.post(f"/workbench/recordings/{recording_id}/segments/0", headers=hx)
+    assert "CSRF" in fragment(forged, 403, "csrf_rejected")
+    sign_in(client, "reviewer")
+    assert "无权" in fragment(client.get(edit, headers=hx), 403, "role_not_allowed")
+
+    refresh = client.cookies.get("ta_refresh")
+    client.cookies.clear()
+    client.cookies.set("ta_refresh", str(refresh))  # the access token lapsed, the refresh may not
+    lapsed = client.get(edit, headers=hx, follow_redirects=False)
+    assert lapsed.status_code == 401 and lapsed.headers["HX-Redirect"] == f"{page}?tab=1"
+    error = lapsed.json()["error"]
+    assert error["code"] == "sign_in_required" and "重新登录" in error["message"]
+    client.cookies.clear()  # signed out: to the sign-in page, back to the case after it
+    gone = client.get(edit, headers=hx, follow_redirects=False)
+    assert gone.status_code == 401
+    assert gone.headers["HX-Redirect"] == f"/workbench/login?next={quote(f'{page}?tab=1')}"
+    elsewhere = {"HX-Request": "true", "HX-Current-URL": "https://evil.example/phish"}
+    foreign = client.get(edit, headers=elsewhere, follow_redirects=False)
+    assert foreign.headers["HX-Redirect"] == f"/workbench/login?next={quote(edit)}"
+    plain = client.get(edit, follow_redirects=False)  # a page request: the usual redirect
+    assert plain.status_code == 303 and plain.headers["location"].startswith("/workbench/login")

@@ -454,6 +454,27 @@ def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) ->
     web.check_page("18-panel-refused", at="#timeline")
     web.find("#timeline button.retry").send_keys(Keys.ENTER)
     web.wait_for(lambda: "记录完整，签名验证通过" in web.find("#timeline").text)
+    # any other refused htmx request: the API's message beside the control that sent it
+    verify = web.find(".record-tools a[hx-get]")
+    browser.execute_script(
+        "htmx.ajax('GET', '/workbench/cases/999999/record/verify',"
+        " {source: arguments[0], target: '#verification'})",
+        verify,
+    )
+    web.wait_for(lambda: bool(web.all(".record-tools .request-error")))
+    beside = web.find(".record-tools .request-error").text
+    assert "案件 999999 不存在。" in beside and "case_not_found" in beside
+    # the sign-in lapses under the open page: the next htmx request goes to the sign-in page
+    # (not into the panel) and back to the case after it
+    browser.delete_all_cookies()
+    web.find(".record-tools a[hx-get]").click()
+    page = f"/workbench/cases/{case['id']}"
+    web.wait_for(lambda: "/workbench/login" in browser.current_url)
+    assert browser.current_url == f"{base_url}/workbench/login?next={page}"
+    web.find("#username").send_keys("officer")
+    web.find("#password").send_keys(DEMO_PASSWORD)
+    web.find("form button[type=submit]").click()
+    web.wait_for(lambda: browser.current_url == base_url + page)
 
     web.open(f"/workbench/documents/{notice['id']}")
     text = web.find("#f-text")

@@ -123,18 +123,24 @@
   });
 })();
 
-// Panels loaded after the page ([data-lazy]: the analysis panels, the signed timeline). htmx
-// swaps nothing on a 4xx/5xx answer or a network failure, which would leave "正在加载……" there
-// for good: instead the panel shows the refusal's message and code (the API's, read from the
-// server's error fragment or JSON body) or the network failure, with a button to load it again.
+// htmx requests that fail. htmx swaps nothing on a 4xx/5xx answer or a network failure, so the
+// officer would see nothing happen. A panel loaded after the page ([data-lazy]: the analysis
+// panels, the signed timeline) shows the refusal in its place with a button to load it again;
+// any other request (a segment's 更正 link, the record verification) shows it beside the
+// control that sent it, or in the page's alert region when there is none. The message and
+// code are the API's, read from the server's error fragment or JSON envelope. A lapsed
+// sign-in is answered 401 with HX-Redirect, which htmx follows itself; an answer that is the
+// sign-in page anyway (a redirect the browser followed) is never swapped into the page: the
+// page is loaded again, which renews the sign-in or asks for it with next= this page.
 (function () {
   "use strict";
+  var SIGN_IN = "/workbench/login";
   function refusal(xhr) {
     var type = xhr.getResponseHeader("Content-Type") || "", body = xhr.responseText || "";
     if (type.indexOf("json") >= 0) {
       try {
-        var data = JSON.parse(body);
-        if (data.message) return { text: String(data.message), code: String(data.code || "") };
+        var data = JSON.parse(body), error = data.error || data;
+        if (error.message) return { text: String(error.message), code: String(error.code || "") };
       } catch (e) { /* not the API's JSON: the generic message below */ }
     }
     if (type.indexOf("html") >= 0) {
@@ -142,7 +148,7 @@
       var message = doc.querySelector(".error p, p.error"), code = doc.querySelector(".hint code");
       if (message) return { text: message.textContent, code: code ? code.textContent : "" };
     }
-    return { text: "加载失败（服务器返回 " + xhr.status + "），请稍后重试。", code: "" };
+    return { text: "请求失败（服务器返回 " + xhr.status + "），请稍后重试。", code: "" };
   }
   function show(panel, text, code) {
     var box = document.createElement("div"), line = document.createElement("p");
@@ -169,15 +175,54 @@
     var target = event.detail && event.detail.target;
     return target && target.hasAttribute && target.hasAttribute("data-lazy") ? target : null;
   }
-  document.addEventListener("htmx:responseError", function (event) {
+  function control(event) {
+    var elt = event.detail && event.detail.elt;
+    return elt && elt !== document.body && document.body.contains(elt) ? elt : null;
+  }
+  function clearBeside(elt) {
+    var next = elt && elt.nextElementSibling;
+    if (next && next.classList.contains("request-error")) next.remove();
+  }
+  function report(event, text, code) {
     var panel = lazyPanel(event);
-    if (!panel) return;
+    if (panel) return show(panel, text, code);
+    var line = document.createElement("span"), elt = control(event);
+    line.className = "error request-error";
+    line.setAttribute("role", "alert");
+    line.textContent = text + (code ? "（代码：" + code + "）" : "");
+    if (elt) {
+      clearBeside(elt);
+      elt.insertAdjacentElement("afterend", line);
+      return;
+    }
+    var region = document.getElementById("page-alert");
+    if (!region) return;
+    region.replaceChildren(line);
+    region.hidden = false;
+  }
+  function signedOut(xhr) {
+    var url = xhr.responseURL ? new URL(xhr.responseURL, window.location.href) : null;
+    return xhr.status === 401 || (url !== null && url.pathname === SIGN_IN);
+  }
+  function signInAgain() {
+    if (window.location.pathname === SIGN_IN) return;
+    window.location.assign(window.location.pathname + window.location.search);
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!signedOut(event.detail.xhr)) return;
+    event.detail.shouldSwap = false;
+    event.detail.isError = false;
+    signInAgain();
+  });
+  document.addEventListener("htmx:responseError", function (event) {
     var found = refusal(event.detail.xhr);
-    show(panel, found.text, found.code);
+    report(event, found.text, found.code);
   });
   document.addEventListener("htmx:sendError", function (event) {
-    var panel = lazyPanel(event);
-    if (panel) show(panel, "网络错误，未能加载。请检查网络连接后重新加载。", "");
+    report(event, "网络错误，请求未完成。请检查网络连接后重试。", "");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) clearBeside(control(event));
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-lazy] button.retry");

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +21,7 @@ from assistant.jobs import run_job
 from assistant.record.archive import export_archive, import_archive, verify_archive
 from assistant.record.service import verify_record
 from assistant.services import Services, build_services
-from tests.conftest import DEMO_USCC, make_settings, requires_shared
+from tests.conftest import DEMO_USCC, clone_database, make_settings, requires_shared
 from tests.core.test_cli import run_cli
 from tests.evidence.scans import decision_pdfs
 from tests.record.helpers import credentialed_officer, migrated_template
@@ -45,8 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def build(data_dir: Path, template: Path) -> EvidenceCase:
-    data_dir.mkdir(parents=True)
-    shutil.copy(template, data_dir / "taxassist.db")
+    clone_database(template, data_dir)
     services = build_services(make_settings(data_dir, seed_demo_users=False))
     officer = credentialed_officer(services)
     case = CaseWorkflow(services).create_case(
@@ -132,8 +130,7 @@ def test_archive_carries_evidence_files_and_readings(tmp_path: Path, template: P
         assert archive.read(f"files/{built.sha256}") == decision_pdfs()[0].read_bytes()
 
     fresh_dir = tmp_path / "fresh"
-    fresh_dir.mkdir()
-    shutil.copy(template, fresh_dir / "taxassist.db")
+    clone_database(template, fresh_dir)
     fresh = build_services(make_settings(fresh_dir, seed_demo_users=False))
     report = import_archive(fresh, data)
     assert report["ok"], report

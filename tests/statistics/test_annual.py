@@ -23,6 +23,7 @@ from assistant.statistics import COUNTERS, counter
 from assistant.statistics.annual import annual_report
 from assistant.statistics.export import chart_font, write_report
 from assistant.statistics.records import check_year
+from tests.conftest import database_env
 from tests.statistics.conftest import Seeded
 from tests.statistics.seed import YEAR
 
@@ -161,6 +162,8 @@ def test_cli_prints_the_report(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) 
     from assistant.config import get_settings
 
     monkeypatch.setenv("TAXASSIST_DATA_DIR", str(seeded.data_dir))
+    for name, value in database_env(seeded.data_dir).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TAXASSIST_CORPORA", "")
     get_settings.cache_clear()
     try:

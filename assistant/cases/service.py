@@ -137,7 +137,11 @@ class CaseWorkflow:
     def documents(self, case_id: int) -> list[Document]:
         with self.services.db.session() as session:
             load_case(session, case_id)
-            return list(session.scalars(select(Document).where(Document.case_id == case_id)))
+            return list(
+                session.scalars(
+                    select(Document).where(Document.case_id == case_id).order_by(Document.id)
+                )
+            )
 
     def get_document(self, document_id: int) -> Document:
         with self.services.db.session() as session:

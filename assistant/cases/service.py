@@ -371,9 +371,9 @@ class CaseWorkflow:
         def run(session: Session, case: Case) -> dict[str, Any]:
             sources = {"facts": case.facts}
             for recording in session.scalars(
-                select(Recording).where(
-                    Recording.case_id == case.id, Recording.status == "transcribed"
-                )
+                select(Recording)
+                .where(Recording.case_id == case.id, Recording.status == "transcribed")
+                .order_by(Recording.id)
             ):
                 sources[f"recording:{recording.id}"] = "\n".join(s.text for s in recording.segments)
             return {

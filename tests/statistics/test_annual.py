@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
@@ -25,7 +24,7 @@ from assistant.statistics.annual import annual_report
 from assistant.statistics.export import chart_font, write_report
 from assistant.statistics.records import check_year
 from tests.conftest import database_env
-from tests.statistics.conftest import Seeded
+from tests.statistics.conftest import Seeded, in_dialect
 from tests.statistics.seed import YEAR
 
 # The legal date of an event, in SQLite: the date it states, else the China date it was
@@ -77,17 +76,6 @@ SQL |= {
 }
 # 行政许可: the system handles penalty cases only, so it never records one
 NOT_RECORDED = {"licensing"}
-
-
-def in_dialect(sql: str, dialect: str) -> str:
-    """The SQLite statement above in PostgreSQL's spelling (JSON member, China date)."""
-    if dialect != "postgresql":
-        return sql
-    sql = re.sub(r"json_extract\((\w+), '\$\.(\w+)'\)", r"(\1->>'\2')", sql)
-    sql = re.sub(
-        r"date\((\w+), '\+8 hours'\)", r"to_char(\1 + interval '8 hours', 'YYYY-MM-DD')", sql
-    )
-    return re.sub(r"date\((\w+)\)", r"to_char(\1, 'YYYY-MM-DD')", sql)
 
 
 def test_every_row_equals_a_direct_sql_count(seeded: Seeded) -> None:

@@ -7,7 +7,7 @@ TEST_STAMP := $(VENV)/.installed-test-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test system-deps system-deps-test setup setup-test run lint test test-unit test-e2e fixtures bench clean
+.PHONY: install install-test system-deps system-deps-test setup setup-test run lint test test-unit test-e2e test-postgres fixtures bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -82,6 +82,14 @@ test-unit: setup-test $(TEST_STAMP)
 
 test-e2e: setup-test $(TEST_STAMP)
 	$(BIN)/pytest -m e2e $(PYTEST_PARALLEL)
+
+# The tests that touch the database, again with every data dir's database on PostgreSQL (one
+# throwaway server per worker; tests/pgserver.py). Tests about SQLite itself are skipped there.
+PG_TESTS ?= tests/db tests/cases tests/record tests/auth tests/api tests/publicity \
+	tests/statistics tests/jobs tests/web tests/facts
+
+test-postgres: setup-test $(TEST_STAMP)
+	TAXASSIST_TEST_DATABASE=postgresql $(BIN)/pytest -m "not e2e" $(PYTEST_PARALLEL) $(PG_TESTS)
 
 test: lint test-unit test-e2e
 

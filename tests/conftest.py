@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,94 @@ requires_shared = pytest.mark.skipif(
 )
 
 
+# TAXASSIST_TEST_DATABASE=postgresql runs every test's database on PostgreSQL (`make
+# test-postgres`): make_settings then gives each settings a new empty database on this worker's
+# throwaway server (tests/pgserver.py). sqlite (the default) keeps taxassist.db in the data dir.
+TEST_DATABASES = ("sqlite", "postgresql")
+TEST_DATABASE = os.environ.get("TAXASSIST_TEST_DATABASE", "sqlite").strip().lower() or "sqlite"
+
+sqlite_only = pytest.mark.sqlite_only
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_DATABASE not in TEST_DATABASES:
+        raise pytest.UsageError(
+            f"TAXASSIST_TEST_DATABASE={TEST_DATABASE!r}: expected " + " or ".join(TEST_DATABASES)
+        )
+    if TEST_DATABASE == "postgresql":
+        from tests.pgserver import missing_server_reason
+
+        reason = missing_server_reason()
+        if reason and not os.environ.get("TAXASSIST_TEST_POSTGRES_URL"):
+            raise pytest.UsageError(f"TAXASSIST_TEST_DATABASE=postgresql, but {reason}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under PostgreSQL, skip the tests that are about SQLite itself, with their reason."""
+    if TEST_DATABASE != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite-specific: {why}"))
+
+
+# Under PostgreSQL, the database of each data dir (as taxassist.db is the one inside it), so
+# that settings made again on the same data dir, and the CLI run on it, find the same data.
+_DATABASES: dict[Path, str] = {}
+
+
+def fresh_database_url() -> str | None:
+    """None under SQLite; under PostgreSQL a new empty database on this worker's server."""
+    if TEST_DATABASE != "postgresql":
+        return None
+    from tests.pgserver import create_database, worker_server_url
+
+    return create_database(worker_server_url())
+
+
+def data_dir_database_url(data_dir: Path) -> str | None:
+    """The database of `data_dir`: None under SQLite (taxassist.db inside it), else its
+    PostgreSQL database, made on first use."""
+    if TEST_DATABASE != "postgresql":
+        return None
+    key = Path(data_dir).resolve()
+    if key not in _DATABASES:
+        _DATABASES[key] = fresh_database_url() or ""
+    return _DATABASES[key]
+
+
+def clone_database(source_dir: Path, target_dir: Path) -> None:
+    """Give `target_dir` a copy of `source_dir`'s database (no connection may be open on it):
+    taxassist.db copied, or a PostgreSQL database made from it as template."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    source = data_dir_database_url(source_dir)
+    if source is None:
+        shutil.copy(source_dir / "taxassist.db", target_dir / "taxassist.db")
+        return
+    from tests.pgserver import create_database, worker_server_url
+
+    _DATABASES[target_dir.resolve()] = create_database(worker_server_url(), template=source)
+
+
+def database_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a CLI or server process on `data_dir`: its database URL, if any."""
+    url = data_dir_database_url(data_dir)
+    return {"TAXASSIST_DATABASE_URL": url} if url else {}
+
+
+def database_url_for(sqlite_file: Path) -> str:
+    """A new database for a test that opens one directly: the SQLite file `sqlite_file`, or a
+    new empty database on this worker's PostgreSQL server."""
+    return fresh_database_url() or f"sqlite:///{sqlite_file}"
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings on `data_dir` with the bundled models and the demo corpus; the database is
+    data_dir's (SQLite or PostgreSQL, per TAXASSIST_TEST_DATABASE) unless given."""
     values: dict[str, object] = {
         "data_dir": data_dir,
-        "database_url": None,
         "models_dir": MODELS_DIR,
         "corpora": "",
         "demo_corpus_dir": DEMO_CORPUS,
@@ -43,6 +128,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "seed_demo_users": True,
     }
     values.update(overrides)
+    if "database_url" not in overrides:
+        values["database_url"] = data_dir_database_url(data_dir)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

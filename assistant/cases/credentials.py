@@ -81,7 +81,11 @@ def credentials_of(session: Session, username: str) -> list[dict[str, Any]]:
     if user is None:
         raise NotFound("user_not_found", f"用户“{username}”不存在。")
     today = today_in_china()
-    rows = session.scalars(select(OfficerCredential).where(OfficerCredential.user_id == user.id))
+    rows = session.scalars(
+        select(OfficerCredential)
+        .where(OfficerCredential.user_id == user.id)
+        .order_by(OfficerCredential.id)
+    )
     return [
         {
             "number": c.number,

@@ -240,9 +240,9 @@ class CaseFacts:
             recordings = {
                 r.id: r.original_filename
                 for r in session.scalars(
-                    select(Recording).where(
-                        Recording.case_id == case.id, Recording.status == "transcribed"
-                    )
+                    select(Recording)
+                    .where(Recording.case_id == case.id, Recording.status == "transcribed")
+                    .order_by(Recording.id)
                 )
             }
             texts = case_texts(session, case)

@@ -137,7 +137,11 @@ class CaseWorkflow:
     def documents(self, case_id: int) -> list[Document]:
         with self.services.db.session() as session:
             load_case(session, case_id)
-            return list(session.scalars(select(Document).where(Document.case_id == case_id)))
+            return list(
+                session.scalars(
+                    select(Document).where(Document.case_id == case_id).order_by(Document.id)
+                )
+            )
 
     def get_document(self, document_id: int) -> Document:
         with self.services.db.session() as session:
@@ -367,9 +371,9 @@ class CaseWorkflow:
         def run(session: Session, case: Case) -> dict[str, Any]:
             sources = {"facts": case.facts}
             for recording in session.scalars(
-                select(Recording).where(
-                    Recording.case_id == case.id, Recording.status == "transcribed"
-                )
+                select(Recording)
+                .where(Recording.case_id == case.id, Recording.status == "transcribed")
+                .order_by(Recording.id)
             ):
                 sources[f"recording:{recording.id}"] = "\n".join(s.text for s in recording.segments)
             return {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -24,7 +25,12 @@ from assistant.db.types import Money, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
-    pass
+    # Ids and counts bind as BIGINT on PostgreSQL: the API takes any int64 id, and a value past
+    # the INTEGER columns' range compared as INTEGER fails the query (a 500) where it must find
+    # nothing (a 404). The columns stay as the migrations made them; SQLite is unchanged.
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        int: BigInteger().with_variant(Integer(), "sqlite")
+    }
 
 
 class User(Base):

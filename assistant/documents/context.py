@@ -61,7 +61,8 @@ def base_context(
         for c in citations
     )
     evidence = list(case.evidence)
-    for recording in session.scalars(select(Recording).where(Recording.case_id == case.id)):
+    recordings = select(Recording).where(Recording.case_id == case.id).order_by(Recording.id)
+    for recording in session.scalars(recordings):
         evidence.append(
             f"询问录音《{recording.original_filename}》（时长{recording.duration_seconds:.0f}秒，"
             f"SHA-256：{recording.sha256[:16]}…）及其文字记录"

@@ -103,10 +103,20 @@ def export_archive(services: Services, uscc: str) -> bytes:
         taxpayer = session.scalar(select(Taxpayer).where(Taxpayer.uscc == uscc.strip().upper()))
         if taxpayer is None:
             raise NotFound("taxpayer_not_found", f"纳税人 {uscc} 不存在。")
-        cases = list(session.scalars(select(Case).where(Case.taxpayer_id == taxpayer.id)))
+        cases = list(
+            session.scalars(select(Case).where(Case.taxpayer_id == taxpayer.id).order_by(Case.id))
+        )
         case_ids = [c.id for c in cases]
-        recordings = list(session.scalars(select(Recording).where(Recording.case_id.in_(case_ids))))
-        documents = list(session.scalars(select(Document).where(Document.case_id.in_(case_ids))))
+        recordings = list(
+            session.scalars(
+                select(Recording).where(Recording.case_id.in_(case_ids)).order_by(Recording.id)
+            )
+        )
+        documents = list(
+            session.scalars(
+                select(Document).where(Document.case_id.in_(case_ids)).order_by(Document.id)
+            )
+        )
         rows: dict[str, list[dict[str, Any]]] = {
             "taxpayers": [_row(taxpayer)],
             "cases": [_row(c) for c in cases],
@@ -120,35 +130,41 @@ def export_archive(services: Services, uscc: str) -> bytes:
             "transcript_segments": [
                 _row(s)
                 for s in session.scalars(
-                    select(TranscriptSegment).where(
-                        TranscriptSegment.recording_id.in_([r.id for r in recordings])
-                    )
+                    select(TranscriptSegment)
+                    .where(TranscriptSegment.recording_id.in_([r.id for r in recordings]))
+                    .order_by(TranscriptSegment.id)
                 )
             ],
             "segment_revisions": [
                 _row(s)
                 for s in session.scalars(
-                    select(SegmentRevision).where(
-                        SegmentRevision.recording_id.in_([r.id for r in recordings])
-                    )
+                    select(SegmentRevision)
+                    .where(SegmentRevision.recording_id.in_([r.id for r in recordings]))
+                    .order_by(SegmentRevision.id)
                 )
             ],
             "documents": [_row(d) for d in documents],
             "document_revisions": [
                 _row(d)
                 for d in session.scalars(
-                    select(DocumentRevision).where(
-                        DocumentRevision.document_id.in_([d.id for d in documents])
-                    )
+                    select(DocumentRevision)
+                    .where(DocumentRevision.document_id.in_([d.id for d in documents]))
+                    .order_by(DocumentRevision.id)
                 )
             ],
             "case_results": [
                 _row(r)
-                for r in session.scalars(select(CaseResult).where(CaseResult.case_id.in_(case_ids)))
+                for r in session.scalars(
+                    select(CaseResult)
+                    .where(CaseResult.case_id.in_(case_ids))
+                    .order_by(CaseResult.id)
+                )
             ],
             "evidence": [
                 _row(e)
-                for e in session.scalars(select(Evidence).where(Evidence.case_id.in_(case_ids)))
+                for e in session.scalars(
+                    select(Evidence).where(Evidence.case_id.in_(case_ids)).order_by(Evidence.id)
+                )
             ],
             "publications": [
                 _row(p)
@@ -176,9 +192,9 @@ def export_archive(services: Services, uscc: str) -> bytes:
         }
         users = [
             {"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role}
-            for u in session.scalars(select(User).where(User.id.in_(actor_ids)))
+            for u in session.scalars(select(User).where(User.id.in_(actor_ids)).order_by(User.id))
         ]
-        keys = [_row(k) for k in session.scalars(select(SigningKey))]
+        keys = [_row(k) for k in session.scalars(select(SigningKey).order_by(SigningKey.key_id))]
         signer = services.keystore().signer(session)
         linked = {f["sha256"] for e in rows["case_events"] for f in (e["files"] or [])}
         shas = sorted(

@@ -376,15 +376,21 @@ def _check_case_files(session: Session, case_id: int, seen: dict[str, int], add:
     links."""
     rows: list[tuple[str, int, str]] = [
         ("录音", r.id, r.sha256)
-        for r in session.scalars(select(Recording).where(Recording.case_id == case_id))
+        for r in session.scalars(
+            select(Recording).where(Recording.case_id == case_id).order_by(Recording.id)
+        )
     ]
     rows += [
         ("文书", d.id, d.sha256)
-        for d in session.scalars(select(Document).where(Document.case_id == case_id))
+        for d in session.scalars(
+            select(Document).where(Document.case_id == case_id).order_by(Document.id)
+        )
     ]
     rows += [
         ("证据", e.id, e.sha256)
-        for e in session.scalars(select(Evidence).where(Evidence.case_id == case_id))
+        for e in session.scalars(
+            select(Evidence).where(Evidence.case_id == case_id).order_by(Evidence.id)
+        )
     ]
     for label, row_id, sha in rows:
         if sha not in seen:

@@ -10,7 +10,7 @@ from assistant.config import Settings
 from assistant.db import Database
 from assistant.errors import Conflict, InvalidInput, Unauthorized
 from assistant.services import DEMO_USERS
-from tests.conftest import make_settings
+from tests.conftest import database_url_for, make_settings
 
 PASSWORD = "vanilla-kite-58-river"
 
@@ -22,7 +22,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite:///{tmp_path / 'auth.db'}")
+    database = Database(database_url_for(tmp_path / "auth.db"))
     database.migrate()
     return database
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -12,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from assistant.config import Settings
 from assistant.db.types import utcnow
@@ -38,11 +39,18 @@ def app(tmp_path: Path) -> Iterator[tuple[TestClient, Settings]]:
         yield running
 
 
-def _sql(settings: Settings, statement: str, *params: object) -> list[Any]:
-    """Change the database behind the application's back, as an operator with sqlite3 would."""
-    with sqlite3.connect(settings.data_dir / "taxassist.db") as connection:
-        connection.execute("PRAGMA foreign_keys=OFF")
-        return connection.execute(statement, params).fetchall()
+def _sql(settings: Settings, statement: str, **params: object) -> list[Any]:
+    """Change the database behind the application's back, as an operator with a SQL shell
+    would (foreign keys not enforced, as `PRAGMA foreign_keys=OFF` or a replica session)."""
+    engine = create_engine(settings.resolved_database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+            result = connection.execute(text(statement), params)
+            return list(result.fetchall()) if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 def _token(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> Any:
@@ -196,8 +204,8 @@ def test_expired_access_token_is_refused(app: tuple[TestClient, Settings]) -> No
     digest = hashlib.sha256(token.encode()).hexdigest()
     _sql(
         settings,
-        "UPDATE api_tokens SET expires_at = '2000-01-01 00:00:00' WHERE token_sha256 = ?",
-        digest,
+        "UPDATE api_tokens SET expires_at = '2000-01-01 00:00:00' WHERE token_sha256 = :digest",
+        digest=digest,
     )
     assert_error(client.get("/auth/me", headers=_bearer(token)), 401, "token_expired")
 
@@ -260,8 +268,8 @@ def test_legacy_password_hash_is_upgraded_at_sign_in(app: tuple[TestClient, Sett
     digest = hashlib.pbkdf2_hmac("sha256", STRONG.encode(), salt, 240_000).hex()
     _sql(
         settings,
-        "UPDATE users SET password_hash = ? WHERE username = 'reviewer'",
-        f"pbkdf2_sha256$240000${salt.hex()}${digest}",
+        "UPDATE users SET password_hash = :hash WHERE username = 'reviewer'",
+        hash=f"pbkdf2_sha256$240000${salt.hex()}${digest}",
     )
     assert _token(client, "reviewer", STRONG).status_code == 200
     [(stored,)] = _sql(settings, "SELECT password_hash FROM users WHERE username = 'reviewer'")

@@ -20,7 +20,7 @@ from assistant.documents.kind import DocumentKind, DraftRequest
 from assistant.drafting.documents import RenderedDocument
 from assistant.record import verify_case
 from assistant.services import Services, build_services
-from tests.conftest import DEMO_USCC, make_settings
+from tests.conftest import DEMO_USCC, make_settings, sqlite_only
 from tests.record.helpers import credentialed_officer
 
 
@@ -82,6 +82,7 @@ def test_a_draft_is_rendered_once_outside_the_write_transaction(
         assert verify_case(session, services.files, case_id).ok
 
 
+@sqlite_only(reason="holds SQLite's one write lock from a second sqlite3 connection")
 def test_the_render_does_not_wait_for_another_writers_lock(
     services: Services, renders: list[dict[str, Any]]
 ) -> None:

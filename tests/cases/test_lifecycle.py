@@ -465,7 +465,7 @@ def test_lifecycle_over_http_refuses_with_409_and_the_rule(
 
 def test_an_officer_without_a_valid_credential_cannot_act(world: World) -> None:
     from assistant.auth import create_user
-    from assistant.cases.credentials import add_credential, revoke_credential
+    from assistant.cases.credentials import add_credential, credentials_of, revoke_credential
 
     with world.services.db.session() as session:
         newcomer = create_user(
@@ -509,16 +509,20 @@ def test_an_officer_without_a_valid_credential_cannot_act(world: World) -> None:
     with world.services.db.session() as session:
         revoke_credential(session, "T-VALID")
     refused_for_credential()  # revoked
+    with world.services.db.session() as session:
+        revoke_credential(session, "T-EXPIRED")  # on PostgreSQL its new row version is now last
+        listed = [c["number"] for c in credentials_of(session, "newcomer")]
+    assert listed == ["T-EXPIRED", "T-VALID"]  # in the order they were registered
     with world.services.db.session() as session:  # the reviewer's own credential is checked too
         session.execute(
-            text("UPDATE officer_credentials SET revoked=1 WHERE number='DEMO-15010003'")
+            text("UPDATE officer_credentials SET revoked=true WHERE number='DEMO-15010003'")
         )
     case_id = open_case(world)
     with pytest.raises(Forbidden):
         review(world, case_id)
     with world.services.db.session() as session:
         session.execute(
-            text("UPDATE officer_credentials SET revoked=0 WHERE number='DEMO-15010003'")
+            text("UPDATE officer_credentials SET revoked=false WHERE number='DEMO-15010003'")
         )
     assert review(world, case_id) == "review_passed"
 

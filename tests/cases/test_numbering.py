@@ -5,10 +5,11 @@ from pathlib import Path
 
 from assistant.cases.numbering import current_sequence, format_doc_number, next_sequence
 from assistant.db import Database
+from tests.conftest import database_url_for
 
 
 def test_concurrent_allocation_is_gapless_and_unique(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'numbers.db'}")
+    db = Database(database_url_for(tmp_path / "numbers.db"))
     db.migrate()
 
     def allocate(_: int) -> int:
@@ -25,7 +26,7 @@ def test_concurrent_allocation_is_gapless_and_unique(tmp_path: Path) -> None:
 
 
 def test_rolled_back_allocation_leaves_no_gap(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'numbers.db'}")
+    db = Database(database_url_for(tmp_path / "numbers.db"))
     db.migrate()
     try:
         with db.session() as session:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from tests.conftest import DEMO_CORPUS
+from tests.conftest import DEMO_CORPUS, database_env
 
 
 def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -21,6 +21,7 @@ def run_cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
         "TAXASSIST_DATA_DIR": str(data_dir),
         "TAXASSIST_CORPORA": "",
         "TAXASSIST_DEMO_CORPUS_DIR": str(DEMO_CORPUS),
+        **database_env(data_dir),
     }
     code = "from assistant.cli import main; main()"
     return subprocess.run(

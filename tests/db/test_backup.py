@@ -27,7 +27,7 @@ from assistant.errors import Conflict, InvalidInput, TaxAssistError
 from assistant.record.service import verify_record
 from assistant.services import build_services
 from tests.api.apphelpers import running_app
-from tests.conftest import DEMO_USCC, demo_case_payload, make_settings
+from tests.conftest import DEMO_USCC, demo_case_payload, make_settings, sqlite_only
 from tests.core.test_cli import run_cli
 from tests.pgserver import new_database
 from tests.record.helpers import build_record, credentialed_officer, migrated_template
@@ -68,6 +68,10 @@ def _case_ids(database: Path) -> list[int]:
     return ids
 
 
+@sqlite_only(
+    reason="SQLite's online backup of taxassist.db under a writer; PostgreSQL's pg_dump path "
+    "is test_postgresql_backup_and_restore_through_pg_dump"
+)
 def test_backup_while_writing_restores_a_copy_that_verifies_and_serves_the_same_cases(
     tmp_path: Path, shared_index_dir: Path
 ) -> None:
@@ -236,7 +240,9 @@ def test_restore_refuses_a_tampered_backup_and_a_non_empty_target(tmp_path: Path
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     target_store = FileStore(target / "blobs")
     with pytest.raises(InvalidInput) as corrupted:
-        restore_backup(backup, target, f"sqlite:///{target / 'taxassist.db'}", files=target_store)
+        restore_backup(
+            backup, target, make_settings(target).resolved_database_url, files=target_store
+        )
     assert corrupted.value.code == "backup_corrupted"
     assert not stored_files(target)
 
@@ -323,7 +329,10 @@ def test_backup_without_private_keys_verifies_but_cannot_sign(tmp_path: Path) ->
     assert manifest.summary()["keys"] == 0 and not (backup / "keys").exists()
     target = tmp_path / "restored"
     restore_backup(
-        backup, target, f"sqlite:///{target / 'taxassist.db'}", files=FileStore(target / "blobs")
+        backup,
+        target,
+        make_settings(target).resolved_database_url,
+        files=FileStore(target / "blobs"),
     )
     services = build_services(make_settings(target, seed_demo_users=False))
     assert verify_record(services, record.case_id).ok

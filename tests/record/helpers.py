@@ -1,9 +1,8 @@
-"""A real case record on a real migrated SQLite database and file store, for tamper tests."""
+"""A real case record on a real migrated database and file store, for tamper tests."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +15,7 @@ from assistant.config import Settings
 from assistant.db.models import Case, CaseEvent, Document, User
 from assistant.record import append_event
 from assistant.services import Services, build_services
-from tests.conftest import DEMO_USCC, make_settings
+from tests.conftest import DEMO_USCC, clone_database, make_settings
 
 EVENTS = 10
 FILE_EVENTS = {3: "recording_transcribed", 6: "document_drafted"}
@@ -32,13 +31,15 @@ class Record:
 
 
 def migrated_template(root: Path) -> Path:
-    """One migrated database per test session; each record copies it (migrations take ~1 s)."""
+    """A data dir with a migrated database, made once per module; each record copies its
+    database (clone_database) as migrations take ~1 s."""
     template = root / "template"
-    if not (template / "taxassist.db").exists():
+    if not (template / "migrated").exists():
         services = build_services(make_settings(template, seed_demo_users=False))
         services.db.migrate()
         services.db.engine.dispose()
-    return template / "taxassist.db"
+        (template / "migrated").touch()
+    return template
 
 
 def credentialed_officer(services: Services) -> User:
@@ -61,8 +62,7 @@ def credentialed_officer(services: Services) -> User:
 
 def build_record(data_dir: Path, template: Path, *, events: int = EVENTS) -> Record:
     """A late-filing case with `events` signed events; events 3 and 6 link a file each."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(template, data_dir / "taxassist.db")
+    clone_database(template, data_dir)
     settings = make_settings(data_dir, seed_demo_users=False)
     services = build_services(settings)
     officer = credentialed_officer(services)

@@ -6,23 +6,22 @@ the 一户式 archive carries the evidence files and readings to another data di
 from __future__ import annotations
 
 import io
-import json
-import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.evidence import add_evidence
+from assistant.db.models import Evidence
 from assistant.jobs import run_job
 from assistant.record.archive import export_archive, import_archive, verify_archive
 from assistant.record.service import verify_record
 from assistant.services import Services, build_services
-from tests.conftest import DEMO_USCC, make_settings, requires_shared
+from tests.conftest import DEMO_USCC, clone_database, make_settings, requires_shared
 from tests.core.test_cli import run_cli
 from tests.evidence.scans import decision_pdfs
 from tests.record.helpers import credentialed_officer, migrated_template
@@ -45,8 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def build(data_dir: Path, template: Path) -> EvidenceCase:
-    data_dir.mkdir(parents=True)
-    shutil.copy(template, data_dir / "taxassist.db")
+    clone_database(template, data_dir)
     services = build_services(make_settings(data_dir, seed_demo_users=False))
     officer = credentialed_officer(services)
     case = CaseWorkflow(services).create_case(
@@ -83,19 +81,21 @@ def test_evidence_is_covered_and_tampering_is_named(tmp_path: Path, template: Pa
     report = verify_record(services, case_id)
     assert report.ok and report.files == 1, report.to_dict()
 
+    # through the column's JSON type: a string on SQLite, a json value on PostgreSQL
     with services.db.engine.connect() as connection:
-        lines = json.loads(
-            connection.execute(
-                text("SELECT lines FROM evidence WHERE id = :i"), {"i": eid}
-            ).scalar_one()
-        )
+        lines = connection.execute(select(Evidence.lines).where(Evidence.id == eid)).scalar_one()
+
+    def set_lines(value: list[dict[str, object]]) -> None:
+        with services.db.engine.begin() as connection:
+            connection.execute(update(Evidence).where(Evidence.id == eid).values(lines=value))
+
     changed = [dict(line) for line in lines]
     changed[5]["text"] = changed[5]["text"].replace("1", "7", 1) + "（改）"
-    _sql(services, "UPDATE evidence SET lines = :l WHERE id = :i", l=json.dumps(changed), i=eid)
+    set_lines(changed)
     assert ("content_altered", f"evidence_reading:{eid}") in _problems(services, case_id)
     cli = run_cli("record", "verify", str(case_id), "--json", data_dir=built.data_dir)
     assert cli.returncode == 2 and f"evidence_reading:{eid}" in cli.stdout
-    _sql(services, "UPDATE evidence SET lines = :l WHERE id = :i", l=json.dumps(lines), i=eid)
+    set_lines(lines)
     assert verify_record(services, case_id).ok
 
     _sql(services, "UPDATE evidence SET original_filename = '其他.pdf' WHERE id = :i", i=eid)
@@ -132,8 +132,7 @@ def test_archive_carries_evidence_files_and_readings(tmp_path: Path, template: P
         assert archive.read(f"files/{built.sha256}") == decision_pdfs()[0].read_bytes()
 
     fresh_dir = tmp_path / "fresh"
-    fresh_dir.mkdir()
-    shutil.copy(template, fresh_dir / "taxassist.db")
+    clone_database(template, fresh_dir)
     fresh = build_services(make_settings(fresh_dir, seed_demo_users=False))
     report = import_archive(fresh, data)
     assert report["ok"], report

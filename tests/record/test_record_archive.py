@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from assistant.errors import InvalidInput
 from assistant.record.archive import export_archive, import_archive, verify_archive
 from assistant.record.service import verify_record
 from assistant.services import build_services
-from tests.conftest import DEMO_USCC, make_settings
+from tests.conftest import DEMO_USCC, clone_database, make_settings
 from tests.record.helpers import build_record, migrated_template
 
 
@@ -38,8 +37,7 @@ def test_archive_imports_on_a_fresh_data_dir_and_verifies(tmp_path: Path, templa
     manifest = verify_archive(data)
     assert manifest["uscc"] == DEMO_USCC and len(manifest["files"]) == 2
     fresh_dir = tmp_path / "fresh"
-    fresh_dir.mkdir()
-    shutil.copy(template, fresh_dir / "taxassist.db")
+    clone_database(template, fresh_dir)
     fresh = build_services(make_settings(fresh_dir, seed_demo_users=False))
     report = import_archive(fresh, data)
     assert report["ok"], report

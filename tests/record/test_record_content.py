@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import JSON, bindparam, create_engine, text
 
 from assistant.config import Settings
 from assistant.services import build_services
@@ -81,13 +81,22 @@ def built(tmp_path_factory: pytest.TempPathFactory, shared_index_dir: Path) -> I
 
 
 def _sql(settings: Settings, statement: str, **params: Any) -> list[Any]:
+    """Run `statement` behind the application's back; a dict or list binds as JSON (the
+    original of a JSON column, as PostgreSQL's driver returned it)."""
     engine = create_engine(settings.resolved_database_url)
+    query = text(statement).bindparams(
+        *(bindparam(k, type_=JSON) for k, v in params.items() if isinstance(v, dict | list))
+    )
     try:
         with engine.begin() as conn:
-            result = conn.execute(text(statement), params)
+            result = conn.execute(query, params)
             return list(result.all()) if result.returns_rows else []
     finally:
         engine.dispose()
+
+
+def _dialect(settings: Settings) -> str:
+    return "sqlite" if settings.resolved_database_url.startswith("sqlite") else "postgresql"
 
 
 def _verify(built: Built) -> dict[str, Any]:
@@ -104,6 +113,7 @@ class Change:
     where: str  # SQL condition, formatted with the built ids
     new: str  # SQL expression for the altered value
     ref: str  # the content reference the problem must name
+    new_postgresql: str = ""  # the same in PostgreSQL's spelling, where it differs
 
     def condition(self, b: Built) -> str:
         return self.where.format(b=b)
@@ -134,6 +144,7 @@ CHANGES = [
         "id={b.result_id}",
         "json_set(payload, '$.suggested_amount', '1.00')",
         "result:{b.result_id}",
+        new_postgresql="jsonb_set(payload::jsonb, '{{suggested_amount}}', '\"1.00\"')::json",
     ),
     Change(
         "machine segment text",
@@ -183,9 +194,11 @@ def test_a_content_change_in_the_database_fails_verification(built: Built, chang
     assert _verify(built)["ok"] is True
     where = change.condition(built)
     (original,) = _sql(built.settings, f"SELECT {change.column} FROM {change.table} WHERE {where}")
+    new = change.new_postgresql if _dialect(built.settings) == "postgresql" else ""
     _sql(
         built.settings,
-        f"UPDATE {change.table} SET {change.column}={change.new.format(b=built)} WHERE {where}",
+        f"UPDATE {change.table} SET {change.column}={(new or change.new).format(b=built)} "
+        f"WHERE {where}",
     )
     try:
         report = _verify(built)

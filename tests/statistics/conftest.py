@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,17 @@ class Seeded:
     services: Services
     planted: Planted
     data_dir: Path
+
+
+def in_dialect(sql: str, dialect: str) -> str:
+    """A test's SQLite statement in PostgreSQL's spelling (JSON member, China date)."""
+    if dialect != "postgresql":
+        return sql
+    sql = re.sub(r"json_extract\(([\w.]+), '\$\.([\w.]+)'\)", r"(\1->>'\2')", sql)
+    sql = re.sub(
+        r"date\(([\w.]+), '\+8 hours'\)", r"to_char(\1 + interval '8 hours', 'YYYY-MM-DD')", sql
+    )
+    return re.sub(r"date\(([\w.]+)\)", r"to_char(\1, 'YYYY-MM-DD')", sql)
 
 
 @pytest.fixture(scope="session")

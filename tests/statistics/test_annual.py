@@ -23,10 +23,12 @@ from assistant.statistics import COUNTERS, counter
 from assistant.statistics.annual import annual_report
 from assistant.statistics.export import chart_font, write_report
 from assistant.statistics.records import check_year
-from tests.statistics.conftest import Seeded
+from tests.conftest import database_env
+from tests.statistics.conftest import Seeded, in_dialect
 from tests.statistics.seed import YEAR
 
-# The legal date of an event, in SQLite: the date it states, else the China date it was recorded.
+# The legal date of an event, in SQLite: the date it states, else the China date it was
+# recorded (in_dialect spells these statements for PostgreSQL).
 ACT_DATE = "COALESCE(json_extract(details, '$.on'), date(created_at, '+8 hours'))"
 IN_YEAR = f"{ACT_DATE} BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
 EVENTS = f"SELECT COUNT(*) FROM case_events WHERE {IN_YEAR} AND "
@@ -92,14 +94,17 @@ NOT_RECORDED = {"licensing", "publications_published_licensing"}
 def test_every_row_equals_a_direct_sql_count(seeded: Seeded) -> None:
     with seeded.services.db.session() as session:
         report = annual_report(session, YEAR)
-        expected = {key: session.execute(text(sql)).scalar_one() for key, sql in SQL.items()}
+        dialect = session.get_bind().dialect.name
+        expected = {
+            key: session.execute(text(in_dialect(sql, dialect))).scalar_one()
+            for key, sql in SQL.items()
+        }
         # the China date matters: counted by the UTC date, the openings differ
-        utc = session.execute(
-            text(
-                "SELECT COUNT(*) FROM case_events WHERE action = 'case_created'"
-                f" AND date(created_at) BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
-            )
-        ).scalar_one()
+        utc_sql = (
+            "SELECT COUNT(*) FROM case_events WHERE action = 'case_created'"
+            f" AND date(created_at) BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
+        )
+        utc = session.execute(text(in_dialect(utc_sql, dialect))).scalar_one()
     rows = {row.key: row for row in report.rows}
     assert set(rows) == set(SQL) | NOT_RECORDED == {c.key for c in COUNTERS}
     for key, value in expected.items():
@@ -174,6 +179,8 @@ def test_cli_prints_the_report(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) 
     from assistant.config import get_settings
 
     monkeypatch.setenv("TAXASSIST_DATA_DIR", str(seeded.data_dir))
+    for name, value in database_env(seeded.data_dir).items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("TAXASSIST_CORPORA", "")
     get_settings.cache_clear()
     try:

@@ -21,7 +21,7 @@ from assistant.statistics.platform import (
     platform_report,
 )
 from assistant.statistics.records import Period
-from tests.statistics.conftest import Seeded
+from tests.statistics.conftest import Seeded, in_dialect
 from tests.statistics.seed import AS_OF, EXPIRED_OFFICER, EXPIRED_ON, YEAR
 
 
@@ -56,9 +56,12 @@ def test_distribution_adds_up(seeded: Seeded, report: dict) -> None:  # type: ig
     with seeded.services.db.session() as session:
         decided = session.execute(
             text(
-                "SELECT COUNT(*) FROM case_events WHERE action = 'decided'"
-                " AND json_extract(details, '$.decision') = 'penalty'"
-                f" AND json_extract(details, '$.on') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
+                in_dialect(
+                    "SELECT COUNT(*) FROM case_events WHERE action = 'decided'"
+                    " AND json_extract(details, '$.decision') = 'penalty'"
+                    f" AND json_extract(details, '$.on') BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
+                    session.get_bind().dialect.name,
+                )
             )
         ).scalar_one()
     assert report["decisions"] == decided
@@ -92,14 +95,18 @@ def test_weekdays_and_deadline_data() -> None:
 def test_acts_without_a_valid_credential(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
     found = Counter(r["code"] for r in report["credentials"])
     with seeded.services.db.session() as session:
+        dialect = session.get_bind().dialect.name
         expired = set(
             session.execute(
                 text(
-                    "SELECT e.id FROM case_events e JOIN users u ON u.id = e.actor_id"
-                    " WHERE u.username = :name"
-                    " AND json_extract(e.details, '$.credential') IS NOT NULL"
-                    " AND COALESCE(json_extract(e.details, '$.on'), date(e.created_at, '+8 hours'))"
-                    " BETWEEN :after AND :end"
+                    in_dialect(
+                        "SELECT e.id FROM case_events e JOIN users u ON u.id = e.actor_id"
+                        " WHERE u.username = :name"
+                        " AND json_extract(e.details, '$.credential') IS NOT NULL"
+                        " AND COALESCE(json_extract(e.details, '$.on'),"
+                        " date(e.created_at, '+8 hours')) BETWEEN :after AND :end",
+                        dialect,
+                    )
                 ),
                 {"name": EXPIRED_OFFICER, "after": "2025-07-01", "end": f"{YEAR}-12-31"},
             ).scalars()
@@ -107,8 +114,11 @@ def test_acts_without_a_valid_credential(seeded: Seeded, report: dict) -> None: 
         in_year = set(
             session.execute(
                 text(
-                    "SELECT id FROM case_events WHERE COALESCE(json_extract(details, '$.on'),"
-                    f" date(created_at, '+8 hours')) BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'"
+                    in_dialect(
+                        "SELECT id FROM case_events WHERE COALESCE(json_extract(details, '$.on'),"
+                        f" date(created_at, '+8 hours')) BETWEEN '{YEAR}-01-01' AND '{YEAR}-12-31'",
+                        dialect,
+                    )
                 )
             ).scalars()
         )

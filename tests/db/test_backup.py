@@ -27,7 +27,13 @@ from assistant.errors import Conflict, InvalidInput, TaxAssistError
 from assistant.record.service import verify_record
 from assistant.services import build_services
 from tests.api.apphelpers import running_app
-from tests.conftest import DEMO_USCC, demo_case_payload, make_settings, sqlite_only
+from tests.conftest import (
+    DEMO_USCC,
+    clone_database,
+    demo_case_payload,
+    make_settings,
+    sqlite_only,
+)
 from tests.core.test_cli import run_cli
 from tests.pgserver import new_database
 from tests.record.helpers import build_record, credentialed_officer, migrated_template
@@ -380,8 +386,7 @@ def test_a_file_store_outside_the_data_dir_is_backed_up_and_restored_whole(
     is refused like any non-empty target."""
     template = migrated_template(tmp_path)
     data_dir, shared = tmp_path / "data", tmp_path / "shared-store"
-    data_dir.mkdir()
-    shutil.copy(template, data_dir / "taxassist.db")
+    clone_database(template, data_dir)
     settings = make_settings(data_dir, seed_demo_users=False, file_store_root=shared)
     services = build_services(settings)
     officer = credentialed_officer(services)

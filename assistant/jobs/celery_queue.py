@@ -31,7 +31,7 @@ from celery import Celery, signals
 from assistant.config import Settings, get_settings
 from assistant.db.models import Job
 from assistant.jobs import store
-from assistant.jobs.queue import runner_for
+from assistant.jobs.queue import DatabaseJobControl, runner_for
 from assistant.malloc import release_free_memory
 from assistant.services import Services, build_services
 
@@ -245,7 +245,7 @@ def _shutting_down(**_: Any) -> None:
     _SHUTTING_DOWN.set()
 
 
-class CeleryJobQueue:
+class CeleryJobQueue(DatabaseJobControl):
     """The API's side of the distributed backend: it sends job ids, workers run them."""
 
     def __init__(self, services: Services) -> None:
@@ -269,16 +269,6 @@ class CeleryJobQueue:
             self.app.submit(job_id)
         except Exception:
             log.warning("job %s not sent: broker unreachable; it stays queued", job_id)
-
-    def cancel(self, job_id: int) -> Job:
-        with self.services.db.session() as session:
-            return store.request_cancel(session, store.load_job(session, job_id))
-
-    def retry(self, job_id: int) -> Job:
-        with self.services.db.session() as session:
-            job = store.reset_for_retry(session, store.load_job(session, job_id))
-        self.submit(job.id)
-        return job
 
     def recover(self) -> list[int]:
         """Queued jobs no worker holds and running ones whose lease lapsed; a job another

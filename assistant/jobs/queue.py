@@ -67,7 +67,27 @@ def run_job(services: Services, job_id: int) -> str:
     return runner_for(kind)(services, job_id)
 
 
-class InProcessJobQueue:
+class DatabaseJobControl:
+    """Cancel and retry as every backend does them: on the job's row, which the runner reads at
+    its next segment; a retried job is submitted again through the backend's own `submit`."""
+
+    services: Services
+
+    def submit(self, job_id: int) -> None:
+        raise NotImplementedError
+
+    def cancel(self, job_id: int) -> Job:
+        with self.services.db.session() as session:
+            return store.request_cancel(session, store.load_job(session, job_id))
+
+    def retry(self, job_id: int) -> Job:
+        with self.services.db.session() as session:
+            job = store.reset_for_retry(session, store.load_job(session, job_id))
+        self.submit(job.id)
+        return job
+
+
+class InProcessJobQueue(DatabaseJobControl):
     """`workers` threads in the server process (TAXASSIST_JOB_WORKERS, default 1).
 
     Assumes one server process uses the database: `recover()` at start-up takes over every
@@ -102,16 +122,6 @@ class InProcessJobQueue:
 
     def submit(self, job_id: int) -> None:
         self._queue.put(job_id)
-
-    def cancel(self, job_id: int) -> Job:
-        with self.services.db.session() as session:
-            return store.request_cancel(session, store.load_job(session, job_id))
-
-    def retry(self, job_id: int) -> Job:
-        with self.services.db.session() as session:
-            job = store.reset_for_retry(session, store.load_job(session, job_id))
-        self.submit(job.id)
-        return job
 
     def recover(self) -> list[int]:
         with self.services.db.session() as session:

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import CurrentUser, ServicesDep
 from api.fields import DbId, Line, Money, Paragraph
 from assistant.dates import today_in_china
+from assistant.db import User
 from assistant.limits import INT64_MAX
 from assistant.outcomes import service
+from assistant.services import Services
 
 router = APIRouter(prefix="/cases", tags=["outcomes"])
 Remedy = Literal["reconsideration", "litigation"]
@@ -68,6 +70,27 @@ def record_measure(
 ) -> dict[str, Any]:
     """税收保全措施 or 强制执行措施 taken, by the method its article lists; the response's
     `publication` is its masked public record (强制), drafted in the same transaction."""
+    return take_measure(services, user, case_id, body)
+
+
+@router.post("/{case_id}/remedies/{remedy}", status_code=201)
+def apply_remedy(
+    case_id: DbId, remedy: Remedy, body: RemedyIn, user: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    """The party applied for 行政复议 or filed an administrative lawsuit."""
+    return apply_for_remedy(services, user, case_id, remedy, body)
+
+
+@router.post("/{case_id}/remedies/{remedy}/result")
+def conclude_remedy(
+    case_id: DbId, remedy: Remedy, body: ResultIn, user: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    """The 复议决定 or judgment; 撤销/变更/确认违法/确认无效 withdraw the publication at once."""
+    return record_remedy_result(services, user, case_id, remedy, body)
+
+
+def take_measure(services: Services, user: User, case_id: int, body: MeasureIn) -> dict[str, Any]:
+    """A checked MeasureIn to the service: the API route and the workbench form alike."""
     return service.record_measure(
         services,
         user,
@@ -81,11 +104,10 @@ def record_measure(
     )
 
 
-@router.post("/{case_id}/remedies/{remedy}", status_code=201)
-def apply_remedy(
-    case_id: DbId, remedy: Remedy, body: RemedyIn, user: CurrentUser, services: ServicesDep
+def apply_for_remedy(
+    services: Services, user: User, case_id: int, remedy: Remedy, body: RemedyIn
 ) -> dict[str, Any]:
-    """The party applied for 行政复议 or filed an administrative lawsuit."""
+    """A checked RemedyIn to the service (API and workbench)."""
     return service.apply_remedy(
         services,
         user,
@@ -99,11 +121,10 @@ def apply_remedy(
     )
 
 
-@router.post("/{case_id}/remedies/{remedy}/result")
-def conclude_remedy(
-    case_id: DbId, remedy: Remedy, body: ResultIn, user: CurrentUser, services: ServicesDep
+def record_remedy_result(
+    services: Services, user: User, case_id: int, remedy: Remedy, body: ResultIn
 ) -> dict[str, Any]:
-    """The 复议决定 or judgment; 撤销/变更/确认违法/确认无效 withdraw the publication at once."""
+    """A checked ResultIn to the service (API and workbench)."""
     return service.conclude_remedy(
         services,
         user,

@@ -16,7 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import WorkflowDep
 from api.fields import DbId
-from api.routers.outcomes import MeasureIn, RemedyIn, ResultIn
+from api.routers.outcomes import (
+    MeasureIn,
+    RemedyIn,
+    ResultIn,
+    apply_for_remedy,
+    record_remedy_result,
+    take_measure,
+)
 from api.web import pages
 from api.web.actions import checked, run
 from api.web.session import CsrfChecked, WebUser
@@ -101,17 +108,7 @@ async def record_measure(
 
     def perform() -> None:
         body = checked(MeasureIn, _values(form, MEASURE_FIELDS), {})
-        service.record_measure(
-            workflow.services,
-            user,
-            case_id,
-            measure=body.measure,
-            method=body.method,
-            on=body.on or today_in_china(),
-            amount=body.amount,
-            note=body.note,
-            document_number=body.document_number,
-        )
+        take_measure(workflow.services, user, case_id, body)
 
     return await run_in_threadpool(
         _submit, request, workflow, user, case_id, form, "measure", MEASURE_FIELDS, perform
@@ -139,17 +136,7 @@ async def apply_remedy(
     def perform() -> None:
         kind = _remedy(remedy)
         body = checked(RemedyIn, _values(form, REMEDY_FIELDS), {})
-        service.apply_remedy(
-            workflow.services,
-            user,
-            case_id,
-            remedy=kind,
-            on=body.on or today_in_china(),
-            body=body.body,
-            document_id=body.document_id,
-            note=body.note,
-            measure_event_id=body.measure_event_id,
-        )
+        apply_for_remedy(workflow.services, user, case_id, kind, body)
 
     return await run_in_threadpool(
         _submit, request, workflow, user, case_id, form, remedy, REMEDY_FIELDS, perform
@@ -171,15 +158,7 @@ async def conclude_remedy(
     def perform() -> None:
         kind = _remedy(remedy)
         body = checked(ResultIn, _values(form, RESULT_FIELDS), {})
-        service.conclude_remedy(
-            workflow.services,
-            user,
-            case_id,
-            remedy=kind,
-            on=body.on or today_in_china(),
-            result=body.result,
-            note=body.note,
-        )
+        record_remedy_result(workflow.services, user, case_id, kind, body)
 
     prefix = f"{remedy}-result"
     return await run_in_threadpool(

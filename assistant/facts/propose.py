@@ -16,11 +16,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from assistant import nlp
 from assistant.facts.cues import Cues, load_cues, violation_phrases
 from assistant.facts.fields import FIELDS, to_json
 from assistant.facts.sources import OFFICER_SPEAKERS, PARTY_SPEAKERS, SourceRef, SourceText
 from assistant.legal import CN_DIGITS, NUMERAL_CHARS, parse_integer
-from assistant.nlp import extract_entities
 
 # A clause ends at these; commas do not end it (金额…，税额… stay one statement), nor does a
 # line break (a PDF's text layer breaks lines inside sentences).
@@ -372,7 +372,7 @@ def propose(
             continue
         spans = list(clauses(st.text))
         officer = [officer_words(st.source, st.text[a:b], len(spans)) for a, b in spans]
-        entities = list(extract_entities(st.text, reference_date=reference))
+        entities = list(nlp.extract_entities(st.text, reference_date=reference))
         out.extend(_money(st, cues, entities, officer))
         out.extend(_dates(st, cues, entities, officer, reference))
         out.extend(_days(st, cues))

@@ -31,6 +31,8 @@ from assistant.config import PROJECT_ROOT
 from tests.api.apphelpers import prepare_data_dir
 from tests.conftest import DEMO_PASSWORD, SHARED_CORPORA, make_settings, requires_shared
 
+#: The 状态 cells of the case page's document table, one per document.
+DOCUMENT_STATES = "section[aria-labelledby='h-docs'] tbody tr > td:nth-child(3)"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -336,7 +338,8 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
         web.press("起草")
         web.wait_for(lambda: "/workbench/documents/" in browser.current_url)
         web.open(case_path)
-        web.wait_for(lambda n=drafted: web.text().count("草稿") == n)
+        web.wait_for(lambda n=drafted: len(web.all(DOCUMENT_STATES)) == n)
+        assert [cell.text for cell in web.all(DOCUMENT_STATES)] == ["草稿"] * drafted
     # the officer may not approve: the reason is on the page, and there is no such form
     assert not web.all("#approve-opinion")
     approve_line = web.action_line("负责人批准")

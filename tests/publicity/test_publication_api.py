@@ -1,6 +1,7 @@
 """Publication through the real app: a decision issued in a signed case record, masked, reviewed,
-published, read by the public (JSON, RSS, page), withdrawn; the progress inquiry and the 事前
-information. Planted identifiers never reach anything the public side answers.
+published, read by the public (JSON, RSS, page), withdrawn; a 强制 measure's record withdrawn as
+inaccurate and drafted again; the progress inquiry and the 事前 information. Planted identifiers
+never reach anything the public side answers.
 
 The app and its database are shared by the module; each test issues its own decisions (`issue`)
 and reads only what it made, so any one test runs alone, in any order, on any worker."""
@@ -320,9 +321,15 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
         409,
         "publication_not_published",
     )
-    # a decision withdrawn for good is not asked for again; an inaccurate one is re-drafted
+    # a decision withdrawn for good is not asked for again, nor drafted again
     alerts = client.get("/publications/alerts", headers=headers).json()
     assert target["document_id"] not in {a["document_id"] for a in alerts}
+    assert_error(
+        client.post("/publications", json={"document_id": target["document_id"]}, headers=headers),
+        409,
+        "publication_withdrawn_for_good",
+    )
+    # an inaccurate one is drafted again
     corrected = client.post(
         f"/publications/{other['id']}/withdraw", json={"reason": "inaccurate"}, headers=headers
     )
@@ -446,4 +453,86 @@ def test_a_revoked_decisions_draft_is_withdrawn_and_never_public(world: World) -
     alerts = client.get("/publications/alerts", headers=headers).json()
     assert draft["document_id"] not in {a["document_id"] for a in alerts}
     verify = client.get(f"/cases/{draft['case_id']}/record/verify", headers=headers).json()
+    assert verify["ok"], verify
+
+
+def test_a_measures_record_withdrawn_as_inaccurate_is_drafted_again(world: World) -> None:
+    """强制: the record drafted with the measure, published, withdrawn as inaccurate — asked for
+    again and drafted again by `POST /publications {measure_event_id}` (the withdrawn one stays
+    on record and in the public withdrawals); refused while a record is active, for a measure
+    that is not one, and after a 复议 revoked the measure."""
+    client, headers = world.client, world.officer
+    [case_id] = issue(world, 1).case_ids
+    taken = client.post(
+        f"/cases/{case_id}/enforcement-measures",
+        json={
+            "measure": "preservation",
+            "method": "freeze_deposit",
+            "document_number": "示税保〔2026〕3号",
+        },
+        headers=headers,
+    )
+    assert taken.status_code == 201, taken.text
+    event_id, first = taken.json()["event_id"], taken.json()["publication"]["id"]
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_exists",
+    )
+    assert client.post(f"/publications/{first}/publish", headers=headers).status_code == 200
+    out = client.post(
+        f"/publications/{first}/withdraw", json={"reason": "inaccurate"}, headers=headers
+    )
+    assert out.status_code == 200, out.text
+    assert event_id in {
+        a["event_id"] for a in client.get("/publications/alerts", headers=headers).json()
+    }
+
+    again = client.post("/publications", json={"measure_event_id": event_id}, headers=headers)
+    assert again.status_code == 201, again.text
+    body = again.json()
+    assert body["id"] != first and body["status"] == "draft" and body["event_id"] == event_id
+    assert (body["kind"], body["record_type"]) == ("强制", "enforcement_measure")
+    assert body["fields"]["document_number"] == "税收保全措施决定书（示税保〔2026〕3号）"
+    old = client.get(f"/publications/{first}", headers=headers).json()
+    assert (old["status"], old["withdrawal_reason"]) == ("withdrawn", "inaccurate")
+    assert first in {w["id"] for w in client.get("/public/publications").json()["withdrawals"]}
+    drafted = [
+        e for e in client.get(f"/cases/{case_id}/timeline", headers=headers).json()["events"]
+        if e["action"] == "publication_drafted"
+    ]  # fmt: skip
+    assert [e["details"].get("automatic", False) for e in drafted] == [True, False]
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_exists",
+    )
+    both = {"measure_event_id": event_id, "document_id": 1}
+    assert_error(
+        client.post("/publications", json=both, headers=headers), 422, "invalid_publication_source"
+    )
+    assert_error(
+        client.post("/publications", json={}, headers=headers), 422, "invalid_publication_source"
+    )
+    not_a_measure = drafted[0]["id"]  # an event of the case, not a measure
+    assert_error(
+        client.post("/publications", json={"measure_event_id": not_a_measure}, headers=headers),
+        404,
+        "measure_not_found",
+    )
+    # a 复议 revokes the measure: its new draft is withdrawn too, and no record is made again
+    base = f"/cases/{case_id}/remedies/reconsideration"
+    applied = {"body": "国家税务总局示例市税务局", "measure_event_id": event_id}
+    assert client.post(base, json=applied, headers=headers).status_code == 201
+    revoked = client.post(f"{base}/result", json={"result": "撤销"}, headers=headers)
+    assert [w["id"] for w in revoked.json()["withdrawn"]] == [body["id"]], revoked.text
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_withdrawn_for_good",
+    )
+    assert event_id not in {
+        a["event_id"] for a in client.get("/publications/alerts", headers=headers).json()
+    }
+    verify = client.get(f"/cases/{case_id}/record/verify", headers=headers).json()
     assert verify["ok"], verify

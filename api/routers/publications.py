@@ -12,11 +12,13 @@ from api.deps import CurrentUser, ServicesDep
 from api.fields import DbId, Line, Paragraph
 from assistant.auth.security import Role
 from assistant.cases.access import require_role
+from assistant.db import User
 from assistant.db.models import Case
 from assistant.errors import NotFound
 from assistant.limits import INT64_MAX
 from assistant.publicity import service
 from assistant.publicity.public import check_code
+from assistant.services import Services
 
 router = APIRouter(prefix="/publications", tags=["publications"])
 # `{publication_id:int}`: only digits reach the id routes, so /publications/alerts with another
@@ -24,8 +26,20 @@ router = APIRouter(prefix="/publications", tags=["publications"])
 
 
 class PublicationIn(BaseModel):
+    """What to draft the public record of: an issued decision or a recorded 强制 measure, one of
+    the two (else 422 `invalid_publication_source`)."""
+
     model_config = ConfigDict(extra="forbid")
-    document_id: int = Field(ge=1, le=INT64_MAX, description="the issued decision")
+    document_id: int | None = Field(
+        default=None, ge=1, le=INT64_MAX, description="the issued decision"
+    )
+    measure_event_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=INT64_MAX,
+        description="the 强制 measure (its enforcement_measure event id), drafted again after "
+        "its record was withdrawn as inaccurate",
+    )
 
 
 class PublicationEdit(BaseModel):
@@ -80,12 +94,28 @@ def inquiry_code(case_id: DbId, user: CurrentUser, services: ServicesDep) -> dic
     return {"case_number": number, "check_code": check_code(services.settings, number)}
 
 
-@router.post("", status_code=201, responses={404: {"description": "文书不存在"}})
+@router.post("", status_code=201, responses={404: {"description": "文书或强制措施不存在"}})
 def draft_publication(
     body: PublicationIn, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
-    """The masked draft of an issued decision's public record, with what was masked."""
-    return service.draft_publication(services, user, body.document_id)
+    """The masked draft of an issued decision's or a 强制 measure's public record, with what was
+    masked; again after a withdrawal as inaccurate (the withdrawn one stays on record). 409
+    `publication_exists` while it has a draft or a published record, 409
+    `publication_withdrawn_for_good` after a withdrawal for any other reason."""
+    return draft_from(services, user, body)
+
+
+def draft_from(
+    services: Services, user: User, body: PublicationIn, case_id: int | None = None
+) -> dict[str, Any]:
+    """A checked PublicationIn to the service: this route and the workbench's 重新生成公示稿."""
+    return service.draft_publication(
+        services,
+        user,
+        body.document_id,
+        measure_event_id=body.measure_event_id,
+        case_id=case_id,
+    )
 
 
 @router.get("/{publication_id:int}")

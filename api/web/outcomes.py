@@ -2,8 +2,10 @@
 
 Each form goes through the API's request schema (`api.routers.outcomes`) and the service the
 API calls (same checks, signed events, the measure's public record drafted, the withdrawal a
-revoking result makes); a refusal is shown beside the field it concerns with the values kept,
-and a form the user may not use now is shown blocked with the reason.
+revoking result makes); a measure's public record withdrawn as inaccurate is drafted again
+through `POST /publications`'s schema and function. A refusal is shown beside the field it
+concerns with the values kept, and a form the user may not use now is shown blocked with the
+reason.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from api.routers.outcomes import (
     record_remedy_result,
     take_measure,
 )
+from api.routers.publications import PublicationIn, draft_from
 from api.web import pages
 from api.web.actions import checked, run
 from api.web.session import CsrfChecked, WebUser
@@ -40,6 +43,7 @@ router = APIRouter(include_in_schema=False)
 MEASURE_FIELDS = ("measure", "method", "on", "amount", "document_number", "note")
 REMEDY_FIELDS = ("body", "on", "document_id", "measure_event_id", "note")
 RESULT_FIELDS = ("result", "on", "note")
+REDRAFT_FIELDS = ("measure_event_id",)
 # A service refusal's code → the form field it concerns (where the refusal names none).
 REFUSED = {
     "invalid_measure": "measure",
@@ -53,6 +57,10 @@ REFUSED = {
     "remedy_not_applied": "result",
     "invalid_withdrawal_reason": "result",
     "invalid_revoked_on": "on",
+    "publication_exists": "measure_event_id",
+    "publication_withdrawn_for_good": "measure_event_id",
+    "measure_not_found": "measure_event_id",
+    "invalid_publication_source": "measure_event_id",
 }
 
 
@@ -163,4 +171,22 @@ async def conclude_remedy(
     prefix = f"{remedy}-result"
     return await run_in_threadpool(
         _submit, request, workflow, user, case_id, form, prefix, RESULT_FIELDS, perform
+    )
+
+
+@router.post("/workbench/cases/{case_id}/publications")
+async def redraft_measure_publication(
+    case_id: DbId, request: Request, user: WebUser, workflow: WorkflowDep, _csrf: CsrfChecked
+) -> Response:
+    """重新生成公示稿 for a measure whose record was withdrawn as inaccurate (`POST
+    /publications {measure_event_id}`, the same checks and refusals)."""
+    form = await request.form()
+    prefix = f"redraft-{str(form.get('measure_event_id', '')).strip()}"
+
+    def perform() -> None:
+        body = checked(PublicationIn, _values(form, REDRAFT_FIELDS), {})
+        draft_from(workflow.services, user, body, case_id=case_id)
+
+    return await run_in_threadpool(
+        _submit, request, workflow, user, case_id, form, prefix, REDRAFT_FIELDS, perform
     )

@@ -26,10 +26,13 @@ from assistant.documents.registry import DECISION_TYPES, PUBLISHED_TYPES
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.money import to_yuan
 from assistant.outcomes.rules import OutcomeRules, load_outcome_rules
+from assistant.publicity.rules import load_rules
 from assistant.publicity.service import (
     MEASURE_EVENT,
     check_withdrawal,
     draft_measure_in,
+    records_of,
+    redraft_refusal,
     to_dict,
     withdraw_in,
 )
@@ -329,6 +332,32 @@ def withdrawal_reasons(rules: OutcomeRules) -> set[str]:
     return {r for remedy in rules.remedies.values() for r in remedy.results.values() if r}
 
 
+def _taken(session: Session, event: CaseEvent, may: bool) -> dict[str, Any]:
+    """A recorded measure as the case page lists it: its label, its public record's state and
+    whether a new draft may be made now (only after a withdrawal as inaccurate; the refusal's
+    message otherwise, the same the API gives)."""
+    rows = records_of(session, event_id=event.id)
+    refusal = redraft_refusal(rows, "强制措施")
+    latest = rows[-1] if rows else None
+    reasons = load_rules().withdrawal_reasons
+    shown = {"draft": "公示稿待审核", "published": "已公示"}
+    return {
+        "event_id": event.id,
+        "label": f"{event.details.get('on')} {event.details.get('measure_name')}"
+        f"（{event.details.get('document_number') or event.details.get('method_name')}）",
+        "publication_id": latest.id if latest else None,
+        "publication": (
+            "无公示记录"
+            if latest is None
+            else shown.get(latest.status)
+            or f"公示已撤回（{reasons.get(latest.withdrawal_reason or '', '')}）"
+        ),
+        "withdrawn": latest is not None and latest.status == "withdrawn",
+        "may_redraft": may and refusal is None,
+        "why_not_redraft": refusal.message if refusal else None,
+    }
+
+
 def form_state(services: Services, actor: User, case_id: int) -> dict[str, Any]:
     """What the case page's 强制/救济 forms may offer the actor now, and why not: recording at
     all (the role), each remedy's pending application (a result may be recorded) or none (an
@@ -367,14 +396,7 @@ def form_state(services: Services, actor: User, case_id: int) -> dict[str, Any]:
                 key: {"name": m.name, "citation": m.citation, "methods": m.methods}
                 for key, m in rules.measures.items()
             },
-            "taken": [
-                {
-                    "event_id": e.id,
-                    "label": f"{e.details.get('on')} {e.details.get('measure_name')}"
-                    f"（{e.details.get('document_number') or e.details.get('method_name')}）",
-                }
-                for e in measures
-            ],
+            "taken": [_taken(session, e, may) for e in measures],
             "decisions": [{"id": d.id, "number": d.number} for d in decisions],
             "remedies": remedies,
         }

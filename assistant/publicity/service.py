@@ -293,12 +293,81 @@ def _record(
     )
 
 
-def draft_publication(services: Services, actor: User, document_id: int) -> dict[str, Any]:
-    """The masked draft of an issued decision's public record, for the officer to review."""
+def redraft_refusal(rows: list[Publication], what: str) -> Conflict | None:
+    """Why a decision's or a measure's record (`rows`: all it ever had) cannot be drafted now,
+    or None: one that is a draft or published already (409 `publication_exists`), or one
+    withdrawn for good — its decision or measure revoked, changed, confirmed unlawful or void,
+    or remade — (409 `publication_withdrawn_for_good`). Only a withdrawal as inaccurate (更正)
+    asks for a new draft; the withdrawn record stays on record beside it."""
+    for row in rows:
+        if row.status != "withdrawn":
+            return Conflict(
+                "publication_exists",
+                f"该{what}已有公示记录（{'草稿' if row.status == 'draft' else '已公开'}）。",
+                details={"publication_id": row.id, "status": row.status},
+            )
+    for row in rows:
+        reason = row.withdrawal_reason or ""
+        if reason != CORRECTION:
+            return Conflict(
+                "publication_withdrawn_for_good",
+                f"该{what}的公示已撤回（{load_rules().withdrawal_reasons.get(reason, reason)}），"
+                "不能再次公示；只有因公示内容不准确而撤回的，才重新生成公示稿。",
+                details={"publication_id": row.id, "reason": row.withdrawal_reason},
+            )
+    return None
+
+
+def records_of(
+    session: Session, *, document_id: int | None = None, event_id: int | None = None
+) -> list[Publication]:
+    """Every record a decision (`document_id`) or a 强制 measure (`event_id`) ever had."""
+    column = Publication.event_id if event_id is not None else Publication.document_id
+    key = event_id if event_id is not None else document_id
+    return list(session.scalars(select(Publication).where(column == key).order_by(Publication.id)))
+
+
+def draft_publication(
+    services: Services,
+    actor: User,
+    document_id: int | None = None,
+    *,
+    measure_event_id: int | None = None,
+    case_id: int | None = None,
+) -> dict[str, Any]:
+    """The masked draft of an issued decision's public record, or of a recorded 强制 measure's
+    (`measure_event_id`: its `enforcement_measure` event), for the officer to review: the one
+    way to draft again after a withdrawal as inaccurate (`redraft_refusal`). `case_id`, where
+    the caller names the case, must be the decision's or measure's (else 404)."""
     require_role(actor, *PUBLISHERS)
+    if (document_id is None) == (measure_event_id is None):
+        raise InvalidInput(
+            "invalid_publication_source",
+            "请指明一份已签发的决定书（document_id）或一项已登记的强制措施（measure_event_id），"
+            "二者只能选一。",
+            details={"document_id": document_id, "measure_event_id": measure_event_id},
+        )
     with services.db.session() as session:
+        if measure_event_id is not None:
+            event = session.get(CaseEvent, measure_event_id)
+            if (
+                event is None
+                or event.action != MEASURE_EVENT
+                or case_id not in (None, event.case_id)
+            ):
+                raise NotFound(
+                    "measure_not_found",
+                    f"强制措施 {measure_event_id} 不存在（应为本案已登记的强制措施）。",
+                    details={"measure_event_id": measure_event_id, "case_id": case_id},
+                )
+            case = lock_case(session, event.case_id)  # two drafts of one measure queue up here
+            refusal = redraft_refusal(records_of(session, event_id=event.id), "强制措施")
+            if refusal is not None:
+                raise refusal
+            row = draft_measure_in(services, session, actor, case, event, automatic=False)
+            return to_dict(row, internal=True)
         document = session.get(Document, document_id)
-        if document is None:
+        if document is None or case_id not in (None, document.case_id):
             raise NotFound(
                 "document_not_found",
                 f"文书 {document_id} 不存在。",
@@ -324,17 +393,9 @@ def draft_publication(services: Services, actor: User, document_id: int) -> dict
                 details={"document_id": document_id},
             )
         case = lock_case(session, document.case_id)  # two drafts of one decision queue up here
-        existing = session.scalar(
-            select(Publication).where(
-                Publication.document_id == document_id, Publication.status != "withdrawn"
-            )
-        )
-        if existing is not None:
-            raise Conflict(
-                "publication_exists",
-                "该文书已有公示记录。",
-                details={"publication_id": existing.id, "status": existing.status},
-            )
+        refusal = redraft_refusal(records_of(session, document_id=document.id), "文书")
+        if refusal is not None:
+            raise refusal
         row = draft_in(services, session, actor, case, document, publicity)
         return to_dict(row, internal=True)
 
@@ -375,11 +436,18 @@ def draft_in(
 
 
 def draft_measure_in(
-    services: Services, session: Session, actor: User, case: Case, event: CaseEvent
+    services: Services,
+    session: Session,
+    actor: User,
+    case: Case,
+    event: CaseEvent,
+    *,
+    automatic: bool = True,
 ) -> Publication:
-    """The masked draft of a 强制 measure's public record, inside the transaction that records
-    the measure (the case locked): signed `publication_drafted` (`automatic`), its deadline
-    from the measure's date by the rules' period for 强制 records."""
+    """The masked draft of a 强制 measure's public record, inside the caller's transaction (the
+    case locked): the one that records the measure (`automatic`), or the officer's new draft
+    after a withdrawal as inaccurate. Signed `publication_drafted`; its deadline from the
+    measure's date by the rules' period for 强制 records."""
     publicity = measure_publicity()
     source = measure_fields(case, event, services.settings)
     fields, findings = mask(source)
@@ -401,7 +469,8 @@ def draft_measure_in(
     )
     session.add(row)
     session.flush()
-    _record(services, session, case, actor, "publication_drafted", row, automatic=True)
+    extra = {"automatic": True} if automatic else {}
+    _record(services, session, case, actor, "publication_drafted", row, **extra)
     return row
 
 
@@ -614,12 +683,13 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
     with services.db.session() as session:
         rows = list(session.scalars(select(Publication).order_by(Publication.id)))
         # done: published, or withdrawn for good (an inaccurate one is to be published again)
-        done = {
-            p.document_id
+        settled = [
+            p
             for p in rows
             if p.status == "published"
             or (p.status == "withdrawn" and p.withdrawal_reason != CORRECTION)
-        }
+        ]
+        done = {p.document_id for p in settled if p.document_id is not None}
         drafts = {p.document_id: p for p in rows if p.status == "draft"}
         documents = session.scalars(
             select(Document).where(
@@ -659,8 +729,9 @@ def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
                 case_id=document.case_id,
                 document_number=document.number,
             )
-        # 强制 measures: each is drafted when recorded; those not yet published
-        measure_done = {p.event_id for p in rows if p.event_id is not None and p.status != "draft"}
+        # 强制 measures: each is drafted when recorded; those not yet published (again, after a
+        # withdrawal as inaccurate)
+        measure_done = {p.event_id for p in settled if p.event_id is not None}
         measure_drafts = {
             p.event_id: p for p in rows if p.event_id is not None and p.status == "draft"
         }

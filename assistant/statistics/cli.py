@@ -80,5 +80,10 @@ def platform(
         ("credentials", "无有效执法证件的执法行为"),
     ):
         typer.echo(f"  {name}：{len(report[key])}")
-    candidates = report["major_violator_candidates"]["cases"]
-    typer.echo(f"  重大税收违法失信主体候选：{len(candidates)}")
+    block = report["major_violator_candidates"]
+    candidates = block["cases"]
+    pending = sum(1 for c in candidates if c["remedy_pending"])
+    typer.echo(
+        f"  重大税收违法失信主体候选：{len(candidates)}（其中复议、诉讼未结 {pending}；"
+        f"因复议、诉讼结果排除 {len(block['excluded'])}）"
+    )

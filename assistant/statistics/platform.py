@@ -28,6 +28,7 @@ from assistant.db.models import Case, CaseEvent, Document, OfficerCredential, Us
 from assistant.discretion import Benchmark
 from assistant.discretion.consistency import HIGH_PCT, LOW_PCT, MANY_PEERS, MIN_PEERS, percentile_of
 from assistant.errors import InvalidInput, TaxAssistError
+from assistant.outcomes.rules import load_outcome_rules
 from assistant.statistics.annual import amount_of
 from assistant.statistics.annual import decisions as decided_acts
 from assistant.statistics.records import Period, act_date, china_midnight_utc
@@ -552,10 +553,23 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class RemedyEffect:
+    """What a 复议 or 诉讼 result does to a candidate, by the withdrawal reason the outcome rules
+    give the result: `exclude` (the decision no longer supports a listing) or `recheck` (kept,
+    to be checked against the decision as changed); a result with no reason leaves it standing."""
+
+    source: str
+    confidence: str
+    exclude: frozenset[str]
+    recheck: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Criteria:
     source: str
     confidence: str
     criteria: tuple[Criterion, ...]
+    remedies: RemedyEffect
 
 
 @lru_cache(maxsize=4)
@@ -585,13 +599,63 @@ def load_criteria(path: Path = MAJOR_VIOLATORS_FILE) -> Criteria:
                     tuple(raw.get("facts_any") or ()),
                 )
             )
-        return Criteria(str(data["source"]), str(data.get("confidence", "")), tuple(criteria))
+        return Criteria(
+            str(data["source"]),
+            str(data.get("confidence", "")),
+            tuple(criteria),
+            remedy_effect(data.get("remedies")),
+        )
     except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError, ArithmeticError) as exc:
         raise InvalidInput(
             "invalid_criteria_file",
             f"重大税收违法失信主体标准文件无法读取：{exc}",
             details={"path": str(path)},
         ) from exc
+
+
+def remedy_effect(raw: Any) -> RemedyEffect:
+    """The file's `remedies` block (required: the list depends on it); every reason a result can
+    carry (corpora/outcomes/acts.yaml) must be classified, so a result kind added there cannot
+    pass unnoticed."""
+    if not isinstance(raw, dict) or not raw.get("source"):
+        raise ValueError("remedies: missing, or without its source (复议、诉讼结果对候选的影响)")
+    reasons = {
+        r for remedy in load_outcome_rules().remedies.values() for r in remedy.results.values() if r
+    }
+    exclude, recheck = frozenset(raw.get("exclude") or ()), frozenset(raw.get("recheck") or ())
+    unknown = sorted((exclude | recheck) - reasons)
+    if unknown:
+        raise ValueError(f"remedies: unknown results {unknown} (known: {sorted(reasons)})")
+    if exclude & recheck:
+        raise ValueError(f"remedies: {sorted(exclude & recheck)} both excluded and re-checked")
+    unclassified = sorted(reasons - exclude - recheck)
+    if unclassified:
+        raise ValueError(f"remedies: results {unclassified} neither excluded nor re-checked")
+    return RemedyEffect(str(raw["source"]), str(raw.get("confidence", "")), exclude, recheck)
+
+
+@dataclass(frozen=True)
+class RemedyState:
+    """The remedies recorded against a candidate's decision (as of the report's day): the
+    events, the result that excludes it (if any), whether one changed it, whether one is
+    still awaiting its result."""
+
+    events: tuple[dict[str, Any], ...]
+    excluded_by: dict[str, Any] | None
+    changed: bool
+    pending: tuple[str, ...]  # remedies applied for and not yet concluded
+    upheld: bool
+
+    @property
+    def status(self) -> str | None:
+        """excluded > pending > changed > upheld; None: no remedy recorded."""
+        if self.excluded_by is not None:
+            return "excluded"
+        if self.pending:
+            return "pending"
+        if self.changed:
+            return "changed"
+        return "upheld" if self.upheld else None
 
 
 @dataclass(frozen=True)
@@ -606,8 +670,10 @@ class Candidate:
     criterion_name: str
     tax_unpaid: Decimal
     unverified: tuple[str, ...] = field(default=())
+    remedy: RemedyState | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        remedy = self.remedy
         return {
             "case_id": self.case_id,
             "number": self.number,
@@ -619,6 +685,10 @@ class Candidate:
             "criterion_name": self.criterion_name,
             "tax_unpaid": str(self.tax_unpaid),
             "unverified": list(self.unverified),
+            "remedy_status": remedy.status if remedy else None,
+            "remedy_pending": list(remedy.pending) if remedy else [],
+            "excluded_by": remedy.excluded_by if remedy else None,
+            "remedies": list(remedy.events) if remedy else [],
         }
 
 
@@ -647,11 +717,95 @@ def matches(criterion: Criterion, case: Case) -> tuple[bool, tuple[str, ...]]:
     return True, unverified
 
 
+REMEDY_APPLIED = {"reconsideration_applied": "reconsideration", "lawsuit_filed": "litigation"}
+REMEDY_CONCLUDED = {"reconsideration_decided": "reconsideration", "lawsuit_judged": "litigation"}
+
+
+def remedy_states(
+    session: Session, decided: dict[int, date], effect: RemedyEffect, as_of: date | None
+) -> dict[int, RemedyState]:
+    """Per case, the 复议 and 诉讼 recorded against its decision: applications dated on or after
+    the decision (an earlier one concerned another decision) and not against a 强制 measure
+    only, with their results, all dated up to `as_of` (a later act is not known on that day).
+    A result concludes the latest application of its remedy (the order the service records)."""
+    rules = load_outcome_rules()
+    rows = session.execute(
+        select(
+            CaseEvent.id,
+            CaseEvent.case_id,
+            CaseEvent.action,
+            CaseEvent.details,
+            CaseEvent.created_at,
+        )
+        .where(
+            CaseEvent.case_id.in_(sorted(decided)),
+            CaseEvent.action.in_([*REMEDY_APPLIED, *REMEDY_CONCLUDED]),
+        )
+        .order_by(CaseEvent.case_id, CaseEvent.seq)
+    )
+    per_case: dict[int, list[tuple[int, str, dict[str, Any], date]]] = defaultdict(list)
+    for event_id, case_id, action, details, created_at in rows:
+        details = details or {}
+        on = act_date(details, created_at)
+        if as_of is None or on <= as_of:
+            per_case[case_id].append((event_id, action, details, on))
+    out: dict[int, RemedyState] = {}
+    for case_id, events in per_case.items():
+        awaiting: dict[str, tuple[int, dict[str, Any]] | None] = {}
+        shown: list[dict[str, Any]] = []
+        excluded_by: dict[str, Any] | None = None
+        changed = upheld = False
+        for event_id, action, details, on in events:
+            if action in REMEDY_APPLIED:
+                remedy = REMEDY_APPLIED[action]
+                concerns = on >= decided[case_id] and details.get("measure_event_id") is None
+                awaiting[remedy] = (event_id, details) if concerns else None
+                if concerns:
+                    shown.append(
+                        {
+                            "event_id": event_id,
+                            "action": action,
+                            "remedy": remedy,
+                            "on": on.isoformat(),
+                            "body": details.get("body"),
+                        }
+                    )
+                continue
+            remedy = REMEDY_CONCLUDED[action]
+            if awaiting.get(remedy) is None:
+                awaiting.pop(remedy, None)
+                continue  # concludes an application that does not concern the decision
+            result = str(details.get("result"))
+            reason = rules.remedies[remedy].results.get(result)
+            entry = {
+                "event_id": event_id,
+                "action": action,
+                "remedy": remedy,
+                "on": on.isoformat(),
+                "result": result,
+                "reason": reason,
+            }
+            shown.append(entry)
+            awaiting[remedy] = None
+            if reason in effect.exclude and excluded_by is None:
+                excluded_by = entry
+            elif reason in effect.recheck:
+                changed = True
+            elif reason is None:
+                upheld = True
+        pending = tuple(sorted(r for r, a in awaiting.items() if a is not None))
+        if shown:
+            out[case_id] = RemedyState(tuple(shown), excluded_by, changed, pending, upheld)
+    return out
+
+
 def major_violator_candidates(
-    session: Session, period: Period, criteria: Criteria
-) -> list[Candidate]:
+    session: Session, period: Period, criteria: Criteria, *, as_of: date | None = None
+) -> tuple[list[Candidate], list[Candidate]]:
     """Cases decided in the period (决定, or a 税务处理决定书 issued) that meet a criterion; the
-    first criterion met is named."""
+    first criterion met is named. The recorded remedies against the decision (as of `as_of`)
+    apply as the criteria file's `remedies` says: returns the candidates (pending and changed
+    ones marked) and, apart, those a result excludes, with that result."""
     decided: dict[int, date] = {}
     for act in period.acts("decided"):
         decided.setdefault(act.case_id, act.on)
@@ -659,13 +813,18 @@ def major_violator_candidates(
         if doc.case_id not in decided and doc.issued_at is not None:
             decided[doc.case_id] = act_date({}, doc.issued_at)
     if not decided:
-        return []
-    out = []
+        return [], []
+    remedies = remedy_states(session, decided, criteria.remedies, as_of)
+    out: list[Candidate] = []
+    excluded: list[Candidate] = []
     for case in session.scalars(select(Case).where(Case.id.in_(sorted(decided))).order_by(Case.id)):
         for criterion in criteria.criteria:
             ok, unverified = matches(criterion, case)
             if ok:
-                out.append(
+                remedy = remedies.get(case.id)
+                if remedy is not None and remedy.changed:
+                    unverified = (*unverified, "decision_changed")
+                (excluded if remedy and remedy.excluded_by else out).append(
                     Candidate(
                         case.id,
                         case.number,
@@ -677,10 +836,11 @@ def major_violator_candidates(
                         criterion.name,
                         case.tax_unpaid,
                         unverified,
+                        remedy,
                     )
                 )
                 break
-    return out
+    return out, excluded
 
 
 # -- the whole platform view ---------------------------------------------------------------------
@@ -696,6 +856,7 @@ def platform_report(
 ) -> dict[str, Any]:
     """Every check over the period, JSON-ready (Decimals as strings)."""
     decisions = penalty_decisions(session, period, benchmark, authorities=authorities)
+    candidates, excluded = major_violator_candidates(session, period, criteria, as_of=as_of)
     return {
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
         "as_of": as_of.isoformat(),
@@ -717,6 +878,9 @@ def platform_report(
         "major_violator_candidates": {
             "source": criteria.source,
             "confidence": criteria.confidence,
-            "cases": [c.to_dict() for c in major_violator_candidates(session, period, criteria)],
+            "remedies_source": criteria.remedies.source,
+            "remedies_confidence": criteria.remedies.confidence,
+            "cases": [c.to_dict() for c in candidates],
+            "excluded": [c.to_dict() for c in excluded],
         },
     }

@@ -1,15 +1,21 @@
 """Publication through the real app: a decision issued in a signed case record, masked, reviewed,
-published, read by the public (JSON, RSS, page), withdrawn; the progress inquiry and the 事前
-information. Planted identifiers never reach anything the public side answers."""
+published, read by the public (JSON, RSS, page), withdrawn; a 强制 measure's record withdrawn as
+inaccurate and drafted again; the progress inquiry and the 事前 information. Planted identifiers
+never reach anything the public side answers.
+
+The app and its database are shared by the module; each test issues its own decisions (`issue`)
+and reads only what it made, so any one test runs alone, in any order, on any worker."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,9 +54,58 @@ class World:
     client: TestClient
     services: Services
     officer: dict[str, str]
-    planted: list[str]  # every planted value (identifiers, names, address details)
+    numbers: Iterator[int]  # the next 文号 number: each decision its own
+
+
+@dataclass
+class Issued:
+    """Decisions one test issued: their ids, cases and what was planted in their facts."""
+
     documents: list[int]
+    case_ids: list[int]
     case_numbers: list[str]
+    planted: list[str]  # every planted value (identifiers, names, address details)
+    numbers: list[int]
+
+
+def issue(world: World, count: int, *, individual_at: int | None = None) -> Issued:
+    """`count` issued penalty decisions with planted personal data, each its own case (the one
+    at `individual_at` on a natural person)."""
+    rng = random.Random(16)
+    planted: list[str] = []
+    numbers = [next(world.numbers) for _ in range(count)]
+    documents = [
+        _issue_decision(
+            world.services,
+            _planted_sentences(rng, planted),
+            number=n,
+            individual=k == individual_at,
+        )
+        for k, n in enumerate(numbers)
+    ]
+    with world.services.db.session() as session:
+        cases = [
+            session.execute(
+                select(Case.id, Case.number)
+                .join(Document, Document.case_id == Case.id)
+                .where(Document.id == d)
+            ).one()
+            for d in documents
+        ]
+    return Issued(documents, [c[0] for c in cases], [c[1] for c in cases], planted, numbers)
+
+
+def published(world: World, issued: Issued) -> list[dict[str, Any]]:
+    """Each decision's record drafted and published through the API."""
+    client, headers = world.client, world.officer
+    out = []
+    for document_id in issued.documents:
+        draft = client.post("/publications", json={"document_id": document_id}, headers=headers)
+        assert draft.status_code == 201, draft.text
+        done = client.post(f"/publications/{draft.json()['id']}/publish", headers=headers)
+        assert done.status_code == 200, done.text
+        out.append(done.json())
+    return out
 
 
 def _planted_sentences(rng: random.Random, planted: list[str]) -> str:
@@ -153,23 +208,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     seed_demo_users(services)
     with services.db.session() as session:
         services.keystore().ensure(session)
-    rng = random.Random(16)
-    planted: list[str] = []
-    documents = [
-        _issue_decision(services, _planted_sentences(rng, planted), number=n, individual=n == 3)
-        for n in (1, 2, 3)
-    ]
-    with services.db.session() as session:
-        numbers = [
-            session.scalars(
-                select(Case.number)
-                .join(Document, Document.case_id == Case.id)
-                .where(Document.id == d)
-            ).one()
-            for d in documents
-        ]
     with TestClient(create_app(settings)) as client:
-        yield World(client, services, login(client, "officer"), planted, documents, numbers)
+        yield World(client, services, login(client, "officer"), itertools.count(1))
 
 
 def _public_answers(client: TestClient) -> str:
@@ -183,12 +223,14 @@ def test_draft_masks_review_publish_and_the_public_never_sees_a_planted_value(
     world: World,
 ) -> None:
     client, headers = world.client, world.officer
+    mine = issue(world, 3, individual_at=2)
     alerts = client.get("/publications/alerts", headers=headers).json()
-    assert {a["document_id"] for a in alerts} >= set(world.documents)
-    assert all(not a["overdue"] and a["working_days_left"] == 7 for a in alerts)
+    own = [a for a in alerts if a["document_id"] in mine.documents]
+    assert {a["document_id"] for a in own} == set(mine.documents)
+    assert all(not a["overdue"] and a["working_days_left"] == 7 for a in own)
 
     ids = []
-    for document_id in world.documents:
+    for document_id in mine.documents:
         draft = client.post("/publications", json={"document_id": document_id}, headers=headers)
         assert draft.status_code == 201, draft.text
         body = draft.json()
@@ -201,9 +243,10 @@ def test_draft_masks_review_publish_and_the_public_never_sees_a_planted_value(
         assert fields["authority"] == "国家税务总局示例市税务局稽查局"
         ids.append(body["id"])
     # nothing public before the officer publishes
-    assert client.get("/public/publications").json()["items"] == []
+    feed = client.get("/public/publications").json()
+    assert not {item["id"] for item in feed["items"]} & set(ids)
     assert_error(
-        client.post("/publications", json={"document_id": world.documents[0]}, headers=headers),
+        client.post("/publications", json={"document_id": mine.documents[0]}, headers=headers),
         409,
         "publication_exists",
     )
@@ -218,34 +261,34 @@ def test_draft_masks_review_publish_and_the_public_never_sees_a_planted_value(
     assert "13912345678" not in facts and "吴国华" not in facts and "139＊＊＊＊5678" in facts
     # the officer sees what was masked (the findings), the public never does
     assert {"13912345678", "吴国华"} <= {f["text"] for f in edited.json()["findings"]}
-    world.planted.extend(["13912345678", "吴国华"])
+    planted = [*mine.planted, "13912345678", "吴国华"]
     assert_error(
         client.patch(f"/publications/{ids[0]}", json={"party": "x"}, headers=headers),
         422,
         "invalid_request",
     )
     for publication_id in ids:
-        published = client.post(f"/publications/{publication_id}/publish", headers=headers)
-        assert published.status_code == 200, published.text
-        assert published.json()["status"] == "published"
+        done = client.post(f"/publications/{publication_id}/publish", headers=headers)
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "published"
 
     feed = client.get("/public/publications").json()  # no sign-in
-    assert {item["id"] for item in feed["items"]} == set(ids)
-    organisation = next(i for i in feed["items"] if "示例商贸有限公司" in i["fields"]["party"])
+    items = [item for item in feed["items"] if item["id"] in ids]
+    assert {item["id"] for item in items} == set(ids)
+    organisation = next(i for i in items if "示例商贸有限公司" in i["fields"]["party"])
     assert DEMO_USCC in organisation["fields"]["party"]  # organisations are shown
-    individual = next(i for i in feed["items"] if "孙" in i["fields"]["party"])
+    individual = next(i for i in items if "孙" in i["fields"]["party"])
     assert individual["fields"]["party"] == "孙某"  # the individual party is masked
     answers = _public_answers(client)
-    assert "<rss" in answers and "示税稽罚〔2026〕1号" in answers
+    assert "<rss" in answers and f"示税稽罚〔2026〕{mine.numbers[0]}号" in answers
     assert "孙建军" not in answers
-    leaked = [value for value in world.planted if value in answers]
+    leaked = [value for value in planted if value in answers]
     assert leaked == [], leaked
 
 
 def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: World) -> None:
     client, headers = world.client, world.officer
-    listing = client.get("/publications?status=published", headers=headers).json()
-    target = listing[0]
+    target, other = published(world, issue(world, 2))
     case_id = target["case_id"]
     assert_error(
         client.post(
@@ -278,10 +321,15 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
         409,
         "publication_not_published",
     )
-    # a decision withdrawn for good is not asked for again; an inaccurate one is re-drafted
+    # a decision withdrawn for good is not asked for again, nor drafted again
     alerts = client.get("/publications/alerts", headers=headers).json()
     assert target["document_id"] not in {a["document_id"] for a in alerts}
-    other = client.get("/publications?status=published", headers=headers).json()[0]
+    assert_error(
+        client.post("/publications", json={"document_id": target["document_id"]}, headers=headers),
+        409,
+        "publication_withdrawn_for_good",
+    )
+    # an inaccurate one is drafted again
     corrected = client.post(
         f"/publications/{other['id']}/withdraw", json={"reason": "inaccurate"}, headers=headers
     )
@@ -315,7 +363,7 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
 
 def test_progress_inquiry_needs_the_check_code_and_is_throttled(world: World) -> None:
     client, headers = world.client, world.officer
-    case_id = client.get("/publications", headers=headers).json()[1]["case_id"]
+    case_id = issue(world, 1).case_ids[0]
     code = client.get(f"/publications/inquiry-codes/{case_id}", headers=headers).json()
     assert len(code["check_code"]) == 12
     answer = client.post(
@@ -367,7 +415,8 @@ def test_check_codes_survive_backup_and_restore(world: World, tmp_path: Path) ->
     """The inquiry secret travels with the signing keys, so a restored installation answers
     the codes already given to parties."""
     settings = world.services.settings
-    code = check_code(settings, world.case_numbers[0])
+    [number] = issue(world, 1).case_numbers
+    code = check_code(settings, number)
     backup = tmp_path / "backup"
     create_backup(
         settings.resolved_database_url, settings.data_dir, backup, files=world.services.files
@@ -375,16 +424,19 @@ def test_check_codes_survive_backup_and_restore(world: World, tmp_path: Path) ->
     restored = make_settings(tmp_path / "restored")
     files = FileStore(restored.blobs_dir)
     restore_backup(backup, restored.data_dir, restored.resolved_database_url, files=files)
-    assert check_code(restored, world.case_numbers[0]) == code
+    assert check_code(restored, number) == code
     assert (restored.keys_dir / "inquiry.secret").stat().st_mode & 0o077 == 0
 
 
 def test_a_revoked_decisions_draft_is_withdrawn_and_never_public(world: World) -> None:
-    """A 复议 revokes a decision whose corrected record is still a draft: the draft is withdrawn
+    """A 复议 revokes a decision whose record is still a draft: the draft is withdrawn
     with it (it can no longer be published), and the feed, which never showed it, lists no
     withdrawal of it."""
     client, headers = world.client, world.officer
-    [draft] = client.get("/publications?status=draft", headers=headers).json()
+    [document_id] = issue(world, 1).documents
+    made = client.post("/publications", json={"document_id": document_id}, headers=headers)
+    assert made.status_code == 201, made.text
+    draft = made.json()
     base = f"/cases/{draft['case_id']}/remedies/reconsideration"
     applied = {"body": "国家税务总局示例市税务局", "document_id": draft["document_id"]}
     assert client.post(base, json=applied, headers=headers).status_code == 201
@@ -401,4 +453,86 @@ def test_a_revoked_decisions_draft_is_withdrawn_and_never_public(world: World) -
     alerts = client.get("/publications/alerts", headers=headers).json()
     assert draft["document_id"] not in {a["document_id"] for a in alerts}
     verify = client.get(f"/cases/{draft['case_id']}/record/verify", headers=headers).json()
+    assert verify["ok"], verify
+
+
+def test_a_measures_record_withdrawn_as_inaccurate_is_drafted_again(world: World) -> None:
+    """强制: the record drafted with the measure, published, withdrawn as inaccurate — asked for
+    again and drafted again by `POST /publications {measure_event_id}` (the withdrawn one stays
+    on record and in the public withdrawals); refused while a record is active, for a measure
+    that is not one, and after a 复议 revoked the measure."""
+    client, headers = world.client, world.officer
+    [case_id] = issue(world, 1).case_ids
+    taken = client.post(
+        f"/cases/{case_id}/enforcement-measures",
+        json={
+            "measure": "preservation",
+            "method": "freeze_deposit",
+            "document_number": "示税保〔2026〕3号",
+        },
+        headers=headers,
+    )
+    assert taken.status_code == 201, taken.text
+    event_id, first = taken.json()["event_id"], taken.json()["publication"]["id"]
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_exists",
+    )
+    assert client.post(f"/publications/{first}/publish", headers=headers).status_code == 200
+    out = client.post(
+        f"/publications/{first}/withdraw", json={"reason": "inaccurate"}, headers=headers
+    )
+    assert out.status_code == 200, out.text
+    assert event_id in {
+        a["event_id"] for a in client.get("/publications/alerts", headers=headers).json()
+    }
+
+    again = client.post("/publications", json={"measure_event_id": event_id}, headers=headers)
+    assert again.status_code == 201, again.text
+    body = again.json()
+    assert body["id"] != first and body["status"] == "draft" and body["event_id"] == event_id
+    assert (body["kind"], body["record_type"]) == ("强制", "enforcement_measure")
+    assert body["fields"]["document_number"] == "税收保全措施决定书（示税保〔2026〕3号）"
+    old = client.get(f"/publications/{first}", headers=headers).json()
+    assert (old["status"], old["withdrawal_reason"]) == ("withdrawn", "inaccurate")
+    assert first in {w["id"] for w in client.get("/public/publications").json()["withdrawals"]}
+    drafted = [
+        e for e in client.get(f"/cases/{case_id}/timeline", headers=headers).json()["events"]
+        if e["action"] == "publication_drafted"
+    ]  # fmt: skip
+    assert [e["details"].get("automatic", False) for e in drafted] == [True, False]
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_exists",
+    )
+    both = {"measure_event_id": event_id, "document_id": 1}
+    assert_error(
+        client.post("/publications", json=both, headers=headers), 422, "invalid_publication_source"
+    )
+    assert_error(
+        client.post("/publications", json={}, headers=headers), 422, "invalid_publication_source"
+    )
+    not_a_measure = drafted[0]["id"]  # an event of the case, not a measure
+    assert_error(
+        client.post("/publications", json={"measure_event_id": not_a_measure}, headers=headers),
+        404,
+        "measure_not_found",
+    )
+    # a 复议 revokes the measure: its new draft is withdrawn too, and no record is made again
+    base = f"/cases/{case_id}/remedies/reconsideration"
+    applied = {"body": "国家税务总局示例市税务局", "measure_event_id": event_id}
+    assert client.post(base, json=applied, headers=headers).status_code == 201
+    revoked = client.post(f"{base}/result", json={"result": "撤销"}, headers=headers)
+    assert [w["id"] for w in revoked.json()["withdrawn"]] == [body["id"]], revoked.text
+    assert_error(
+        client.post("/publications", json={"measure_event_id": event_id}, headers=headers),
+        409,
+        "publication_withdrawn_for_good",
+    )
+    assert event_id not in {
+        a["event_id"] for a in client.get("/publications/alerts", headers=headers).json()
+    }
+    verify = client.get(f"/cases/{case_id}/record/verify", headers=headers).json()
     assert verify["ok"], verify

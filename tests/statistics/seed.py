@@ -359,6 +359,7 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
         if "credential" not in (e.details or {})
     }
     session.execute(insert(Document), documents)
+    _point_remedies_at_measures(session)
     # 强制 measures: every other one's public record published (强制, the measure's event)
     measures = session.scalars(
         select(CaseEvent)
@@ -434,12 +435,47 @@ def _plant_outcomes(act: Any, i: int, served_on: date, officer: User) -> None:
             },
         )
     if i % 19 == 0:
-        act("reconsideration_applied", on(30), officer, {"remedy": "reconsideration"})
+        # where a measure was taken, the 复议 is against the measure (its event id set once the
+        # events are inserted), not the decision
+        against = {"against_measure": True} if i % 7 == 0 else {}
+        act("reconsideration_applied", on(30), officer, {"remedy": "reconsideration", **against})
         result = RECONSIDERATION_RESULTS[(i // 19) % len(RECONSIDERATION_RESULTS)]
         act("reconsideration_decided", on(90), officer, {"result": result})
+    elif i % 21 == 0:  # a 复议 that revokes the measure alone: the decision stands
+        act(
+            "reconsideration_applied",
+            on(30),
+            officer,
+            {"remedy": "reconsideration", "against_measure": True},
+        )
+        act("reconsideration_decided", on(60), officer, {"result": "撤销"})
     if i % 23 == 0:
         act("lawsuit_filed", on(40), officer, {"remedy": "litigation"})
         act("lawsuit_judged", on(160), officer, {"result": JUDGMENTS[(i // 23) % len(JUDGMENTS)]})
+    elif i % 29 == 0:  # a lawsuit with no judgment recorded: pending
+        act("lawsuit_filed", on(45), officer, {"remedy": "litigation"})
+
+
+def _point_remedies_at_measures(session: Session) -> None:
+    """The 复议 planted against a measure names that measure's event, as the service records it."""
+    measures = {
+        e.case_id: e.id
+        for e in session.scalars(
+            select(CaseEvent).where(
+                CaseEvent.case_id >= 100000, CaseEvent.action == "enforcement_measure"
+            )
+        )
+    }
+    applied = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id.in_(sorted(measures)), CaseEvent.action == "reconsideration_applied"
+        )
+    )
+    for event in applied:
+        details = dict(event.details)
+        if details.pop("against_measure", False):
+            event.details = {**details, "measure_event_id": measures[event.case_id]}
+    session.flush()
 
 
 def _plant_candidate(

@@ -129,14 +129,79 @@ def test_acts_without_a_valid_credential(seeded: Seeded, report: dict) -> None: 
     assert set(found) == {"credential_not_valid_on_date", "no_credential_recorded"}
 
 
+# 复议 and 诉讼 against a case's decision (not against a measure only), dated up to the report's
+# day, in the SQL the test checks the platform against; `{outcome}` is the result's condition.
+REMEDY_SQL = (
+    "SELECT DISTINCT a.case_id FROM case_events a"
+    " WHERE a.action IN ('reconsideration_applied', 'lawsuit_filed')"
+    " AND json_extract(a.details, '$.measure_event_id') IS NULL"
+    " AND json_extract(a.details, '$.on') <= :as_of AND {outcome}"
+)
+CONCLUSION = (
+    "EXISTS (SELECT 1 FROM case_events d WHERE d.case_id = a.case_id AND d.seq > a.seq"
+    " AND d.action = CASE a.action WHEN 'reconsideration_applied' THEN 'reconsideration_decided'"
+    " ELSE 'lawsuit_judged' END AND json_extract(d.details, '$.on') <= :as_of{result})"
+)
+
+
+def remedied(seeded: Seeded, outcome: str) -> set[int]:
+    with seeded.services.db.session() as session:
+        sql = in_dialect(REMEDY_SQL.format(outcome=outcome), session.get_bind().dialect.name)
+        return set(session.execute(text(sql), {"as_of": AS_OF.isoformat()}).scalars())
+
+
 def test_major_violator_candidates(seeded: Seeded, report: dict) -> None:  # type: ignore[type-arg]
+    """The planted candidates, less those a 复议 or judgment revoked, confirmed unlawful or void
+    by the report's day (listed apart with that result); a changed decision is kept to re-check,
+    one under a remedy with no result yet is marked pending; a 复议 against a measure only, or a
+    result after the day, changes nothing."""
     block = report["major_violator_candidates"]
     assert "国家税务总局令第54号" in block["source"] and "verify" in block["confidence"]
+    assert "verify" in block["remedies_confidence"]
+    planted = seeded.planted.candidates
+    overturned = remedied(
+        seeded, CONCLUSION.format(result=" AND json_extract(d.details, '$.result')"
+                                  " IN ('撤销', '确认违法', '确认无效')")
+    ) & set(planted)  # fmt: skip
+    changed = remedied(
+        seeded, CONCLUSION.format(result=" AND json_extract(d.details, '$.result') = '变更'")
+    ) & set(planted)
+    pending = remedied(seeded, "NOT " + CONCLUSION.format(result="")) & set(planted)
+    against_decision = remedied(seeded, "1 = 1")  # any remedy against the decision
+    assert overturned and changed - overturned and pending - overturned, "seed plants each"
+
     found = {c["case_id"]: c["criterion"] for c in block["cases"]}
-    assert found == seeded.planted.candidates
-    assert {"6(1)", "6(3)", "6(5)"} <= set(found.values())
+    assert found == {k: v for k, v in planted.items() if k not in overturned}
+    excluded = {c["case_id"]: c for c in block["excluded"]}
+    assert set(excluded) == overturned
+    assert all(
+        c["excluded_by"]["reason"] in ("revoked", "confirmed_unlawful", "confirmed_void")
+        for c in excluded.values()
+    )
+    assert {c["case_id"] for c in block["cases"] if c["remedy_pending"]} == pending - overturned
+    assert {c["case_id"] for c in block["cases"] if c["remedy_status"] == "pending"} == (
+        pending - overturned
+    )
+    rechecked = {c["case_id"] for c in block["cases"] if "decision_changed" in c["unverified"]}
+    assert rechecked == changed - overturned
     unverified = {c["case_id"] for c in block["cases"] if c["unverified"]}
-    assert unverified == seeded.planted.unverified_candidates != set()
+    assert unverified == (seeded.planted.unverified_candidates - overturned) | rechecked
+    # a 复议 against the 强制 measure alone leaves the decision's candidate as it was
+    with seeded.services.db.session() as session:
+        measure_only = set(
+            session.execute(
+                text(
+                    in_dialect(
+                        "SELECT case_id FROM case_events WHERE action = 'reconsideration_applied'"
+                        " AND json_extract(details, '$.measure_event_id') IS NOT NULL",
+                        session.get_bind().dialect.name,
+                    )
+                )
+            ).scalars()
+        )
+    untouched = measure_only & (set(found) - against_decision)
+    assert untouched, "the seed plants a 复议 against a measure alone on a candidate"
+    assert all(not c["remedies"] for c in block["cases"] if c["case_id"] in untouched)
 
 
 def test_a_broken_criteria_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -145,3 +210,13 @@ def test_a_broken_criteria_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         load_criteria(bad)
     assert caught.value.code == "invalid_criteria_file"
+    # a remedy result the outcome rules know, left out of the file's `remedies`, is refused
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(
+        "source: x\ncriteria:\n  - id: a\n    name: b\n    violations: [tax_evasion]\n"
+        "remedies:\n  source: y\n  exclude: [revoked, confirmed_unlawful, confirmed_void]\n",
+        "utf-8",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        load_criteria(partial)
+    assert caught.value.code == "invalid_criteria_file" and "changed" in caught.value.message

@@ -3,6 +3,7 @@ the workbench page with its inline SVG charts."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from assistant.statistics.annual import annual_report
 from tests.api.apphelpers import assert_error, login, running_app
 from tests.statistics.conftest import Seeded
 from tests.statistics.seed import YEAR
@@ -60,14 +62,24 @@ def test_leaders_get_the_report_others_are_refused(client: TestClient, seeded: S
     )
 
 
-def test_the_workbench_page(client: TestClient) -> None:
+def test_the_workbench_page(client: TestClient, seeded: Seeded) -> None:
     assert sign_in(client, "officer").status_code == 303
     assert client.get(f"/workbench/statistics?year={YEAR}").status_code == 403
     assert sign_in(client, "approver").status_code == 303
     page = client.get(f"/workbench/statistics?year={YEAR}")
     assert page.status_code == 200, page.text
     assert page.text.count("<svg") == 3 and "偷税" in page.text and "行政处罚决定" in page.text
-    assert "重大税收违法失信主体候选" in page.text
+    assert "重大税收违法失信主体候选" in page.text and "因复议、诉讼结果不再列为候选" in page.text
+    # every row of the report, 强制, 复议 and 诉讼 included, with the value the export has
+    with seeded.services.db.session() as session:
+        report = annual_report(session, YEAR)
+    shown = html.unescape(page.text)
+    for key in ("enforcement", "enforcement_execution", "reconsiderations", "lawsuits_overturned"):
+        row = next(r for r in report.rows if r.key == key)
+        assert isinstance(row.value, int) and row.value > 0, key
+    for row in report.rows:
+        value = f"{row.shown} {row.unit}" if row.value is not None else row.shown
+        assert f'<th scope="row">{row.label}</th><td>{value}</td>' in shown, row.key
     assert client.get("/workbench/statistics?year=1999").status_code == 422
     # the page's download links work on the page's own sign-in (cookies, no bearer token)
     link = re.search(r'href="(/workbench/statistics/export\?[^"]*format=xlsx)"', page.text)

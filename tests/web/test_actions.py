@@ -536,6 +536,44 @@ def test_measures_and_remedies_through_the_case_page(client: TestClient) -> None
     sign_in(client, "officer")
 
 
+def test_a_measures_record_withdrawn_as_inaccurate_is_drafted_again_on_the_case_page(
+    client: TestClient,
+) -> None:
+    """The measure's line shows its public record; after a withdrawal as inaccurate it offers
+    重新生成公示稿, which drafts through `POST /publications`'s function (the withdrawn record
+    kept); a second post is refused with that route's 409 while the new draft is active."""
+    from assistant.db.models import Publication
+    from tests.api.apphelpers import login
+
+    case_id = new_case(client)
+    page = f"/workbench/cases/{case_id}"
+    measure = {"form": "measure", "measure": "preservation", "method": "freeze_deposit"}
+    assert post_form(client, page, f"{page}/measures", measure).status_code == 303
+    line = action_line(client.get(page).text, "强制措施公示")
+    assert "公示稿待审核" in line and "重新生成公示稿" not in line
+    services = client.app.state.services  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        [row] = session.scalars(select(Publication).where(Publication.case_id == case_id))
+        first, event_id = row.id, row.event_id
+    api = login(client, "officer")
+    assert client.post(f"/publications/{first}/publish", headers=api).status_code == 200
+    wrong = {"reason": "inaccurate", "note": "措施方式有误"}
+    assert client.post(f"/publications/{first}/withdraw", json=wrong, headers=api).is_success
+    line = action_line(client.get(page).text, "强制措施公示")
+    assert "公示已撤回（公开信息不准确，予以更正）" in line and "重新生成公示稿" in line
+    redraft = {"form": f"redraft-{event_id}", "measure_event_id": str(event_id)}
+    assert post_form(client, page, f"{page}/publications", redraft).status_code == 303
+    line = action_line(client.get(page).text, "强制措施公示")
+    assert "公示稿待审核" in line and "重新生成公示稿" not in line
+    with services.db.session() as session:
+        rows = session.scalars(
+            select(Publication).where(Publication.event_id == event_id).order_by(Publication.id)
+        )
+        assert [(r.id == first, r.status) for r in rows] == [(True, "withdrawn"), (False, "draft")]
+    again = post_form(client, page, f"{page}/publications", redraft)
+    assert again.status_code == 409 and "已有公示记录" in again.text
+
+
 def test_statement_review_through_the_case_page(client: TestClient) -> None:
     """复核陈述申辩 is offered like the other acts: blocked with the guard's message and article
     while no statement waits for review, then recorded with the officer's opinion (refused

@@ -12,7 +12,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from api.web import actions, analysis, documents, outcomes, pages, session, statistics
+from api.web import (
+    actions,
+    analysis,
+    documents,
+    outcomes,
+    pages,
+    publications,
+    session,
+    statistics,
+)
 from api.web.render import STATIC_DIR, STATIC_PATH, render
 
 
@@ -25,6 +34,7 @@ def install_workbench(app: FastAPI) -> None:
     app.include_router(analysis.router)
     app.include_router(documents.router)
     app.include_router(outcomes.router)
+    app.include_router(publications.router)
 
     @app.exception_handler(session.SignInRequired)
     async def _sign_in(request: Request, exc: session.SignInRequired) -> Response:

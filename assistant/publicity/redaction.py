@@ -23,6 +23,14 @@ from assistant.nlp.uscc import validate_resident_id
 
 Kind = Literal["id_number", "phone", "bank_account", "address", "person_name"]
 IDENTIFIER_KINDS: frozenset[str] = frozenset({"id_number", "phone", "bank_account"})
+# How the officer's review names each kind of masked span (the workbench's 公示 review).
+KIND_NAMES: dict[str, str] = {
+    "id_number": "身份证件号码",
+    "phone": "电话号码",
+    "bank_account": "银行账号",
+    "address": "住址",
+    "person_name": "自然人姓名",
+}
 MASK = "＊"
 
 _SURNAME_RE = "|".join(sorted(SURNAMES, key=len, reverse=True))

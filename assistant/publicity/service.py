@@ -674,6 +674,22 @@ def list_publications(services: Services, status: str | None = None) -> list[dic
         return [to_dict(row, internal=True) for row in session.scalars(query)]
 
 
+def latest_of_case(services: Services, case_id: int) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each decision's (`("document", id)`) and measure's (`("measure", event id)`) latest
+    public record in a case: what the case page links to its lines."""
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    with services.db.session() as session:
+        rows = session.scalars(
+            select(Publication).where(Publication.case_id == case_id).order_by(Publication.id)
+        )
+        for row in rows:
+            if row.event_id is not None:
+                out[("measure", row.event_id)] = {"id": row.id, "status": row.status}
+            elif row.document_id is not None:
+                out[("document", row.document_id)] = {"id": row.id, "status": row.status}
+    return out
+
+
 def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:
     """Issued decisions and recorded 强制 measures still to publish (no record, or a draft),
     with their deadline in working days and whether it has passed; the nearest first."""

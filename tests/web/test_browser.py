@@ -414,6 +414,17 @@ def test_a_case_from_sign_in_to_the_served_decision(browser: Any, base_url: str)
     assert case_path.rsplit("/", 1)[1] in browser.page_source
     web.check_page("15-case-list")
 
+    # the decision's public record drafted at its issue: its review from the decision's line,
+    # then the 公示 list
+    web.open(case_path)
+    web.find("a[href^='/workbench/publications/']").click()
+    web.wait_for(lambda: "已遮蔽的内容" in web.text())
+    assert web.find("#publish").is_displayed()
+    web.check_page("16-publication-review")
+    web.open("/workbench/publications")
+    assert "待公示事项" in web.text() and "草稿（待审核）" in web.text()
+    web.check_page("17-publications")
+
 
 def test_analysis_panels_and_the_document_editor(browser: Any, base_url: str) -> None:
     """The officer's case with its analysis run (through the API, as a script would): the

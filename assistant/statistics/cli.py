@@ -80,6 +80,9 @@ def platform(
         ("credentials", "无有效执法证件的执法行为"),
     ):
         typer.echo(f"  {name}：{len(report[key])}")
+    provisional = sum(1 for o in report["overdue"] if o["due_provisional"])
+    if provisional:
+        typer.echo(f"  （程序超期中 {provisional} 项的届满日暂定：工作日历缺少该年度的国务院通知）")
     block = report["major_violator_candidates"]
     candidates = block["cases"]
     pending = sum(1 for c in candidates if c["remedy_pending"])

@@ -29,6 +29,7 @@ from assistant.discretion import Benchmark
 from assistant.discretion.consistency import HIGH_PCT, LOW_PCT, MANY_PEERS, MIN_PEERS, percentile_of
 from assistant.errors import InvalidInput, TaxAssistError
 from assistant.outcomes.rules import load_outcome_rules
+from assistant.publicity.workdays import WorkingCalendar
 from assistant.statistics.annual import amount_of
 from assistant.statistics.annual import decisions as decided_acts
 from assistant.statistics.records import Period, act_date, china_midnight_utc
@@ -344,18 +345,6 @@ def load_deadlines(path: Path = DEADLINES_FILE) -> tuple[Deadline, ...]:
     return tuple(out)
 
 
-def add_weekdays(start: date, days: int) -> date:
-    """`days` working days after `start`, counting Monday to Friday only. Public holidays and
-    the adjusted working weekends are not known here: pass the working-day calendar's function
-    to `overdue` where one is installed."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
 @dataclass(frozen=True)
 class Overdue:
     case_id: int
@@ -368,6 +357,9 @@ class Overdue:
     ended: date | None
     days_late: int
     source: str
+    # counted through a year the working-day calendar has no State Council notice for
+    due_provisional: bool = False
+    due_warning: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -382,6 +374,8 @@ class Overdue:
             "open": self.ended is None,
             "days_late": self.days_late,
             "source": self.source,
+            "due_provisional": self.due_provisional,
+            "due_warning": self.due_warning,
         }
 
 
@@ -390,11 +384,13 @@ def overdue(
     period: Period,
     as_of: date,
     *,
+    calendar: WorkingCalendar,
     deadlines: Sequence[Deadline] | None = None,
-    working_days: Callable[[date, int], date] = add_weekdays,
 ) -> list[Overdue]:
     """Procedures started in the period that ended after their due date, or are still open
-    past it on `as_of`."""
+    past it on `as_of`. Working days are the State Council calendar's (holidays and adjusted
+    working weekends, 行政处罚法第八十五条); a due date counted through a year the calendar
+    lacks is marked provisional with the calendar's warning."""
     rules = list(deadlines if deadlines is not None else load_deadlines())
     out = []
     for rule in rules:
@@ -413,11 +409,12 @@ def overdue(
             ends.setdefault(case_id, act_date(details or {}, created_at))
         cases = _case_labels(session, {a.case_id for a in starts})
         for act in starts:
-            due = (
-                working_days(act.on, rule.days)
+            counted = (
+                calendar.add_working_days(act.on, rule.days)
                 if rule.unit == "working_days"
-                else act.on + timedelta(days=rule.days)
+                else None
             )
+            due = counted.due_on if counted else act.on + timedelta(days=rule.days)
             ended = ends.get(act.case_id)
             finish = ended if ended is not None else as_of
             if finish > due:
@@ -434,6 +431,8 @@ def overdue(
                         ended,
                         (finish - due).days,
                         rule.source,
+                        due_provisional=bool(counted and counted.provisional),
+                        due_warning=counted.warning if counted else None,
                     )
                 )
     return out
@@ -852,7 +851,7 @@ def platform_report(
     as_of: date,
     criteria: Criteria,
     authorities: dict[str, str] | None = None,
-    working_days: Callable[[date, int], date] = add_weekdays,
+    calendar: WorkingCalendar,
 ) -> dict[str, Any]:
     """Every check over the period, JSON-ready (Decimals as strings)."""
     decisions = penalty_decisions(session, period, benchmark, authorities=authorities)
@@ -871,9 +870,7 @@ def platform_report(
         },
         "benchmark_outliers": [o.to_dict() for o in benchmark_outliers(decisions)],
         "peer_outliers": [o.to_dict() for o in peer_outliers(decisions)],
-        "overdue": [
-            o.to_dict() for o in overdue(session, period, as_of, working_days=working_days)
-        ],
+        "overdue": [o.to_dict() for o in overdue(session, period, as_of, calendar=calendar)],
         "credentials": [f.to_dict() for f in credential_findings(session, period)],
         "major_violator_candidates": {
             "source": criteria.source,

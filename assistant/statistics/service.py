@@ -26,6 +26,7 @@ def authority_names(services: Services) -> dict[str, str]:
 def platform(services: Services, year: int, *, as_of: date | None = None) -> dict[str, Any]:
     """The data platform's checks over `year`, as of `as_of` (default today, China date)."""
     from assistant.discretion import load_benchmark
+    from assistant.publicity.workdays import load_calendar
     from assistant.statistics.platform import MAJOR_VIOLATORS_FILE, load_criteria, platform_report
 
     settings = services.settings
@@ -40,5 +41,6 @@ def platform(services: Services, year: int, *, as_of: date | None = None) -> dic
             as_of=as_of or today_in_china(),
             criteria=criteria,
             authorities=authority_names(services),
+            calendar=load_calendar(),
         )
     return {"year": year, **report}

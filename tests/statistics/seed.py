@@ -31,6 +31,7 @@ from assistant.db.models import (
     User,
 )
 from assistant.discretion import DiscretionInput, load_benchmark, suggest
+from assistant.publicity.workdays import load_calendar
 
 YEAR = 2025
 CASES = 1000
@@ -277,7 +278,10 @@ def seed_year(session: Session, *, cases: int = CASES, seed: int = 16) -> Plante
             {"decision": "penalty", "amount": str(amount), "major": []},
         )
         served_on = decided_on + timedelta(days=rng.choice((0, 2, 3, 15)))
-        if served_on - decided_on > timedelta(days=11) and decided_on.year == YEAR:
+        # 7 working days on the State Council calendar (a 15-day wait across the Spring
+        # Festival or National Day holidays is not late)
+        due = load_calendar().add_working_days(decided_on, 7).due_on
+        if served_on > due and decided_on.year == YEAR:
             planted.late_service.add(case_id)
         act("served", served_on, officer)
         _plant_outcomes(act, i, served_on, officer)

@@ -14,15 +14,17 @@ from sqlalchemy import text
 
 from assistant.discretion import load_benchmark
 from assistant.errors import InvalidInput
+from assistant.publicity.workdays import CALENDAR_YEAR_MISSING, load_calendar
 from assistant.statistics.platform import (
-    add_weekdays,
     load_criteria,
     load_deadlines,
+    overdue,
     platform_report,
 )
 from assistant.statistics.records import Period
+from tests.conftest import make_settings
 from tests.statistics.conftest import Seeded, in_dialect
-from tests.statistics.seed import AS_OF, EXPIRED_OFFICER, EXPIRED_ON, YEAR
+from tests.statistics.seed import AS_OF, EXPIRED_OFFICER, EXPIRED_ON, YEAR, at_china
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,7 @@ def report(seeded: Seeded) -> dict:  # type: ignore[type-arg]
             as_of=AS_OF,
             criteria=load_criteria(),
             authorities={"示税稽": "示例局"},
+            calendar=load_calendar(),
         )
 
 
@@ -84,8 +87,85 @@ def test_overdue_procedures(seeded: Seeded, report: dict) -> None:  # type: igno
     assert all(r["days_late"] > 0 and "行政处罚法" in r["source"] for r in report["overdue"])
 
 
-def test_weekdays_and_deadline_data() -> None:
-    assert add_weekdays(date(2025, 10, 10), 7) == date(2025, 10, 21)  # Fri + 7 working days
+def test_service_deadline_counts_the_state_council_calendar(tmp_path: Path) -> None:
+    """Decided on 2025-01-27, the working day before the Spring Festival (01-28 … 02-04 off,
+    Saturday 02-08 worked): 7 working days end on 02-12, not on 02-05 as Monday–Friday
+    counting would have it. Served on 02-10: on time; on 02-13: one day late. A deadline
+    counted through a year the calendar lacks is marked provisional with its warning."""
+    from sqlalchemy import insert, select
+
+    from assistant.db.models import Case, CaseEvent, Taxpayer, User
+    from assistant.services import build_services, seed_demo_users
+
+    services = build_services(make_settings(tmp_path / "data"))
+    services.db.migrate()
+    seed_demo_users(services)
+    served = {1: date(2025, 2, 10), 2: date(2025, 2, 13), 3: date(2031, 3, 20)}
+    decided = {1: date(2025, 1, 27), 2: date(2025, 1, 27), 3: date(2031, 3, 3)}
+    with services.db.session() as session:
+        officer = session.scalars(select(User).where(User.username == "officer")).one()
+        session.add(
+            Taxpayer(
+                id=900, name="春节示例有限公司", uscc="9115TEST0000009000", kind="organisation"
+            )
+        )
+        session.flush()
+        for n in served:
+            session.add(
+                Case(
+                    id=900 + n,
+                    number=f"TA-SF-{n}",
+                    taxpayer_id=900,
+                    officer_id=officer.id,
+                    violation_code="late_filing",
+                    facts="逾期申报。",
+                    violation_date=date(2024, 12, 2),
+                    status="served",
+                )
+            )
+        session.flush()
+        session.execute(
+            insert(CaseEvent),
+            [
+                {
+                    "case_id": 900 + n,
+                    "actor_id": officer.id,
+                    "actor_role": "officer",
+                    "action": action,
+                    "details": {"on": day.isoformat()},
+                    "created_at": at_china(day, 10),
+                    "seq": seq,
+                }
+                for n in served
+                for seq, (action, day) in enumerate(
+                    (("decided", decided[n]), ("served", served[n])), start=1
+                )
+            ],
+        )
+        rules = [d for d in load_deadlines() if d.code == "service_within_7_working_days"]
+        late = overdue(
+            session,
+            Period(session, date(2025, 1, 1), date(2025, 12, 31)),
+            date(2026, 1, 1),
+            calendar=load_calendar(),
+            deadlines=rules,
+        )
+        assert [(o.case_id, o.due, o.days_late, o.due_provisional) for o in late] == [
+            (902, date(2025, 2, 12), 1, False)
+        ]
+        [future] = overdue(
+            session,
+            Period(session, date(2031, 1, 1), date(2031, 12, 31)),
+            date(2032, 1, 1),
+            calendar=load_calendar(),
+            deadlines=rules,
+        )
+        assert future.case_id == 903 and future.due_provisional
+        assert future.to_dict()["due_warning"]["code"] == CALENDAR_YEAR_MISSING
+    services.db.engine.dispose()
+
+
+def test_deadline_data() -> None:
     assert {d.code for d in load_deadlines()} == {
         "decision_within_90_days",
         "service_within_7_working_days",

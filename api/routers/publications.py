@@ -53,9 +53,11 @@ class PublicationEdit(BaseModel):
 
 class WithdrawalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Literal[
-        "revoked", "changed", "confirmed_unlawful", "confirmed_void", "remade", "inaccurate"
-    ]
+    reason: str = Field(
+        min_length=1,
+        max_length=40,
+        description="a withdrawal reason of corpora/publicity/rules.yaml (withdrawal.reasons)",
+    )
     note: Line = Field(default="", max_length=500)
     revoked_on: date | None = Field(
         default=None, description="when the decision was revoked (starts the 3 working days)"

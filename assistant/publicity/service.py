@@ -30,6 +30,8 @@ from assistant.db.models import Case, CaseEvent, Document, Publication, User
 from assistant.db.types import utcnow
 from assistant.documents.kind import Publicity
 from assistant.documents.registry import PUBLISHED_TYPES
+from assistant.drafting.documents import SEAL_PLACEHOLDER
+from assistant.drafting.numerals import chinese_date
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.publicity.redaction import IDENTIFIER_KINDS, Redactor, redact_fields
 from assistant.publicity.rules import load_rules
@@ -121,6 +123,9 @@ def _citations(text: str) -> str:
 
 def source_fields(case: Case, document: Document, settings: Settings) -> SourceFields:
     """The fields the publication requires, from the issued text and the case record."""
+    decided_on = decision_date(document)
+    # the signature block (authority, seal, the date in words) is not part of the result
+    signature = {settings.authority_name, SEAL_PLACEHOLDER, chinese_date(decided_on)}
     groups = _sections(document.text)
     if len(groups) >= 3:
         facts_lines = []
@@ -129,7 +134,9 @@ def source_fields(case: Case, document: Document, settings: Settings) -> SourceF
                 break
             facts_lines.append(line)
         facts = "\n".join(facts_lines) or case.facts
-        result_lines = [ln for ln in groups[2] if not ln.startswith(_TRAILER)]
+        result_lines = [
+            ln for ln in groups[2] if not ln.startswith(_TRAILER) and ln not in signature
+        ]
     else:  # one-block documents (当场处罚): the facts from the record, the decision lines
         facts = case.facts
         result_lines = [
@@ -146,7 +153,7 @@ def source_fields(case: Case, document: Document, settings: Settings) -> SourceF
         "basis": _citations(result) or _citations(document.text),
         "result": result or "见决定书",
         "authority": settings.authority_name,
-        "decided_on": decision_date(document).isoformat(),
+        "decided_on": decided_on.isoformat(),
     }
     return SourceFields(fields, tuple(persons), tuple(keep))
 

@@ -103,6 +103,10 @@ def test_issue_drafts_the_publication_in_the_same_transaction(
     assert draft["due_on"] == load_calendar().add_working_days(today, 7).due_on.isoformat()
     assert draft["due_warning"] is None
     assert draft["fields"]["document_number"] and draft["fields"]["party"].startswith("示例商贸")
+    # the drafted decision's result, without its signature block (authority, seal, date)
+    result = draft["fields"]["result"]
+    assert "罚款" in result and "（印章）" not in result and "〇" not in result
+    assert draft["fields"]["authority"] not in result.splitlines()
     actions = [(e["action"], e["details"].get("automatic")) for e in _events(flow)[before:]]
     assert actions == [("document_issued", None), ("publication_drafted", True)]
     # the officer only reviews and publishes; a second draft of the decision is refused

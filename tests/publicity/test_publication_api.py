@@ -295,7 +295,7 @@ def test_withdrawal_leaves_the_feed_at_once_and_is_signed_in_the_record(world: W
             f"/publications/{target['id']}/withdraw", json={"reason": "bored"}, headers=headers
         ),
         422,
-        "invalid_request",
+        "invalid_withdrawal_reason",
     )
     withdrawn = client.post(
         f"/publications/{target['id']}/withdraw",

@@ -9,7 +9,9 @@ A writer fills a hidden staging directory, fsyncs every file, renames it to the 
 `index-<n>` (a rename onto an existing name fails, so two publishers never share a number)
 and then replaces `CURRENT` through a temp file and `os.replace`, under an exclusive `flock`
 on `.publish.lock` so the pointer only moves forward. A published version is never changed:
-the next one starts from hard links of its files and replaces the ones it rewrites.
+the next one starts from hard links of its files and replaces the ones it rewrites. An update
+that reads the current version and publishes a changed one (closed cases added by a job) holds
+`.update.lock` from the read to the publish, so concurrent updaters queue up.
 
 Readers resolve `CURRENT`, hold a shared `flock` on the version's `.readers` file while they
 use it (memory-mapped), and check the pointer with one `stat` per request. Pruning keeps the
@@ -39,6 +41,7 @@ POINTER = "CURRENT"
 PUBLISHED = "PUBLISHED.json"
 READERS = ".readers"
 LOCK = ".publish.lock"
+UPDATE_LOCK = ".update.lock"
 PREFIX = "index-"
 _VERSION = re.compile(rf"^{PREFIX}(\d+)$")
 #: The files of the flat (pre-versioning) layout a first version is built from.
@@ -211,12 +214,21 @@ class IndexStore:
 
     @contextlib.contextmanager
     def _publish_lock(self) -> Iterator[None]:
-        with open(self.root / LOCK, "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with _exclusive(self.root / LOCK):
+            yield
+
+    @contextlib.contextmanager
+    def updating(self) -> Iterator[None]:
+        """Serialise read-change-publish updates (incremental adds) across processes and hosts.
+
+        Two updaters that both read version N and publish in turn would leave the later
+        publisher's older snapshot current; under this lock each one starts from the version
+        the previous one published. A separate file from the publish lock, which `publish`
+        takes inside it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with _exclusive(self.root / UPDATE_LOCK):
+            yield
 
     def prune(self) -> list[str]:
         """Delete versions older than the newest `keep` that no reader holds; returns them."""
@@ -242,3 +254,14 @@ class IndexStore:
             shutil.rmtree(trash, ignore_errors=True)
             removed.append(name)
         return removed
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An exclusive `flock` on `path` (made if missing) for the block."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -20,6 +20,7 @@ from assistant.transcription.factory import make_transcriber
 if TYPE_CHECKING:
     from assistant.index_versions import IndexStore
     from assistant.knowledge import KnowledgeBase
+    from assistant.knowledge.consistency import ClosedCasesUpdate
     from assistant.knowledge.statutes import StatuteBook
     from assistant.record import KeyStore
 
@@ -43,6 +44,7 @@ class Services:
     _keystore: KeyStore | None = None
     _statute_book: StatuteBook | None = None
     _index_stamp: tuple[int, int, int] | None = None
+    _submit_job: Callable[[int], None] | None = None
 
     def keystore(self) -> KeyStore:
         """The authority's signing keys for the case record."""
@@ -90,22 +92,36 @@ class Services:
                 self._index_stamp = store.stamp()
             return self._knowledge
 
-    def index_closed_cases(self) -> None:
-        """After a case is closed: make it (and every closed case) searchable as a similar case.
+    def index_closed_cases(self) -> ClosedCasesUpdate:
+        """Make the cases closed in TaxAssist (and only they) similar cases in the published
+        index: the newly closed embedded and added, a new version published when anything
+        changed (assistant.knowledge.consistency.update_closed_cases). The body of the
+        `index_closed_cases` job, so it runs where jobs run (a worker in a deployment); this
+        process, like every replica, maps the new version on its next `knowledge()` call."""
+        from assistant.knowledge.consistency import closed_case_docs, update_closed_cases
 
-        Only when the index is already loaded; otherwise the next load picks it up.
-        """
-        from assistant.knowledge.consistency import closed_case_docs, with_closed_cases
+        return update_closed_cases(
+            self.index_store(),
+            closed_case_docs(self.db, authority=self.settings.authority_name),
+            self.models.get("embedder"),
+            cache_dir=self.settings.resolved_embedding_cache_dir,
+        )
 
+    def attach_job_queue(self, submit: Callable[[int], None] | None) -> None:
+        """Where this process's services hand new jobs (a started queue's `submit`; None
+        when it stops)."""
         with self._lock:
-            if self._knowledge is not None:
-                self._knowledge = with_closed_cases(
-                    self._knowledge,
-                    closed_case_docs(self.db, authority=self.settings.authority_name),
-                    self.settings.index_dir,
-                    cache_dir=self.settings.resolved_embedding_cache_dir,
-                    store=self.index_store(),
-                )
+            self._submit_job = submit
+
+    def submit_job(self, job_id: int) -> bool:
+        """Hand a committed `queued` job to this process's queue; False when no queue is
+        started here (a CLI): the job waits, queued, for the next recovery (a server start,
+        `taxassist jobs recover`) or `taxassist jobs run`."""
+        submit = self._submit_job
+        if submit is None:
+            return False
+        submit(job_id)
+        return True
 
     def reload_knowledge(self, knowledge: KnowledgeBase) -> None:
         with self._lock:

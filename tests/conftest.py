@@ -214,5 +214,29 @@ def queue_demo_recording(services: Any, audio: Path) -> tuple[int, int, int]:
     return case.id, upload.recording.id, upload.job.id
 
 
+def case_ready_to_close(services: Any, officer: Any, facts: str) -> int:
+    """A new case of the demo officer's, put straight into 执行 (the stage close accepts)."""
+    from datetime import date
+
+    from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
+    from assistant.db.models import Case
+
+    payload = demo_case_payload()
+    case = CaseWorkflow(services).create_case(
+        officer,
+        NewCase(
+            taxpayer=TaxpayerInput(**payload["taxpayer"]),  # type: ignore[arg-type]
+            violation="tax_evasion",
+            facts=facts,
+            violation_date=date(2025, 4, 15),
+        ),
+    )
+    with services.db.session() as session:
+        row = session.get(Case, case.id)
+        assert row is not None
+        row.status = "executing"
+    return case.id
+
+
 def iter_files(root: Path) -> Iterator[Path]:
     return (p for p in root.rglob("*") if p.is_file()) if root.exists() else iter(())

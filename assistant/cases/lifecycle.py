@@ -16,7 +16,7 @@ the rule (`rule`) and its legal source (`source`).
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -39,9 +39,10 @@ from assistant.cases.events import record_action
 from assistant.cases.guard_rules import load_guard_rules
 from assistant.cases.review_checklist import POINTS, conclude, evaluate
 from assistant.dates import to_china_time, today_in_china
-from assistant.db.models import Case, CaseEvent, Document, DocumentRevision, User
+from assistant.db.models import Case, CaseEvent, Document, DocumentRevision, Job, User
 from assistant.documents.registry import DECISION_TYPES, NOTICES, REGISTRY, REVIEWER_TYPES
 from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
+from assistant.jobs.store import INDEX_CLOSED_CASES
 from assistant.record import text_sha256
 from assistant.services import Services
 
@@ -895,11 +896,22 @@ class CaseLifecycle:
                 raise refuse("lifecycle_order", "处罚决定尚未执行，不能结案。", status=case.status)
             return {}
 
-        case = self._act(actor, case_id, "close", on, guard, handler=True)
-        # Issue 4: a closed case becomes a similar case for later ones. Best effort: the closure
-        # stands even if indexing fails; `taxassist index check --rebuild` adds it later.
-        with contextlib.suppress(TaxAssistError):
-            self.services.index_closed_cases()
+        jobs: list[int] = []
+
+        def index_job(session: Session, case: Case) -> None:
+            # Issue 4: a closed case becomes a similar case for later ones, embedded by a job
+            # (a worker in a deployment) committed with the closure; the closure stands even
+            # if the job fails (`taxassist index check --rebuild` adds the case later).
+            job = Job(
+                kind=INDEX_CLOSED_CASES, case_id=case.id, status="queued", created_by=actor.id
+            )
+            session.add(job)
+            session.flush()
+            jobs.append(job.id)
+
+        case = self._act(actor, case_id, "close", on, guard, handler=True, effects=index_job)
+        for job_id in jobs:
+            self.services.submit_job(job_id)
         return case
 
     def refer(self, actor: User, case_id: int, *, report: str = "", on: date | None = None) -> Case:
@@ -1040,7 +1052,9 @@ class CaseLifecycle:
         guard: Any,
         *,
         handler: bool = True,
+        effects: Callable[[Session, Case], None] | None = None,
     ) -> Case:
+        """Check and record one act; `effects(session, case)` adds what commits with it."""
         with self.services.db.session() as session:
             case = self.load(session, case_id)
             if handler:
@@ -1070,6 +1084,8 @@ class CaseLifecycle:
             before, after = enter(case, action)
             event = ACTION_EVENTS[action]
             record_action(self.services, session, case, actor, event, before, after, details)
+            if effects is not None:
+                effects(session, case)
             session.flush()
             return load_case(session, case.id)
 

@@ -229,6 +229,7 @@ def _preload(**_: Any) -> None:
     forks; the models load in the process that runs the job, on its first job."""
     import assistant.cases.events
     import assistant.jobs.evidence
+    import assistant.jobs.indexing
     import assistant.jobs.transcription  # noqa: F401
 
 
@@ -254,12 +255,14 @@ class CeleryJobQueue(DatabaseJobControl):
 
     def start(self) -> None:
         """Re-send the jobs no live worker holds; a down broker leaves them for later."""
+        self.services.attach_job_queue(self.submit)  # jobs this process creates go to workers
         try:
             self.recover()
         except Exception:
             log.warning("job recovery at start-up failed (is the broker up?)", exc_info=True)
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.services.attach_job_queue(None)
         self.app.close()
 
     def submit(self, job_id: int) -> None:

@@ -51,11 +51,13 @@ Runner = Callable[..., str]
 def runner_for(kind: str) -> Runner:
     """The function that runs jobs of `kind`: the one registry of job kinds."""
     from assistant.jobs.evidence import run_evidence_reading
+    from assistant.jobs.indexing import run_index_closed_cases
     from assistant.jobs.transcription import run_transcription
 
     runners: dict[str, Runner] = {
         "transcription": run_transcription,
         "evidence_reading": run_evidence_reading,
+        store.INDEX_CLOSED_CASES: run_index_closed_cases,
     }
     return runners[kind]
 
@@ -109,11 +111,13 @@ class InProcessJobQueue(DatabaseJobControl):
         ]
         for thread in self._threads:
             thread.start()
+        self.services.attach_job_queue(self.submit)  # jobs this process creates run here
         self.recover()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Running jobs stop at their next segment and go back to `queued` (resumed later)."""
         self._stopping.set()
+        self.services.attach_job_queue(None)
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:

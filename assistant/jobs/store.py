@@ -28,6 +28,10 @@ QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "cancelled",
 )
 FINAL = (SUCCEEDED, FAILED, CANCELLED)
+#: The job kind that adds closed cases to the published index (runner: assistant.jobs.indexing;
+#: every kind's runner: assistant.jobs.queue.runner_for). Named here, below the case layer
+#: that queues it on closing a case.
+INDEX_CLOSED_CASES = "index_closed_cases"
 # What the recording row says while its job is in each state.
 RECORDING_STATUS = {
     QUEUED: "transcribing",

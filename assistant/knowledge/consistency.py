@@ -322,6 +322,100 @@ def repair_index(
     return before, after
 
 
+def closed_case_changes(
+    index: VectorIndex, docs: Sequence[CaseDoc]
+) -> tuple[list[str], list[CaseDoc]]:
+    """(indexed TaxAssist cases no longer closed, closed cases not indexed yet) for `index`."""
+    wanted = {d.id for d in docs}
+    stale = [i for i in index.ids() if i.startswith(DB_CASE_PREFIX) and i not in wanted]
+    return stale, [d for d in docs if d.id not in index]
+
+
+def _apply_changes(
+    index: VectorIndex,
+    stale: Sequence[str],
+    new: Sequence[CaseDoc],
+    embedder: Embedder,
+    cache_dir: Path | None,
+) -> None:
+    """Remove `stale`, embed `new` (through the cache) and add them; other entries keep their
+    ids and stored vectors."""
+    index.remove(stale)
+    if new:
+        vectors = _cached(embedder, cache_dir).embed_passages(
+            [d.passage(max_chars=CASE_PASSAGE_CHARS) for d in new]
+        )
+        index.add([d.id for d in new], vectors)
+
+
+@dataclass(frozen=True)
+class ClosedCasesUpdate:
+    """What one incremental update of the published case index did.
+
+    `version` is the version it published, None when nothing changed (a retried or duplicate
+    job) or when it left the index alone for the reason in `skipped`.
+    """
+
+    base: str | None
+    version: str | None = None
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "base": self.base,
+            "version": self.version,
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "skipped": self.skipped,
+        }
+
+
+def update_closed_cases(
+    store: IndexStore,
+    docs: Sequence[CaseDoc],
+    embedder: Embedder,
+    *,
+    cache_dir: Path | None = None,
+) -> ClosedCasesUpdate:
+    """Bring the current published case index in line with the closed cases `docs`, without a
+    rebuild: the newly closed are embedded (through the cache) and added, the ones no longer
+    closed removed, and a new version published that shares every other file with the base.
+
+    Idempotent: when the current version already matches `docs`, nothing is published. Under
+    the store's update lock, so concurrent updaters (jobs on several workers) each start from
+    the version the previous one published. Nothing published yet, or a version built with
+    another embedder: left alone (`skipped`); the next load builds or rebuilds it with every
+    closed case.
+    """
+    with store.updating():
+        lease = store.acquire()  # the base stays readable (not pruned) while it is read
+        try:
+            base = lease.directory
+            manifest = _read_manifest(base)
+            if manifest is None or not (base / f"{CASE_INDEX}.faiss").is_file():
+                return ClosedCasesUpdate(lease.version, skipped="index_missing")
+            recorded = manifest.get("model_id") or manifest.get("embedder")
+            if recorded != model_id(embedder) or manifest.get("dim") != embedder.dim:
+                return ClosedCasesUpdate(lease.version, skipped="embedder_mismatch")
+            index = VectorIndex.load(base, CASE_INDEX)  # read into memory: ours to change
+            stale, new = closed_case_changes(index, docs)
+            if not stale and not new:
+                return ClosedCasesUpdate(lease.version)
+            _apply_changes(index, stale, new, embedder, cache_dir)
+            with store.publishing(base=base) as staging:
+                index.save(staging.directory, CASE_INDEX)
+        finally:
+            lease.release()
+    return ClosedCasesUpdate(
+        lease.version,
+        staging.version,
+        added=tuple(d.id for d in new),
+        removed=tuple(stale),
+    )
+
+
 def with_closed_cases(
     kb: KnowledgeBase,
     docs: Sequence[CaseDoc],
@@ -335,20 +429,15 @@ def with_closed_cases(
 
     The case index is changed on a copy (searches may be reading `kb`). With `store` the change
     is published as a new version built on `kb.source_dir`; otherwise saved into `index_dir`.
+    Used when an index is loaded or built; a case closed later is added by the
+    `index_closed_cases` job (`update_closed_cases`).
     """
     index = kb.case_index
-    wanted = {d.id: d for d in docs}
-    stale = [i for i in index.ids() if i.startswith(DB_CASE_PREFIX) and i not in wanted]
-    new = [d for d in docs if d.id not in index]
+    stale, new = closed_case_changes(index, docs)
     source_dir = kb.source_dir
     if stale or new:
         index = index.copy()
-        index.remove(stale)
-        if new:
-            vectors = _cached(kb.embedder, cache_dir).embed_passages(
-                [d.passage(max_chars=CASE_PASSAGE_CHARS) for d in new]
-            )
-            index.add([d.id for d in new], vectors)
+        _apply_changes(index, stale, new, kb.embedder, cache_dir)
         if store is None:
             index.save(Path(index_dir), CASE_INDEX)
             source_dir = Path(index_dir)

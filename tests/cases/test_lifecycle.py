@@ -21,8 +21,10 @@ from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
 from assistant.cases.lifecycle import RULES, CaseLifecycle
 from assistant.cases.revisions import DocumentRevisions
 from assistant.dates import today_in_china
-from assistant.db.models import Case, User
+from assistant.db.models import Case, Job, User
 from assistant.errors import Conflict, Forbidden, InvalidInput, TaxAssistError
+from assistant.jobs import run_job
+from assistant.jobs.store import INDEX_CLOSED_CASES
 from assistant.record.service import verify_record
 from assistant.services import Services, build_services
 from tests.api.apphelpers import prepare_data_dir
@@ -250,7 +252,13 @@ def test_no_penalty_under_first_violation(world: World) -> None:
     closed = lc.close(officer, case_id)
     assert closed.status == "closed"
     assert verify_record(world.services, case_id).ok
-    # the closed case is now a similar case for later ones (index and search)
+    # closing queued the index job (no queue runs here: run it as a worker would); the closed
+    # case is then a similar case for later ones (index and search)
+    with world.services.db.session() as session:
+        (job_id,) = session.scalars(
+            select(Job.id).where(Job.case_id == case_id, Job.kind == INDEX_CLOSED_CASES)
+        ).all()
+    assert run_job(world.services, job_id) == "succeeded"
     knowledge = world.services.knowledge()
     assert f"taxassist:{closed.number}" in knowledge.case_index
     assert f"taxassist:{closed.number}" in {h.id for h in knowledge.search_cases(closed.facts, k=3)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,13 +21,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from assistant.cases import CaseWorkflow
 from assistant.config import MODELS_DIR, PROJECT_ROOT, Settings
-from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment
+from assistant.db.models import CaseEvent, Job, Recording, TranscriptSegment, User
 from assistant.record import verify_case
 from assistant.services import Services, build_services, setup
 from tests.conftest import (
     DEMO_CORPUS,
     DEMO_PASSWORD,
+    case_ready_to_close,
     database_env,
     make_settings,
     queue_demo_recording,
@@ -174,6 +177,30 @@ def test_broker_readiness(cluster: Cluster, redis_url: str) -> None:
     assert cluster.queue.ready() is None
     dead = make_settings(cluster.services.settings.data_dir, broker_url="redis://127.0.0.1:1/0")
     assert CeleryJobQueue(build_services(dead)).ready() == "job_broker_unreachable"
+
+
+def test_closing_a_case_indexes_it_on_a_worker(cluster: Cluster, shared_index_dir: Path) -> None:
+    """The close path sends the index job to the workers: one of them embeds the case and
+    publishes a version that this process (the API) then maps."""
+    services = cluster.services
+    if not services.settings.index_dir.exists():  # the demo index, as a flat (older) layout
+        shutil.copytree(shared_index_dir, services.settings.index_dir)
+    store = services.index_store()
+    before = len(services.knowledge().case_index)
+    with services.db.session() as session:
+        officer = session.scalars(select(User).where(User.username == "officer")).one()
+    case_id = case_ready_to_close(services, officer, "该公司隐匿销售收入，少缴增值税四十二万元。")
+    closed = CaseWorkflow(services).lifecycle.close(officer, case_id)
+    with services.db.session() as session:
+        (job_id,) = session.scalars(select(Job.id).where(Job.case_id == case_id)).all()
+    _wait(cluster, "the index job", lambda: _job(services, job_id).status in FINAL)
+    job = _job(services, job_id)
+    assert job.status == "succeeded", (job.error_code, job.error_message, cluster.workers.logs())
+    doc_id = f"taxassist:{closed.number}"
+    assert job.details["index"]["added"] == [doc_id] and job.worker is None
+    assert job.details["index"]["version"] == store.pointer() is not None
+    knowledge = services.knowledge()  # the API side switches to the worker's version
+    assert doc_id in knowledge.case_index and len(knowledge.case_index) == before + 1
 
 
 def test_cancel_stops_a_running_job_at_its_next_segment(cluster: Cluster) -> None:

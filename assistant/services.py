@@ -80,14 +80,20 @@ class Services:
         store = self.index_store()
         with self._lock:
             stamp = store.stamp()
+            replaced = None
             if self._knowledge is not None and stamp != self._index_stamp:
                 loaded = self._knowledge.source_dir
                 if loaded is None or loaded != store.current_dir():
-                    self._knowledge = None  # a newer version: map it below
+                    # a newer version: map it below, keeping the parsed corpus if unchanged
+                    replaced, self._knowledge = self._knowledge, None
                 self._index_stamp = stamp
             if self._knowledge is None:
                 self._knowledge = load_or_build_index(
-                    self.settings, self.models.get("embedder"), db=self.db, store=store
+                    self.settings,
+                    self.models.get("embedder"),
+                    db=self.db,
+                    store=store,
+                    reuse=replaced,
                 )
                 self._index_stamp = store.stamp()
             return self._knowledge
@@ -145,7 +151,9 @@ def index_store(settings: Settings) -> IndexStore:
     return IndexStore(settings.index_dir, keep=settings.index_keep_versions)
 
 
-def _load_published(store: IndexStore, settings: Settings, embedder: Any) -> KnowledgeBase | None:
+def _load_published(
+    store: IndexStore, settings: Settings, embedder: Any, *, reuse: KnowledgeBase | None = None
+) -> KnowledgeBase | None:
     """The current version memory-mapped and held for reading (None when missing or stale)."""
     from assistant.knowledge import KnowledgeBase
 
@@ -154,7 +162,9 @@ def _load_published(store: IndexStore, settings: Settings, embedder: Any) -> Kno
         lease.release()
         return None
     mapped = lease.version is not None  # the flat layout may still be rewritten in place
-    knowledge = KnowledgeBase.load(settings.corpus_dirs, lease.directory, embedder, mmap=mapped)
+    knowledge = KnowledgeBase.load(
+        settings.corpus_dirs, lease.directory, embedder, mmap=mapped, reuse=reuse
+    )
     if mapped:  # the version stays held while either mapped index is alive
         knowledge.statute_index.lease = lease
         knowledge.case_index.lease = lease
@@ -179,8 +189,11 @@ def load_or_build_index(
     *,
     db: Database | None = None,
     store: IndexStore | None = None,
+    reuse: KnowledgeBase | None = None,
 ) -> KnowledgeBase:
     """Load the saved index (no passage is embedded) or build it when missing or out of date.
+
+    `reuse`: the version a replica had loaded before this one (`KnowledgeBase.load`).
 
     With `store`, the current published version is memory-mapped and a build or change is
     published as a new version; without, settings.index_dir is read and written in place.
@@ -194,7 +207,7 @@ def load_or_build_index(
     params = index_params_from_settings(settings)
     knowledge: KnowledgeBase | None
     if store is not None:
-        knowledge = _load_published(store, settings, embedder)
+        knowledge = _load_published(store, settings, embedder, reuse=reuse)
         if knowledge is None:
             with store.publishing() as staging:
                 knowledge = KnowledgeBase.build(

@@ -89,6 +89,10 @@ _AUTHORITY_PLACE = re.compile(
 )
 
 
+#: Ids of the cases closed in TaxAssist itself (database rows), beside the corpus cases.
+DB_CASE_PREFIX = "taxassist:"
+
+
 def regions_in(text: str, limit: int = 3) -> tuple[str, ...]:
     """Place names of the tax authorities a text names (the case's region), first `limit`."""
     found = dict.fromkeys(_place_name(m.group(1)) for m in _AUTHORITY_PLACE.finditer(text))

@@ -21,7 +21,7 @@ from typing import Any
 from assistant.errors import TaxAssistError
 from assistant.index_versions import IndexStore
 from assistant.knowledge.case_fields import structured_amounts
-from assistant.knowledge.cases_corpus import CaseDoc, load_cases
+from assistant.knowledge.cases_corpus import DB_CASE_PREFIX, CaseDoc, load_cases
 from assistant.knowledge.embeddings import Embedder, model_id
 from assistant.knowledge.index import IndexParams, VectorIndex, atomic_write
 from assistant.knowledge.search import (
@@ -35,7 +35,6 @@ from assistant.knowledge.search import (
 )
 from assistant.knowledge.statutes import StatuteBook
 
-DB_CASE_PREFIX = "taxassist:"
 #: How many missing/extra ids a report lists (the counts are always complete).
 LIST_LIMIT = 50
 

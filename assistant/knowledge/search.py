@@ -26,6 +26,7 @@ from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
 from assistant.knowledge.bm25 import BM25, tokenize
 from assistant.knowledge.case_fields import NO_AMOUNTS, CaseAmounts
 from assistant.knowledge.cases_corpus import (
+    DB_CASE_PREFIX,
     DOC_TYPES,
     INGESTION_VERSION,
     VIOLATION_CODES,
@@ -334,11 +335,21 @@ class KnowledgeBase:
 
     @classmethod
     def load(
-        cls, corpus_dirs: Sequence[Path], index_dir: Path, embedder: Embedder, *, mmap: bool = False
+        cls,
+        corpus_dirs: Sequence[Path],
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        mmap: bool = False,
+        reuse: KnowledgeBase | None = None,
     ) -> KnowledgeBase:
         """Load saved indexes without re-embedding; the corpus texts are re-read from disk.
 
-        `mmap`: memory-map the FAISS files (a published version that never changes)."""
+        `mmap`: memory-map the FAISS files (a published version that never changes).
+        `reuse`: the loaded version this one replaces. When both were built from the same
+        corpus files (same fingerprint) its parsed statutes and corpus cases are kept: a
+        version that only added closed cases costs a replica the index files, not a re-read
+        of the corpora."""
         index_dir = Path(index_dir)
         manifest_path = index_dir / MANIFEST
         if not manifest_path.is_file():
@@ -357,9 +368,14 @@ class KnowledgeBase:
                 details={"index": recorded, "configured": model_id(embedder)},
             )
         dirs = [Path(d) for d in corpus_dirs]
+        if reuse is not None and reuse.manifest.get("fingerprint") == manifest.get("fingerprint"):
+            statutes = reuse.statutes
+            cases = [c for c in reuse.cases if not c.id.startswith(DB_CASE_PREFIX)]
+        else:
+            statutes, cases = StatuteBook.load(dirs), load_cases(dirs)
         kb = cls(
-            statutes=StatuteBook.load(dirs),
-            cases=load_cases(dirs),
+            statutes=statutes,
+            cases=cases,
             embedder=embedder,
             statute_index=VectorIndex.load(index_dir, STATUTE_INDEX, mmap=mmap),
             case_index=VectorIndex.load(index_dir, CASE_INDEX, mmap=mmap),

@@ -60,7 +60,8 @@ def test_closing_a_case_adds_it_to_a_new_index_version_without_a_rebuild(tmp_pat
     v1 = store.pointer()
     assert v1 is not None
     reader = build_services(settings)  # another API replica, serving from version 1
-    assert reader.knowledge().source_dir == store.root / v1
+    first = reader.knowledge()
+    assert first.source_dir == store.root / v1
     before_ids, before_vectors = _case_index(store.root / v1)
     with services.db.session() as session:
         officer = session.scalars(select(User).where(User.username == "officer")).one()
@@ -107,6 +108,10 @@ def test_closing_a_case_adds_it_to_a_new_index_version_without_a_rebuild(tmp_pat
     knowledge = reader.knowledge()
     assert knowledge.source_dir == store.root / v2 and doc_id in knowledge.case_index
     assert doc_id in {hit.id for hit in knowledge.search_cases(FACTS, k=3)}
+    # the corpora did not change: the parsed statutes and corpus cases are kept, not re-read
+    assert knowledge.statutes is first.statutes
+    corpus = [c for c in knowledge.cases if not c.id.startswith(DB_CASE_PREFIX)]
+    assert corpus and all(a is b for a, b in zip(corpus, first.cases, strict=False))
 
     # the job run again (its worker died after publishing, before recording success, and
     # recovery queued it again) finds nothing to change and publishes nothing

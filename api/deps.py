@@ -82,7 +82,8 @@ AdminUser = Annotated[User, Depends(get_admin)]
 
 
 def get_client_address(request: Request) -> str:
-    """The peer address, used to throttle sign-in (behind a proxy: the proxy's address)."""
+    """The client's address, used to throttle sign-in: the peer's, or the X-Forwarded-For
+    address when the peer is a proxy `taxassist serve --forwarded-allow-ips` trusts."""
     return request.client.host if request.client else "unknown"
 
 

@@ -83,15 +83,31 @@ def setup(
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="proxies whose X-Forwarded-For is believed (comma-separated addresses, "
+            "CIDRs or *); default TAXASSIST_FORWARDED_ALLOW_IPS",
+        ),
+    ] = None,
 ) -> None:
     """Serve the API (embedded default: SQLite, bundled corpus and models)."""
     import uvicorn
 
     from assistant.malloc import limit_arenas
 
+    settings = get_settings()
     # before uvicorn, the request threads and the job workers exist (glibc fixes it once)
-    limit_arenas(get_settings().malloc_arena_max)
-    uvicorn.run("api.main:app", host=host, port=port)
+    limit_arenas(settings.malloc_arena_max)
+    # Always passed, so uvicorn's own FORWARDED_ALLOW_IPS variable is not a second way in.
+    uvicorn.run(
+        "api.main:app",
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips=forwarded_allow_ips or settings.forwarded_allow_ips,
+    )
 
 
 @models_app.command("install")

@@ -146,6 +146,13 @@ class Settings(BaseSettings):
         description="a distributed worker renews its job's lease every quarter of this; a "
         "lease not renewed this long means the worker is gone and its job is taken over",
     )
+    # Behind a reverse proxy the peer is the proxy: the sign-in throttle must key on the
+    # officer's address, which only a trusted proxy may state (X-Forwarded-For).
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1,::1",
+        description="comma-separated proxy addresses (or CIDRs, or *) whose X-Forwarded-For "
+        "and X-Forwarded-Proto `taxassist serve` believes",
+    )
     # glibc keeps freed memory per arena (up to 8 per core); few arenas keep the server flat.
     malloc_arena_max: int = Field(
         default=2, ge=0, description="glibc malloc arenas, set at `taxassist serve`; 0: default"

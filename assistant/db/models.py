@@ -25,9 +25,9 @@ from assistant.db.types import Money, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
-    # Ids and counts bind as BIGINT on PostgreSQL: the API takes any int64 id, and a value past
-    # the INTEGER columns' range compared as INTEGER fails the query (a 500) where it must find
-    # nothing (a 404). The columns stay as the migrations made them; SQLite is unchanged.
+    # Ids (and the columns that reference them) are BIGINT on PostgreSQL, columns and bound
+    # values alike (migration 0020): the API takes any int64 id, which must find nothing (a
+    # 404), and a province outgrows 2^31 rows. SQLite keeps INTEGER, its 64-bit rowid.
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         int: BigInteger().with_variant(Integer(), "sqlite")
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import requires_shared
+from tests.conftest import fresh_database_url, requires_shared
 
 pytestmark = [pytest.mark.e2e, requires_shared]
 
@@ -37,6 +37,9 @@ def test_one_minute_of_five_officers_gets_no_server_error(
 ) -> None:
     out = tmp_path / "load.json"
     options = ["--minutes", "1", "--officers", "5", "--warmup-minutes", "0.25", "--json", str(out)]
+    database_url = fresh_database_url()  # under TAXASSIST_TEST_DATABASE=postgresql
+    if database_url:
+        options += ["--database-url", database_url]
     done = subprocess.run(
         [sys.executable, str(SCRIPT), *options, "--index-from", str(shared_index_dir)],
         capture_output=True,

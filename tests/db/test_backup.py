@@ -30,6 +30,8 @@ from tests.api.apphelpers import running_app
 from tests.conftest import (
     DEMO_USCC,
     clone_database,
+    database_env,
+    database_url_for,
     demo_case_payload,
     make_settings,
     sqlite_only,
@@ -401,8 +403,12 @@ def test_a_file_store_outside_the_data_dir_is_backed_up_and_restored_whole(
     from assistant.cli import app
     from assistant.config import get_settings
 
-    def cli(*args: str, store_root: Path) -> dict[str, object]:
-        env = {"TAXASSIST_DATA_DIR": str(data_dir), "TAXASSIST_FILE_STORE_ROOT": str(store_root)}
+    def cli(*args: str, store_root: Path, database_of: Path) -> dict[str, object]:
+        env = {
+            "TAXASSIST_DATA_DIR": str(data_dir),
+            "TAXASSIST_FILE_STORE_ROOT": str(store_root),
+            **database_env(database_of),  # under PostgreSQL, that data dir's database
+        }
         get_settings.cache_clear()  # read from this call's env
         try:
             result = CliRunner().invoke(app, [*args, "--json"], env=env)
@@ -412,10 +418,18 @@ def test_a_file_store_outside_the_data_dir_is_backed_up_and_restored_whole(
         return dict(json.loads(result.output))
 
     backup = tmp_path / "backup"
-    summary = cli("backup", "create", str(backup), store_root=shared)
+    summary = cli("backup", "create", str(backup), store_root=shared, database_of=data_dir)
     assert summary["blobs"] == 3 and summary["file_store"] == str(shared.resolve())
     restored_dir, new_store = tmp_path / "restored", tmp_path / "new-store"
-    cli("backup", "restore", str(backup), "--data-dir", str(restored_dir), store_root=new_store)
+    cli(
+        "backup",
+        "restore",
+        str(backup),
+        "--data-dir",
+        str(restored_dir),
+        store_root=new_store,
+        database_of=restored_dir,
+    )
     store = FileStore(new_store)
     assert set(store.hashes()) == originals
     for sha256 in originals:
@@ -431,7 +445,7 @@ def test_a_file_store_outside_the_data_dir_is_backed_up_and_restored_whole(
 
     again = tmp_path / "again"
     with pytest.raises(Conflict) as occupied:
-        restore_backup(backup, again, f"sqlite:///{again / 'taxassist.db'}", files=store)
+        restore_backup(backup, again, database_url_for(again / "taxassist.db"), files=store)
     assert occupied.value.code == "restore_target_not_empty"
     assert "文件存储" in occupied.value.message and not stored_files(again)
     assert set(store.hashes()) == originals

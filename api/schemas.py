@@ -382,7 +382,8 @@ class SearchRequest(BaseModel):
     )
     facts: dict[str, Any] | None = Field(
         default=None,
-        description="statutes: structured facts {act_date, found_date, taxes, role, document}",
+        description="statutes: structured facts "
+        "{act_date, found_date, taxes, role, document, deemed}",
     )
     kind: str | None = Field(
         default=None, description="statutes: administrative | criminal (default: read from text)"

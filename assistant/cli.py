@@ -7,6 +7,7 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -366,6 +367,12 @@ def case_step(
     case_id: int,
     step: Annotated[str, typer.Argument(help="entities | retrieval | discretion")],
     actor: ActorOption,
+    doc_type: Annotated[
+        DocTypeCode | None,
+        typer.Option(
+            "--doc-type", help="retrieval: the decision being drafted (a document type code)"
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     from assistant.cases import CaseWorkflow
@@ -373,9 +380,9 @@ def case_step(
     services = cli_services()
     workflow = CaseWorkflow(services)
     user = user_named(services, actor)
-    runners = {
+    runners: dict[str, Any] = {
         "entities": workflow.extract_entities,
-        "retrieval": workflow.retrieve,
+        "retrieval": partial(workflow.retrieve, doc_type=doc_type),
         "discretion": workflow.suggest,
     }
     if step not in runners:

@@ -14,6 +14,7 @@ from api.schemas import (
     StepResultOut,
 )
 from assistant.cases import NewCase, TaxpayerInput
+from assistant.documents.registry import DocTypeCode
 from assistant.errors import NotFound
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -59,8 +60,17 @@ def extract_entities(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) ->
 
 
 @router.post("/{case_id}/retrieval", response_model=StepResultOut, status_code=201)
-def retrieve(case_id: DbId, user: CurrentUser, workflow: WorkflowDep) -> StepResultOut:
-    return StepResultOut.model_validate(workflow.retrieve(user, case_id))
+def retrieve(
+    case_id: DbId,
+    user: CurrentUser,
+    workflow: WorkflowDep,
+    doc_type: DocTypeCode | None = Query(
+        default=None,
+        description="the decision being drafted (a document type code): statute push then "
+        "recommends what that document must cite",
+    ),
+) -> StepResultOut:
+    return StepResultOut.model_validate(workflow.retrieve(user, case_id, doc_type=doc_type))
 
 
 @router.post("/{case_id}/discretion", response_model=StepResultOut, status_code=201)

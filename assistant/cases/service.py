@@ -42,7 +42,7 @@ from assistant.db.models import (
     User,
 )
 from assistant.db.types import utcnow
-from assistant.documents.registry import document_kind
+from assistant.documents.registry import STATUTE_DOCUMENTS, document_kind
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.services import Services
 from assistant.transcription import probe_audio
@@ -60,6 +60,21 @@ class Upload:
 
     recording: Recording
     job: Job
+
+
+def statute_facts(case: Case, doc_type: str | None = None) -> dict[str, Any]:
+    """The case record's structured facts for statute push (knowledge.facts.CaseFacts): when
+    the acts began and were found (limitation), a withholding agent's role, and the decision
+    kind of `doc_type` from the document registry; what they leave open is read from the
+    facts text."""
+    facts: dict[str, Any] = {"act_date": case.violation_date.isoformat()}
+    if case.discovered_date is not None:
+        facts["found_date"] = case.discovered_date.isoformat()
+    if case.party_role == "withholding_agent":
+        facts["role"] = "withholding_agent"
+    if doc_type is not None and doc_type in STATUTE_DOCUMENTS:
+        facts["document"] = STATUTE_DOCUMENTS[doc_type]
+    return facts
 
 
 class CaseWorkflow:
@@ -385,18 +400,31 @@ class CaseWorkflow:
 
         return self._run_step(actor, case_id, "entities", run)
 
-    def retrieve(self, actor: User, case_id: int, *, k: int = 8) -> CaseResult:
+    def retrieve(
+        self, actor: User, case_id: int, *, k: int = 8, doc_type: str | None = None
+    ) -> CaseResult:
+        """Statutes and similar cases for the case's facts. The case's structured facts steer
+        the statute push (`statute_facts`); `doc_type`, the decision being drafted (a registry
+        code), tells it which articles that document must cite."""
         knowledge = self.services.knowledge()
+        if doc_type is not None:
+            document_kind(doc_type, via_api=True)  # 409 retired / 422 unknown, before any work
 
         def run(session: Session, case: Case) -> dict[str, Any]:
             query = case.facts
+            facts = statute_facts(case, doc_type)
             statutes = knowledge.search_statutes(
-                query, k=k, on=case.violation_date, violation_type=case.violation_code
+                query,
+                k=k,
+                on=case.violation_date,
+                violation_type=case.violation_code,
+                facts=facts,
             )
             cases = knowledge.search_cases(query, k=k, violation_type=None)
             return {
                 "query": query,
                 "on": case.violation_date.isoformat(),
+                "facts": facts,
                 "statutes": [_jsonable(asdict(hit)) for hit in statutes],
                 "cases": [_jsonable(asdict(hit)) for hit in cases],
             }

@@ -85,6 +85,9 @@ class DocumentKind(Generic[C]):
     `notice_of`: the code of the draft this notice precedes (罚告 before 罚: 行政处罚法第四十四条);
     告知 serves it, and a new notice reopens the party's 陈述申辩 and hearing rights.
     `publicity`: set on an issued decision that is published; None: never published.
+    `statute_document`: which decision the type is for statute push (knowledge.facts.DOCUMENTS):
+    a 处罚决定 cites the penalty provision and the 行政处罚法's procedure, a 处理决定 the 征管法's
+    articles on the tax and its 滞纳金; None for a type that is neither.
     """
 
     code: str
@@ -100,6 +103,7 @@ class DocumentKind(Generic[C]):
     via_api: bool = True
     notice_of: str | None = None
     publicity: Publicity | None = None
+    statute_document: str | None = None
 
     def parse_inputs(self, inputs: dict[str, Any] | None) -> DocumentInputs | None:
         """Validate the request's inputs: 422 `missing_document_data` naming the fields."""

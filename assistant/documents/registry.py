@@ -22,6 +22,7 @@ from assistant.documents.types import (
     tax_handling,
 )
 from assistant.errors import Conflict, InvalidInput
+from assistant.knowledge.facts import DOCUMENTS as FACT_DOCUMENTS
 
 REGISTRY: dict[str, DocumentKind[Any]] = {
     kind.code: kind
@@ -72,6 +73,15 @@ PUBLISHED_TYPES: dict[str, Publicity] = {
 NOTICES: dict[str, str] = {
     code: kind.notice_of for code, kind in REGISTRY.items() if kind.notice_of is not None
 }
+# type code -> the decision kind statute push is told (knowledge.facts.DOCUMENTS): drafting a
+# 决定书 (or its 告知书) fixes which procedural and penalty articles the document must cite.
+STATUTE_DOCUMENTS: dict[str, str] = {
+    code: kind.statute_document
+    for code, kind in REGISTRY.items()
+    if kind.statute_document is not None
+}
+if not set(STATUTE_DOCUMENTS.values()) <= set(FACT_DOCUMENTS):  # pragma: no cover - a typo
+    raise ValueError(f"statute_document outside {FACT_DOCUMENTS}: {STATUTE_DOCUMENTS}")
 
 
 def document_kind(code: str, *, via_api: bool = False) -> DocumentKind[Any]:

@@ -4,7 +4,8 @@ Criminal facts (a court's judgment: 被告人, 公诉机关 …) are decided und
 两高解释 only; tax-administration articles are not what a judge applies. Administrative facts
 carry structured inputs that article text cannot show: when the acts began and when they were
 found (limitation), which taxes are assessed (charging articles, late-payment surcharge), the
-party's role, and which document is being drafted (处理 or 处罚决定). The officer states them
+party's role, whether the tax was assessed by 核定, and which document is being drafted (处理 or
+处罚决定: the document registry's `statute_document` of the type drafted). The officer states them
 (API/CLI `facts`); what is not stated is read from the text (`read_facts`).
 
 The rules that turn a fact into articles live in `corpora/retrieval/fact_rules.yaml`, each with
@@ -49,6 +50,9 @@ _FOUND = re.compile(
     r"(?:我局|本局|我(?:局|所)[（(]所[)）])[\s\u3000]*(?:于|自)[\s\u3000]*"
     r"((?:19|20)\d\d[\s\u3000]*年[\s\u3000]*\d{1,2}[\s\u3000]*月[\s\u3000]*\d{1,2}[\s\u3000]*日)"
 )
+#: "核定应纳税所得额", "核定其应纳税额": the tax was assessed by 核定 (征管法第三十五条), not from
+#: the books.
+_DEEMED = re.compile(r"核定[^。；，,]{0,6}(?:应纳税额|应纳税所得额|收入|计税依据|销售额)")
 _ROLE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("withholding_agent", re.compile(r"扣缴义务人|应扣未扣|代扣代缴")),
     (
@@ -86,6 +90,7 @@ class CaseFacts:
     taxes: tuple[str, ...] = ()  # taxes assessed (增值税, 企业所得税 …)
     role: str | None = None  # ROLES
     document: str | None = None  # DOCUMENTS: the decision being drafted
+    deemed: bool | None = None  # the tax was assessed by 核定 (deemed), not from the books
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any] | None) -> CaseFacts:
@@ -94,7 +99,7 @@ class CaseFacts:
             return cls()
         if not isinstance(raw, dict):
             raise InvalidInput("invalid_facts", "案件要素（facts）必须是对象", details={})
-        allowed = {"act_date", "found_date", "taxes", "role", "document"}
+        allowed = {"act_date", "found_date", "taxes", "role", "document", "deemed"}
         unknown = sorted(set(raw) - allowed)
         if unknown:
             raise InvalidInput(
@@ -130,6 +135,14 @@ class CaseFacts:
                     details={"field": key, "value": value, "allowed": list(allowed_values)},
                 )
             out[key] = value
+        deemed = raw.get("deemed")
+        if deemed is not None and not isinstance(deemed, bool):
+            raise InvalidInput(
+                "invalid_fact_deemed",
+                "案件要素 deemed（是否核定应纳税额）必须是 true 或 false",
+                details={"field": "deemed", "value": str(deemed)},
+            )
+        out["deemed"] = deemed
         return cls(**out)
 
     def merged(self, read: CaseFacts) -> CaseFacts:
@@ -141,6 +154,7 @@ class CaseFacts:
             taxes=self.taxes or read.taxes,
             role=self.role or read.role,
             document=self.document or read.document,
+            deemed=self.deemed if self.deemed is not None else read.deemed,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +164,7 @@ class CaseFacts:
             "taxes": list(self.taxes),
             "role": self.role,
             "document": self.document,
+            "deemed": self.deemed,
         }
 
 
@@ -170,6 +185,7 @@ def read_facts(text: str, taxes: tuple[str, ...] = ()) -> CaseFacts:
         found_date=found,
         taxes=taxes,
         role=role,
+        deemed=True if _DEEMED.search(text) else None,
     )
 
 
@@ -194,11 +210,17 @@ class FactRule:
             elif key == "taxes_assessed":
                 if bool(facts.taxes) != bool(want):
                     return False
+            elif key == "tax":
+                if str(want) not in facts.taxes:
+                    return False
             elif key == "document_not":
                 if facts.document == want:
                     return False
             elif key == "document_in":
                 if facts.document not in [None if x is None else str(x) for x in want]:
+                    return False
+            elif key == "deemed":
+                if bool(facts.deemed) != bool(want):
                     return False
             elif key == "role":
                 if facts.role != want:
@@ -209,7 +231,15 @@ class FactRule:
 
 
 _CONDITIONS = frozenset(
-    {"years_unfound_over", "taxes_assessed", "document_not", "document_in", "role"}
+    {
+        "years_unfound_over",
+        "taxes_assessed",
+        "tax",
+        "deemed",
+        "document_not",
+        "document_in",
+        "role",
+    }
 )
 
 

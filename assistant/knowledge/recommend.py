@@ -14,7 +14,9 @@ the facts never quote. The recommender therefore adds, per candidate article:
 - ``tax_type``: for each tax the facts name (增值税, 企业所得税, …), the articles of that tax's
   law that the corpus's cases naming the same tax cite, and the law's charging article (第一条).
 
-Each signal gives a score in [0, 1] per article; the weighted sum ranks them. Articles are
+Each signal gives a score in [0, 1] per article; the weighted sum ranks them. For a 处理决定
+(stated), provisions that only impose a fine (`penalty_only`, read from their text) are left out:
+a 税务处理决定书 imposes no penalty. Articles are
 resolved to the version in force on the query date, and an article not in force then (a law not
 yet enacted, an article that version lacks) is dropped. A case cites in the numbering of its own
 version (the one in force on its date, or the one its citation names): each case-derived vote is
@@ -65,7 +67,8 @@ SIGNALS: tuple[str, ...] = (
 #: case's violation code in the workflow) is put first; the real decisions state no type, so
 #: this one is a product rule, not a measured weight. facts/document (and DOCUMENT_SHARE): chosen
 #: on the tune half of the decisions only (benchmarks/statute_push_eval.py --tune, 2026-12-04:
-#: facts 0.5; what decisions of the same kind cite added nothing there, so document is 0).
+#: facts 0.5; what decisions of the same kind cite added nothing there, so document is 0; the
+#: rerun with the receiver, 核定 and penalty-only rules chose the same, docs/benchmarks.md).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "text": 0.25,
     "taxonomy": 0.0,
@@ -103,6 +106,20 @@ TAX_CHARGING: dict[str, tuple[str, ...]] = {
     "企业所得税": ("企业所得税法:1",),
     "个人所得税": ("个人所得税法:1",),
 }
+
+
+#: A provision that imposes a fine of a stated range ("处…以上…以下的罚款"; 加处罚款 enforces
+#: a fine, it is not one) …
+_FINES = re.compile(r"(?<!加)处(?![理罚])[^。；，]{0,40}?(?:以上|以下)的?罚款")
+#: … and orders no tax or 滞纳金 to be paid (征管法第六十三条 does both: it stays).
+_ORDERS_TAX = re.compile(r"追缴|补缴|滞纳金")
+
+
+def penalty_only(article: Article) -> bool:
+    """The article only punishes: it imposes a fine and orders no tax or 滞纳金 paid. A 税务处理
+    决定书 imposes no penalty (that is the 处罚决定书's), so such an article is not its basis;
+    read from the statute text, not listed."""
+    return bool(_FINES.search(article.text)) and not _ORDERS_TAX.search(article.text)
 
 
 def article_level(statute_id: str) -> str:
@@ -472,6 +489,7 @@ class StatuteRecommender:
         """The k best articles in force on the evidence's date (optionally of one law), each
         with its explanation."""
         weights = weights or self.weights_for(ev)
+        no_penalty = ev.facts is not None and ev.facts.document == "处理决定"
         out: list[Recommendation] = []
         for sid in ev.ranked(weights):
             if law is not None and sid.split(":")[0] != law:
@@ -480,6 +498,8 @@ class StatuteRecommender:
                 article = self.book.get(sid, ev.on)
             except TaxAssistError:
                 continue  # not in force on the date, or not in the statute book
+            if no_penalty and penalty_only(article):
+                continue
             provenance: list[str] = []
             per_signal: dict[str, float] = {}
             for signal in SIGNALS:

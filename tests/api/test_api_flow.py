@@ -36,10 +36,10 @@ def flow(flow_settings: Settings, case_payload_module: dict[str, object]) -> dic
         case_id = case.json()["id"]
         out["case"] = case.json()
         out["recording"] = upload_recording(client, officer, case_id, wav)
-        for step in ("entities", "retrieval", "discretion"):
+        for step in ("entities", "retrieval?doc_type=penalty_decision", "discretion"):
             response = client.post(f"/cases/{case_id}/{step}", headers=officer)
             assert response.status_code == 201, response.text
-            out[step] = response.json()
+            out[step.partition("?")[0]] = response.json()
         documents = []
         for doc_type in ("penalty_notice", "penalty_decision"):
             response = client.post(
@@ -116,6 +116,9 @@ def test_retrieval_pushes_the_late_filing_article(flow: dict[str, object]) -> No
     payload = flow["retrieval"]["payload"]  # type: ignore[index]
     statute_ids = [hit["id"] for hit in payload["statutes"]]
     assert "税收征收管理法:62" in statute_ids[:3]
+    # the case's dates and the decision being drafted (from the document registry) steer it
+    assert payload["facts"]["document"] == "处罚决定"
+    assert payload["facts"]["act_date"] == flow["case"]["violation_date"]  # type: ignore[index]
     assert payload["cases"], "no similar case retrieved from the demo corpus"
     assert all(hit["score"] is not None for hit in payload["cases"])
 

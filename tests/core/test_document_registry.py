@@ -3,10 +3,14 @@ rules name: one list, read everywhere."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from typer.testing import CliRunner
 
 from api.schemas import DraftRequest
 from assistant.cases.guard_rules import load_guard_rules
+from assistant.cases.service import statute_facts
+from assistant.db.models import Case
 from assistant.documents.kind import DocumentInputs
 from assistant.documents.registry import (
     DECISION_TYPES,
@@ -15,7 +19,10 @@ from assistant.documents.registry import (
     REGISTRY,
     RETIRED,
     REVIEWER_TYPES,
+    STATUTE_DOCUMENTS,
 )
+from assistant.knowledge.facts import DOCUMENTS as FACT_DOCUMENTS
+from assistant.knowledge.facts import CaseFacts
 
 
 def test_every_type_declares_what_drafting_needs() -> None:
@@ -52,3 +59,34 @@ def test_the_cli_offers_the_registry_types() -> None:
 def test_issue_stages_name_registered_types() -> None:
     stages = load_guard_rules().issue_stages
     assert set(stages) - {"default"} <= set(REGISTRY)
+
+
+def test_decision_types_tell_statute_push_which_decision_is_drafted() -> None:
+    # a 处罚决定书 (and its 告知书, the simple one) cites penalty provisions, a 处理决定书 the
+    # tax and 滞纳金 articles: statute push reads the kind from here, not from a second table
+    assert STATUTE_DOCUMENTS == {
+        "penalty_notice": "处罚决定",
+        "penalty_decision": "处罚决定",
+        "simple_penalty_decision": "处罚决定",
+        "tax_handling_decision": "处理决定",
+    }
+    assert set(STATUTE_DOCUMENTS.values()) <= set(FACT_DOCUMENTS)
+
+
+def test_the_retrieval_step_states_the_case_facts_and_the_drafted_decision() -> None:
+    case = Case(
+        violation_date=date(2015, 3, 1),
+        discovered_date=date(2022, 5, 20),
+        party_role="withholding_agent",
+    )
+    assert statute_facts(case, "tax_handling_decision") == {
+        "act_date": "2015-03-01",
+        "found_date": "2022-05-20",
+        "role": "withholding_agent",
+        "document": "处理决定",
+    }
+    plain = Case(violation_date=date(2024, 1, 2), discovered_date=None, party_role="taxpayer")
+    # a type that is no decision (询问笔录) states no document; a taxpayer's role is left to
+    # the text, which may name a more specific one (开票方, 受票方)
+    assert statute_facts(plain, "interview_record") == {"act_date": "2024-01-02"}
+    assert CaseFacts.from_dict(statute_facts(case, "penalty_decision")).document == "处罚决定"

@@ -24,7 +24,8 @@ from assistant.knowledge.facts import (
     load_fact_rules,
     read_facts,
 )
-from assistant.knowledge.recommend import case_facts, explain
+from assistant.knowledge.recommend import case_facts, explain, penalty_only
+from assistant.knowledge.statutes import StatuteBook
 
 CRIMINAL_FACTS = (
     "公诉机关指控：2016年至2017年间，被告人张某在没有真实货物交易的情况下，"
@@ -80,6 +81,51 @@ def test_limitation_rule_fires_on_old_acts_only_for_a_penalty() -> None:
     )
     assert "行政处罚法:36" not in {a for a, _ in fact_articles(treatment)}
     assert all(rule.source for rule in load_fact_rules())  # every rule quotes its provision
+
+
+def test_a_receiver_of_false_invoices_loses_the_input_vat_credit() -> None:
+    receiver = CaseFacts(role="invoice_receiver", taxes=("增值税",))
+    rules = {a: rule for a, rule in fact_articles(receiver)}
+    assert "增值税暂行条例:9" in rules and "进项税额不得" in rules["增值税暂行条例:9"].source
+    # only when VAT is assessed: an income-tax-only case of the same role gets no VAT article
+    income_only = CaseFacts(role="invoice_receiver", taxes=("企业所得税",))
+    assert "增值税暂行条例:9" not in {a for a, _ in fact_articles(income_only)}
+    issuer = CaseFacts(role="invoice_issuer", taxes=("增值税",))
+    assert "增值税暂行条例:9" not in {a for a, _ in fact_articles(issuer)}
+
+
+def test_an_assessment_by_deeming_brings_the_power_and_the_method_of_deeming() -> None:
+    text = ADMIN_FACTS + "根据规定，对你公司2019年企业所得税核定应纳税所得额为2009.13元。"
+    assert read_facts(text).deemed is True and read_facts(ADMIN_FACTS).deemed is None
+    assert {a for a, _ in fact_articles(case_facts(text))} >= {
+        "税收征收管理法:35",
+        "税收征收管理法实施细则:47",
+    }
+    assert CaseFacts.from_dict({"deemed": False}).deemed is False
+    with pytest.raises(InvalidInput) as err:
+        CaseFacts.from_dict({"deemed": "是"})
+    assert err.value.code == "invalid_fact_deemed"
+
+
+def test_penalty_only_provisions_are_read_from_the_statute_text() -> None:
+    book = StatuteBook.load([BUNDLED_CORPUS])
+    on = date(2024, 6, 1)
+    # fines only: the 虚开 penalty, the 征管法's 罚则 without tax
+    assert penalty_only(book.get("发票管理办法:35", on))
+    assert penalty_only(book.get("税收征收管理法:62", on))
+    # 偷税 is also what a 处理决定 rests on (追缴税款、滞纳金); 加处罚款 enforces a fine; 强制执行
+    for sid in ("税收征收管理法:63", "行政处罚法:72", "税收征收管理法:40", "税收征收管理法:32"):
+        assert not penalty_only(book.get(sid, on)), sid
+
+
+def test_a_tax_handling_decision_is_not_pushed_penalty_provisions(kb: KnowledgeBase) -> None:
+    facts = "经查，你公司为他人虚开增值税普通发票20份，金额50万元，少缴增值税1.5万元。"
+    handling = kb.search_statutes(facts, k=15, on=date(2024, 6, 1), facts={"document": "处理决定"})
+    assert handling and not any(
+        penalty_only(kb.statutes.get(h.id, date(2024, 6, 1))) for h in handling
+    )
+    penalty = kb.search_statutes(facts, k=15, on=date(2024, 6, 1), facts={"document": "处罚决定"})
+    assert any(penalty_only(kb.statutes.get(h.id, date(2024, 6, 1))) for h in penalty)
 
 
 def test_structured_facts_vote_and_explain_themselves(kb: KnowledgeBase) -> None:

@@ -74,6 +74,7 @@ NOTICE = DocumentKind(
     render=_render_notice,
     record=record,
     notice_of="penalty_decision",
+    statute_document="处罚决定",
 )
 DECISION = DocumentKind(
     code="penalty_decision",
@@ -87,4 +88,5 @@ DECISION = DocumentKind(
     record=record,
     decision=True,
     publicity=Publicity(kind="处罚", period="decision"),
+    statute_document="处罚决定",
 )

@@ -90,4 +90,5 @@ KIND = DocumentKind(
     render=render_simple_penalty,
     record=record,
     publicity=Publicity(kind="处罚", period="decision"),
+    statute_document="处罚决定",
 )

@@ -115,4 +115,5 @@ KIND = DocumentKind(
     render=render_tax_handling,
     record=record,
     publicity=Publicity(kind="征收", period="other"),
+    statute_document="处理决定",
 )

@@ -99,10 +99,11 @@ TAX_LAWS: dict[str, tuple[str, ...]] = {
     "企业所得税": ("企业所得税法", "企业所得税法实施条例"),
     "个人所得税": ("个人所得税法", "个人所得税法实施条例"),
 }
-#: The charging article of each tax (第一条 defines the taxpayer); the one not in force on the
-#: date (暂行条例 vs 增值税法) is dropped when articles are resolved.
+#: The charging article of each tax, the one that names its taxpayers (第一条; 增值税法 第三条,
+#: its 第一条 states the law's purpose); the one not in force on the date (暂行条例 vs
+#: 增值税法) is dropped when articles are resolved.
 TAX_CHARGING: dict[str, tuple[str, ...]] = {
-    "增值税": ("增值税暂行条例:1", "增值税法:1"),
+    "增值税": ("增值税暂行条例:1", "增值税法:3"),
     "企业所得税": ("企业所得税法:1",),
     "个人所得税": ("个人所得税法:1",),
 }

@@ -6,6 +6,7 @@ the test needs no model download), the real fact rules file.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from assistant.knowledge.facts import (
     load_fact_rules,
     read_facts,
 )
-from assistant.knowledge.recommend import case_facts, explain, penalty_only
+from assistant.knowledge.recommend import TAX_CHARGING, case_facts, explain, penalty_only
 from assistant.knowledge.statutes import StatuteBook
 
 CRIMINAL_FACTS = (
@@ -105,6 +106,14 @@ def test_an_assessment_by_deeming_brings_the_power_and_the_method_of_deeming() -
     with pytest.raises(InvalidInput) as err:
         CaseFacts.from_dict({"deemed": "是"})
     assert err.value.code == "invalid_fact_deemed"
+
+
+def test_each_charging_article_names_the_taxpayers_of_its_tax() -> None:
+    book = StatuteBook.load([BUNDLED_CORPUS])
+    for tax, ids in TAX_CHARGING.items():
+        for sid in ids:
+            text = book.get(sid).text  # "…为增值税的纳税人", "…依照本法规定缴纳个人所得税"
+            assert re.search(rf"为{tax}的纳税人|缴纳{tax}", text), (sid, text[:60])
 
 
 def test_penalty_only_provisions_are_read_from_the_statute_text() -> None:

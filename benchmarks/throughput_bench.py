@@ -463,8 +463,8 @@ def main() -> int:
         "--corpus",
         type=Path,
         default=DEMO_CORPUS,
-        help="the corpus indexed at set-up (default: the tests' demo corpus, 61 passages; "
-        "corpora/ is the bundled 2,495, which costs about 734 CPU-s to embed when not cached)",
+        help="the corpus indexed at set-up (default: the tests' demo corpus, 49 articles and "
+        "10 cases; corpora/ is the bundled 2,495 passages, about 734 CPU-s to embed uncached)",
     )
     parser.add_argument("--embedding-cache", type=Path, help="a passage-vector cache to reuse")
     parser.add_argument("--index-from", type=Path, help="copy this prebuilt index (no build)")

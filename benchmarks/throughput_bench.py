@@ -476,7 +476,9 @@ def main() -> int:
     def interrupted(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, interrupted)
+    # SIGINT too: a shell starts background jobs with it ignored, and Python keeps that.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, interrupted)
     try:
         result = run(args)
     except KeyboardInterrupt:

@@ -91,6 +91,11 @@ class Topology:
         self.processes[name] = proc
         return proc
 
+    def start_worker(self, name: str) -> subprocess.Popen[bytes]:
+        """One Celery worker, `--pool=solo`: the entry point of `taxassist worker`, without
+        importing every CLI command first. A benchmark adds workers to a running topology."""
+        return self.spawn(name, [sys.executable, "-m", "assistant.jobs.worker", "--pool=solo"])
+
     def workers(self) -> dict[str, subprocess.Popen[bytes]]:
         return {n: p for n, p in self.processes.items() if n.startswith("worker-")}
 
@@ -182,11 +187,9 @@ def local_topology(
             if index_from is not None and not (data_dir / "index").exists():
                 shutil.copytree(index_from, data_dir / "index")
             # Workers start with the set-up step: they take jobs only once a replica submits
-            # one, and their sweeper retries while the schema is not there yet. Same entry
-            # point as `taxassist worker`, without importing every CLI command first.
+            # one, and their sweeper retries while the schema is not there yet.
             for n in range(workers):
-                worker = [sys.executable, "-m", "assistant.jobs.worker", "--pool=solo"]
-                topology.spawn(f"worker-{n}", worker)
+                topology.start_worker(f"worker-{n}")
             setup = topology.start("setup", "setup", *(["--no-index"] if index_from else []))
             if setup.wait() != 0:
                 raise RuntimeError(f"taxassist setup failed\n{topology.logs()}")

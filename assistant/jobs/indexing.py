@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from assistant.db.types import utcnow
 from assistant.errors import TaxAssistError
 from assistant.jobs import store
 from assistant.jobs.store import CANCELLED_MSG, Cancelled, Stopped
@@ -61,17 +60,7 @@ def run_index_closed_cases(
 
 def _claim(services: Services, job_id: int) -> bool:
     with services.db.session() as session:
-        job = store.load_job(session, job_id)
-        if job.status != store.QUEUED:
-            return False
-        if job.cancel_requested:
-            store.finish(session, job, store.CANCELLED, code="cancelled", message=CANCELLED_MSG)
-            return False
-        job.status = store.RUNNING
-        job.attempts += 1
-        job.started_at = job.started_at or utcnow()
-        job.heartbeat_at = utcnow()
-        return True
+        return store.claim(session, store.load_job(session, job_id))
 
 
 def _finish(services: Services, job_id: int, status: str, code: str, message: str) -> str:

@@ -249,6 +249,22 @@ _STATUS_ZH = {
 CANCELLED_MSG = "任务已由用户取消。"
 
 
+def claim(session: Session, job: Job) -> bool:
+    """Start a queued job: running, one more attempt, its heartbeat now (True). A job asked to
+    cancel before it started is finished as cancelled, and one no longer queued (run or
+    finished by another worker) is left alone (False)."""
+    if job.status != QUEUED:
+        return False
+    if job.cancel_requested:
+        finish(session, job, CANCELLED, code="cancelled", message=CANCELLED_MSG)
+        return False
+    job.status = RUNNING
+    job.attempts += 1
+    job.started_at = job.started_at or utcnow()
+    job.heartbeat_at = utcnow()
+    return True
+
+
 class Stopped(Exception):
     """The worker is shutting down: the job goes back to the queue; work already stored stays."""
 

@@ -81,10 +81,7 @@ def _claim(services: Services, job_id: int) -> tuple[int, int, float, int] | Non
     """Mark the job running and find where to resume: after the last stored segment."""
     with services.db.session() as session:
         job = store.load_job(session, job_id)
-        if job.status != store.QUEUED or job.recording_id is None:
-            return None
-        if job.cancel_requested:
-            store.finish(session, job, store.CANCELLED, code="cancelled", message=CANCELLED_MSG)
+        if job.recording_id is None or not store.claim(session, job):
             return None
         last = session.scalar(
             select(TranscriptSegment)
@@ -93,10 +90,6 @@ def _claim(services: Services, job_id: int) -> tuple[int, int, float, int] | Non
             .limit(1)
         )
         offset = float(last.end) if last is not None else 0.0
-        job.status = store.RUNNING
-        job.attempts += 1
-        job.started_at = job.started_at or utcnow()
-        job.heartbeat_at = utcnow()
         job.resumed_from_seconds = offset
         job.processed_seconds = max(job.processed_seconds, offset)
         job.progress = _share(job.processed_seconds, job.duration_seconds)

@@ -196,8 +196,21 @@ class Workbench:
         self.find(".who button").click()
         self.wait_for(lambda: "/workbench/login" in self.driver.current_url)
 
+    def settled(self) -> bool:
+        """The page is loaded and no htmx request is in flight: the lazy panels (analysis,
+        timeline) have swapped in, so the layout no longer moves under a click."""
+        return bool(
+            self.driver.execute_script(
+                "return document.readyState === 'complete'"
+                " && !document.querySelector('.htmx-request')"
+            )
+        )
+
     def press(self, label: str) -> None:
-        """Click the button whose text is `label` (exactly one on the page)."""
+        """Click the button whose text is `label` (exactly one on the page), once the page has
+        settled: a lazy panel swapping in between the scroll and the click moves the button,
+        and the click lands elsewhere without an error."""
+        self.wait_for(self.settled)
         buttons = [b for b in self.all("button") if b.text.strip() == label]
         assert len(buttons) == 1, f"{len(buttons)} buttons labelled {label!r}: {self.text()}"
         buttons[0].click()

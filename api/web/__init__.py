@@ -22,7 +22,8 @@ from api.web import (
     session,
     statistics,
 )
-from api.web.render import STATIC_DIR, STATIC_PATH, render
+from api.web.render import STATIC_DIR, STATIC_PATH, error_page
+from assistant.errors import Forbidden
 
 
 def install_workbench(app: FastAPI) -> None:
@@ -44,14 +45,8 @@ def install_workbench(app: FastAPI) -> None:
 
     @app.exception_handler(session.CsrfRejected)
     async def _csrf(request: Request, exc: session.CsrfRejected) -> Response:
-        return render(
-            request,
-            "_panel_error.html" if "hx-request" in request.headers else "error.html",
-            {
-                "user": None,
-                "title": "请求被拒绝",
-                "message": "表单校验码无效或已过期（CSRF），操作未执行。请返回页面刷新后重试。",
-                "code": "csrf_rejected",
-            },
-            status_code=403,
+        refused = Forbidden(
+            "csrf_rejected",
+            "表单校验码无效或已过期（CSRF），操作未执行。请返回页面刷新后重试。",
         )
+        return error_page(request, None, refused, title="请求被拒绝")

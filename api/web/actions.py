@@ -27,7 +27,7 @@ from api.routers.jobs import job_event_stream
 from api.routers.lifecycle import LifecycleRequest, perform
 from api.routers.recordings import SegmentCorrection, SpeakerRelabel
 from api.web import pages
-from api.web.render import render
+from api.web.render import error_page, render
 from api.web.session import CsrfChecked, WebUser
 from assistant.auth.security import Role
 from assistant.cases import CaseWorkflow
@@ -157,13 +157,6 @@ def checked(schema: type[BaseModel], values: dict[str, Any], fields: dict[str, s
         raise InvalidInput(
             "invalid_input", message, details={"field": fields.get(field, field)}
         ) from None
-
-
-def error_page(request: Request, user: User, error: TaxAssistError) -> Response:
-    """The refusal as a page, or for htmx as the error fragment (message and code) the page
-    script shows beside the control that asked (htmx swaps nothing on a 4xx)."""
-    page = "_panel_error.html" if "hx-request" in request.headers else "error.html"
-    return render(request, page, {"user": user, "error": error}, status_code=error.status_code)
 
 
 def run(

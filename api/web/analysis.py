@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import WorkflowDep
 from api.fields import DbId
 from api.web.pages import violation_name
-from api.web.render import render
+from api.web.render import error_page, render
 from api.web.session import WebUser
 from assistant.cases import CaseWorkflow
 from assistant.db import User
@@ -336,12 +336,7 @@ def panel(request: Request, user: User, template: str, build: Any) -> Response:
     try:
         context = build()
     except TaxAssistError as exc:
-        return render(
-            request,
-            "_panel_error.html",
-            {"user": user, "error": exc},
-            status_code=exc.status_code,
-        )
+        return error_page(request, user, exc, fragment=True)
     status = context.get("error").status_code if context.get("error") else 200
     return render(request, template, {"user": user, **context}, status_code=status)
 
@@ -421,9 +416,7 @@ async def consistency_page(
         try:
             context = discretion_context(workflow, user, case_id, amount)
         except TaxAssistError as exc:
-            return render(
-                request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-            )
+            return error_page(request, user, exc)
         error = context.get("error")
         return render(
             request,

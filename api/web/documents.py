@@ -27,7 +27,7 @@ from api.fields import DbId
 from api.routers.document_revisions import EditRequest
 from api.schemas import DraftRequest
 from api.web.pages import field_problem
-from api.web.render import render, templates
+from api.web.render import error_page, render, templates
 from api.web.session import CsrfChecked, WebUser
 from assistant.auth.security import Role
 from assistant.cases import CaseWorkflow
@@ -95,9 +95,7 @@ def draft_page(
     try:
         case = workflow.get_case(case_id, user)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     code = values.get("doc_type", "")
     return render(
         request,
@@ -311,9 +309,7 @@ def document_page(
         revisions = DocumentRevisions(workflow.services)
         history = revisions.history(document_id)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     with workflow.services.db.session() as session:
         authors = {
             u.id: u.display_name
@@ -440,9 +436,7 @@ def preview(
         document = readable_document(workflow, user, document_id)
         page = docx_to_html(stored_docx(services, document), title=document.number)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     return HTMLResponse(
         page,
         headers={"Content-Security-Policy": PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"},
@@ -461,9 +455,7 @@ def download_docx(
         document = readable_document(workflow, user, document_id)
         data = stored_docx(services, document)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     return Response(
         data, media_type=DOCX_MEDIA_TYPE, headers=disposition("attachment", document.filename)
     )
@@ -486,9 +478,7 @@ async def download_pdf(
             document = readable_document(workflow, user, document_id)
             data = docx_to_pdf(stored_docx(services, document), title=document.number)
         except TaxAssistError as exc:
-            return render(
-                request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-            )
+            return error_page(request, user, exc)
         name = document.filename.rsplit(".", 1)[0] + ".pdf"
         return Response(data, media_type=PDF_MEDIA_TYPE, headers=disposition("inline", name))
 

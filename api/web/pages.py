@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServicesDep, WorkflowDep
 from api.fields import DbId
 from api.schemas import CaseCreate
-from api.web.render import render
+from api.web.render import error_page, render
 from api.web.session import CsrfChecked, WebUser
 from assistant.auth.security import Role
 from assistant.cases import CaseWorkflow, NewCase, TaxpayerInput
@@ -396,9 +396,7 @@ def case_page(
     try:
         context = case_context(workflow, user, case_id)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     context["error"] = error
     context["posted"] = posted or {}
     field = (posted or {}).get("error_field") or (ERROR_FIELDS.get(error.code) if error else "")
@@ -419,9 +417,7 @@ def recordings_fragment(
     try:
         context = case_context(workflow, user, case_id)
     except TaxAssistError as exc:
-        return render(
-            request, "error.html", {"user": user, "error": exc}, status_code=exc.status_code
-        )
+        return error_page(request, user, exc)
     return render(request, "_recordings.html", context)
 
 
@@ -436,8 +432,7 @@ def timeline_fragment(
         case = workflow.get_case(case_id, user)
         events = timeline(workflow.services, case_id)
     except TaxAssistError as exc:
-        page = "_panel_error.html" if fragment else "error.html"
-        return render(request, page, {"user": user, "error": exc}, status_code=exc.status_code)
+        return error_page(request, user, exc)
     context = {"user": user, "case": case, "timeline": events}
     return render(request, "_timeline.html" if fragment else "case_timeline.html", context)
 

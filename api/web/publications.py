@@ -30,7 +30,7 @@ from api.routers.publications import (
 )
 from api.web import pages
 from api.web.actions import checked
-from api.web.render import render
+from api.web.render import error_page, render
 from api.web.session import CsrfChecked, WebUser
 from assistant.cases import CaseWorkflow
 from assistant.db import User
@@ -137,12 +137,7 @@ async def publications_page(
     try:
         context = await run_in_threadpool(list_context, services, user, status.strip())
     except TaxAssistError as exc:
-        return render(
-            request,
-            "error.html",
-            {"user": user, "title": "公示", "error": exc},
-            status_code=exc.status_code,
-        )
+        return error_page(request, user, exc, title="公示")
     return render(request, "publications.html", context)
 
 
@@ -159,12 +154,7 @@ def review_page(
     try:
         context = review_context(services, user, publication_id)
     except TaxAssistError as exc:
-        return render(
-            request,
-            "error.html",
-            {"user": user, "title": "公示审核", "error": exc},
-            status_code=exc.status_code,
-        )
+        return error_page(request, user, exc, title="公示审核")
     if error is not None:
         named = str(error.details.get("field") or "")
         beside = REFUSED.get(error.code) or named or field

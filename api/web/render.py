@@ -19,6 +19,8 @@ from fastapi.templating import Jinja2Templates
 from assistant.auth.security import ROLE_NAMES_ZH
 from assistant.cases.lifecycle import STAGES
 from assistant.dates import to_china_time
+from assistant.db import User
+from assistant.errors import TaxAssistError
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -59,3 +61,24 @@ def render(
     )
     apply_cookies(request, response)
     return response
+
+
+def error_page(
+    request: Request,
+    user: User | None,
+    error: TaxAssistError,
+    *,
+    title: str = "",
+    fragment: bool | None = None,
+) -> HTMLResponse:
+    """A refusal as a page titled `title`, or as the error fragment (message and code) when
+    htmx asked (`fragment` None: read from the request): htmx swaps nothing on a 4xx, so the
+    page script shows the fragment beside the control that asked."""
+    if fragment is None:
+        fragment = "hx-request" in request.headers
+    return render(
+        request,
+        "_panel_error.html" if fragment else "error.html",
+        {"user": user, "title": title, "error": error},
+        status_code=error.status_code,
+    )

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
-from api.web.render import render
+from api.web.render import error_page, render
 from api.web.session import WebUser
 from assistant.auth.security import Role
 from assistant.dates import today_in_china
@@ -77,12 +77,7 @@ async def statistics_export(
         require_leader(user)
         report = await run_in_threadpool(annual, services, year)
     except TaxAssistError as exc:
-        return render(
-            request,
-            "error.html",
-            {"user": user, "title": "执法统计", "error": exc},
-            status_code=exc.status_code,
-        )
+        return error_page(request, user, exc, title="执法统计")
     if format == "xlsx":
         data = files.to_xlsx(report, authority=services.settings.authority_name)
     else:
@@ -110,12 +105,7 @@ async def statistics_page(
         report = await run_in_threadpool(annual, services, chosen)
         data = await run_in_threadpool(platform, services, chosen)
     except TaxAssistError as exc:
-        return render(
-            request,
-            "error.html",
-            {**context, "title": "执法统计", "error": exc},
-            status_code=exc.status_code,
-        )
+        return error_page(request, user, exc, title="执法统计")
     kinds = [r for r in report.rows if r.group == "kinds" and isinstance(r.value, int)]
     violations = [v for v in data["distribution"]["violation"] if v["multiple"]["median"]]
     officers = data["distribution"]["officer"]

@@ -64,7 +64,9 @@ def test_leaders_get_the_report_others_are_refused(client: TestClient, seeded: S
 
 def test_the_workbench_page(client: TestClient, seeded: Seeded) -> None:
     assert sign_in(client, "officer").status_code == 303
-    assert client.get(f"/workbench/statistics?year={YEAR}").status_code == 403
+    refused = client.get(f"/workbench/statistics?year={YEAR}")
+    assert refused.status_code == 403
+    assert "<h1>执法统计</h1>" in refused.text and "role_not_allowed" in refused.text
     assert sign_in(client, "approver").status_code == 303
     page = client.get(f"/workbench/statistics?year={YEAR}")
     assert page.status_code == 200, page.text

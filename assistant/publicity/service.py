@@ -419,27 +419,18 @@ def draft_in(
 ) -> Publication:
     """Build, mask and store the draft inside the caller's transaction (the case locked), and
     sign `publication_drafted`; the deadline runs from the decision's date, not the draft's."""
-    fields, findings = mask(source_fields(case, document, services.settings))
-    decided_on = decision_date(document)
-    deadline = publication_deadline(services.settings, publicity, decided_on)
-    row = Publication(
-        case_id=case.id,
-        document_id=document.id,
+    return _store_draft(
+        services,
+        session,
+        actor,
+        case,
+        source_fields(case, document, services.settings),
+        publicity,
+        decision_date(document),
+        automatic=automatic,
         doc_type=document.doc_type,
-        kind=publicity.kind,
-        status="draft",
-        fields=fields,
-        findings=findings,
-        decided_on=decided_on,
-        due_on=deadline.due_on,
-        due_provisional=deadline.provisional,
-        created_by=actor.id,
+        document_id=document.id,
     )
-    session.add(row)
-    session.flush()
-    extra = {"automatic": True} if automatic else {}
-    _record(services, session, case, actor, "publication_drafted", row, **extra)
-    return row
 
 
 def draft_measure_in(
@@ -455,21 +446,49 @@ def draft_measure_in(
     case locked): the one that records the measure (`automatic`), or the officer's new draft
     after a withdrawal as inaccurate. Signed `publication_drafted`; its deadline from the
     measure's date by the rules' period for 强制 records."""
-    publicity = measure_publicity()
     source = measure_fields(case, event, services.settings)
+    return _store_draft(
+        services,
+        session,
+        actor,
+        case,
+        source,
+        measure_publicity(),
+        date.fromisoformat(source.fields["decided_on"]),
+        automatic=automatic,
+        doc_type=MEASURE_RECORD,
+        event_id=event.id,
+    )
+
+
+def _store_draft(
+    services: Services,
+    session: Session,
+    actor: User,
+    case: Case,
+    source: SourceFields,
+    publicity: Publicity,
+    decided_on: date,
+    *,
+    automatic: bool,
+    doc_type: str,
+    document_id: int | None = None,
+    event_id: int | None = None,
+) -> Publication:
+    """Mask `source`, store it as a draft due the rules' period after `decided_on`, and sign
+    `publication_drafted`: one way for a decision's record and a measure's alike."""
     fields, findings = mask(source)
-    taken_on = date.fromisoformat(source.fields["decided_on"])
-    deadline = publication_deadline(services.settings, publicity, taken_on)
+    deadline = publication_deadline(services.settings, publicity, decided_on)
     row = Publication(
         case_id=case.id,
-        document_id=None,
-        event_id=event.id,
-        doc_type=MEASURE_RECORD,
+        document_id=document_id,
+        event_id=event_id,
+        doc_type=doc_type,
         kind=publicity.kind,
         status="draft",
         fields=fields,
         findings=findings,
-        decided_on=taken_on,
+        decided_on=decided_on,
         due_on=deadline.due_on,
         due_provisional=deadline.provisional,
         created_by=actor.id,

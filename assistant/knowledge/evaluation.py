@@ -43,6 +43,7 @@ from assistant.knowledge.recommend import (
     article_level,
     fuse,
     fuse_basis,
+    serves_documents,
 )
 from assistant.knowledge.statutes import Article, StatuteBook
 from assistant.legal import StatuteId
@@ -107,18 +108,20 @@ def _first_date(text: str) -> date | None:
 
 
 def _gold(text: str, book: StatuteBook, on: date | None) -> frozenset[str]:
-    """Cited articles that exist in the book (in the version in force, else any version)."""
+    """Cited articles that exist in the book (in the version in force, else any version),
+    less those on serving the document (a record's 公告送达 notice is not what it decided)."""
     out: set[str] = set()
     for cite in parse_citations(text):
         aid = article_level(cite.id)
         try:
-            book.get(aid, on)
+            article = book.get(aid, on)
         except Exception:
             try:
-                book.get(aid)
+                article = book.get(aid)
             except Exception:
                 continue
-        out.add(aid)
+        if not serves_documents(article):
+            out.add(aid)
     return frozenset(out)
 
 

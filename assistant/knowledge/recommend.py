@@ -123,6 +123,16 @@ def penalty_only(article: Article) -> bool:
     return bool(_FINES.search(article.text)) and not _ORDERS_TAX.search(article.text)
 
 
+#: The chapter on serving documents (税收征收管理法实施细则 第八章 文书送达).
+SERVICE_CHAPTER = "文书送达"
+
+
+def serves_documents(article: Article) -> bool:
+    """The article is on serving a document (公告送达 and the rest of 文书送达): how a decision
+    reaches the party, never what it rests on; a published record's notice cites it."""
+    return SERVICE_CHAPTER in (article.chapter or "")
+
+
 def article_level(statute_id: str) -> str:
     """`税收征收管理法:63:1@2015-04-24` -> `税收征收管理法:63` (signals vote on articles)."""
     return StatuteId.parse(statute_id).article_id
@@ -499,7 +509,7 @@ class StatuteRecommender:
                 article = self.book.get(sid, ev.on)
             except TaxAssistError:
                 continue  # not in force on the date, or not in the statute book
-            if no_penalty and penalty_only(article):
+            if serves_documents(article) or (no_penalty and penalty_only(article)):
                 continue
             provenance: list[str] = []
             per_signal: dict[str, float] = {}

@@ -103,6 +103,8 @@ def test_decision_queries_from_real_decisions() -> None:
             book.get(sid)  # every gold article exists in the book
     # invoice decisions on 2019-version facts cite the 2019 article numbers
     assert any("发票管理办法:22" in q.gold for q in queries)
+    # a record's notice of service by publication (实施细则第一百零六条) is not what it decided
+    assert not any(book.get(sid).chapter == "第八章 文书送达" for q in queries for sid in q.gold)
 
 
 def test_case_sample_is_deterministic() -> None:

@@ -25,7 +25,13 @@ from assistant.knowledge.facts import (
     load_fact_rules,
     read_facts,
 )
-from assistant.knowledge.recommend import TAX_CHARGING, case_facts, explain, penalty_only
+from assistant.knowledge.recommend import (
+    TAX_CHARGING,
+    case_facts,
+    explain,
+    penalty_only,
+    serves_documents,
+)
 from assistant.knowledge.statutes import StatuteBook
 
 CRIMINAL_FACTS = (
@@ -135,6 +141,17 @@ def test_a_tax_handling_decision_is_not_pushed_penalty_provisions(kb: KnowledgeB
     )
     penalty = kb.search_statutes(facts, k=15, on=date(2024, 6, 1), facts={"document": "处罚决定"})
     assert any(penalty_only(kb.statutes.get(h.id, date(2024, 6, 1))) for h in penalty)
+
+
+def test_the_rules_on_serving_documents_are_never_pushed(kb: KnowledgeBase) -> None:
+    on = date(2024, 6, 1)
+    assert serves_documents(kb.statutes.get("税收征收管理法实施细则:106", on))  # 公告送达
+    assert not serves_documents(kb.statutes.get("税收征收管理法实施细则:100", on))
+    facts = "你公司走逃失联，少缴增值税3万元，税务文书无法直接送达或者邮寄送达，予以公告送达。"
+    text = [a.partition("@")[0] for a in kb.article_ranking(facts, on)[:10]]
+    assert "税收征收管理法实施细则:106" in text  # the words match; the push leaves it out
+    hits = kb.search_statutes(facts, k=30, on=on)
+    assert hits and not any(serves_documents(kb.statutes.get(h.id, on)) for h in hits)
 
 
 def test_structured_facts_vote_and_explain_themselves(kb: KnowledgeBase) -> None:

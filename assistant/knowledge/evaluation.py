@@ -731,7 +731,7 @@ def run_evaluation(
 # -- choosing the default configuration from the measurements --------------------------------
 
 #: Two configurations whose held-out Recall@10 a paired sign test cannot tell apart at this
-#: level are tied (20 queries: one article more or less in one query moves the mean by 0.05).
+#: level are tied (19 queries: one article more or less in one query moves the mean by ~0.05).
 SIGN_TEST_ALPHA = 0.05
 
 

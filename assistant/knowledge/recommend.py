@@ -400,10 +400,8 @@ class StatuteRecommender:
         """The taxonomy's articles for `code` in force on `on`: the prohibition the act breaks
         (cited by every decision on it) first, then the penalty provision unless the document is
         a 处理决定 (no penalty), then what the code is also decided under."""
-        try:
-            from assistant.taxonomy import get_violation
-        except ImportError:  # pragma: no cover - the taxonomy ships with the package
-            return []
+        from assistant.taxonomy import get_violation
+
         entry = get_violation(code)
         day = on or date.today()
         prohibition = [

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import Conflict, InvalidInput, NotFound, TaxAssistError
+from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.knowledge.bm25 import BM25, tokenize
 from assistant.knowledge.case_fields import NO_AMOUNTS, CaseAmounts
 from assistant.knowledge.cases_corpus import (
@@ -192,17 +192,6 @@ def _rrf(rankings: Sequence[Sequence[str]]) -> dict[str, float]:
         for rank, key in enumerate(ranking, start=1):
             fused[key] = fused.get(key, 0.0) + 1.0 / (RRF_K + rank)
     return fused
-
-
-def _legal_basis(violation_type: str, on: date | None) -> list[str]:
-    """The taxonomy's penalty provisions for `violation_type`."""
-    from assistant.taxonomy import get_violation
-
-    entry = get_violation(violation_type)
-    try:
-        return list(entry.legal_basis_on(on or date.today()))
-    except TaxAssistError:
-        return list(entry.legal_basis)
 
 
 def check_filters(filters: dict[str, Any], allowed: frozenset[str], what: str) -> None:

@@ -60,7 +60,7 @@ CONTROLS = {
 
 
 def case_links(workflow: CaseWorkflow, user: User, context: dict[str, Any]) -> dict[str, Any]:
-    """The case page's decision and measure lines link their latest public record."""
+    """The case page's decision lines link their latest public record."""
     return {"publication_of": service.latest_of_case(workflow.services, context["case"].id)}
 
 

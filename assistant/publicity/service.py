@@ -700,20 +700,18 @@ def list_publications(services: Services, status: str | None = None) -> list[dic
         return [to_dict(row, internal=True) for row in session.scalars(query)]
 
 
-def latest_of_case(services: Services, case_id: int) -> dict[tuple[str, int], dict[str, Any]]:
-    """Each decision's (`("document", id)`) and measure's (`("measure", event id)`) latest
-    public record in a case: what the case page links to its lines."""
-    out: dict[tuple[str, int], dict[str, Any]] = {}
+def latest_of_case(services: Services, case_id: int) -> dict[int, dict[str, Any]]:
+    """Each decision's latest public record in a case, by document id: what the case page links
+    to its document lines (a measure's line has its own, `outcomes.service.form_state`)."""
     with services.db.session() as session:
         rows = session.scalars(
             select(Publication).where(Publication.case_id == case_id).order_by(Publication.id)
         )
-        for row in rows:
-            if row.event_id is not None:
-                out[("measure", row.event_id)] = {"id": row.id, "status": row.status}
-            elif row.document_id is not None:
-                out[("document", row.document_id)] = {"id": row.id, "status": row.status}
-    return out
+        return {
+            row.document_id: {"id": row.id, "status": row.status}
+            for row in rows
+            if row.document_id is not None
+        }
 
 
 def alerts(services: Services, on: date | None = None) -> list[dict[str, Any]]:

@@ -56,6 +56,10 @@ class OutcomeRules:
     withdrawal_citation: str
     documents_statute: str
 
+    def withdrawal_reasons(self) -> set[str]:
+        """Every withdrawal reason a remedy result names (each must be a publicity reason)."""
+        return {r for remedy in self.remedies.values() for r in remedy.results.values() if r}
+
 
 def _bad(path: Path, key: str, reason: str) -> InvalidInput:
     return InvalidInput(

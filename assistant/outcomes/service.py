@@ -25,7 +25,7 @@ from assistant.db.models import Case, CaseEvent, Document, Publication, User
 from assistant.documents.registry import DECISION_TYPES, PUBLISHED_TYPES
 from assistant.errors import Conflict, InvalidInput, NotFound
 from assistant.money import to_yuan
-from assistant.outcomes.rules import OutcomeRules, load_outcome_rules
+from assistant.outcomes.rules import load_outcome_rules
 from assistant.publicity.rules import load_rules
 from assistant.publicity.service import (
     MEASURE_EVENT,
@@ -325,11 +325,6 @@ def case_outcomes(services: Services, case_id: int) -> list[dict[str, Any]]:
             {"event_id": e.id, "seq": e.seq, "action": e.action, "details": e.details}
             for e in _events(session, case_id, *sorted(OUTCOME_ACTIONS))
         ]
-
-
-def withdrawal_reasons(rules: OutcomeRules) -> set[str]:
-    """Every withdrawal reason a remedy result names (each must be a publicity reason)."""
-    return {r for remedy in rules.remedies.values() for r in remedy.results.values() if r}
 
 
 def _taken(session: Session, event: CaseEvent, may: bool) -> dict[str, Any]:

@@ -618,9 +618,7 @@ def remedy_effect(raw: Any) -> RemedyEffect:
     pass unnoticed."""
     if not isinstance(raw, dict) or not raw.get("source"):
         raise ValueError("remedies: missing, or without its source (复议、诉讼结果对候选的影响)")
-    reasons = {
-        r for remedy in load_outcome_rules().remedies.values() for r in remedy.results.values() if r
-    }
+    reasons = load_outcome_rules().withdrawal_reasons()
     exclude, recheck = frozenset(raw.get("exclude") or ()), frozenset(raw.get("recheck") or ())
     unknown = sorted((exclude | recheck) - reasons)
     if unknown:

@@ -12,7 +12,6 @@ from assistant.config import PROJECT_ROOT
 from assistant.errors import InvalidInput
 from assistant.knowledge.statutes import StatuteBook
 from assistant.outcomes.rules import load_outcome_rules, parse_rules
-from assistant.outcomes.service import withdrawal_reasons
 from assistant.publicity.rules import load_rules
 
 
@@ -30,7 +29,7 @@ def test_each_article_says_what_the_rules_say_it_does() -> None:
     assert "行政复议" in remedy and "向人民法院起诉" in remedy
     withdrawal = book.get(rules.withdrawal_statute).text
     assert "撤回" in withdrawal and "变更、撤销、确认违法或者确认无效" in withdrawal
-    assert withdrawal_reasons(rules) <= set(load_rules().withdrawal_reasons)
+    assert rules.withdrawal_reasons() <= set(load_rules().withdrawal_reasons)
     assert rules.remedies["reconsideration"].results["维持"] is None
     documents = book.get(rules.documents_statute).text  # 实施细则第一百零七条 lists the 税务文书
     assert all(m.document in documents for m in rules.measures.values())
